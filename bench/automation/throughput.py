@@ -1,0 +1,121 @@
+"""The daemon's run throughput and queue-to-start latency.
+
+    python bench/automation/throughput.py [--runs 60] [--database-url URL]
+
+Queues N one-step no-op runs while `legato daemon` runs, waits for all to finish, and prints runs
+per minute and the p50/p99 time from a run being queued to its engine starting it. Each run the
+daemon launches is executed in a process of its own (`legato.automation.run_process`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+from legato._internal.ids import new_run_id
+from legato.events.status import RunStatus
+from legato.store.engine import Store
+from legato.store.runs import RunRecord, create_run, get_run
+
+PROJECT = """
+    import legato as lg
+
+    @lg.task
+    def noop() -> None:
+        return None
+"""
+
+
+def _wait(store: Store, ids: list[str]) -> None:
+    deadline = time.monotonic() + 600
+    while not all(get_run(store, i).status.finished for i in ids):
+        if time.monotonic() > deadline:
+            sys.exit("timed out")
+        time.sleep(0.01)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--max-concurrent-runs", type=int, default=4)
+    parser.add_argument(
+        "--one-at-a-time",
+        action="store_true",
+        help="queue the next run only when the previous one finished",
+    )
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="legato-daemon-bench-"))
+    (root / "legato.toml").write_text('modules = ["noop"]\nexecutor = "inprocess"\n')
+    (root / "noop.py").write_text(textwrap.dedent(PROJECT))
+    url = args.database_url or f"sqlite:///{root}/.legato/legato.db"
+    env = {**os.environ, "LEGATO_DATABASE_URL": url}
+    store = Store(url)
+    daemon = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "legato",
+            "daemon",
+            "--interval",
+            "0.05",
+            "--max-concurrent-runs",
+            str(args.max_concurrent_runs),
+        ],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        ids = []
+        start = time.time()
+        for _ in range(args.runs):
+            record = RunRecord(
+                run_id=new_run_id(),
+                selection="noop",
+                status=RunStatus.QUEUED,
+                created_at=time.time(),
+                executor="inprocess",
+                trigger="bench",
+            )
+            ids.append(create_run(store, record)[0])
+            if args.one_at_a_time:  # an idle queue: the latency an event sees
+                _wait(store, ids[-1:])
+        _wait(store, ids)
+        elapsed = time.time() - start
+    finally:
+        os.killpg(daemon.pid, signal.SIGTERM)
+        daemon.wait(60)
+    runs = [get_run(store, i) for i in ids]
+    ok = sum(r.status is RunStatus.SUCCEEDED for r in runs)
+    latency = sorted((r.started_at or 0) - r.created_at for r in runs)
+    print(
+        json.dumps(
+            {
+                "runs": len(runs),
+                "succeeded": ok,
+                "seconds": round(elapsed, 2),
+                "runs_per_minute": round(len(runs) / elapsed * 60, 1),
+                "queued_to_started_p50_s": round(statistics.median(latency), 3),
+                "queued_to_started_p99_s": round(latency[max(0, int(len(latency) * 0.99) - 1)], 3),
+                "store": url.split(":", 1)[0],
+                "max_concurrent_runs": args.max_concurrent_runs,
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Partition benchmarks: status queries over 100,000 keys, a 1,000,000-key 2-D space, and
+backfill planning of 365 days x 200 tenants.
+
+    python bench/partitions.py [--postgres URL] [--json out.json]
+
+Prints medians and p95 of repeated measurements; no assertions (targets are in docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+import legato as lg
+from legato.definitions.project import Project
+from legato.graph.backfill import plan_backfill
+from legato.graph.build import build_graph
+from legato.store import schema
+from legato.store.engine import Store
+from legato.store.partitions import partition_statuses, status_counts
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    samples.sort()
+    return {
+        "median_ms": statistics.median(samples) * 1000,
+        "p95_ms": samples[max(0, int(len(samples) * 0.95) - 1)] * 1000,
+    }
+
+
+def fill_statuses(store: Store, asset: str, keys: list[str]) -> None:
+    now = time.time()
+    rows = [
+        {
+            "asset_key": asset,
+            "partition": k,
+            "status": "failed" if i % 97 == 0 else "materialized",
+            "run_id": "r",
+            "step_key": f"{asset}[{k}]",
+            "ts": now,
+            "materialized_at": None if i % 97 == 0 else now,
+            "materialized_run": "r",
+            "metadata": "{}",
+        }
+        for i, k in enumerate(keys)
+    ]
+    with store.transaction() as conn:
+        for start in range(0, len(rows), 10_000):
+            conn.execute(schema.asset_latest.insert(), rows[start : start + 10_000])
+
+
+def bench_status(url: str, label: str) -> dict[str, Any]:
+    store = Store(url)
+    hourly = lg.HourlyPartitions(start="2013-01-01-00:00")
+    keys = list(hourly.keys()[:100_000])
+    fill_statuses(store, "events", keys)
+    return {
+        "backend": label,
+        "keys": len(keys),
+        "status_counts": timed(lambda: status_counts(store, "events"), 30),
+        "all_statuses": timed(lambda: partition_statuses(store, "events"), 5),
+    }
+
+
+def bench_space() -> dict[str, Any]:
+    tenants = lg.StaticPartitions([f"t{i:04d}" for i in range(1000)], name="tenant")
+    days = lg.DailyPartitions(start="2020-01-01", end="2022-09-27")  # 1,000 days
+    space = tenants * days
+    key = "tenant=t0500,date=2021-06-01"
+    return {
+        "keys": space.count(),
+        "count": timed(space.count, 20),
+        "contains": timed(lambda: space.contains(key), 200),
+        "index_of": timed(lambda: space.index_of(key), 200),
+        "range_one_tenant_year": timed(
+            lambda: space.keys_between(
+                "tenant=t0500,date=2021-01-01", "tenant=t0500,date=2021-12-31"
+            ),
+            20,
+        ),
+    }
+
+
+def bench_backfill_plan() -> dict[str, Any]:
+    tenants = lg.DynamicPartitions("tenants")
+    days = lg.DailyPartitions(start="2024-01-01", end="2024-12-31")
+
+    @lg.asset(partitions=tenants * days)
+    def usage() -> int:
+        return 1
+
+    @lg.asset(partitions=days, ins={"usage": lg.Dep("usage", mapping=lg.Dimension(on="date"))})
+    def daily(usage: dict[str, int]) -> int:
+        return 1
+
+    graph = build_graph(Project.of([usage, daily]))
+    names = [f"tenant{i:03d}" for i in range(200)]
+    dynamic = {"tenants": names}
+    space = usage.partitions
+    assert space is not None
+    keys = list(space.keys(dynamic=dynamic))
+    start = time.perf_counter()
+    plan = plan_backfill(graph, ["usage", "daily"], keys, dynamic=dynamic)
+    seconds = time.perf_counter() - start
+    return {
+        "keys": len(keys),
+        "runs": len(plan.groups),
+        "steps": plan.steps,
+        "plan_seconds": seconds,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        results["status_sqlite"] = bench_status(f"sqlite:///{tmp}/bench.db", "sqlite")
+    if args.postgres:
+        import psycopg
+
+        schema_name = f"bench_{int(time.time())}"
+        with psycopg.connect(args.postgres, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema_name}"')
+        try:
+            url = f"{args.postgres}?options=-csearch_path%3D{schema_name}"
+            results["status_postgres"] = bench_status(url, "postgresql")
+        finally:
+            with psycopg.connect(args.postgres, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{schema_name}" CASCADE')
+    results["space_1m"] = bench_space()
+    results["backfill_plan_365x200"] = bench_backfill_plan()
+    print(json.dumps(results, indent=2))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

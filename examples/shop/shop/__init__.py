@@ -1,0 +1,1 @@
+"""A demo Legato project: assets and tasks of a small online shop."""

@@ -1,0 +1,53 @@
+"""Orders and customers, cleaned and joined. Dependencies come from parameter names."""
+
+from __future__ import annotations
+
+import random
+
+import legato as lg
+from shop.resources import Warehouse
+
+warehouse = Warehouse()
+
+
+@lg.asset(group="sales", retries=lg.Retry(3, delay=0.2, backoff=2.0), timeout=60)
+def raw_orders() -> list[dict]:
+    """Orders as exported by the shop front (here: generated)."""
+    rng = random.Random(42)
+    return [
+        {
+            "id": i,
+            "customer": rng.randrange(50),
+            "amount": round(rng.uniform(-20, 200), 2),
+            "region": rng.choice(["eu", "us", "apac"]),
+        }
+        for i in range(2_000)
+    ]
+
+
+@lg.asset(group="sales")
+def customers() -> dict[int, str]:
+    """Customer names by id."""
+    return {i: f"customer-{i:03d}" for i in range(50)}
+
+
+@lg.asset(group="sales")
+def clean_orders(raw_orders: list[dict], customers: dict[int, str], context) -> list[dict]:
+    """Orders with a positive amount and a known customer."""
+    kept = [
+        dict(o, customer_name=customers[o["customer"]])
+        for o in raw_orders
+        if o["amount"] > 0 and o["customer"] in customers
+    ]
+    context.log.info("kept %d of %d orders", len(kept), len(raw_orders))
+    return kept
+
+
+@lg.asset(group="sales")
+def revenue_by_region(clean_orders: list[dict], warehouse: Warehouse) -> dict[str, float]:
+    """Revenue per region, also exported to the warehouse."""
+    totals: dict[str, float] = {}
+    for order in clean_orders:
+        totals[order["region"]] = round(totals.get(order["region"], 0.0) + order["amount"], 2)
+    warehouse.write("revenue_by_region", [{"region": r, "revenue": v} for r, v in totals.items()])
+    return totals

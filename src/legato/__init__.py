@@ -1,0 +1,172 @@
+"""Legato: one data orchestrator for assets, tasks, partitions and triggers.
+
+The public API. Everything else is internal and may change between releases.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from legato.definitions.asset import asset
+from legato.definitions.io import IOContext, IOManager
+from legato.definitions.pipeline import Pipeline
+from legato.definitions.policies import Retry
+from legato.definitions.resources import Resource, SecretRef
+from legato.definitions.step import Dep, StepDef
+from legato.definitions.task import task
+from legato.definitions.triggers import (
+    FileArrival,
+    OnUpdate,
+    RunRequest,
+    Sensor,
+    SensorResult,
+    Webhook,
+    sensor,
+)
+from legato.errors import (
+    ConfigError,
+    CycleError,
+    DefinitionError,
+    DuplicateKeyError,
+    LegatoError,
+    MissingUpstreamError,
+    PartitionError,
+    ProjectLoadError,
+    SelectionError,
+    StepError,
+)
+from legato.execution.context import StepContext
+
+if TYPE_CHECKING:
+    from legato.definitions.messages import (
+        KafkaSource,
+        Message,
+        MqttSource,
+        NatsSource,
+        OnMessage,
+        RabbitMQSource,
+        RedisStreamSource,
+    )
+    from legato.definitions.partitions import (
+        AllPartitions,
+        DailyPartitions,
+        Dimension,
+        DynamicPartitions,
+        FanOut,
+        HourlyPartitions,
+        Identity,
+        MonthlyPartitions,
+        RollUp,
+        StaticMap,
+        StaticPartitions,
+        TimeWindow,
+        TimeWindowPartitions,
+        WeeklyPartitions,
+    )
+    from legato.definitions.schedules import CatchUp, Cron, Every
+    from legato.execution.api import RunResult, materialize
+    from legato.execution.io.fs import FilesystemIOManager
+
+__version__ = "0.1.0"
+
+# Names whose modules pull in the store (SQLAlchemy) are imported on first use, so that
+# `import legato` stays fast for code that only declares definitions.
+_LAZY = {
+    "OnMessage": "legato.definitions.messages",
+    "NatsSource": "legato.definitions.messages",
+    "RedisStreamSource": "legato.definitions.messages",
+    "RabbitMQSource": "legato.definitions.messages",
+    "MqttSource": "legato.definitions.messages",
+    "KafkaSource": "legato.definitions.messages",
+    "Message": "legato.definitions.messages",
+    "AllPartitions": "legato.definitions.partitions",
+    "DailyPartitions": "legato.definitions.partitions",
+    "Dimension": "legato.definitions.partitions",
+    "DynamicPartitions": "legato.definitions.partitions",
+    "FanOut": "legato.definitions.partitions",
+    "HourlyPartitions": "legato.definitions.partitions",
+    "Identity": "legato.definitions.partitions",
+    "MonthlyPartitions": "legato.definitions.partitions",
+    "RollUp": "legato.definitions.partitions",
+    "StaticMap": "legato.definitions.partitions",
+    "StaticPartitions": "legato.definitions.partitions",
+    "TimeWindow": "legato.definitions.partitions",
+    "TimeWindowPartitions": "legato.definitions.partitions",
+    "WeeklyPartitions": "legato.definitions.partitions",
+    "CatchUp": "legato.definitions.schedules",
+    "Cron": "legato.definitions.schedules",
+    "Every": "legato.definitions.schedules",
+    "materialize": "legato.execution.api",
+    "RunResult": "legato.execution.api",
+    "FilesystemIOManager": "legato.execution.io.fs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'legato' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "AllPartitions",
+    "CatchUp",
+    "ConfigError",
+    "Cron",
+    "CycleError",
+    "DailyPartitions",
+    "DefinitionError",
+    "Dep",
+    "Dimension",
+    "DuplicateKeyError",
+    "DynamicPartitions",
+    "Every",
+    "FanOut",
+    "FileArrival",
+    "FilesystemIOManager",
+    "HourlyPartitions",
+    "IOContext",
+    "IOManager",
+    "Identity",
+    "KafkaSource",
+    "LegatoError",
+    "Message",
+    "MissingUpstreamError",
+    "MonthlyPartitions",
+    "MqttSource",
+    "NatsSource",
+    "OnMessage",
+    "OnUpdate",
+    "PartitionError",
+    "Pipeline",
+    "ProjectLoadError",
+    "RabbitMQSource",
+    "RedisStreamSource",
+    "Resource",
+    "Retry",
+    "RollUp",
+    "RunRequest",
+    "RunResult",
+    "SecretRef",
+    "SelectionError",
+    "Sensor",
+    "SensorResult",
+    "StaticMap",
+    "StaticPartitions",
+    "StepContext",
+    "StepDef",
+    "StepError",
+    "TimeWindow",
+    "TimeWindowPartitions",
+    "Webhook",
+    "WeeklyPartitions",
+    "asset",
+    "materialize",
+    "sensor",
+    "task",
+]

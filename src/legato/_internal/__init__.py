@@ -1,0 +1,1 @@
+"""Leaf helpers with no dependency on the rest of Legato."""

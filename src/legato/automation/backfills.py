@@ -1,0 +1,261 @@
+"""Drive a backfill: launch its run groups in dependency order, throttled, resumable, pausable.
+
+State lives in the store: the backfill record (status, driver lease) and the runs it created, each
+keyed ``backfill:<id>:<group>:<attempt>`` so that resuming after a crash creates exactly the runs
+that are missing. A run left running by a driver that died is failed visibly and re-run from its
+failure, so steps that finished are not done twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from legato.errors import LegatoError
+from legato.events.status import RunStatus
+from legato.graph.backfill import RunGroup
+from legato.store.backfills import (
+    backfill_runs,
+    claim_driver,
+    get_backfill,
+    release_driver,
+    set_status,
+)
+from legato.store.engine import Store
+from legato.store.runs import RunRecord, fail_abandoned, request_cancel
+
+# launch(group, idempotency_key, parent_run_id) executes one run to its end and returns its status.
+Launch = Callable[[RunGroup, str, str | None], RunStatus]
+
+
+@dataclass
+class Progress:
+    total: int
+    succeeded: int = 0
+    failed: int = 0
+    running: int = 0
+    blocked: int = 0  # waiting on a group that failed
+    runs: list[str] = field(default_factory=list)
+
+    @property
+    def done(self) -> int:
+        return self.succeeded + self.failed + self.blocked
+
+
+def run_key(backfill_id: str, group: int, attempt: int) -> str:
+    return f"backfill:{backfill_id}:{group}:{attempt}"
+
+
+def parse_run_key(key: str | None) -> tuple[int, int] | None:
+    parts = (key or "").split(":")
+    if len(parts) != 4 or parts[0] != "backfill":
+        return None
+    return int(parts[2]), int(parts[3])
+
+
+def driver_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def driver_alive(driver: str | None) -> bool:
+    """False when the driver ran on this host and its process is gone; else trust its lease."""
+    if not driver:
+        return False
+    host, _, rest = driver.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def drive_backfill(
+    store: Store,
+    backfill_id: str,
+    launch: Launch,
+    *,
+    lease_seconds: float = 30.0,
+    on_progress: Callable[[Progress], None] | None = None,
+    stop: threading.Event | None = None,
+    pause_on_stop: bool = True,
+) -> str:
+    """Drive the backfill until it completes, fails, is paused or cancelled; return its status.
+
+    When ``stop`` is set, running runs finish and the backfill is paused (``pause_on_stop``, as
+    Ctrl-C in the CLI does) or left running for another driver to take over (a daemon stopping).
+    """
+    record = get_backfill(store, backfill_id)
+    bid = record.backfill_id
+    if record.status in ("completed", "cancelled"):
+        return record.status
+    me = driver_id()
+    dead = (
+        record.lease_until is None
+        or record.lease_until < time.time()
+        or not driver_alive(record.driver)
+    )
+    if not claim_driver(store, bid, me, lease_seconds, steal=dead):
+        raise LegatoError(
+            f"backfill {bid} is being driven by {record.driver}",
+            obj=bid,
+            hint="wait for it, or pause it with 'legato backfills pause ID'",
+        )
+    try:
+        set_status(store, bid, "running", allowed_from=("requested", "paused", "failed", "running"))
+        driver = _Driver(store, bid, launch, me, lease_seconds, on_progress, stop)
+        driver.pause_on_stop = pause_on_stop
+        return driver.run()
+    finally:
+        release_driver(store, bid, me)
+
+
+class _Driver:
+    def __init__(
+        self,
+        store: Store,
+        backfill_id: str,
+        launch: Launch,
+        me: str,
+        lease_seconds: float,
+        on_progress: Callable[[Progress], None] | None,
+        stop: threading.Event | None,
+    ) -> None:
+        self.store, self.bid, self.launch, self.me = store, backfill_id, launch, me
+        self.lease = lease_seconds
+        self.on_progress = on_progress
+        self.stop = stop or threading.Event()
+        record = get_backfill(store, backfill_id)
+        self.limit = max(1, record.max_concurrent)
+        self.groups = [RunGroup.from_dict(g) for g in record.groups]
+        self.state: dict[int, str] = {}  # group → succeeded | failed | running
+        self.attempts: dict[int, int] = {}
+        self.parents: dict[int, str] = {}  # group → run to re-run from its failure
+        self.progress = Progress(len(self.groups))
+        self.pause_on_stop = True
+
+    def run(self) -> str:
+        self._recover()
+        futures: dict[Future[RunStatus], int] = {}
+        next_renew = 0.0
+        with ThreadPoolExecutor(self.limit, thread_name_prefix="legato-backfill") as pool:
+            while True:
+                if time.monotonic() >= next_renew:
+                    claim_driver(self.store, self.bid, self.me, self.lease)
+                    next_renew = time.monotonic() + self.lease / 3
+                status = get_backfill(self.store, self.bid).status
+                halted = status in ("paused", "cancelled") or self.stop.is_set()
+                if halted and status == "cancelled":
+                    self._cancel_running()
+                if not halted:
+                    for index in self._ready(len(futures)):
+                        self.state[index] = "running"
+                        self.attempts[index] = self.attempts.get(index, 0) + 1
+                        key = run_key(self.bid, index, self.attempts[index])
+                        futures[
+                            pool.submit(
+                                self.launch, self.groups[index], key, self.parents.get(index)
+                            )
+                        ] = index
+                self._report(len(futures))
+                if not futures:
+                    break
+                finished, _ = wait(futures, timeout=1.0, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    index = futures.pop(future)
+                    try:
+                        ok = future.result() is RunStatus.SUCCEEDED
+                    except Exception:  # a launch that raised is a failed group, not a dead driver
+                        ok = False
+                    self.state[index] = "succeeded" if ok else "failed"
+        return self._finish()
+
+    def _recover(self) -> None:
+        """Read what earlier drivers did: finished groups stay finished, interrupted ones resume."""
+        latest: dict[int, RunRecord] = {}
+        for run in backfill_runs(self.store, self.bid):
+            parsed = parse_run_key(run.idempotency_key)
+            if parsed is None:
+                continue
+            index, attempt = parsed
+            if attempt >= self.attempts.get(index, 0):
+                self.attempts[index] = attempt
+                latest[index] = run
+        for index, run in latest.items():
+            status = run.status
+            if status is RunStatus.QUEUED:  # created, never started: nothing ran
+                status = request_cancel(self.store, run.run_id).status
+            elif not status.finished:  # its driver died while it ran
+                fail_abandoned(self.store, run.run_id, "the backfill driver running it stopped")
+                status = RunStatus.FAILED
+            if status is RunStatus.SUCCEEDED:
+                self.state[index] = "succeeded"
+            elif status is RunStatus.FAILED:
+                self.parents[index] = run.run_id  # resume: re-run from its failure
+
+    def _ready(self, running: int) -> list[int]:
+        ready: list[int] = []
+        for index, group in enumerate(self.groups):
+            if running + len(ready) >= self.limit:
+                break
+            if index in self.state:
+                continue
+            if all(self.state.get(d) == "succeeded" for d in group.after):
+                ready.append(index)
+        return ready
+
+    def _blocked(self) -> int:
+        blocked = 0
+        bad = {i for i, s in self.state.items() if s == "failed"}
+        for index, group in enumerate(self.groups):
+            if index in self.state:
+                continue
+            if any(d in bad for d in group.after):
+                bad.add(index)
+                blocked += 1
+        return blocked
+
+    def _cancel_running(self) -> None:
+        for run in backfill_runs(self.store, self.bid):
+            if not run.status.finished:
+                with contextlib.suppress(LegatoError):
+                    request_cancel(self.store, run.run_id)
+
+    def _report(self, running: int) -> None:
+        values = list(self.state.values())
+        self.progress.succeeded = values.count("succeeded")
+        self.progress.failed = values.count("failed")
+        self.progress.running = running
+        self.progress.blocked = self._blocked()
+        if self.on_progress is not None:
+            self.on_progress(self.progress)
+
+    def _finish(self) -> str:
+        status = get_backfill(self.store, self.bid).status
+        if status in ("paused", "cancelled"):
+            return status
+        if self.stop.is_set():
+            if not self.pause_on_stop:
+                return status
+            return set_status(self.store, self.bid, "paused", allowed_from=("running",)).status
+        failed = sorted(i for i, s in self.state.items() if s == "failed")
+        if failed or self.progress.blocked:
+            error = (
+                f"{len(failed)} run(s) failed (groups {failed[:10]}), "
+                f"{self.progress.blocked} blocked behind them"
+            )
+            return set_status(
+                self.store, self.bid, "failed", allowed_from=("running",), error=error
+            ).status
+        return set_status(self.store, self.bid, "completed", allowed_from=("running",)).status

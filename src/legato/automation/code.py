@@ -1,0 +1,144 @@
+"""Code locations: where the daemon asks for snapshots and trigger evaluations.
+
+``SubprocessCode`` keeps the user's code in a child process (``python -m
+legato.automation.code_server``), so broken or hostile code can hang or crash only that child:
+it is killed at its timeout and started again. ``InProcessCode`` evaluates in this process, for
+tests and the virtual clock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from legato.automation.evaluate import evaluate
+from legato.definitions.project import Project
+from legato.errors import LegatoError
+from legato.graph.build import build_graph
+from legato.graph.snapshot import snapshot
+from legato.store.engine import Store
+
+
+class CodeLocation(Protocol):
+    def snapshot(self) -> dict[str, Any]: ...
+
+    def evaluate(self, request: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
+
+
+class CodeServerError(LegatoError):
+    """The code server failed, timed out or answered with an error."""
+
+
+class InProcessCode:
+    """Evaluates triggers with a project loaded in this process."""
+
+    def __init__(self, project: Project, store: Store) -> None:
+        self.project = project
+        self.graph = build_graph(project)
+        self.store = store
+
+    def snapshot(self) -> dict[str, Any]:
+        return snapshot(self.project, self.graph)
+
+    def evaluate(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            return evaluate(self.project, self.graph, self.store, request)
+        except LegatoError:
+            raise
+        except Exception as exc:  # user code failed: the tick fails, the daemon goes on
+            raise CodeServerError(
+                f"{type(exc).__name__}: {exc}",
+                hint="fix the trigger's function; see the tick history",
+            ) from exc
+
+    def close(self) -> None:
+        pass
+
+
+class SubprocessCode:
+    """Talks JSON lines to a child process that loads the project; restarts it when it fails."""
+
+    def __init__(
+        self, project_dir: Path, *, timeout: float = 60.0, env: Mapping[str, str] | None = None
+    ) -> None:
+        self.project_dir = project_dir
+        self.timeout = timeout
+        self.env = dict(env or os.environ)
+        self._proc: subprocess.Popen[str] | None = None
+        self._lock = threading.Lock()
+
+    def _start(self) -> subprocess.Popen[str]:
+        if self._proc is None or self._proc.poll() is not None:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "legato.automation.code_server"],
+                cwd=self.project_dir,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=None,
+                text=True,
+                env=self.env,
+                start_new_session=True,
+            )
+        return self._proc
+
+    def _call(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            proc = self._start()
+            assert proc.stdin is not None and proc.stdout is not None
+            try:
+                proc.stdin.write(json.dumps(request) + "\n")
+                proc.stdin.flush()
+            except (BrokenPipeError, OSError):
+                self._kill()
+                raise CodeServerError("the code server died", hint=self._stderr_hint()) from None
+            ready, _, _ = select.select([proc.stdout], [], [], self.timeout)
+            if not ready:
+                self._kill()
+                raise CodeServerError(
+                    f"the code server did not answer {request.get('op')!r} within "
+                    f"{self.timeout:g} s; it was restarted",
+                    hint="look for user code that blocks (a sensor, a module import)",
+                )
+            line = proc.stdout.readline()
+            if not line:
+                hint = self._stderr_hint()
+                self._kill()
+                raise CodeServerError("the code server exited", hint=hint)
+        answer: dict[str, Any] = json.loads(line)
+        if "error" in answer:
+            raise CodeServerError(answer["error"], hint=answer.get("hint"))
+        return answer
+
+    def _stderr_hint(self) -> str:
+        # The code server's stderr (user prints, tracebacks) goes to the daemon's own log; a pipe
+        # nobody reads would block a chatty sensor once it filled.
+        return "see the daemon's log for the code server's output"
+
+    def _kill(self) -> None:
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                os.killpg(self._proc.pid, 9)
+            self._proc.wait(10)
+            for stream in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
+                if stream is not None:
+                    stream.close()
+            self._proc = None
+
+    def snapshot(self) -> dict[str, Any]:
+        return self._call({"op": "snapshot"})["snapshot"]  # type: ignore[no-any-return]
+
+    def evaluate(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        return self._call({"op": "evaluate", **request})["result"]  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        with self._lock:
+            self._kill()

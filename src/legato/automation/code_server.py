@@ -1,0 +1,56 @@
+"""The code server: a child process that loads the user's project and answers the daemon.
+
+Reads one JSON request per line on stdin, writes one JSON answer per line on stdout. Errors in
+user code become ``{"error": ...}`` answers; the process itself only exits at end of input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from typing import Any
+
+from legato.automation.evaluate import evaluate
+from legato.errors import LegatoError
+from legato.graph.build import build_graph, build_graph_with_errors
+from legato.graph.snapshot import snapshot
+from legato.loader.config import load_settings
+from legato.loader.modules import load_project
+from legato.store.engine import Store
+
+
+def main() -> None:
+    out = sys.stdout
+    sys.stdout = sys.stderr  # user code that prints must not corrupt the protocol
+    settings = load_settings()
+    loaded = load_project(settings)
+    partial, definition_errors = build_graph_with_errors(loaded.project)
+    errors = [*loaded.errors, *definition_errors]
+    graph = None if errors else build_graph(loaded.project)
+    store = Store(settings.database_url)
+    for line in sys.stdin:
+        try:
+            request = json.loads(line)
+            answer: dict[str, Any]
+            if request.get("op") == "snapshot":
+                # a broken project still shows what loads, with every error and its file:line
+                data = snapshot(loaded.project, graph or partial)
+                data["errors"] = [e.as_dict() for e in errors]
+                answer = {"snapshot": data}
+            elif graph is None:
+                first = errors[0]
+                answer = {"error": f"the project does not load: {first}", "hint": first.hint}
+            else:
+                answer = {"result": evaluate(loaded.project, graph, store, request)}
+        except LegatoError as exc:
+            answer = {"error": exc.message, "hint": exc.hint}
+        except Exception as exc:  # user code failed: report it, keep serving
+            tb = traceback.format_exc(limit=-8)
+            answer = {"error": f"{type(exc).__name__}: {exc}", "hint": tb[-2000:]}
+        out.write(json.dumps(answer, default=str) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Message consumers: a child process of the daemon with one consumer loop per enabled
+``OnMessage`` trigger (``python -m legato.automation.consumers``).
+
+User code (``to_run``) runs here, never in the daemon. Each micro-batch's runs, their tick records
+and any new dynamic partitions commit in ONE transaction keyed by the message ids; only then does
+the consumer ack the broker, so a crash anywhere redelivers and the keys dedupe.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from legato._internal.ids import new_run_id
+from legato.automation.consume import ConsumerLoop
+from legato.definitions.messages import Message, OnMessage, RunRequest, idempotency_key
+from legato.definitions.pipeline import Pipeline
+from legato.events.status import RunStatus
+from legato.integrations.brokers import open_source
+from legato.loader.config import load_settings
+from legato.loader.modules import load_project
+from legato.store.automation import list_triggers, trigger_id
+from legato.store.engine import Store
+from legato.store.event_log import upsert
+from legato.store.partitions import insert_dynamic_keys
+from legato.store.runs import RunRecord, insert_run
+from legato.store.schema_automation import ticks
+
+log = logging.getLogger("legato.consumers")
+
+
+def record_batch(
+    store: Store, trigger: str, pipeline: Pipeline, pairs: Sequence[tuple[Message, RunRequest]]
+) -> list[str]:
+    """Commit a batch: dynamic keys, one run per message (idempotent) and its tick, together."""
+    run_ids = []
+    with store.transaction() as conn:
+        for message, request in pairs:
+            for name, keys in request.dynamic_partitions.items():
+                insert_dynamic_keys(conn, name, keys, added_by=f"trigger:{trigger}")
+            run = RunRecord(
+                run_id=new_run_id(),
+                selection=" ".join(pipeline.selection),
+                status=RunStatus.QUEUED,
+                created_at=time.time(),
+                pipeline=pipeline.name,
+                partition=request.partition,
+                idempotency_key=request.key or idempotency_key(message),
+                executor=pipeline.executor or "",
+                tags={**pipeline.tags, **request.tags},
+                config=dict(request.config),
+                trigger=f"message:{trigger}",
+                priority=pipeline.priority,
+            )
+            run_id, _ = insert_run(conn, run)
+            run_ids.append(run_id)
+            stmt = upsert(conn.dialect.name, ticks).values(
+                trigger_id=trigger,
+                tick_key=f"{message.source}:{message.id}"[:300],
+                ts=time.time(),
+                status="requested",
+                run_id=run_id,
+                reason=None,
+            )
+            conn.execute(stmt.on_conflict_do_nothing(index_elements=["trigger_id", "tick_key"]))
+    return run_ids
+
+
+def message_triggers(pipelines: Mapping[str, Pipeline]) -> dict[str, tuple[Pipeline, OnMessage]]:
+    out = {}
+    for pipe in pipelines.values():
+        for index, trigger in enumerate(pipe.triggers):
+            if isinstance(trigger, OnMessage):
+                out[trigger_id(pipe.name, index, "message")] = (pipe, trigger)
+    return out
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = load_settings()
+    store = Store(settings.database_url)
+    loaded = load_project(settings)
+    wanted = message_triggers(loaded.project.pipelines)
+    loops: dict[str, ConsumerLoop] = {}
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    while not stop.is_set():
+        enabled = {t.trigger_id for t in list_triggers(store) if t.enabled}
+        for key, (pipe, trigger) in wanted.items():
+            running = loops.get(key)
+            if key in enabled and running is None:
+
+                def record(pairs: Any, key: str = key, pipe: Pipeline = pipe) -> None:
+                    record_batch(store, key, pipe, pairs)
+
+                loops[key] = ConsumerLoop(open_source(trigger.source), trigger, record)
+                loops[key].start()
+                log.info("consuming %s for %s", trigger.source.name, key)
+            elif key not in enabled and running is not None:
+                running.stop()
+                del loops[key]
+        stop.wait(2.0)  # re-read which triggers are enabled
+    for loop in loops.values():
+        loop.stop()
+
+
+if __name__ == "__main__":
+    main()

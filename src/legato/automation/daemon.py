@@ -1,0 +1,475 @@
+"""The daemon: one loop that evaluates every trigger, launches queued runs and recovers runs whose
+process died. Several daemons may share one PostgreSQL store; SQLite allows one.
+
+Each iteration (``tick_once``) is a sequence of small transactions; a database error in one part
+is logged and retried on the next iteration, never fatal. Time comes from an injected clock, so a
+test can drive weeks of schedules in seconds (see ``legato.testing.VirtualDaemon``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+
+from legato._internal.clock import Clock, SystemClock
+from legato._internal.ids import new_run_id
+from legato.automation.backfills import drive_backfill, driver_alive
+from legato.automation.code import CodeLocation
+from legato.automation.ticks import evaluate_schedule
+from legato.errors import LegatoError, StoreError
+from legato.events.status import RunStatus
+from legato.graph.backfill import RunGroup
+from legato.store.automation import (
+    TriggerRow,
+    advance_trigger,
+    claim_triggers,
+    heartbeat,
+    live_daemons,
+    record_tick,
+    stop_daemon,
+    sync_triggers,
+)
+from legato.store.backfills import get_backfill, list_backfills
+from legato.store.claims import (
+    QueueLimits,
+    claim_queued,
+    expired_claims,
+    release_claim,
+    take_over,
+)
+from legato.store.engine import Store
+from legato.store.partitions import add_dynamic_keys, dynamic_lookup
+from legato.store.runs import RunRecord, create_run, fail_abandoned, get_run
+from legato.store.snapshots import latest_snapshot, save_snapshot
+
+log = logging.getLogger("legato.daemon")
+SCHEDULES = ("cron", "every")
+SPARE_MAX_AGE = 30.0  # seconds a warm run process may wait before it is replaced
+EVALUATED = ("sensor", "file_arrival", "on_update")
+
+
+@dataclass
+class TickReport:
+    """What one iteration did, for tests and logs."""
+
+    runs_requested: list[str] = field(default_factory=list)
+    runs_launched: list[str] = field(default_factory=list)
+    runs_recovered: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+class AnotherDaemonRunning(LegatoError):
+    """SQLite mode allows a single daemon."""
+
+
+class Daemon:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        code: CodeLocation | None = None,
+        project_dir: Path | None = None,
+        clock: Clock | None = None,
+        daemon_id: str | None = None,
+        launch_runs: bool = True,
+        max_concurrent_runs: int = 4,
+        lease: float = 30.0,
+        snapshot_every: float = 10.0,
+        limits: QueueLimits | None = None,
+    ) -> None:
+        self.store = store
+        self.code = code
+        self.project_dir = project_dir or Path.cwd()
+        self.clock = clock or SystemClock()
+        self.id = daemon_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.launch_runs = launch_runs
+        self.max_concurrent_runs = max_concurrent_runs
+        self.limits = limits or QueueLimits(total=max_concurrent_runs)
+        self.lease = lease
+        self.snapshot_every = snapshot_every
+        self._next_snapshot = 0.0
+        self._children: dict[str, subprocess.Popen[bytes]] = {}
+        self._drivers: dict[str, threading.Thread] = {}
+        self._consumer: subprocess.Popen[bytes] | None = None
+        self._spare: subprocess.Popen[bytes] | None = None
+        self._spare_born = 0.0
+        self._stopping = threading.Event()
+        self.started = False
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.store.is_sqlite:
+            others = [
+                d
+                for d in live_daemons(self.store, within=self.lease)
+                if d["daemon_id"] != self.id and _alive(d)
+            ]
+            if others:
+                d = others[0]
+                raise AnotherDaemonRunning(
+                    f"another daemon ({d['host']}, pid {d['pid']}) is running on this SQLite store",
+                    hint="run one daemon per SQLite store, or use PostgreSQL "
+                    "(LEGATO_DATABASE_URL) to run several",
+                )
+        heartbeat(self.store, self.id, socket.gethostname(), os.getpid())
+        self.started = True
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._spare is not None:
+            self._retire(self._spare)
+            self._spare = None
+        if self._consumer is not None and self._consumer.poll() is None:
+            self._consumer.terminate()  # it stops after its current batch
+            self._consumer.wait(30)
+        for thread in self._drivers.values():
+            thread.join(30)
+        for child in self._children.values():
+            child.wait()
+        stop_daemon(self.store, self.id)
+        if self.code is not None:
+            self.code.close()
+
+    def run_forever(self, stop: threading.Event, interval: float = 0.5) -> None:
+        """Iterate until ``stop`` is set. Errors are logged and retried, never fatal."""
+        self.start()
+        try:
+            while not stop.is_set():
+                try:
+                    report = self.tick_once()
+                    for error in report.errors:
+                        log.warning("%s", error)
+                except Exception:  # the loop survives anything, and says so
+                    log.exception("daemon iteration failed; retrying")
+                stop.wait(interval)
+        finally:
+            self.stop()
+
+    # -- one iteration --------------------------------------------------------------------------
+
+    def tick_once(self) -> TickReport:
+        if not self.started:
+            self.start()
+        report = TickReport()
+        now = self.clock.now()
+        for part in (
+            self._heartbeat,
+            self._refresh,
+            self._evaluate_triggers,
+            self._launch,
+            self._recover,
+            self._backfills,
+            self._consumers,
+        ):
+            try:
+                part(now, report)
+            except (DBAPIError, StoreError) as exc:  # the database blinked: next iteration
+                report.errors.append(f"{part.__name__}: {exc}")
+        return report
+
+    def _heartbeat(self, now: datetime, report: TickReport) -> None:
+        heartbeat(self.store, self.id, socket.gethostname(), os.getpid())
+
+    def _refresh(self, now: datetime, report: TickReport) -> None:
+        if self.code is None or self.clock.monotonic() < self._next_snapshot:
+            return
+        self._next_snapshot = self.clock.monotonic() + self.snapshot_every
+        try:
+            snap = self.code.snapshot()
+        except LegatoError as exc:
+            report.errors.append(f"loading definitions failed: {exc}")
+            return
+        save_snapshot(self.store, snap)
+        if snap.get("errors"):  # a broken file must not delete triggers (and their cursors)
+            report.errors.append(
+                f"definitions have {len(snap['errors'])} error(s); triggers are kept as they were"
+            )
+            return
+        sync_triggers(self.store, snap)
+
+    def _evaluate_triggers(self, now: datetime, report: TickReport) -> None:
+        snap = latest_snapshot(self.store) or {}
+        pipelines = {p["name"]: p for p in snap.get("pipelines", [])}
+        nodes = {n["key"]: n for n in snap.get("nodes", [])}
+        claimed = claim_triggers(self.store, self.id, now=now.timestamp(), lease=self.lease)
+        for trigger in claimed:
+            pipeline = pipelines.get(trigger.pipeline)
+            if pipeline is None:
+                continue
+            try:
+                if trigger.kind in SCHEDULES:
+                    report.runs_requested += evaluate_schedule(
+                        self.store,
+                        trigger,
+                        pipeline,
+                        nodes,
+                        now,
+                        owner=self.id,
+                        dynamic=dynamic_lookup(self.store),
+                    )
+                elif trigger.kind in EVALUATED and self.code is not None:
+                    report.runs_requested += self._evaluate(trigger, pipeline, now)
+                elif trigger.kind not in EVALUATED:  # messages and webhooks arrive elsewhere
+                    advance_trigger(self.store, trigger.trigger_id, next_due=now.timestamp() + 3600)
+            except LegatoError as exc:
+                interval = float(trigger.spec.get("interval", 30.0))
+                record_tick(
+                    self.store,
+                    trigger.trigger_id,
+                    now.isoformat(),
+                    status="failed",
+                    reason=str(exc)[:4000],
+                    next_due=now.timestamp() + interval,
+                    owner=self.id,
+                )
+                report.errors.append(f"trigger {trigger.trigger_id}: {exc}")
+
+    def _evaluate(
+        self, trigger: TriggerRow, pipeline: Mapping[str, Any], now: datetime
+    ) -> list[str]:
+        assert self.code is not None
+        index = int(trigger.trigger_id.split("#", 1)[1].split(":", 1)[0])
+        result = self.code.evaluate(
+            {
+                "op": "evaluate",
+                "pipeline": trigger.pipeline,
+                "index": index,
+                "cursor": trigger.cursor,
+                "now": now.isoformat(),
+            }
+        )
+        interval = float(trigger.spec.get("interval", 5.0 if trigger.kind == "on_update" else 30.0))
+        for name, keys in result.get("dynamic_partitions", {}).items():
+            add_dynamic_keys(self.store, name, keys, added_by=f"trigger:{trigger.trigger_id}")
+        runs = []
+        for request in result.get("requests", []):
+            for name, keys in request.get("dynamic_partitions", {}).items():
+                add_dynamic_keys(self.store, name, keys, added_by=f"trigger:{trigger.trigger_id}")
+            runs.append(self._run_record(trigger, pipeline, request, now))
+        cursor = result.get("cursor")
+        tick_key = f"{cursor or ''}@{now.isoformat()}" if not runs else f"{runs[0].idempotency_key}"
+        return record_tick(
+            self.store,
+            trigger.trigger_id,
+            tick_key,
+            status="requested" if runs else "skipped",
+            runs=runs,
+            reason=result.get("skip_reason"),
+            cursor=cursor,
+            next_due=now.timestamp() + interval,
+            owner=self.id,
+        )
+
+    def _run_record(
+        self,
+        trigger: TriggerRow,
+        pipeline: Mapping[str, Any],
+        request: Mapping[str, Any],
+        now: datetime,
+    ) -> RunRecord:
+        key = request.get("key") or f"{trigger.cursor}:{now.isoformat()}"
+        return RunRecord(
+            run_id=new_run_id(),
+            selection=request.get("selection") or " ".join(pipeline.get("selection", ["*"])),
+            status=RunStatus.QUEUED,
+            created_at=time.time(),
+            pipeline=pipeline["name"],
+            partition=request.get("partition", ""),
+            idempotency_key=f"{trigger.kind}:{trigger.trigger_id}:{key}",
+            executor=pipeline.get("executor") or "process",
+            tags={**pipeline.get("tags", {}), **request.get("tags", {})},
+            config=dict(request.get("config", {})),
+            trigger=f"{trigger.kind}:{trigger.trigger_id}",
+            priority=int(pipeline.get("priority", 0)),
+        )
+
+    # -- runs -----------------------------------------------------------------------------------
+
+    def _launch(self, now: datetime, report: TickReport) -> None:
+        if not self.launch_runs:
+            return
+        for run_id, child in list(self._children.items()):
+            if child.poll() is not None:
+                del self._children[run_id]
+        if self._spare is not None and (
+            self._spare.poll() is not None or time.monotonic() - self._spare_born > SPARE_MAX_AGE
+        ):
+            self._retire(self._spare)
+            self._spare = None
+        self._warm()
+        for run in claim_queued(
+            self.store, self.id, limits=self.limits, lease=self.lease, now=time.time()
+        ):
+            self._spawn(run.run_id, f"{self.id}/{run.run_id}", resume=False)
+            report.runs_launched.append(run.run_id)
+
+    def _recover(self, now: datetime, report: TickReport) -> None:
+        if not self.launch_runs:
+            return
+        for run in expired_claims(self.store, time.time()):
+            if run.run_id in self._children and self._children[run.run_id].poll() is None:
+                continue  # ours and alive (a slow heartbeat is not a death)
+            if run.status is RunStatus.QUEUED:
+                release_claim(self.store, run.run_id)
+            elif run.status is RunStatus.CANCELING:
+                fail_abandoned(self.store, run.run_id, "cancelled; its process had stopped")
+            else:
+                launcher = f"{self.id}/{run.run_id}/resume-{secrets.token_hex(2)}"
+                if take_over(self.store, run.run_id, launcher, lease=self.lease, now=time.time()):
+                    self._spawn(run.run_id, launcher, resume=True)
+                    report.runs_recovered.append(run.run_id)
+
+    def _backfills(self, now: datetime, report: TickReport) -> None:
+        """Drive backfills nobody drives (requested from the API, or whose driver died)."""
+        if not self.launch_runs:
+            return
+        for record in list_backfills(self.store, limit=100):
+            if record.status not in ("requested", "running"):
+                continue
+            thread = self._drivers.get(record.backfill_id)
+            if thread is not None and thread.is_alive():
+                continue
+            lease_ok = record.lease_until is not None and record.lease_until > time.time()
+            if record.driver and lease_ok and driver_alive(record.driver):
+                continue  # a CLI or another daemon drives it
+            thread = threading.Thread(
+                target=self._drive,
+                args=(record.backfill_id,),
+                name=f"legato-backfill-{record.backfill_id}",
+                daemon=True,
+            )
+            self._drivers[record.backfill_id] = thread
+            thread.start()
+
+    def _drive(self, backfill_id: str) -> None:
+        try:
+            drive_backfill(
+                self.store,
+                backfill_id,
+                self._queue_and_wait,
+                lease_seconds=self.lease,
+                stop=self._stopping,
+                pause_on_stop=False,
+            )
+        except LegatoError as exc:  # another driver won the race: it drives, we don't
+            log.info("backfill %s: %s", backfill_id, exc)
+
+    def _queue_and_wait(self, group: RunGroup, key: str, parent: str | None) -> RunStatus:
+        """Queue one backfill run (idempotent by key) for the run queue; wait for its end."""
+        record = get_backfill(self.store, key.split(":")[1])
+        run = RunRecord(
+            run_id=new_run_id(),
+            selection=" ".join(group.nodes),
+            status=RunStatus.QUEUED,
+            created_at=time.time(),
+            partition="|".join(group.partitions),
+            parent_run_id=parent,
+            idempotency_key=key,
+            executor=record.executor,
+            tags=dict(record.tags),
+            trigger=f"backfill:{record.backfill_id}",
+            from_failure=parent is not None,
+            backfill_id=record.backfill_id,
+        )
+        run_id, _ = create_run(self.store, run)
+        while not self._stopping.is_set():
+            status = get_run(self.store, run_id).status
+            if status.finished:
+                return status
+            self._stopping.wait(0.25)  # the run queue executes it; we only watch the store
+        return get_run(self.store, run_id).status
+
+    def _consumers(self, now: datetime, report: TickReport) -> None:
+        """Keep the message-consumer child running while any pipeline has an OnMessage trigger."""
+        snap = latest_snapshot(self.store) or {}
+        wanted = any(
+            t.get("kind") == "message"
+            for p in snap.get("pipelines", [])
+            for t in p.get("triggers", [])
+        )
+        proc = self._consumer
+        if not wanted or self.code is None or (proc is not None and proc.poll() is None):
+            return
+        if proc is not None:
+            report.errors.append(f"message consumers exited with {proc.returncode}; restarting")
+        self._consumer = subprocess.Popen(
+            [sys.executable, "-m", "legato.automation.consumers"],
+            cwd=self.project_dir,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def _spawn(self, run_id: str, launcher: str, *, resume: bool) -> None:
+        """Hand the run to the warm process if one is ready (it has loaded the project already),
+        else start a process for it; then warm the next one."""
+        spare = self._take_spare()
+        if spare is not None and spare.stdin is not None:
+            spare.stdin.write(f"{run_id} {launcher} {int(resume)}\n".encode())
+            spare.stdin.close()
+            self._children[run_id] = spare
+        else:
+            args = [sys.executable, "-m", "legato.automation.run_process", run_id, launcher]
+            self._children[run_id] = subprocess.Popen(
+                [*args, "--resume"] if resume else args,
+                cwd=self.project_dir,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self._warm()
+
+    def _take_spare(self) -> subprocess.Popen[bytes] | None:
+        spare, self._spare = self._spare, None
+        if spare is None:
+            return None
+        if spare.poll() is None and time.monotonic() - self._spare_born < SPARE_MAX_AGE:
+            return spare
+        self._retire(spare)  # too old (the project may have changed) or dead
+        return None
+
+    def _warm(self) -> None:
+        """Keep one run process loaded and waiting, so the next run starts at once."""
+        if self._spare is not None or self.code is None or self._stopping.is_set():
+            return
+        self._spare = subprocess.Popen(
+            [sys.executable, "-m", "legato.automation.run_process", "--wait"],
+            cwd=self.project_dir,
+            stdin=subprocess.PIPE,
+            start_new_session=True,
+        )
+        self._spare_born = time.monotonic()
+
+    @staticmethod
+    def _retire(proc: subprocess.Popen[bytes]) -> None:
+        if proc.stdin is not None:
+            proc.stdin.close()  # an empty line: it exits without running anything
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+def _alive(daemon: Mapping[str, Any]) -> bool:
+    if daemon["host"] != socket.gethostname():
+        return True
+    try:
+        os.kill(int(daemon["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

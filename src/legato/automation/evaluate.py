@@ -1,0 +1,200 @@
+"""Evaluate triggers that need user code or facts: sensors, file arrival and OnUpdate.
+
+These run where the user's code is loaded (the code server child process, or in process for
+tests and the virtual clock). Each returns plain data: run requests, the new cursor, or why
+nothing was requested; the daemon records them in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from legato.automation.files import evaluate_file_arrival
+from legato.definitions.project import Project
+from legato.definitions.triggers import OnUpdate, RunRequest, Sensor, SensorResult
+from legato.errors import LegatoError
+from legato.graph.graph import Graph
+from legato.graph.select import select as select_nodes
+from legato.store import schema
+from legato.store.engine import Store
+from legato.store.partitions import dynamic_lookup
+
+MAX_EVENTS = 10_000
+
+
+@dataclass(frozen=True)
+class SensorContext:
+    """What a sensor function receives."""
+
+    cursor: str | None
+    now: datetime
+    store: Store
+
+    def dynamic_keys(self, name: str) -> list[str]:
+        return list(dynamic_lookup(self.store)(name))
+
+
+def evaluate(
+    project: Project, graph: Graph, store: Store, request: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Evaluate trigger ``request["index"]`` of pipeline ``request["pipeline"]``."""
+    pipe = project.pipelines.get(request["pipeline"])
+    if pipe is None or request["index"] >= len(pipe.triggers):
+        raise LegatoError(
+            f"trigger {request['pipeline']}#{request['index']} no longer exists",
+            hint="the definitions changed; the daemon reloads them",
+        )
+    trigger = pipe.triggers[request["index"]]
+    now = datetime.fromisoformat(request["now"])
+    cursor = request.get("cursor")
+    if isinstance(trigger, Sensor):
+        raw = trigger.fn(SensorContext(cursor, now, store))
+        return _sensor_result(raw, cursor)
+    if isinstance(trigger, OnUpdate):
+        return evaluate_on_update(
+            graph, store, select_nodes(graph, pipe.selection), trigger, cursor, now
+        )
+    if type(trigger).__name__ == "FileArrival":
+        return evaluate_file_arrival(trigger, cursor, now)
+    raise LegatoError(f"trigger kind {type(trigger).__name__} is not evaluated here")
+
+
+def _sensor_result(raw: Any, cursor: str | None) -> dict[str, Any]:
+    if raw is None:
+        raw = SensorResult(skip_reason="the sensor returned nothing", cursor=cursor)
+    if isinstance(raw, RunRequest):
+        raw = SensorResult(run_requests=[raw], cursor=cursor)
+    if isinstance(raw, list | tuple):
+        raw = SensorResult(run_requests=list(raw), cursor=cursor)
+    if not isinstance(raw, SensorResult):
+        raise LegatoError(
+            f"a sensor returned {type(raw).__name__}",
+            hint="return SensorResult(...), a RunRequest, a list of them, or None",
+        )
+    for request in raw.run_requests:
+        if not isinstance(request, RunRequest):
+            raise LegatoError(
+                f"a sensor returned {request!r} among its run requests",
+                hint="return RunRequest(partition=..., config=...) objects",
+            )
+    return {
+        "requests": [r.as_dict() for r in raw.run_requests],
+        "cursor": raw.cursor,
+        "skip_reason": raw.skip_reason,
+        "dynamic_partitions": {k: list(v) for k, v in raw.dynamic_partitions.items()},
+    }
+
+
+def evaluate_on_update(
+    graph: Graph,
+    store: Store,
+    targets: set[str],
+    trigger: OnUpdate,
+    cursor: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """New materializations of the targets' upstreams → runs of the target partitions whose
+    inputs are ready (all / any / at least ``min_count`` of the upstream keys they read)."""
+    m = schema.materializations.c
+    after = int(cursor or 0)
+    with store.read() as conn:
+        if cursor is None:  # first sight: start from now, replay nothing
+            latest = conn.execute(select(m.id).order_by(m.id.desc()).limit(1)).scalar() or 0
+            return {"requests": [], "cursor": str(latest), "skip_reason": "started watching"}
+        rows = conn.execute(
+            select(m.id, m.asset_key, m.partition)
+            .where(m.id > after)
+            .order_by(m.id)
+            .limit(MAX_EVENTS)
+        ).all()
+    if not rows:
+        return {"requests": [], "cursor": cursor, "skip_reason": "no new materializations"}
+    dynamic = dynamic_lookup(store)
+    candidates: dict[tuple[str, str], None] = {}
+    for row in rows:
+        for target in graph.downstream.get(row.asset_key, ()):
+            if target not in targets:
+                continue
+            mapping = graph[target].mappings.get(row.asset_key)
+            up_space = graph[row.asset_key].partitions
+            if mapping is None or up_space is None or graph[target].partitions is None:
+                candidates[(target, "")] = None
+                continue
+            for key in mapping.downstream_keys(
+                row.partition or None, up_space, graph[target].partitions, now=now, dynamic=dynamic
+            ):
+                candidates[(target, key)] = None
+    requests = []
+    for target, key in candidates:
+        if _ready(graph, store, target, key, trigger, now, dynamic):
+            requests.append(
+                {
+                    "selection": target,
+                    "partition": key,
+                    "config": {},
+                    "tags": {},
+                    "key": f"{target}[{key}]@{rows[-1].id}",
+                    "dynamic_partitions": {},
+                }
+            )
+    reason = None if requests else "upstream partitions updated but none is complete yet"
+    return {"requests": requests, "cursor": str(rows[-1].id), "skip_reason": reason}
+
+
+def _ready(
+    graph: Graph,
+    store: Store,
+    target: str,
+    key: str,
+    trigger: OnUpdate,
+    now: datetime,
+    dynamic: Any,
+) -> bool:
+    node = graph[target]
+    results = []
+    for up in node.upstream:
+        mapping = node.mappings.get(up)
+        up_space = graph[up].partitions
+        needed = (
+            [""]
+            if mapping is None or up_space is None
+            else mapping.upstream_keys(
+                key or None, up_space, node.partitions, now=now, dynamic=dynamic
+            )
+        )
+        have = _materialized(store, up, needed)
+        if trigger.min_count is not None:
+            results.append(len(have) >= min(trigger.min_count, len(needed)))
+        elif mapping is not None and up_space is not None:
+            results.append(mapping.is_ready(needed, have))
+        else:
+            results.append(len(have) == len(needed))
+    if not results:
+        return True
+    return any(results) if trigger.require == "any" else all(results)
+
+
+def _materialized(store: Store, asset: str, keys: list[str]) -> set[str]:
+    a = schema.asset_latest.c
+    found: set[str] = set()
+    with store.read() as conn:
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            found |= set(
+                conn.execute(
+                    select(a.partition).where(
+                        a.asset_key == asset, a.partition.in_(chunk), a.materialized_at.is_not(None)
+                    )
+                ).scalars()
+            )
+    return found
+
+
+def to_json(result: Mapping[str, Any]) -> str:
+    return json.dumps(result, default=str)

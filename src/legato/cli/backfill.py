@@ -1,0 +1,273 @@
+"""``legato backfill`` creates and drives a backfill; ``legato backfills`` lists and steers them."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from legato._internal.ids import new_run_id
+from legato.automation.backfills import Progress as BackfillProgress
+from legato.automation.backfills import drive_backfill, parse_run_key
+from legato.cli._console import console, styled, when
+from legato.cli._project import OpenProject, open_project, open_store
+from legato.errors import SelectionError
+from legato.events.status import RunStatus
+from legato.execution.api import make_executor
+from legato.execution.launcher import launch_run, rerun_plan
+from legato.graph.backfill import BackfillPlan, RunGroup, plan_backfill
+from legato.graph.plan import partition_range, plan_run
+from legato.graph.select import select
+from legato.store.backfills import (
+    backfill_runs,
+    create_backfill,
+    get_backfill,
+    list_backfills,
+    set_status,
+)
+from legato.store.engine import Store
+from legato.store.partitions import dynamic_lookup, materialized_times
+
+EXIT = {"completed": 0, "paused": 3, "cancelled": 130}
+
+
+@click.command()
+@click.argument("selection", nargs=-1, required=True)
+@click.option("--from", "first", metavar="KEY", help="First partition key.")
+@click.option("--to", "last", metavar="KEY", help="Last partition key (inclusive).")
+@click.option(
+    "--keys",
+    "key_list",
+    metavar="K1,K2",
+    help="Explicit keys, comma-separated (use --partition for product keys, which contain commas).",
+)
+@click.option("--partition", "partitions", multiple=True, metavar="KEY", help="A key (repeatable).")
+@click.option("--missing-only", is_flag=True, help="Skip asset partitions already materialized.")
+@click.option(
+    "--max-concurrent",
+    default=2,
+    type=click.IntRange(1, 256),
+    show_default=True,
+    help="Runs at once.",
+)
+@click.option("--max-concurrency", type=click.IntRange(min=1), help="Steps at once in each run.")
+@click.option(
+    "--single-run",
+    is_flag=True,
+    help="One run over every key (for steps that process a range at once).",
+)
+@click.option("--executor", type=click.Choice(["inprocess", "threads", "process"]))
+@click.option("--dry-run", is_flag=True, help="Show the runs it would create, and stop.")
+@click.pass_context
+def backfill(
+    ctx: click.Context,
+    selection: tuple[str, ...],
+    first: str | None,
+    last: str | None,
+    key_list: str | None,
+    partitions: tuple[str, ...],
+    missing_only: bool,
+    max_concurrent: int,
+    max_concurrency: int | None,
+    single_run: bool,
+    executor: str | None,
+    dry_run: bool,
+) -> None:
+    """Materialize SELECTION for a range or set of partition keys, as a backfill recorded in the
+    store: throttled, in dependency order, resumable with 'legato backfills resume ID'."""
+    proj = open_project(ctx)
+    store = proj.store()
+    nodes = select(proj.graph, list(selection))
+    dynamic = dynamic_lookup(store)
+    keys = list(partitions) + [k for k in (key_list or "").split(",") if k]
+    if first or last:
+        if not (first and last):
+            raise SelectionError("--from and --to go together", hint="give both ends of the range")
+        keys += partition_range(proj.graph, nodes, first, last, dynamic=dynamic)
+    if not keys:
+        raise SelectionError(
+            "a backfill needs partition keys",
+            hint="pass --from KEY --to KEY, --keys K1,K2 or --partition KEY",
+        )
+    done = {n: set(materialized_times(store, n)) for n in nodes} if missing_only else None
+    plan = plan_backfill(
+        proj.graph,
+        nodes,
+        keys,
+        materialized=done,
+        missing_only=missing_only,
+        single_run=single_run,
+        dynamic=dynamic,
+    )
+    _preview(plan, len(keys))
+    if dry_run:
+        return
+    record = create_backfill(
+        store,
+        new_run_id(),
+        " ".join(selection),
+        keys,
+        [g.as_dict() for g in plan.groups],
+        max_concurrent=max_concurrent,
+        missing_only=missing_only,
+        executor=executor or proj.settings.executor,
+    )
+    console.print(f"backfill [bold]{record.backfill_id}[/] created")
+    sys.exit(EXIT.get(_drive(proj, store, record.backfill_id, max_concurrency), 1))
+
+
+@click.group()
+def backfills() -> None:
+    """List, resume, pause and cancel backfills."""
+
+
+@backfills.command("list")
+@click.pass_context
+def list_cmd(ctx: click.Context) -> None:
+    """Recent backfills with their progress."""
+    store = open_store(ctx)
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("backfill", "selection", "keys", "runs", "status", "created"):
+        table.add_column(column)
+    for record in list_backfills(store):
+        runs = backfill_runs(store, record.backfill_id)
+        ok = len(
+            {parse_run_key(r.idempotency_key) for r in runs if r.status is RunStatus.SUCCEEDED}
+        )
+        table.add_row(
+            record.backfill_id,
+            escape(record.selection)[:40],
+            str(len(record.keys)),
+            f"{ok}/{len(record.groups)}",
+            styled(record.status),
+            when(record.created_at),
+        )
+    console.print(table)
+
+
+@backfills.command("resume")
+@click.argument("backfill_id")
+@click.option("--max-concurrency", type=click.IntRange(min=1), help="Steps at once in each run.")
+@click.pass_context
+def resume(ctx: click.Context, backfill_id: str, max_concurrency: int | None) -> None:
+    """Continue a paused, failed or interrupted backfill: only missing runs are created, failed
+    runs are re-run from their failure."""
+    proj = open_project(ctx)
+    store = proj.store()
+    record = get_backfill(store, backfill_id)
+    sys.exit(EXIT.get(_drive(proj, store, record.backfill_id, max_concurrency), 1))
+
+
+@backfills.command("pause")
+@click.argument("backfill_id")
+@click.pass_context
+def pause(ctx: click.Context, backfill_id: str) -> None:
+    """Stop launching runs (running ones finish); resume later."""
+    record = set_status(
+        open_store(ctx), backfill_id, "paused", allowed_from=("requested", "running")
+    )
+    console.print(f"backfill {record.backfill_id} {styled(record.status)}")
+
+
+@backfills.command("cancel")
+@click.argument("backfill_id")
+@click.pass_context
+def cancel(ctx: click.Context, backfill_id: str) -> None:
+    """Cancel a backfill and its running runs."""
+    record = set_status(
+        open_store(ctx),
+        backfill_id,
+        "cancelled",
+        allowed_from=("requested", "running", "paused", "failed"),
+    )
+    console.print(f"backfill {record.backfill_id} {styled(record.status)}")
+
+
+def _preview(plan: BackfillPlan, keys: int) -> None:
+    console.print(f"{keys:,} key(s) → {len(plan.groups):,} run(s), {plan.steps:,} step(s)")
+    for node, count in plan.skipped.items():
+        console.print(f"  {escape(node)}: {count:,} key(s) already materialized, skipped")
+    for index, group in enumerate(plan.groups[:5]):
+        parts = ", ".join(group.partitions[:3]) + (" …" if len(group.partitions) > 3 else "")
+        after = f" after run {', '.join(map(str, group.after[:3]))}" if group.after else ""
+        console.print(f"  run {index}: {escape(', '.join(group.nodes))} \\[{escape(parts)}]{after}")
+    if len(plan.groups) > 5:
+        console.print(f"  … {len(plan.groups) - 5:,} more")
+
+
+def _drive(proj: OpenProject, store: Store, backfill_id: str, max_concurrency: int | None) -> str:
+    record = get_backfill(store, backfill_id)
+
+    def launch(group: RunGroup, key: str, parent: str | None) -> RunStatus:
+        plan = (
+            rerun_plan(store, proj.graph, parent)[1]
+            if parent
+            else plan_run(
+                proj.graph, group.nodes, partitions=group.partitions, dynamic=dynamic_lookup(store)
+            )
+        )
+        result = launch_run(
+            proj.project,
+            proj.graph,
+            list(group.nodes),
+            store=store,
+            storage_root=proj.settings.storage,
+            executor=make_executor(record.executor, max_concurrency),
+            plan=plan,
+            parent_run_id=parent,
+            sys_path=proj.sys_path,
+            idempotency_key=key,
+            backfill_id=record.backfill_id,
+            trigger=f"backfill:{record.backfill_id}",
+            max_concurrency=max_concurrency,
+            pool_limits=proj.settings.pools,
+        )
+        return result.status
+
+    stop = threading.Event()
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    task = bar.add_task(f"backfill {record.backfill_id}", total=len(record.groups))
+
+    def progress(p: BackfillProgress) -> None:
+        bar.update(
+            task,
+            completed=p.done,
+            description=f"backfill {record.backfill_id}: {p.running} running, {p.failed} failed",
+        )
+
+    def interrupt(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        console.print(
+            "[red]pausing…[/] running runs finish; resume with "
+            f"'legato backfills resume {record.backfill_id}'"
+        )
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        with bar:
+            status = drive_backfill(
+                store, record.backfill_id, launch, on_progress=progress, stop=stop
+            )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    final = get_backfill(store, record.backfill_id)
+    console.print(
+        f"backfill {record.backfill_id} {styled(status)}"
+        + (f": {escape(final.error)}" if final.error else "")
+    )
+    return status

@@ -1,0 +1,160 @@
+"""``legato daemon`` runs the automation daemon; ``legato automation`` shows and toggles triggers."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from legato.automation.code import SubprocessCode
+from legato.automation.daemon import Daemon
+from legato.cli._console import console, styled, when
+from legato.cli._project import open_store, settings_of
+from legato.store.automation import list_ticks, list_triggers, set_enabled
+from legato.store.claims import QueueLimits
+from legato.store.engine import Store
+
+
+def build_daemon(
+    ctx: click.Context, *, max_concurrent_runs: int | None, lease: float, launch: bool = True
+) -> Daemon:
+    settings = settings_of(ctx)
+    store = Store(settings.database_url)
+    code = SubprocessCode(settings.root)
+    queue = settings.run_queue
+    limits = QueueLimits(
+        total=max_concurrent_runs or queue.get("max_concurrent_runs", 4),
+        pipelines=queue.get("pipelines", {}),
+        tags=queue.get("tags", {}),
+    )
+    return Daemon(
+        store,
+        code=code,
+        project_dir=settings.root,
+        launch_runs=launch,
+        max_concurrent_runs=limits.total,
+        limits=limits,
+        lease=lease,
+    )
+
+
+@click.command()
+@click.option(
+    "--max-concurrent-runs",
+    default=None,
+    type=click.IntRange(1, 1000),
+    help="Runs executing at once (default: [tool.legato.run_queue] max_concurrent_runs, or 4).",
+)
+@click.option(
+    "--lease",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(1.0, 3600.0),
+    help="Seconds after which a silent run or trigger owner is presumed dead.",
+)
+@click.option(
+    "--interval",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(0.05, 60.0),
+    help="Seconds between iterations.",
+)
+@click.option(
+    "--launch/--no-launch",
+    default=True,
+    show_default=True,
+    help="Execute queued runs here (off: this daemon only evaluates triggers).",
+)
+@click.pass_context
+def daemon(
+    ctx: click.Context,
+    max_concurrent_runs: int | None,
+    lease: float,
+    interval: float,
+    launch: bool,
+) -> None:
+    """Run the automation daemon: schedules, sensors, file arrival, OnUpdate chaining, the run
+    queue and recovery of runs whose process died. Stops cleanly on Ctrl-C or SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    instance = build_daemon(
+        ctx, max_concurrent_runs=max_concurrent_runs, lease=lease, launch=launch
+    )
+    stop = threading.Event()
+
+    def handle(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    console.print(f"daemon [bold]{instance.id}[/] on {escape(repr(instance.store))}")
+    instance.run_forever(stop, interval=interval)
+    console.print("daemon stopped")
+
+
+@click.group()
+def automation() -> None:
+    """Triggers and their tick history."""
+
+
+@automation.command("list")
+@click.pass_context
+def list_cmd(ctx: click.Context) -> None:
+    """Every trigger with its state and latest tick."""
+    store = open_store(ctx)
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("trigger", "kind", "enabled", "next due", "latest tick"):
+        table.add_column(column)
+    for trigger in list_triggers(store):
+        ticks = list_ticks(store, trigger.trigger_id, limit=1)
+        latest = f"{styled(ticks[0].status)} {when(ticks[0].ts)}" if ticks else "-"
+        table.add_row(
+            escape(trigger.trigger_id),
+            trigger.kind,
+            "yes" if trigger.enabled else "[red]no[/]",
+            when(trigger.next_due) if trigger.next_due else "-",
+            latest,
+        )
+    console.print(table)
+
+
+@automation.command("ticks")
+@click.argument("trigger", required=False)
+@click.option("--limit", default=30, type=click.IntRange(1, 10_000))
+@click.pass_context
+def ticks_cmd(ctx: click.Context, trigger: str | None, limit: int) -> None:
+    """Tick history: requested (with the run), skipped (with the reason) or failed (the error)."""
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("when", "trigger", "status", "run", "reason"):
+        table.add_column(column)
+    for tick in list_ticks(open_store(ctx), trigger, limit=limit):
+        table.add_row(
+            when(tick.ts),
+            escape(tick.trigger_id),
+            styled(tick.status),
+            tick.run_id or "-",
+            escape((tick.reason or "")[:120]),
+        )
+    console.print(table)
+
+
+@automation.command("enable")
+@click.argument("trigger")
+@click.pass_context
+def enable(ctx: click.Context, trigger: str) -> None:
+    """Turn a trigger on."""
+    set_enabled(open_store(ctx), trigger, True)
+    console.print(f"{escape(trigger)} enabled")
+
+
+@automation.command("disable")
+@click.argument("trigger")
+@click.pass_context
+def disable(ctx: click.Context, trigger: str) -> None:
+    """Turn a trigger off (its history and cursor are kept)."""
+    set_enabled(open_store(ctx), trigger, False)
+    console.print(f"{escape(trigger)} disabled")

@@ -1,0 +1,113 @@
+"""Reading the store: ``legato runs``, ``legato logs`` and ``legato assets``."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from legato.cli._console import console, seconds, styled, when
+from legato.cli._project import open_project, open_store
+from legato.store.assets import latest_materializations, materialization_counts
+from legato.store.logs import read_logs
+from legato.store.runs import get_run, get_steps, list_runs
+
+_LEVEL_STYLE = {"WARNING": "yellow", "ERROR": "red", "CRITICAL": "bold red"}
+
+
+@click.command()
+@click.option("--limit", default=20, type=click.IntRange(1, 1000), show_default=True)
+@click.option(
+    "--status",
+    type=click.Choice(["queued", "running", "succeeded", "failed", "canceling", "cancelled"]),
+)
+@click.option("--pipeline", default=None)
+@click.option("--plain", is_flag=True, help="Print only run ids, one per line (for scripts).")
+@click.pass_context
+def runs(
+    ctx: click.Context, limit: int, status: str | None, pipeline: str | None, plain: bool
+) -> None:
+    """List recent runs, newest first."""
+    records = list_runs(open_store(ctx), limit=limit, status=status, pipeline=pipeline)
+    if plain:
+        for r in records:
+            click.echo(r.run_id)
+        return
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("run", "pipeline / selection", "status", "created", "duration"):
+        table.add_column(column)
+    for r in records:
+        table.add_row(
+            r.run_id,
+            escape(r.pipeline or r.selection)[:60],
+            styled(r.status.value),
+            when(r.created_at),
+            seconds(r.duration),
+        )
+    console.print(table if records else "no runs yet: start one with 'legato run SELECTION'")
+
+
+@click.command()
+@click.argument("run_id")
+@click.argument("step", required=False)
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until the run ends.")
+@click.pass_context
+def logs(ctx: click.Context, run_id: str, step: str | None, follow: bool) -> None:
+    """Print the captured output of RUN_ID (or of one STEP of it)."""
+    store = open_store(ctx)
+    record = get_run(store, run_id)
+    if step is not None and step not in {s.step_key for s in get_steps(store, record.run_id)}:
+        from legato.errors import NotFoundError
+
+        raise NotFoundError(
+            f"run {record.run_id} has no step {step!r}",
+            obj=step,
+            hint="run 'legato logs RUN' to see every step's lines",
+        )
+    after = 0
+    while True:
+        lines = read_logs(store, record.run_id, step, after_id=after)
+        for line in lines:
+            style = _LEVEL_STYLE.get(line.level, "")
+            prefix = f"[dim]{when(line.ts)}[/] [cyan]{escape(line.step_key)}[/] "
+            text = escape(line.message)
+            console.print(prefix + (f"[{style}]{text}[/]" if style else text), soft_wrap=True)
+            after = line.id
+        if not follow or (not lines and get_run(store, record.run_id).status.finished):
+            break
+        if not lines:
+            time.sleep(0.25)  # polling the store for new lines while the run goes on
+
+
+@click.command()
+@click.pass_context
+def assets(ctx: click.Context) -> None:
+    """List the project's assets with their latest materialization."""
+    proj = open_project(ctx)
+    store = proj.store()
+    latest: dict[str, list[float]] = {}
+    last_run: dict[str, str] = {}
+    for m in latest_materializations(store):
+        latest.setdefault(m.asset_key, []).append(m.ts)
+        if m.ts >= max(latest[m.asset_key]):
+            last_run[m.asset_key] = m.run_id
+    counts = materialization_counts(store)
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("asset", "group", "partitions", "latest", "run", "materializations"):
+        table.add_column(column)
+    for key in proj.graph.order:
+        step = proj.graph[key].step
+        if step.kind != "asset":
+            continue
+        stamps = latest.get(key)
+        table.add_row(
+            escape(key),
+            escape(step.group or "-"),
+            str(len(stamps)) if step.partitions is not None and stamps else "-",
+            when(max(stamps)) if stamps else "[dim]never[/]",
+            last_run.get(key, "-"),
+            str(counts.get(key, 0)),
+        )
+    console.print(table)

@@ -1,0 +1,113 @@
+"""``legato partitions``: dynamic partition sets and per-key status of partitioned assets."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import click
+from rich.markup import escape
+
+from legato.cli._console import console
+from legato.cli._matrix import status_matrix
+from legato.cli._project import open_project, open_store
+from legato.errors import NotFoundError
+from legato.graph.staleness import stale_keys
+from legato.store.partitions import (
+    add_dynamic_keys,
+    dynamic_keys,
+    dynamic_lookup,
+    dynamic_sets,
+    materialized_times,
+    partition_statuses,
+    remove_dynamic_keys,
+)
+
+
+@click.group()
+def partitions() -> None:
+    """Dynamic partition sets and partition status."""
+
+
+@partitions.command("add")
+@click.argument("set_name")
+@click.argument("keys", nargs=-1, required=True)
+@click.pass_context
+def add(ctx: click.Context, set_name: str, keys: tuple[str, ...]) -> None:
+    """Add KEYS to the dynamic partition set SET_NAME (e.g. a new tenant)."""
+    added = add_dynamic_keys(open_store(ctx), set_name, keys, added_by="cli")
+    already = len(set(keys)) - len(added)
+    console.print(
+        f"added {len(added)} key(s) to {escape(set_name)}"
+        + (f" ({already} already there)" if already else "")
+    )
+
+
+@partitions.command("remove")
+@click.argument("set_name")
+@click.argument("keys", nargs=-1, required=True)
+@click.pass_context
+def remove(ctx: click.Context, set_name: str, keys: tuple[str, ...]) -> None:
+    """Remove KEYS from the dynamic partition set SET_NAME (materializations are kept)."""
+    removed = remove_dynamic_keys(open_store(ctx), set_name, keys)
+    console.print(f"removed {removed} key(s) from {escape(set_name)}")
+
+
+@partitions.command("list")
+@click.argument("set_name", required=False)
+@click.pass_context
+def list_(ctx: click.Context, set_name: str | None) -> None:
+    """List the dynamic partition sets, or the keys of SET_NAME."""
+    store = open_store(ctx)
+    if set_name is None:
+        sets = dynamic_sets(store)
+        for name, count in sorted(sets.items()):
+            console.print(f"{escape(name)}  {count} key(s)")
+        if not sets:
+            console.print(
+                "no dynamic partition keys yet: add some with 'legato partitions add SET KEY...'"
+            )
+        return
+    for key in dynamic_keys(store, set_name):
+        console.print(escape(key))
+
+
+@partitions.command("status")
+@click.argument("asset")
+@click.pass_context
+def status(ctx: click.Context, asset: str) -> None:
+    """Summarize ASSET's partitions (materialized, failed, in progress, stale, missing) and draw
+    a calendar of a time dimension."""
+    proj = open_project(ctx)
+    if asset not in proj.graph:
+        raise NotFoundError(f"no asset {asset!r}", obj=asset, hint="run 'legato assets'")
+    space = proj.graph[asset].partitions
+    if space is None:
+        raise NotFoundError(
+            f"asset {asset!r} is not partitioned",
+            obj=asset,
+            hint="'legato assets' shows its latest materialization",
+        )
+    store = proj.store()
+    dynamic = dynamic_lookup(store)
+    statuses = partition_statuses(store, asset)
+    keys = space.keys(dynamic=dynamic)
+    total = len(keys)
+    counts = Counter(s.status for k, s in statuses.items() if k in keys)
+    facts = {asset: materialized_times(store, asset)}
+    for up in proj.graph[asset].upstream:
+        facts[up] = materialized_times(store, up)
+    stale = stale_keys(
+        proj.graph,
+        asset,
+        [k for k, s in statuses.items() if s.status == "materialized"],
+        facts,
+        dynamic=dynamic,
+    )
+    missing = total - sum(counts.values())
+    console.print(f"[bold]{escape(asset)}[/]: {escape(space.summary())}, {total:,} key(s)")
+    console.print(
+        f"  [green]materialized {counts['materialized'] - len(stale):,}[/]  "
+        f"[dark_orange]stale {len(stale):,}[/]  [red]failed {counts['failed']:,}[/]  "
+        f"[yellow]in progress {counts['in_progress']:,}[/]  [dim]missing {missing:,}[/]"
+    )
+    console.print(status_matrix(space, keys, statuses, stale, dynamic))

@@ -1,0 +1,140 @@
+"""``legato init`` scaffolds a project; ``legato check`` reports every definition error."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import click
+from rich.markup import escape
+
+from legato.cli._console import console, print_error
+from legato.cli._project import settings_of
+from legato.errors import ConfigError, LegatoError
+from legato.graph.build import build_graph, find_errors
+from legato.graph.select import select
+from legato.loader.modules import load_project
+
+_ASSETS = '''"""Assets and tasks of {name}: edit freely."""
+
+import legato as lg
+
+
+@lg.asset(group="sales", retries=lg.Retry(3, delay=1.0, backoff=2.0), timeout=60)
+def raw_orders() -> list[dict]:
+    """Orders as they arrive (replace with a query or an API call)."""
+    return [{{"id": i, "amount": (i * 37) % 100 - 20}} for i in range(100)]
+
+
+@lg.asset(group="sales")
+def clean_orders(raw_orders: list[dict]) -> list[dict]:
+    """Orders with a positive amount."""
+    return [o for o in raw_orders if o["amount"] > 0]
+
+
+@lg.task
+def report(clean_orders: list[dict]) -> str:
+    total = sum(o["amount"] for o in clean_orders)
+    print(f"{{len(clean_orders)}} orders, total {{total}}")
+    return f"total={{total}}"
+
+
+nightly = lg.Pipeline("nightly", select="group:sales+", tags={{"team": "sales"}})
+'''
+
+_TEST = """import legato as lg
+
+from {name}.assets import clean_orders, raw_orders, report
+
+
+def test_clean_orders_drops_non_positive_amounts():
+    result = lg.materialize([raw_orders, clean_orders, report])
+    assert result.success
+    assert all(o["amount"] > 0 for o in result.output("clean_orders"))
+"""
+
+_PYPROJECT = """[project]
+name = "{name}"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = ["legato"]
+
+[tool.legato]
+modules = ["{name}.assets"]
+# database_url = "postgresql://localhost/legato"   # default: SQLite under .legato/
+# executor = "process"                               # inprocess | threads | process
+
+[tool.pytest.ini_options]
+pythonpath = ["."]
+"""
+
+
+@click.command()
+@click.argument("name")
+@click.option(
+    "--directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to create it (default: ./NAME).",
+)
+def init(name: str, directory: Path | None) -> None:
+    """Create a new project NAME with example assets, a pipeline and a test."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,63}", name):
+        raise ConfigError(
+            f"project name {name!r} is not a Python package name",
+            obj=name,
+            hint="use lowercase letters, digits and '_' (e.g. 'sales_data')",
+        )
+    target = directory or Path(name)
+    if target.exists() and any(target.iterdir()):
+        raise ConfigError(
+            f"{target} already exists and is not empty",
+            obj=str(target),
+            hint="choose another name or --directory",
+        )
+    files = {
+        target / "pyproject.toml": _PYPROJECT.format(name=name),
+        target / name / "__init__.py": "",
+        target / name / "assets.py": _ASSETS.format(name=name),
+        target / "tests" / f"test_{name}.py": _TEST.format(name=name),
+        target / ".gitignore": ".legato/\n__pycache__/\n",
+    }
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    console.print(
+        f"created project [bold]{escape(name)}[/] in {escape(str(target))}\n"
+        f"  cd {escape(str(target))} && legato check && legato run --pipeline nightly"
+    )
+
+
+@click.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Load the project and report every definition error with file:line and the fix."""
+    settings = settings_of(ctx)
+    loaded = load_project(settings)
+    errors: list[LegatoError] = list(loaded.errors)
+    errors += find_errors(loaded.project)
+    if not errors:
+        graph = build_graph(loaded.project)
+        for pipe in loaded.project.pipelines.values():
+            try:
+                select(graph, pipe.selection)
+            except LegatoError as exc:
+                exc.message = f"pipeline {pipe.name!r} ({pipe.source}): {exc.message}"
+                exc.source = exc.source or pipe.source
+                errors.append(exc)
+    if errors:
+        for error in errors:
+            print_error(error)
+        console.print(f"[bold red]{len(errors)} error(s)[/] in {escape(settings.source)}")
+        sys.exit(1)
+    p = loaded.project
+    assets = sum(1 for s in p.steps if s.kind == "asset")
+    console.print(
+        f"[green]ok[/]: {assets} asset(s), {len(p.steps) - assets} task(s), "
+        f"{len(p.pipelines)} pipeline(s), {len(p.resources)} resource(s) "
+        f"from {escape(settings.source)}"
+    )

@@ -1,0 +1,216 @@
+"""``legato up`` (the web server and the daemon in one process) and ``legato users``."""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+from typing import Any
+
+import click
+
+from legato.cli._console import console, err_console
+from legato.cli._project import open_store
+from legato.errors import ConfigError
+from legato.store.engine import Store
+
+ROLES = click.Choice(["viewer", "operator", "admin"])
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, store: Store) -> bool:
+    """Whether the implicit local admin may apply; raise ConfigError if binding ``host`` would
+    expose a server without authentication (S-02)."""
+    from legato.web.accounts import count_active_users
+
+    if _is_loopback(host):
+        return True
+    if count_active_users(store) == 0:
+        raise ConfigError(
+            f"refusing to listen on {host} without authentication: the store has no users",
+            obj=host,
+            hint="create an admin first with 'legato users add NAME --role admin', "
+            "or bind 127.0.0.1 (the default)",
+        )
+    return False
+
+
+def _start_daemon(ctx: click.Context, store: Store) -> Any:
+    """Start the automation daemon in a thread of this process; return its status callable."""
+    import atexit
+    import threading
+
+    from legato.cli.daemon import build_daemon
+
+    daemon = build_daemon(ctx, max_concurrent_runs=None, lease=30.0)
+    daemon.start()  # refuses a second daemon on a SQLite store, before serving anything
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=daemon.run_forever, args=(stop,), name="legato-daemon", daemon=True
+    )
+    thread.start()
+
+    def shutdown() -> None:
+        stop.set()
+        thread.join(10)
+
+    atexit.register(shutdown)
+
+    def status() -> dict[str, Any]:
+        return {"id": daemon.id, "running": thread.is_alive()}
+
+    return status
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8642, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--secure-cookies/--no-secure-cookies",
+    default=None,
+    help="Mark cookies Secure (default: when the request came over https).",
+)
+@click.option(
+    "--daemon/--no-daemon",
+    default=True,
+    show_default=True,
+    help="Run the automation daemon in this process too.",
+)
+@click.pass_context
+def up(ctx: click.Context, host: str, port: int, secure_cookies: bool | None, daemon: bool) -> None:
+    """Serve the UI and REST API (http://127.0.0.1:8642 by default) over the project's store,
+    with the automation daemon (schedules, sensors, run queue) in the same process."""
+    import uvicorn
+
+    from legato.web.app import create_app
+    from legato.web.config import AuthConfig
+
+    store = open_store(ctx)
+    local_admin = check_bind(host, store)
+    daemon_status = _start_daemon(ctx, store) if daemon else None
+    app = create_app(
+        store,
+        auth=AuthConfig(local_admin=local_admin, secure_cookies=secure_cookies),
+        daemon_status=daemon_status,
+    )
+    shown = f"[{host}]" if ":" in host else host
+    console.print(f"Legato is serving http://{shown}:{port}/ (Ctrl-C to stop)")
+    if local_admin:
+        console.print(
+            "[dim]local mode: until a user exists, requests from this machine act as admin; "
+            "add users with 'legato users add'[/]"
+        )
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=False,
+        timeout_graceful_shutdown=5,  # open log streams would otherwise hold Ctrl-C up
+    )
+
+
+@click.group()
+def users() -> None:
+    """Manage who may use the web UI and API: users, roles and API tokens."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=ROLES, required=True, help="viewer, operator or admin.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input (scripts)."
+)
+@click.pass_context
+def add_user(ctx: click.Context, name: str, role: str, password_stdin: bool) -> None:
+    """Create user NAME. Prompts for a password on a terminal, else generates one and shows it
+    once on the terminal (it is stored only as a scrypt hash and never logged)."""
+    from legato.web.accounts import add_user as add
+    from legato.web.passwords import generate_password
+
+    generated = False
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif sys.stdin.isatty():
+        password = click.prompt(
+            "Password (empty: generate one)",
+            hide_input=True,
+            confirmation_prompt=True,
+            default="",
+            show_default=False,
+        )
+        generated = not password
+    else:
+        generated = True
+    if generated:
+        password = generate_password()
+    user = add(open_store(ctx), name, role, password)
+    console.print(f"created user {user.name!r} with role {user.role}")
+    if generated:
+        click.echo(f"password (shown once, store it now): {password}")
+
+
+@users.command("list")
+@click.pass_context
+def list_users(ctx: click.Context) -> None:
+    """List users with role and state."""
+    from legato.web.accounts import list_users as all_users
+
+    for user in all_users(open_store(ctx)):
+        state = "active" if user.active else "deactivated"
+        click.echo(f"{user.name}\t{user.role}\t{state}")
+
+
+@users.command("set-role")
+@click.argument("name")
+@click.argument("role", type=ROLES)
+@click.pass_context
+def set_role(ctx: click.Context, name: str, role: str) -> None:
+    """Change NAME's role; its sessions and tokens stop working at once."""
+    from legato.web.accounts import update_user
+
+    update_user(open_store(ctx), name, role=role)
+    console.print(f"user {name!r} is now {role}; its sessions and tokens were ended")
+
+
+@users.command("deactivate")
+@click.argument("name")
+@click.pass_context
+def deactivate(ctx: click.Context, name: str) -> None:
+    """Stop NAME from logging in; its sessions and tokens stop working at once."""
+    from legato.web.accounts import update_user
+
+    update_user(open_store(ctx), name, active=False)
+    console.print(f"user {name!r} is deactivated")
+
+
+@users.command("activate")
+@click.argument("name")
+@click.pass_context
+def activate(ctx: click.Context, name: str) -> None:
+    """Allow a deactivated user to log in again."""
+    from legato.web.accounts import update_user
+
+    update_user(open_store(ctx), name, active=True)
+    console.print(f"user {name!r} is active")
+
+
+@users.command("token")
+@click.argument("name")
+@click.option("--label", default="", help="What the token is for.")
+@click.pass_context
+def token(ctx: click.Context, name: str, label: str) -> None:
+    """Create an API token for NAME (shown once; send it as 'Authorization: Bearer …')."""
+    from legato.web.accounts import create_token, get_user
+
+    store = open_store(ctx)
+    token_id, secret = create_token(store, get_user(store, name), label[:128])
+    err_console.print(f"token {token_id} for {name!r} (shown once, store it now):")
+    click.echo(secret)

@@ -1,0 +1,116 @@
+"""Pipeline: a named selection of assets and tasks, with defaults for its runs."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from legato.definitions.keys import validate_key
+from legato.definitions.policies import Retry
+from legato.errors import DefinitionError
+
+EXECUTORS = ("inprocess", "threads", "process", "dask", "remote")
+TRIGGER_KINDS = ("cron", "every", "on_update", "sensor", "file_arrival", "message", "webhook")
+
+
+class Pipeline:
+    """A named selection of the graph, with defaults for the runs that execute it.
+
+    Args:
+        name: unique pipeline name.
+        select: a selection (``"group:sales+"``, ``"+report"``, ``"tag:team=finance"``, keys,
+            globs), or a list of them; default: everything.
+        tags: tags recorded on every run of the pipeline.
+        retries: default retry policy for steps that declare none.
+        executor: default executor (``inprocess``, ``threads`` or ``process``).
+        max_concurrency: steps running at once.
+        triggers: what starts its runs: ``Cron``/``Every`` schedules, ``OnUpdate`` (when its
+            upstreams update), sensors, ``FileArrival``, ``OnMessage``.
+        priority: queue priority of its runs (higher first).
+
+    Example:
+        >>> nightly = Pipeline("nightly", select="group:sales+", tags={"team": "finance"})
+    """
+
+    def __init__(
+        self,
+        name: str,
+        select: str | Iterable[str] = "*",
+        *,
+        tags: Mapping[str, str] | None = None,
+        retries: Retry | int | None = None,
+        executor: str | None = None,
+        max_concurrency: int | None = None,
+        description: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        triggers: Iterable[Any] = (),
+        priority: int = 0,
+    ) -> None:
+        frame = sys._getframe(1)
+        self.source = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        validate_key(name, what="pipeline name", source=self.source)
+        if isinstance(retries, int) and not isinstance(retries, bool):
+            retries = Retry(retries)
+        if executor is not None and executor not in EXECUTORS:
+            raise DefinitionError(
+                f"pipeline {name!r} ({self.source}): unknown executor {executor!r}",
+                obj=name,
+                source=self.source,
+                hint=f"use one of {EXECUTORS}",
+            )
+        if max_concurrency is not None and (
+            not isinstance(max_concurrency, int) or max_concurrency < 1
+        ):
+            raise DefinitionError(
+                f"pipeline {name!r} ({self.source}): max_concurrency={max_concurrency!r} is invalid",
+                obj=name,
+                source=self.source,
+                hint="pass a whole number ≥ 1",
+            )
+        self.name = name
+        self.selection: tuple[str, ...] = (select,) if isinstance(select, str) else tuple(select)
+        if not self.selection or not all(isinstance(s, str) for s in self.selection):
+            raise DefinitionError(
+                f"pipeline {name!r} ({self.source}): select={select!r} is invalid",
+                obj=name,
+                source=self.source,
+                hint='pass a selection string such as "group:sales+"',
+            )
+        self.tags = dict(tags or {})
+        self.retries: Retry | None = retries if isinstance(retries, Retry) else None
+        self.executor = executor
+        self.max_concurrency = max_concurrency
+        self.description = description
+        self.config = dict(config or {})
+        self.priority = int(priority)
+        self.triggers = tuple(triggers)
+        for trigger in self.triggers:
+            kind = (
+                trigger.describe().get("kind")
+                if callable(getattr(trigger, "describe", None))
+                else None
+            )
+            if kind not in TRIGGER_KINDS:
+                raise DefinitionError(
+                    f"pipeline {name!r} ({self.source}): {trigger!r} is not a trigger",
+                    obj=name,
+                    source=self.source,
+                    hint="use Cron(...), Every(...), OnUpdate(), a @sensor, FileArrival(...), "
+                    "OnMessage(...) or Webhook(...)",
+                )
+
+    def __repr__(self) -> str:
+        return f"Pipeline({self.name!r}, select={list(self.selection)!r})"
+
+    def run(self, **kwargs: Any) -> Any:
+        """Run the pipeline in this process and return a ``RunResult`` (see ``legato.materialize``).
+
+        Keyword arguments are those of ``materialize``; ``steps=`` gives the definitions to select
+        from (default: every definition alive in this process).
+        """
+        # Running belongs to the execution layer; it is loaded on first use so that declaring
+        # pipelines stays free of I/O.
+        api = importlib.import_module("legato.execution.api")
+        return api.run_pipeline(self, **kwargs)

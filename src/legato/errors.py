@@ -1,0 +1,109 @@
+"""The errors Legato raises, all rooted in :class:`LegatoError`.
+
+    LegatoError
+    ├── DefinitionError            a definition is wrong (bad argument, bad signature, bad name)
+    │   ├── DuplicateKeyError      two definitions share one key
+    │   ├── MissingUpstreamError   a dependency names nothing that exists
+    │   ├── CycleError             dependencies form a cycle (the full path is in the message)
+    │   └── PartitionError         a partition space, key or mapping is invalid
+    ├── SelectionError             a selection string matches nothing or does not parse
+    ├── ProjectLoadError           a user module or config file could not be loaded
+    ├── ConfigError                configuration (toml, environment) is invalid
+    ├── StoreError                 the store cannot be reached or is in an unexpected state
+    │   └── NotFoundError          a run, step or asset that the caller named does not exist
+    └── StepError                  a step failed inside user code (wraps the original exception)
+
+Each message names the object, where it was defined (file:line) when known, what is wrong, and the
+fix. Errors also carry structured fields (``obj``, ``source``, ``hint``) for the API and the UI.
+"""
+
+from __future__ import annotations
+
+
+class LegatoError(Exception):
+    """Base of every error Legato raises on purpose."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        obj: str | None = None,
+        source: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.obj = obj
+        self.source = source
+        self.hint = hint
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        text = self.message
+        if self.hint:
+            text = f"{text}; {self.hint}"
+        return text
+
+    def as_dict(self) -> dict[str, str | None]:
+        """Structured form for the API, the UI and the event log."""
+        return {
+            "error": type(self).__name__,
+            "message": str(self),
+            "object": self.obj,
+            "source": self.source,
+            "hint": self.hint,
+        }
+
+
+class DefinitionError(LegatoError, ValueError):
+    """A definition is wrong: bad argument, signature or name."""
+
+
+class DuplicateKeyError(DefinitionError):
+    """Two definitions share one key."""
+
+
+class MissingUpstreamError(DefinitionError):
+    """A dependency names no asset or task."""
+
+
+class CycleError(DefinitionError):
+    """Dependencies form a cycle."""
+
+
+class PartitionError(DefinitionError):
+    """A partition space, partition key or partition mapping is invalid."""
+
+
+class SelectionError(LegatoError, ValueError):
+    """A selection string does not parse or matches nothing."""
+
+
+class ProjectLoadError(LegatoError):
+    """User code or project configuration could not be loaded."""
+
+
+class ConfigError(LegatoError, ValueError):
+    """Configuration from a toml file or the environment is invalid."""
+
+
+class StoreError(LegatoError):
+    """The store cannot be reached or holds something unexpected."""
+
+
+class NotFoundError(StoreError, KeyError):
+    """A run, step or asset named by the caller does not exist."""
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return self._render()
+
+
+class StepError(LegatoError):
+    """A step failed in user code; ``__cause__`` keeps the original exception."""
+
+
+def where(obj: object) -> str | None:
+    """Return ``file:line`` of a function or class, for messages; None when unknown."""
+    code = getattr(obj, "__code__", None)
+    if code is not None:
+        return f"{code.co_filename}:{code.co_firstlineno}"
+    return None

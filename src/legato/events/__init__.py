@@ -1,0 +1,1 @@
+"""What happened: event records, statuses, and the one table of legal status transitions. Pure."""

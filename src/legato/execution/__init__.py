@@ -1,0 +1,1 @@
+"""How it runs: the engine that drives a plan, the step runner, executors and IO managers."""

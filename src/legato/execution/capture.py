@@ -1,0 +1,163 @@
+"""Capture what a step prints and logs, per step, even when steps run in threads.
+
+``sys.stdout``/``sys.stderr`` are replaced (once, while an engine or worker runs) by proxies that
+write to the current step's sink, found through a context variable, or to the real stream when no
+step is running. A logging handler does the same for log records.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+MAX_LINE = 64 * 1024
+MAX_LINES_PER_STEP = 100_000
+LogRecordTuple = tuple[float, str, str, str]  # ts, level, stream, message
+
+_current: contextvars.ContextVar[LogSink | None] = contextvars.ContextVar(
+    "legato_sink", default=None
+)
+
+
+class LogSink:
+    """Lines of one step attempt; ``on_flush`` (if any) receives batches while the step runs."""
+
+    def __init__(
+        self,
+        on_flush: Callable[[list[LogRecordTuple]], None] | None = None,
+        flush_every: float = 0.5,
+    ) -> None:
+        self.records: list[LogRecordTuple] = []
+        self._partial: dict[str, str] = {}
+        self._count = 0
+        self._on_flush = on_flush
+        self._flush_every = flush_every
+        self._last_flush = time.monotonic()
+
+    def write(self, stream: str, text: str) -> None:
+        buf = self._partial.get(stream, "") + text
+        *lines, rest = buf.split("\n")
+        self._partial[stream] = rest
+        for line in lines:
+            self.add("INFO" if stream == "stdout" else "WARNING", stream, line)
+        if len(rest) > MAX_LINE:
+            self._partial[stream] = ""
+            self.add("INFO" if stream == "stdout" else "WARNING", stream, rest)
+
+    def add(self, level: str, stream: str, message: str) -> None:
+        self._count += 1
+        if self._count > MAX_LINES_PER_STEP:
+            if self._count == MAX_LINES_PER_STEP + 1:
+                self.records.append(
+                    (
+                        time.time(),
+                        "WARNING",
+                        "legato",
+                        f"log truncated: more than {MAX_LINES_PER_STEP} lines",
+                    )
+                )
+            return
+        if len(message) > MAX_LINE:
+            message = message[:MAX_LINE] + f"… [truncated {len(message) - MAX_LINE} characters]"
+        if "\x00" in message or not message.isascii():  # NUL and lone surrogates cannot be stored
+            message = message.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+        self.records.append((time.time(), level, stream, message))
+        if self._on_flush is not None and time.monotonic() - self._last_flush > self._flush_every:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._on_flush is not None and self.records:
+            batch, self.records = self.records, []
+            self._last_flush = time.monotonic()
+            self._on_flush(batch)
+
+    def close(self) -> list[LogRecordTuple]:
+        for stream, rest in self._partial.items():
+            if rest:
+                self.add("INFO" if stream == "stdout" else "WARNING", stream, rest)
+        self._partial.clear()
+        out, self.records = self.records, []
+        return out
+
+
+class _StreamProxy:
+    def __init__(self, real: TextIO, name: str) -> None:
+        self._real = real
+        self._name = name
+
+    def write(self, text: str) -> int:
+        sink = _current.get()
+        if sink is None:
+            return self._real.write(text)
+        sink.write(self._name, text)
+        return len(text)
+
+    def flush(self) -> None:
+        if _current.get() is None:
+            self._real.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+class _SinkHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        sink = _current.get()
+        if sink is not None:
+            try:
+                message = self.format(record)
+            except Exception:  # a broken log call must not fail the step
+                message = str(record.msg)
+            sink.add(record.levelname, "log", message)
+
+
+_handler = _SinkHandler()
+_handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+_installed = 0
+
+
+@contextmanager
+def capturing() -> Iterator[None]:
+    """Route prints and log records of running steps to their sinks while this block runs."""
+    global _installed
+    if _installed == 0:
+        _install()
+    _installed += 1
+    try:
+        yield
+    finally:
+        _installed -= 1
+        if _installed == 0:
+            _uninstall()
+
+
+_saved: dict[str, Any] = {}
+
+
+def _install() -> None:
+    _saved["stdout"], _saved["stderr"] = sys.stdout, sys.stderr
+    sys.stdout = _StreamProxy(sys.stdout, "stdout")
+    sys.stderr = _StreamProxy(sys.stderr, "stderr")
+    logging.getLogger().addHandler(_handler)
+
+
+def _uninstall() -> None:
+    if isinstance(sys.stdout, _StreamProxy):
+        sys.stdout = _saved["stdout"]
+    if isinstance(sys.stderr, _StreamProxy):
+        sys.stderr = _saved["stderr"]
+    logging.getLogger().removeHandler(_handler)
+
+
+@contextmanager
+def step_sink(sink: LogSink) -> Iterator[LogSink]:
+    token = _current.set(sink)
+    try:
+        yield sink
+    finally:
+        _current.reset(token)

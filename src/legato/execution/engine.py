@@ -1,0 +1,582 @@
+"""Drive a plan: ready set → submit → collect outcomes → retry, skip or finish.
+
+The engine is the single writer of a run's events. Each loop iteration appends the events of what
+just happened in one transaction *before* acting on them (starting the steps they made ready), so
+the store is never behind what executes, and a run of 1,000 steps costs a few dozen commits.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import secrets
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from legato.definitions.keys import StepKey
+from legato.definitions.policies import NO_RETRY, Retry
+from legato.events.status import RunStatus, StepStatus
+from legato.events.transitions import next_run_status, next_step_status
+from legato.events.types import Event, EventType
+from legato.execution.executors.base import Executor
+from legato.execution.spec import InputRef, LogChunk, StepOutcome, StepSpec
+from legato.execution.step import describe_error
+from legato.graph.graph import Graph
+from legato.graph.plan import Plan
+from legato.store import event_log
+from legato.store.engine import Store
+from legato.store.runs import (
+    NewStep,
+    StepRecord,
+    add_steps,
+    get_run,
+    get_steps,
+    recorded_length,
+    renew_lease,
+)
+
+OnEvents = Callable[[Sequence[Event]], None]
+
+
+class StepLost(RuntimeError):
+    """The process running a step attempt vanished (the run was taken over by another)."""
+
+
+@dataclass
+class _State:
+    status: dict[StepKey, StepStatus] = field(default_factory=dict)
+    attempt: dict[StepKey, int] = field(default_factory=dict)
+    waits: dict[StepKey, set[StepKey]] = field(default_factory=dict)
+    children: dict[StepKey, list[StepKey]] = field(default_factory=dict)
+    items: dict[StepKey, list[StepKey]] = field(default_factory=dict)
+    items_left: dict[StepKey, int] = field(default_factory=dict)  # fan-out items not finished
+    lengths: dict[StepKey, int] = field(default_factory=dict)
+    reused_from: dict[StepKey, str] = field(default_factory=dict)
+    unfinished: int = 0
+
+
+class RunEngine:
+    """Executes one run's plan on an executor, recording every state change in the store."""
+
+    def __init__(
+        self,
+        store: Store,
+        graph: Graph,
+        plan: Plan,
+        run_id: str,
+        executor: Executor,
+        *,
+        max_concurrency: int | None = None,
+        default_retry: Retry | None = None,
+        run_config: dict[str, Any] | None = None,
+        on_events: OnEvents | None = None,
+        cancel_poll_interval: float = 1.0,
+        launcher: str | None = None,
+        lease_seconds: float = 30.0,
+        resume: bool = False,
+    ) -> None:
+        self.store, self.graph, self.plan, self.run_id = store, graph, plan, run_id
+        self.executor = executor
+        self.limit = max(1, min(max_concurrency or executor.capacity, executor.capacity))
+        self.default_retry = default_retry or NO_RETRY
+        self.run_config = run_config or {}
+        self.on_events = on_events
+        self.cancel_requested = threading.Event()
+        self._cancel_poll = cancel_poll_interval
+        self._next_cancel_check = 0.0
+        self.launcher = launcher or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self._lease = lease_seconds
+        self.resume = resume
+        self._next_heartbeat = 0.0
+        self.s = _State()
+        self._ready: deque[StepKey] = deque()
+        self._retries: list[tuple[float, StepKey]] = []
+        self._running: set[StepKey] = set()
+        self._events: list[Event] = []
+        self._logs: list[dict[str, Any]] = []
+        self._new_steps: list[NewStep] = []
+        self._run_status = RunStatus.QUEUED
+        self._template_of: dict[StepKey, StepKey] = {}
+        self._planned = {p.key: p for p in plan.steps}
+        self._assets = {n for n, node in graph.nodes.items() if node.step.kind == "asset"}
+        self._ranged = {p.key for p in plan.steps if p.partition_keys}
+        self._templates = {p.key for p in plan.steps if p.template}
+        self._producers = {
+            graph[p.key.node].inputs[graph[p.key.node].step.map_over]  # type: ignore[index]
+            for p in plan.steps
+            if p.template
+        }
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def execute(self) -> RunStatus:
+        """Run to the end (or until cancelled) and return the run's final status."""
+        try:
+            self._begin()
+            while self.s.unfinished:
+                if not self._heartbeat():
+                    return self._fenced()
+                if self._should_cancel():
+                    self._cancel()
+                    return self._run_status
+                self._release_due_retries()
+                specs = self._start_ready()
+                self._flush()
+                for spec in specs:
+                    self.executor.submit(spec)
+                if self.s.unfinished:
+                    self._collect(self.executor.poll(self._poll_timeout()))
+            self._finish()
+        except KeyboardInterrupt:
+            self._cancel()
+        except BaseException as exc:
+            self._crash(exc)
+            raise
+        finally:
+            self.executor.shutdown(kill=self._run_status is not RunStatus.SUCCEEDED)
+        return self._run_status
+
+    def _begin(self) -> None:
+        current = get_run(self.store, self.run_id).status
+        if self.resume and current is not RunStatus.QUEUED:
+            self._run_status = current  # a run taken over after its process died
+        else:
+            self._run_event(EventType.RUN_STARTED)
+        for planned in self.plan.steps:
+            key = planned.key
+            self.s.status[key] = StepStatus.PENDING
+            self.s.attempt[key] = 0
+            self.s.waits[key] = set(planned.waits_for)
+            for up in planned.waits_for:
+                self.s.children.setdefault(up, []).append(key)
+            self.s.unfinished += 1
+        recorded = (
+            {s.step_key: s for s in get_steps(self.store, self.run_id)} if self.resume else {}
+        )
+        for planned in self.plan.steps:
+            found = recorded.get(str(planned.key))
+            if found is not None and found.status is not StepStatus.PENDING:
+                self._restore(planned.key, found, recorded)
+            elif planned.key in self.plan.reused:
+                self._reuse(planned.key, self.plan.reused[planned.key])
+            elif not self.s.waits[planned.key]:
+                self._ready.append(planned.key)
+
+    def _restore(self, key: StepKey, found: StepRecord, recorded: dict[str, StepRecord]) -> None:
+        """Take over a step from a process that died: finished steps stay finished; an attempt
+        that was running is lost and retried per policy (never run twice as the same attempt)."""
+        if self.s.status[key].finished:  # already settled by an upstream restored before it
+            return
+        self.s.attempt[key] = found.attempt
+        if found.reused_from:
+            self.s.reused_from[key] = found.reused_from
+        if found.status.finished:
+            self.s.status[key] = found.status
+            self._done(key)
+            return
+        if key in self._templates:  # a fan-out that was expanded: adopt its items as recorded
+            items = sorted(
+                (
+                    StepKey.parse(k)
+                    for k in recorded
+                    if StepKey.parse(k)._replace(map_index=-1) == key
+                    and StepKey.parse(k).map_index >= 0
+                ),
+                key=lambda k: k.map_index,
+            )
+            self.s.status[key] = StepStatus.RUNNING
+            self.s.items[key] = items
+            self.s.items_left[key] = len(items)
+            self.s.lengths[key] = len(items)
+            for item in items:
+                self._template_of[item] = key
+                self.s.status[item] = StepStatus.PENDING
+                self.s.attempt[item] = 0
+                self.s.unfinished += 1
+            for item in items:
+                self._restore_item(item, recorded[str(item)])
+            if self.s.items_left[key] == 0 and not self.s.status[key].finished:
+                self._finish_template(key)
+            return
+        if found.status is StepStatus.RETRYING:  # its failed attempt is recorded; try again
+            self.s.status[key] = StepStatus.RETRYING
+            self._ready.append(key)
+            return
+        self.s.status[key] = StepStatus.RUNNING
+        self._running.add(key)
+        self._lost(key, found.attempt)
+
+    def _restore_item(self, item: StepKey, found: StepRecord) -> None:
+        self.s.attempt[item] = found.attempt
+        if found.status.finished:
+            self.s.status[item] = found.status
+            self.s.unfinished -= 1
+            self.s.items_left[self._template_of[item]] -= 1
+        elif found.status in (StepStatus.RUNNING, StepStatus.RETRYING):
+            self.s.status[item] = StepStatus.RUNNING
+            self._running.add(item)
+            self._lost(item, found.attempt)
+        else:
+            self._ready.append(item)
+
+    def _lost(self, key: StepKey, attempt: int) -> None:
+        """Record that ``key``'s attempt vanished with its process, then retry it per policy."""
+        error = describe_error(StepLost("the process running this attempt stopped"))
+        self._running.discard(key)
+        self._failed(StepOutcome(key, max(1, attempt), False, error=error))
+
+    def _heartbeat(self) -> bool:
+        """Renew this process's lease on the run; False if it was lost (someone declared the run
+        abandoned, or another launcher took it): then this engine must stop writing."""
+        now = time.monotonic()
+        if now < self._next_heartbeat:
+            return True
+        self._next_heartbeat = now + self._lease / 3
+        return renew_lease(self.store, self.run_id, self.launcher, time.time() + self._lease)
+
+    def _fenced(self) -> RunStatus:
+        """Our lease is gone: stop the steps and leave the record to whoever holds the run now."""
+        for key in list(self._running):
+            self.executor.cancel(key)
+        self._running.clear()
+        self._events.clear()
+        self._logs.clear()
+        return get_run(self.store, self.run_id).status
+
+    def _poll_timeout(self) -> float:
+        timeout = self._cancel_poll
+        if self._retries:
+            timeout = min(timeout, max(0.0, self._retries[0][0] - time.monotonic()))
+        if not self._running:  # nothing to wait on but retries or a cancel: don't spin
+            self.cancel_requested.wait(timeout)
+            return 0.0
+        return timeout
+
+    def _should_cancel(self) -> bool:
+        if self.cancel_requested.is_set():
+            return True
+        now = time.monotonic()
+        if now >= self._next_cancel_check:
+            self._next_cancel_check = now + self._cancel_poll
+            if get_run(self.store, self.run_id).status is RunStatus.CANCELING:
+                return True
+        return False
+
+    # -- starting steps ---------------------------------------------------------------------------
+
+    def _start_ready(self) -> list[StepSpec]:
+        specs = []
+        while self._ready and len(self._running) < self.limit:
+            key = self._ready.popleft()
+            if self.s.status[key] not in (StepStatus.PENDING, StepStatus.RETRYING):
+                continue
+            if key in self._templates:
+                self._expand(key)
+                continue
+            attempt = self.s.attempt[key] + 1
+            self.s.attempt[key] = attempt
+            self._step_event(key, EventType.STEP_STARTED)
+            self._running.add(key)
+            specs.append(self._spec(key, attempt))
+        return specs
+
+    def _spec(self, key: StepKey, attempt: int) -> StepSpec:
+        node = self.graph[key.node]
+        planned = self._planned[key._replace(map_index=-1)]
+        inputs = {}
+        for param, up in node.inputs.items():
+            asset_key = up if self.graph[up].step.kind == "asset" else None
+            read = planned.upstream.get(up)
+            if read is not None and read.as_mapping:  # several upstream partitions: a dict
+                keys = [StepKey(up, k) for k in read.keys]
+                runs = tuple(self.s.reused_from.get(k, self.run_id) for k in keys)
+                inputs[param] = InputRef(
+                    self.run_id,
+                    StepKey(up),
+                    asset_key,
+                    partitions=read.keys,
+                    partition_runs=runs,
+                    min_count=read.min_count,
+                )
+                continue
+            up_key = StepKey(up, read.keys[0] if read is not None else "")
+            if up_key not in self._planned:  # outside the plan: an asset's stored value
+                inputs[param] = InputRef(self.run_id, up_key, asset_key)
+                continue
+            run = self.s.reused_from.get(up_key, self.run_id)
+            if up_key in self._templates:
+                runs = (
+                    tuple(self.s.reused_from.get(i, run) for i in self.s.items[up_key])
+                    if up_key in self.s.items
+                    else self._reused_items(up_key, run)
+                )
+                inputs[param] = InputRef(run, up_key, item_runs=runs)
+            elif param == node.step.map_over and key.map_index >= 0:
+                inputs[param] = InputRef(run, up_key, asset_key, item=key.map_index)
+            else:
+                inputs[param] = InputRef(run, up_key, asset_key)
+        return StepSpec(
+            self.run_id,
+            key,
+            attempt,
+            inputs,
+            node.step.timeout,
+            self.run_config,
+            report_length=key.node in self._producers,
+            partition_keys=planned.partition_keys,
+        )
+
+    def _expand(self, template: StepKey) -> None:
+        """A fan-out's input is known: create one step per item (or finish at once if none)."""
+        node = self.graph[template.node]
+        source = node.inputs[node.step.map_over]  # type: ignore[index]
+        read = self._planned[template].upstream.get(source)
+        producer = StepKey(source, read.keys[0] if read is not None else "")
+        count = self._length_of(producer)
+        items = [template._replace(map_index=i) for i in range(count)]
+        self.s.items[template] = items
+        self.s.items_left[template] = count
+        self.s.lengths[template] = count
+        self._new_steps.extend(
+            NewStep(str(k), k.node, node.step.kind, k.partition, k.map_index) for k in items
+        )
+        self._step_event(template, EventType.STEP_EXPANDED, data={"count": count})
+        for item in items:
+            self._template_of[item] = template
+            self.s.status[item] = StepStatus.PENDING
+            self.s.attempt[item] = 0
+            self.s.unfinished += 1
+        for item in items:
+            reused = self.plan.reused.get(item)
+            if reused is not None:
+                self._reuse(item, reused)
+            else:
+                self._ready.append(item)
+        if not items:
+            self._finish_template(template)
+
+    def _reused_items(self, template: StepKey, run: str) -> tuple[str, ...]:
+        """Items of a fan-out reused whole from an earlier run."""
+        return (run,) * recorded_length(self.store, run, str(template), key="count")
+
+    def _length_of(self, producer: StepKey) -> int:
+        if producer in self.s.lengths:
+            return self.s.lengths[producer]
+        run = self.s.reused_from[producer]  # produced by an earlier run: use what it recorded
+        return recorded_length(self.store, run, str(producer))
+
+    def _release_due_retries(self) -> None:
+        now = time.monotonic()
+        while self._retries and self._retries[0][0] <= now:
+            _, key = heapq.heappop(self._retries)
+            self._ready.append(key)
+
+    # -- outcomes ---------------------------------------------------------------------------------
+
+    def _collect(self, messages: Sequence[StepOutcome | LogChunk]) -> None:
+        for message in messages:
+            if message.step not in self._running or message.attempt != self.s.attempt[message.step]:
+                continue  # an abandoned or cancelled attempt: its late word is not recorded
+            self._add_logs(message.step, message.logs)
+            if isinstance(message, StepOutcome):
+                self._running.discard(message.step)
+                if message.ok:
+                    self._succeeded(message)
+                else:
+                    self._failed(message)
+
+    def _succeeded(self, outcome: StepOutcome) -> None:
+        key = outcome.step
+        if outcome.length is not None:
+            self.s.lengths[key] = outcome.length
+        if key in self._ranged:  # a single-run step: one materialization per key it processed
+            for part, meta in outcome.metadata.get("partitions", {}).items():
+                self._emit(
+                    Event(
+                        EventType.MATERIALIZED,
+                        self.run_id,
+                        str(key),
+                        outcome.attempt,
+                        time.time(),
+                        None,
+                        {"asset_key": key.node, "partition": part, "metadata": meta},
+                    )
+                )
+        elif self.graph[key.node].step.kind == "asset":
+            self._emit(
+                Event(
+                    EventType.MATERIALIZED,
+                    self.run_id,
+                    str(key),
+                    outcome.attempt,
+                    time.time(),
+                    None,
+                    {
+                        "asset_key": key.node,
+                        "partition": key.partition,
+                        "metadata": dict(outcome.metadata),
+                    },
+                )
+            )
+        data: dict[str, Any] = {"duration": outcome.duration}
+        if outcome.length is not None:
+            data["length"] = outcome.length
+        self._step_event(key, EventType.STEP_SUCCEEDED, data=data)
+        self._done(key)
+
+    def _failed(self, outcome: StepOutcome) -> None:
+        key, error = outcome.step, outcome.error
+        assert error is not None
+        policy = self.graph[key.node].step.retries or self.default_retry
+        data: dict[str, Any] = {"error": error.as_dict(), "duration": outcome.duration}
+        if policy.should_retry(outcome.attempt, error.types):
+            delay = policy.delay_for(outcome.attempt)
+            data["retry_in"] = delay
+            self._step_event(key, EventType.STEP_RETRY, data=data)
+            heapq.heappush(self._retries, (time.monotonic() + delay, key))
+            return
+        self._step_event(key, EventType.STEP_FAILED, data=data)
+        self._done(key)
+
+    def _done(self, key: StepKey) -> None:
+        """``key`` finished: release its children, or skip them if it did not succeed."""
+        self.s.unfinished -= 1
+        ok = self.s.status[key].ok
+        for child in self.s.children.get(key, ()):
+            if not ok:
+                self._skip(child, key)
+                continue
+            waits = self.s.waits[child]
+            waits.discard(key)
+            if not waits and self.s.status[child] is StepStatus.PENDING:
+                self._ready.append(child)
+        template = self._template_of.get(key)
+        if template is not None:
+            self.s.items_left[template] -= 1
+            if self.s.items_left[template] == 0:
+                self._finish_template(template)
+
+    def _finish_template(self, template: StepKey) -> None:
+        failed = [str(i) for i in self.s.items[template] if not self.s.status[i].ok]
+        if failed:
+            error = {
+                "type": "MappedStepsFailed",
+                "message": f"{len(failed)} item(s) failed: "
+                + ", ".join(failed[:10])
+                + (" …" if len(failed) > 10 else ""),
+                "traceback": "",
+            }
+            self._step_event(template, EventType.STEP_FAILED, data={"error": error})
+        else:
+            self._step_event(
+                template, EventType.STEP_SUCCEEDED, data={"count": len(self.s.items[template])}
+            )
+        self._done(template)
+
+    def _skip(self, key: StepKey, because: StepKey) -> None:
+        if self.s.status[key] is not StepStatus.PENDING:
+            return
+        self._step_event(
+            key, EventType.STEP_SKIPPED, data={"reason": f"upstream {because} did not succeed"}
+        )
+        self._done(key)
+
+    def _reuse(self, key: StepKey, from_run: str) -> None:
+        self.s.reused_from[key] = from_run
+        self._step_event(key, EventType.STEP_REUSED, data={"from_run": from_run})
+        self._done(key)
+
+    # -- ending -----------------------------------------------------------------------------------
+
+    def _finish(self) -> None:
+        failed = sorted(str(k) for k, s in self.s.status.items() if s is StepStatus.FAILED)
+        if failed:
+            self._run_event(
+                EventType.RUN_FAILED,
+                {"error": {"message": "steps failed: " + ", ".join(failed[:20])}},
+            )
+        else:
+            self._run_event(EventType.RUN_SUCCEEDED)
+        self._flush()
+
+    def _cancel(self) -> None:
+        for key in list(self._running):
+            self.executor.cancel(key)
+        self._running.clear()
+        for key, status in list(self.s.status.items()):
+            if status in (StepStatus.PENDING, StepStatus.RUNNING, StepStatus.RETRYING):
+                self._step_event(key, EventType.STEP_CANCELLED)
+        self._run_event(EventType.RUN_CANCELLED)
+        self._flush()
+
+    def _crash(self, exc: BaseException) -> None:
+        """The engine itself failed: record it (best effort) so the run is never left running."""
+        try:
+            self._events.clear()
+            self._logs.clear()
+            self._run_event(
+                EventType.RUN_FAILED, {"error": {"message": f"the engine failed: {exc!r}"}}
+            )
+            self._flush()
+        except Exception:  # noqa: S110 - the original error is what the caller must see
+            pass
+
+    # -- recording --------------------------------------------------------------------------------
+
+    def _step_event(
+        self, key: StepKey, type_: EventType, data: dict[str, Any] | None = None
+    ) -> None:
+        status = next_step_status(self.s.status[key], type_)
+        self.s.status[key] = status
+        if key.node in self._assets and key not in self._ranged:  # status per asset partition
+            data = {**(data or {}), "asset_key": key.node, "partition": key.partition}
+        self._emit(
+            Event(
+                type_,
+                self.run_id,
+                str(key),
+                self.s.attempt.get(key, 0),
+                time.time(),
+                status.value,
+                data or {},
+            )
+        )
+
+    def _run_event(self, type_: EventType, data: dict[str, Any] | None = None) -> None:
+        self._run_status = next_run_status(self._run_status, type_)
+        self._emit(
+            Event(type_, self.run_id, "", 0, time.time(), self._run_status.value, data or {})
+        )
+
+    def _emit(self, event: Event) -> None:
+        self._events.append(event)
+
+    def _add_logs(self, key: StepKey, records: Sequence[tuple[float, str, str, str]]) -> None:
+        step = str(key)
+        self._logs.extend(
+            {
+                "run_id": self.run_id,
+                "step_key": step,
+                "ts": ts,
+                "level": level,
+                "stream": stream,
+                "message": message,
+            }
+            for ts, level, stream, message in records
+        )
+
+    def _flush(self) -> None:
+        if not (self._events or self._logs or self._new_steps):
+            return
+        events, logs, new_steps = self._events, self._logs, self._new_steps
+        self._events, self._logs, self._new_steps = [], [], []
+        with self.store.transaction() as conn:
+            add_steps(conn, self.run_id, new_steps)
+            event_log.append(conn, events, logs)
+        if self.on_events is not None and events:
+            self.on_events(events)

@@ -1,0 +1,1 @@
+"""Executors: where step attempts run. Each implements ``base.Executor``."""

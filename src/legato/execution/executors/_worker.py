@@ -1,0 +1,53 @@
+"""Entry point of a process-pool worker: load the project once, then run steps until told to stop.
+
+Started as ``python -m legato.execution.executors._worker READ_FD WRITE_FD``. The first message is
+(storage root, sys.path), the second the pickled project; then step specs, answered by log chunks and an
+outcome each; ``None`` means stop. EOF (the engine died) also stops the worker.
+"""
+
+from __future__ import annotations
+
+import pickle
+import signal
+import sys
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+
+def main(read_fd: int, write_fd: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the engine decides when a step stops
+    recv = Connection(read_fd, writable=False)
+    send = Connection(write_fd, readable=False)
+    try:
+        storage, path = recv.recv()  # plain strings: safe to read before user code is importable
+        sys.path[:0] = [p for p in path if p not in sys.path]
+        project = pickle.loads(recv.recv_bytes())  # definitions travel by module reference
+    except EOFError:
+        return
+
+    from legato.execution.capture import capturing
+    from legato.execution.io.fs import FilesystemIOManager
+    from legato.execution.resources import WorkerEnv
+    from legato.execution.spec import LogChunk, StepSpec
+    from legato.execution.step import run_step
+
+    env = WorkerEnv(project, FilesystemIOManager(Path(storage)))
+    with capturing():
+        while True:
+            try:
+                spec = recv.recv()
+            except EOFError:
+                break
+            if spec is None:
+                break
+
+            def send_logs(batch: list[Any], spec: StepSpec = spec) -> None:
+                send.send(LogChunk(spec.step, spec.attempt, batch))
+
+            send.send(run_step(spec, env, send_logs))
+    env.close()
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), int(sys.argv[2]))

@@ -1,0 +1,195 @@
+"""Process-pool executor: long-lived worker processes, one step at a time each.
+
+Workers are started once per run (never one process per step) with the pickled project; each
+receives step specs over a pipe and answers with log chunks and an outcome. A step that overruns
+its timeout is stopped by killing its worker; a worker that dies (crash, SIGKILL, OOM) fails its
+step, which the engine retries per policy; the pool replaces the worker on demand.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+
+from legato.definitions.keys import StepKey
+from legato.execution.executors.base import ExecutorSetup, Message, WorkerLost
+from legato.execution.spec import StepOutcome, StepSpec
+from legato.execution.step import StepTimeout, describe_error
+
+
+@dataclass
+class _Worker:
+    process: subprocess.Popen[bytes]
+    send: Connection
+    recv: Connection
+    spec: StepSpec | None = None
+    deadline: float | None = None
+
+    def close(self) -> None:
+        self.send.close()
+        self.recv.close()
+
+
+class ProcessPoolExecutor:
+    """Up to ``workers`` processes, started when the run starts and kept for the whole run.
+
+    Workers are plain ``python -m legato.execution.executors._worker`` processes in their own
+    session (Ctrl-C reaches only the engine, which stops them; killing one kills its children).
+    """
+
+    name = "process"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self._boot: bytes = b""
+        self._paths: tuple[str, tuple[str, ...]] = ("", ())
+        self._pool: list[_Worker] = []
+        self._queue: deque[StepSpec] = deque()
+
+    def start(self, setup: ExecutorSetup) -> None:
+        import cloudpickle
+
+        if setup.storage_root is None:
+            raise ValueError("the process executor needs a storage root shared with its workers")
+        self._paths = (str(setup.storage_root), setup.sys_path or tuple(sys.path))
+        self._boot = cloudpickle.dumps(setup.project)
+        for _ in range(min(self.workers, setup.parallel_hint or self.workers)):
+            self._spawn()  # boot in parallel with the engine's own start-up
+
+    @property
+    def capacity(self) -> int:
+        return self.workers
+
+    def submit(self, spec: StepSpec) -> None:
+        self._queue.append(spec)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        while self._queue:
+            worker = next((w for w in self._pool if w.spec is None), None)
+            if worker is None:
+                if len(self._pool) >= self.workers:
+                    return
+                worker = self._spawn()
+            spec = self._queue.popleft()
+            worker.spec = spec
+            worker.deadline = time.monotonic() + spec.timeout if spec.timeout else None
+            worker.send.send(spec)
+
+    def _spawn(self) -> _Worker:
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "legato.execution.executors._worker",
+                str(to_child_r),
+                str(from_child_w),
+            ],
+            pass_fds=(to_child_r, from_child_w),
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+        )
+        os.close(to_child_r)
+        os.close(from_child_w)
+        worker = _Worker(
+            process,
+            Connection(to_child_w, readable=False),
+            Connection(from_child_r, writable=False),
+        )
+        worker.send.send(self._paths)
+        worker.send.send_bytes(self._boot)
+        self._pool.append(worker)
+        return worker
+
+    def poll(self, timeout: float | None) -> list[Message]:
+        busy = [w for w in self._pool if w.spec is not None]
+        if not busy:
+            return []
+        deadlines = [w.deadline for w in busy if w.deadline is not None]
+        if deadlines:
+            until = max(0.0, min(deadlines) - time.monotonic())
+            timeout = until if timeout is None else min(timeout, until)
+        # A worker that dies closes its end of the pipe: its connection turns readable with EOF.
+        ready = set(wait([w.recv for w in busy], timeout))
+        out: list[Message] = []
+        for worker in busy:
+            if worker.recv in ready:
+                self._receive(worker, out)
+            elif worker.deadline is not None and time.monotonic() >= worker.deadline:
+                spec = worker.spec
+                self._kill(worker)
+                assert spec is not None
+                error = describe_error(
+                    StepTimeout(f"step ran longer than its timeout of {spec.timeout:g} s")
+                )
+                out.append(StepOutcome(spec.step, spec.attempt, False, error=error))
+        self._dispatch()
+        return out
+
+    def _receive(self, worker: _Worker, out: list[Message]) -> None:
+        try:
+            while worker.recv.poll():
+                message = worker.recv.recv()
+                out.append(message)
+                if isinstance(message, StepOutcome):
+                    worker.spec = None
+                    worker.deadline = None
+                    return
+        except (EOFError, OSError):
+            self._lost(worker, out, _death(worker.process))
+
+    def _lost(self, worker: _Worker, out: list[Message], why: str) -> None:
+        spec = worker.spec
+        self._kill(worker)
+        if spec is not None:
+            error = describe_error(WorkerLost(why))
+            out.append(StepOutcome(spec.step, spec.attempt, False, error=error))
+
+    def _kill(self, worker: _Worker) -> None:
+        worker.spec = None
+        if worker.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.process.pid, signal.SIGKILL)  # the worker and its children
+        worker.process.wait(5)
+        worker.close()
+        self._pool.remove(worker)
+
+    def cancel(self, step: StepKey) -> None:
+        self._queue = deque(s for s in self._queue if s.step != step)
+        for worker in list(self._pool):
+            if worker.spec is not None and worker.spec.step == step:
+                self._kill(worker)
+
+    def shutdown(self, *, kill: bool = False) -> None:
+        for worker in list(self._pool):
+            if kill or worker.spec is not None:
+                self._kill(worker)
+                continue
+            with contextlib.suppress(OSError):
+                worker.send.send(None)
+        for worker in list(self._pool):
+            try:
+                worker.process.wait(5)
+                worker.close()
+                self._pool.remove(worker)
+            except subprocess.TimeoutExpired:
+                self._kill(worker)
+
+
+def _death(process: subprocess.Popen[bytes]) -> str:
+    try:
+        code = process.wait(1)
+    except subprocess.TimeoutExpired:
+        return "the worker process stopped answering"
+    if code < 0:
+        return f"the worker process was killed by signal {signal.Signals(-code).name}"
+    return f"the worker process exited with code {code}"

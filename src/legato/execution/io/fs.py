@@ -1,0 +1,181 @@
+"""The default IO manager: files under a root, pickle or Parquet, written atomically.
+
+Assets live at ``ROOT/assets/<segment>/.../<name>/<partition>.<ext>`` (partition ``__all__`` when
+unpartitioned); task results at ``ROOT/runs/<run_id>/<step>.<ext>``. Every path segment comes from
+a validated key or is percent-encoded, and the final path is checked to lie under the root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import pickle
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from legato.definitions.io import IOContext
+from legato.errors import NotFoundError, PartitionError
+
+_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+_TABLE_SUFFIX = {
+    "pandas": ".pandas.parquet",
+    "polars": ".polars.parquet",
+    "pyarrow": ".arrow.parquet",
+}
+_SUFFIXES = (".pkl", *_TABLE_SUFFIX.values())
+
+
+def path_segment(text: str) -> str:
+    """A filesystem-safe, collision-free segment: percent-encode all but ``[A-Za-z0-9_-]``."""
+    if not text:
+        raise PartitionError("an empty name cannot be a path segment")
+    if len(text) > 60:  # stay under NAME_MAX (255) after encoding; longer keys end in a digest
+        return _encode(text[:40]) + "~" + hashlib.sha256(text.encode()).hexdigest()[:40]
+    return _encode(text)
+
+
+def storage_parts(context: IOContext, *, where: str) -> list[str]:
+    """The path segments a value is stored under: ``assets/<key segments>/<partition>`` or
+    ``runs/<run>/<step>``. Every segment is a validated key segment or percent-encoded (no "/",
+    no ".."), so the result lies under any root by construction; no lookups are needed."""
+    if context.asset_key is not None:
+        parts = [
+            "assets",
+            *context.asset_key.split("."),
+            path_segment(context.partition_key) if context.partition_key else "__all__",
+        ]
+    else:
+        parts = ["runs", path_segment(context.run_id), path_segment(str(context.step))]
+    if any(p in ("", ".", "..") or "/" in p for p in parts):
+        raise PartitionError(f"refusing to store {parts!r}: not a safe path under {where}")
+    return parts
+
+
+def _encode(text: str) -> str:
+    # urllib's quote() never encodes "." (so ".." would survive); encode every byte ourselves.
+    return "".join(chr(b) if chr(b) in _SAFE else f"%{b:02X}" for b in text.encode())
+
+
+class FilesystemIOManager:
+    """Pickle for Python objects, Parquet for pandas/polars/Arrow tables; atomic writes.
+
+    Args:
+        root: directory under which every value is stored.
+        durable: fsync files and directories before a write counts as done (on for assets; task
+            results are run-scoped intermediates and skip it unless asked).
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *, durable_tasks: bool = False) -> None:
+        self.root = Path(root).resolve()
+        self.durable_tasks = durable_tasks
+        self._dirs: set[Path] = set()
+
+    def _base(self, context: IOContext) -> Path:
+        return self.root.joinpath(*storage_parts(context, where=str(self.root)))
+
+    def _ensure_dir(self, directory: Path) -> None:
+        if directory not in self._dirs:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(directory)
+
+    def store(self, context: IOContext, value: Any) -> Mapping[str, Any]:
+        base = self._base(context)
+        self._ensure_dir(base.parent)
+        durable = context.asset_key is not None or self.durable_tasks
+        library = type(value).__module__.split(".")[0]
+        if library in _TABLE_SUFFIX and type(value).__name__ in ("DataFrame", "Table"):
+            suffix = _TABLE_SUFFIX[library]
+            path = base.with_name(base.name + suffix)
+            size = _atomic_write(path, lambda f: _write_parquet(library, value, f), durable)
+            fmt = "parquet"
+        else:
+            suffix = ".pkl"
+            path = base.with_name(base.name + suffix)
+            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            size = _atomic_write(path, lambda f: f.write(data), durable)
+            fmt = "pickle"
+        for other in _SUFFIXES:  # a value that changed format must not leave its old file behind
+            if other != suffix:
+                _remove(base.with_name(base.name + other))
+        return {"path": str(path), "format": fmt, "bytes": size}
+
+    def load(self, context: IOContext) -> Any:
+        base = self._base(context)
+        for suffix in _SUFFIXES:
+            path = base.with_name(base.name + suffix)
+            try:
+                if suffix == ".pkl":
+                    with open(path, "rb") as f:
+                        return pickle.load(f)
+                return _read_parquet(suffix, path)
+            except FileNotFoundError:
+                continue
+        what = context.asset_key or f"the result of {context.step} in run {context.run_id}"
+        raise NotFoundError(
+            f"no stored value for {what} under {self.root}",
+            obj=context.asset_key or str(context.step),
+            hint="materialize it first (legato run KEY)",
+        )
+
+    def exists(self, context: IOContext) -> bool:
+        base = self._base(context)
+        return any(base.with_name(base.name + s).exists() for s in _SUFFIXES)
+
+
+_tmp_counter = itertools.count()
+
+
+def _atomic_write(path: Path, write: Any, durable: bool) -> int:
+    """Write to a temporary file beside ``path``, then rename it over ``path``."""
+    tmp = path.with_name(f".tmp-{os.getpid()}-{next(_tmp_counter)}-{path.name[:60]}")
+    try:
+        with open(tmp, "xb") as f:
+            write(f)
+            size = f.tell()
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
+        tmp.replace(path)
+    except BaseException:
+        _remove(tmp)
+        raise
+    if durable:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    return int(size)
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+def _write_parquet(library: str, value: Any, f: Any) -> None:
+    if library == "pandas":
+        value.to_parquet(f)
+    elif library == "polars":
+        value.write_parquet(f)
+    else:
+        import pyarrow.parquet as pq
+
+        pq.write_table(value, f)
+
+
+def _read_parquet(suffix: str, path: Path) -> Any:
+    if not path.exists():
+        raise FileNotFoundError(path)
+    if suffix == ".pandas.parquet":
+        import pandas as pd
+
+        return pd.read_parquet(path)
+    if suffix == ".polars.parquet":
+        import polars as pl
+
+        return pl.read_parquet(path)
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path)

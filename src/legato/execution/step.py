@@ -1,0 +1,133 @@
+"""Run one step attempt: load inputs → call the user function inside the error boundary → store."""
+
+from __future__ import annotations
+
+import time
+import traceback
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from legato.definitions.keys import StepKey
+from legato.execution.capture import LogRecordTuple, LogSink, step_sink
+from legato.execution.context import StepContext
+from legato.execution.resources import WorkerEnv
+from legato.execution.spec import StepError, StepOutcome, StepSpec
+
+
+class StepTimeout(TimeoutError):
+    """The step ran past its timeout."""
+
+
+def run_step(
+    spec: StepSpec, env: WorkerEnv, on_logs: Callable[[list[LogRecordTuple]], None] | None = None
+) -> StepOutcome:
+    """Execute ``spec`` in this process and describe what happened. Never raises for user errors."""
+    started = time.perf_counter()
+    sink = LogSink(on_logs)
+    node = env.graph[spec.step.node]
+    step = node.step
+    try:
+        with step_sink(sink):
+            kwargs: dict[str, Any] = {}
+            for param, ref in spec.inputs.items():
+                value = env.load_input(ref)
+                _check_type(step.key, param, ref.step, value, _annotation(step.params, param))
+                kwargs[param] = value
+            for param, name in node.resources.items():
+                kwargs[param] = env.resource(name, step.key, step.source)
+            if node.context_param:
+                kwargs[node.context_param] = StepContext(
+                    spec.run_id,
+                    spec.step,
+                    spec.attempt,
+                    spec.run_config,
+                    {n: env.resource(n, step.key, step.source) for n in node.resources.values()},
+                    spec.partition_keys,
+                )
+            value = step.fn(**kwargs)
+            if spec.partition_keys:
+                _check_range_value(step.key, spec.partition_keys, value)
+            length = _length(step.key, value) if spec.report_length else None
+            metadata = env.store_output(spec, step.kind, value)
+    except BaseException as exc:  # the error boundary: anything user code raises is a step failure
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return StepOutcome(
+            spec.step,
+            spec.attempt,
+            False,
+            time.perf_counter() - started,
+            error=describe_error(exc),
+            logs=sink.close(),
+        )
+    return StepOutcome(
+        spec.step,
+        spec.attempt,
+        True,
+        time.perf_counter() - started,
+        length=length,
+        metadata=metadata,
+        logs=sink.close(),
+    )
+
+
+def describe_error(exc: BaseException) -> StepError:
+    types = tuple(_qualname(c) for c in type(exc).__mro__ if issubclass(c, BaseException))
+    tb = "".join(traceback.format_exception(exc))
+    message = str(exc) or type(exc).__name__
+    return StepError(_qualname(type(exc)), message[:10_000], tb[-50_000:], types)
+
+
+def _qualname(cls: type) -> str:
+    return (
+        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    )
+
+
+def _check_range_value(key: str, keys: tuple[str, ...], value: Any) -> None:
+    if not isinstance(value, dict):
+        raise TypeError(
+            f"single-run asset {key!r} must return {{partition key: value}} for its "
+            f"{len(keys)} key(s), not {type(value).__name__}"
+        )
+    missing = [k for k in keys if k not in value]
+    if missing:
+        raise KeyError(
+            f"single-run asset {key!r} returned no value for {missing[:5]}"
+            + (" …" if len(missing) > 5 else "")
+        )
+
+
+def _length(key: str, value: Any) -> int:
+    if not isinstance(value, list | tuple):
+        raise TypeError(
+            f"task {key!r} feeds a map_over step, so it must return a list or tuple, "
+            f"not {type(value).__name__}"
+        )
+    return len(value)
+
+
+def _annotation(params: Any, name: str) -> Any:
+    for p in params:
+        if p.name == name:
+            return p.annotation
+    return None
+
+
+def _check_type(key: str, param: str, upstream: StepKey, value: Any, annotation: Any) -> None:
+    """Refuse an input whose type plainly contradicts the parameter's annotation."""
+    expected = typing.get_origin(annotation) or annotation
+    if not isinstance(expected, type) or expected is object or isinstance(value, expected):
+        return
+    if expected is float and isinstance(value, int):
+        return
+    raise TypeError(
+        f"step {key!r}: parameter {param!r} is annotated {getattr(annotation, '__name__', annotation)}"
+        f" but upstream {upstream.node!r} produced {type(value).__name__}; fix the upstream's "
+        f"return value or the annotation"
+    )
+
+
+def deadline_of(spec: StepSpec, now: float) -> float | None:
+    return None if spec.timeout is None else now + spec.timeout

@@ -1,0 +1,1 @@
+"""How definitions connect: graph building, selection, planning. Pure; imports only definitions."""

@@ -1,0 +1,332 @@
+"""Plan a run: which steps, for which partition keys, in dependency order, and what each reads.
+
+Partition keys given to a run belong to the selected nodes whose space contains them; the keys of
+other partitioned nodes follow from their upstreams through the edges' partition mappings (a daily
+key makes its month's roll-up run too). For every partitioned edge the plan records which upstream
+keys each step reads, so the engine needs no partition maths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from legato.definitions.keys import StepKey
+from legato.definitions.partitions import (
+    DynamicLookup,
+    FanOut,
+    Identity,
+    PartitionMapping,
+    PartitionSpace,
+    ProductPartitions,
+    TimeWindow,
+    Unpartitioned,
+)
+from legato.errors import PartitionError
+from legato.graph.graph import Graph
+
+
+@dataclass(frozen=True)
+class UpstreamKeys:
+    """The upstream partition keys one step reads from one upstream node.
+
+    ``as_mapping``: the step receives ``{key: value}`` (roll-ups, windows, fan-ins) rather than
+    the single value. ``min_count``: load the keys that exist if at least this many do.
+    """
+
+    keys: tuple[str, ...]
+    as_mapping: bool = False
+    min_count: int | None = None
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    """One step of a plan. ``template`` steps are dynamic fan-outs expanded at run time."""
+
+    key: StepKey
+    waits_for: tuple[StepKey, ...] = ()
+    template: bool = False
+    upstream: Mapping[str, UpstreamKeys] = field(default_factory=dict)  # partitioned edges only
+    partition_keys: tuple[str, ...] = ()  # a single-run step: every key it processes at once
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Steps in dependency order. Inputs from nodes outside the plan are loaded from storage."""
+
+    steps: tuple[PlannedStep, ...]
+    partitions: tuple[str, ...] = ()
+    reused: Mapping[StepKey, str] = field(default_factory=dict)  # step → run whose output it reuses
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @property
+    def partition(self) -> str:
+        """The run's partition keys as one string ("|" never occurs in a key)."""
+        return "|".join(self.partitions)
+
+    @property
+    def nodes(self) -> set[str]:
+        return {s.key.node for s in self.steps}
+
+
+def split_partitions(text: str) -> tuple[str, ...]:
+    """The inverse of ``Plan.partition``."""
+    return tuple(k for k in text.split("|") if k) if text else ()
+
+
+def plan_run(
+    graph: Graph,
+    selected: Iterable[str],
+    *,
+    partitions: Sequence[str] | str = (),
+    now: datetime | None = None,
+    dynamic: DynamicLookup | None = None,
+) -> Plan:
+    """Plan the selected nodes for the given partition keys; upstream tasks are added (their
+    results are not persistent), upstream assets outside the selection are read from storage."""
+    given = split_partitions(partitions) if isinstance(partitions, str) else tuple(partitions)
+    now = now or datetime.now(UTC)
+    order, keys_of = plan_nodes(graph, selected, given, now=now, dynamic=dynamic)
+    steps: list[PlannedStep] = []
+    step_of: dict[tuple[str, str], StepKey] = {}  # (node, key) → the step that produces it
+    for node_key in order:
+        keys = keys_of[node_key]
+        planned = [_planned(graph, node_key, k, keys_of, step_of, now, dynamic) for k in keys]
+        if graph[node_key].step.single_run and len(keys) > 1:
+            planned = [_merge_range(node_key, keys, planned)]
+        for step in planned:
+            for key in step.partition_keys or (step.key.partition,):
+                step_of[(node_key, key)] = step.key
+        steps.extend(planned)
+    return Plan(tuple(steps), given)
+
+
+def _merge_range(node_key: str, keys: list[str], parts: list[PlannedStep]) -> PlannedStep:
+    """One step for every key of a single-run asset; it reads the union of what they read."""
+    upstream: dict[str, list[str]] = {}
+    for part in parts:
+        for up, read in part.upstream.items():
+            upstream.setdefault(up, []).extend(read.keys)
+    waits = tuple(dict.fromkeys(w for p in parts for w in p.waits_for))
+    return PlannedStep(
+        StepKey(node_key, f"{keys[0]}..{keys[-1]}"),
+        waits,
+        upstream={up: UpstreamKeys(tuple(dict.fromkeys(k)), True) for up, k in upstream.items()},
+        partition_keys=tuple(keys),
+    )
+
+
+def plan_nodes(
+    graph: Graph,
+    selected: Iterable[str],
+    given: Sequence[str],
+    *,
+    now: datetime | None = None,
+    dynamic: DynamicLookup | None = None,
+) -> tuple[list[str], dict[str, list[str]]]:
+    """The nodes to run (selection plus upstream tasks) in order, and each node's keys."""
+    now = now or datetime.now(UTC)  # one "now" for the whole plan (and cacheable answers)
+    wanted = set(selected)
+    frontier = list(wanted)
+    while frontier:
+        key = frontier.pop()
+        for up in graph[key].upstream:
+            if up not in wanted and graph[up].step.kind == "task":
+                wanted.add(up)
+                frontier.append(up)
+    order = graph.sorted(wanted)
+    keys_of: dict[str, list[str]] = {}
+    used: set[str] = set()
+    for node_key in order:
+        keys_of[node_key] = _keys_for(graph, node_key, tuple(given), keys_of, used, now, dynamic)
+    unused = [k for k in given if k not in used]
+    if unused:
+        spaces = sorted({s.summary() for n in order if (s := graph[n].partitions) is not None})
+        raise PartitionError(
+            f"partition {unused[0]!r} is not a key of any selected asset or task",
+            obj=unused[0],
+            hint=f"the selection is partitioned by {', '.join(spaces)}"
+            if spaces
+            else "the selection is not partitioned: leave out --partition",
+        )
+    return order, keys_of
+
+
+def _keys_for(
+    graph: Graph,
+    node_key: str,
+    given: tuple[str, ...],
+    keys_of: dict[str, list[str]],
+    used: set[str],
+    now: datetime | None,
+    dynamic: DynamicLookup | None,
+) -> list[str]:
+    node = graph[node_key]
+    space = node.partitions
+    if space is None:
+        return [""]
+    keys: dict[str, None] = {}
+    for raw in given:
+        key = canonical_key(space, raw)
+        if space.contains(key, now, dynamic):
+            keys[key] = None
+            used.add(raw)
+    for up in node.upstream:
+        up_space = graph[up].partitions
+        if up in keys_of and up_space is not None:
+            mapping = node.mappings[up]
+            for up_key in keys_of[up]:
+                for key in mapping.downstream_keys(
+                    up_key, up_space, space, now=now, dynamic=dynamic
+                ):
+                    keys[key] = None
+    if not keys and given:
+        step = node.step
+        try:
+            space.validate_key(canonical_key(space, given[0]), now, dynamic)
+        except PartitionError as exc:
+            raise PartitionError(
+                f"{step.kind} {step.key!r} ({step.source}): {exc.message}",
+                obj=step.key,
+                source=step.source,
+                hint=exc.hint,
+            ) from None
+    if not keys:
+        step = node.step
+        example = _first_key(space, now, dynamic)
+        raise PartitionError(
+            f"{step.kind} {step.key!r} ({step.source}) is partitioned by {space.summary()}; "
+            "say which partition to run",
+            obj=step.key,
+            source=step.source,
+            hint=f"pass a partition key (--partition KEY){f', e.g. {example!r}' if example else ''}",
+        )
+    return list(keys)
+
+
+def _planned(
+    graph: Graph,
+    node_key: str,
+    part: str,
+    keys_of: dict[str, list[str]],
+    step_of: dict[tuple[str, str], StepKey],
+    now: datetime | None,
+    dynamic: DynamicLookup | None,
+) -> PlannedStep:
+    node = graph[node_key]
+    waits: list[StepKey] = []
+    upstream: dict[str, UpstreamKeys] = {}
+    for up in node.upstream:
+        mapping = node.mappings.get(up)
+        if mapping is None:  # both unpartitioned
+            if (up, "") in step_of:
+                waits.append(step_of[(up, "")])
+            continue
+        up_space = graph[up].partitions
+        if up_space is None:
+            read = UpstreamKeys(("",))
+        else:
+            keys = mapping.upstream_keys(
+                part or None, up_space, node.partitions, now=now, dynamic=dynamic
+            )
+            read = UpstreamKeys(
+                tuple(keys), not single_valued(mapping), getattr(mapping, "min_count", None)
+            )
+        upstream[up] = read
+        if up in keys_of:
+            waits.extend(step_of[(up, k)] for k in read.keys if (up, k) in step_of)
+    return PlannedStep(
+        StepKey(node_key, part),
+        tuple(dict.fromkeys(waits)),
+        template=node.step.map_over is not None,
+        upstream=upstream,
+    )
+
+
+def single_valued(mapping: PartitionMapping) -> bool:
+    """True if a downstream key reads one upstream value (passed as is, not as a dict)."""
+    if isinstance(mapping, Identity | Unpartitioned | FanOut):
+        return True
+    return isinstance(mapping, TimeWindow) and mapping.lookback == 0
+
+
+def canonical_key(space: PartitionSpace, key: str) -> str:
+    """``tenant=acme,date=…`` in the product's own dimension order; other keys unchanged."""
+    if isinstance(space, ProductPartitions) and "=" in key:
+        try:
+            return str(space.split(key))  # split orders the dimensions (and is cached)
+        except PartitionError:
+            return key
+    return key
+
+
+def partition_range(
+    graph: Graph,
+    nodes: Iterable[str],
+    first: str,
+    last: str,
+    *,
+    now: datetime | None = None,
+    dynamic: DynamicLookup | None = None,
+) -> list[str]:
+    """The keys from ``first`` to ``last`` of the selected nodes' partition space.
+
+    For a product space, ``first`` and ``last`` may be keys of one dimension (e.g. two dates):
+    the range then covers every key of the other dimensions (every tenant for those dates).
+    """
+    for node_key in graph.sorted(nodes):
+        space = graph[node_key].partitions
+        if space is None:
+            continue
+        a, b = canonical_key(space, first), canonical_key(space, last)
+        if space.contains(a, now, dynamic) and space.contains(b, now, dynamic):
+            return list(space.keys_between(a, b, now, dynamic))
+        if isinstance(space, ProductPartitions):
+            for name in space.dimension_names:
+                dim = space.dimension(name)
+                if dim.contains(first, now, dynamic) and dim.contains(last, now, dynamic):
+                    chosen = set(dim.keys_between(first, last, now, dynamic))
+                    return [k for k in space.keys(now, dynamic) if space.split(k)[name] in chosen]
+    raise PartitionError(
+        f"no selected asset has partition keys {first!r} and {last!r}",
+        obj=f"{first}..{last}",
+        hint="use keys of the selection's partition space (see 'legato partitions status ASSET')",
+    )
+
+
+def _first_key(
+    space: PartitionSpace, now: datetime | None, dynamic: DynamicLookup | None
+) -> str | None:
+    try:
+        keys = space.keys(now, dynamic)
+        return keys[len(keys) - 1] if len(keys) else None
+    except PartitionError:
+        return None
+
+
+def plan_rerun(plan: Plan, succeeded: Mapping[StepKey, str]) -> Plan:
+    """Re-plan after a failure: steps that succeeded (and whose outputs exist) are reused.
+
+    ``succeeded`` maps each reusable step to the run that produced its output. A step is re-run
+    if it did not succeed or if anything it waits for is re-run.
+    """
+    rerun: set[StepKey] = set()
+    reused: dict[StepKey, str] = {}
+    for step in plan.steps:
+        inputs_rerun = any(w in rerun for w in step.waits_for)
+        if step.key not in succeeded or inputs_rerun:
+            rerun.add(step.key)
+            if step.template and not inputs_rerun:  # same items: keep the ones that succeeded
+                reused.update(
+                    {
+                        k: run
+                        for k, run in succeeded.items()
+                        if k.map_index >= 0 and k._replace(map_index=-1) == step.key
+                    }
+                )
+        else:
+            reused[step.key] = succeeded[step.key]
+    return Plan(plan.steps, plan.partitions, reused)

@@ -1,0 +1,1 @@
+"""Reading the project: configuration files and the user's modules. Imports definitions, graph."""

@@ -1,0 +1,209 @@
+"""Project settings from ``legato.toml`` or ``pyproject.toml [tool.legato]``, then the environment.
+
+Environment variables override files: ``LEGATO_DATABASE_URL``, ``LEGATO_STORAGE``,
+``LEGATO_EXECUTOR``, ``LEGATO_MAX_CONCURRENCY``, and ``LEGATO_RESOURCE__<NAME>__<FIELD>`` for one
+field of a resource (e.g. ``LEGATO_RESOURCE__WAREHOUSE__URL``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from legato.definitions.pipeline import EXECUTORS
+from legato.errors import ConfigError
+
+_KNOWN = {
+    "pools",
+    "run_queue",
+    "modules",
+    "paths",
+    "database_url",
+    "storage",
+    "executor",
+    "max_concurrency",
+    "resources",
+    "project",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the project's code is, where its state lives, and how it runs by default."""
+
+    root: Path
+    modules: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    database_url: str = ""
+    storage: Path = Path()
+    executor: str = "process"
+    max_concurrency: int = 0
+    resources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    pools: Mapping[str, int] = field(default_factory=dict)
+    run_queue: Mapping[str, Any] = field(default_factory=dict)
+    source: str = "defaults"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".legato"
+
+
+def find_config(start: Path) -> tuple[Path, dict[str, Any], str] | None:
+    """The nearest directory at or above ``start`` with Legato config: (dir, table, file)."""
+    for directory in (start, *start.parents):
+        toml = directory / "legato.toml"
+        if toml.is_file():
+            data = _read(toml)
+            return directory, data.get("tool", {}).get("legato", data), str(toml)
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file():
+            data = _read(pyproject)
+            table = data.get("tool", {}).get("legato")
+            if table is not None:
+                return directory, table, str(pyproject)
+    return None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not valid TOML: {exc}",
+            source=str(path),
+            hint="fix the syntax error at the line shown",
+        ) from None
+
+
+def load_settings(start: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings for the project containing ``start`` (default: the current directory)."""
+    env = os.environ if env is None else env
+    start = (start or Path.cwd()).resolve()
+    found = find_config(start)
+    root, table, source = found if found else (start, {}, "defaults")
+    unknown = sorted(set(table) - _KNOWN)
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown setting(s) {unknown} in [tool.legato]",
+            source=source,
+            hint=f"known settings are {sorted(_KNOWN)}",
+        )
+    modules = _strings(table.get("modules", []), "modules", source)
+    paths = _strings(table.get("paths", []), "paths", source)
+    db = env.get("LEGATO_DATABASE_URL") or table.get("database_url") or ""
+    if not isinstance(db, str):
+        raise ConfigError(f"{source}: database_url must be a string", source=source)
+    storage = Path(env.get("LEGATO_STORAGE") or table.get("storage") or ".legato/storage")
+    executor = env.get("LEGATO_EXECUTOR") or table.get("executor") or "process"
+    if executor not in EXECUTORS:
+        raise ConfigError(
+            f"{source}: executor {executor!r} is not one of {EXECUTORS}",
+            source=source,
+            hint=f"set executor to one of {', '.join(EXECUTORS)}",
+        )
+    raw_conc = env.get("LEGATO_MAX_CONCURRENCY") or table.get("max_concurrency") or 0
+    try:
+        concurrency = int(raw_conc)
+        if concurrency < 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{source}: max_concurrency {raw_conc!r} is not a whole number ≥ 0",
+            source=source,
+            hint="set max_concurrency = 4 (0 means one per CPU)",
+        ) from None
+    resources = _resources(table.get("resources", {}), env, source)
+    pools = table.get("pools", {})
+    if not isinstance(pools, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in pools.values()
+    ):
+        raise ConfigError(
+            f"{source}: [tool.legato.pools] must map names to sizes ≥ 1",
+            source=source,
+            hint="write warehouse = 4",
+        )
+    return Settings(
+        root=root,
+        modules=modules,
+        paths=paths,
+        database_url=db or f"sqlite:///{root / '.legato' / 'legato.db'}",
+        storage=storage if storage.is_absolute() else root / storage,
+        executor=executor,
+        max_concurrency=concurrency,
+        resources=resources,
+        pools=dict(pools),
+        run_queue=_run_queue(table.get("run_queue", {}), source),
+        source=source,
+    )
+
+
+def _strings(value: Any, name: str, source: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(
+            f"{source}: {name} must be a list of strings",
+            source=source,
+            hint=f'write {name} = ["..."]',
+        )
+    return tuple(value)
+
+
+def _resources(table: Any, env: Mapping[str, str], source: str) -> dict[str, dict[str, Any]]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: [tool.legato.resources] must be a table", source=source)
+    out: dict[str, dict[str, Any]] = {}
+    for name, values in table.items():
+        if not isinstance(values, dict):
+            raise ConfigError(
+                f"{source}: resources.{name} must be a table of fields",
+                source=source,
+                hint=f"write [tool.legato.resources.{name}] with fields",
+            )
+        out[name] = dict(values)
+    prefix = "LEGATO_RESOURCE__"
+    for key, value in env.items():
+        if key.startswith(prefix) and key.count("__") == 2:
+            name, field_name = key[len(prefix) :].split("__")
+            out.setdefault(name.lower(), {})[field_name.lower()] = value
+    return out
+
+
+def _run_queue(table: Any, source: str) -> dict[str, Any]:
+    """``[tool.legato.run_queue]``: max_concurrent_runs, and limits per pipeline and per tag."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: [tool.legato.run_queue] must be a table", source=source)
+    unknown = sorted(set(table) - {"max_concurrent_runs", "pipelines", "tags"})
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown run_queue setting(s) {unknown}",
+            source=source,
+            hint="use max_concurrent_runs, pipelines and tags",
+        )
+    for name in ("pipelines", "tags"):
+        limits = table.get(name, {})
+        if not isinstance(limits, dict) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in limits.values()
+        ):
+            raise ConfigError(
+                f"{source}: run_queue.{name} must map names to limits ≥ 1",
+                source=source,
+                hint=f"write {name} = {{ nightly = 1 }}",
+            )
+    total = table.get("max_concurrent_runs", 4)
+    if not isinstance(total, int) or isinstance(total, bool) or total < 1:
+        raise ConfigError(
+            f"{source}: run_queue.max_concurrent_runs must be a whole number ≥ 1",
+            source=source,
+            hint="write max_concurrent_runs = 4",
+        )
+    return {
+        "max_concurrent_runs": total,
+        "pipelines": dict(table.get("pipelines", {})),
+        "tags": dict(table.get("tags", {})),
+    }

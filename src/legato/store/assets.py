@@ -1,0 +1,74 @@
+"""Asset state: the latest materialization per asset and partition, and the history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from legato.store import schema
+from legato.store._json import loads
+from legato.store.engine import Store
+
+
+@dataclass(frozen=True)
+class Materialization:
+    asset_key: str
+    partition: str
+    run_id: str
+    step_key: str
+    ts: float
+    metadata: dict[str, Any]
+
+
+def latest_materializations(
+    store: Store, asset_key: str | None = None, partition: str | None = None
+) -> list[Materialization]:
+    a = schema.asset_latest.c
+    query = (
+        select(schema.asset_latest)
+        .where(a.materialized_at.is_not(None))
+        .order_by(a.asset_key, a.partition)
+    )
+    if asset_key is not None:
+        query = query.where(a.asset_key == asset_key)
+    if partition is not None:
+        query = query.where(a.partition == partition)
+    with store.read() as conn:
+        return [
+            Materialization(
+                r.asset_key,
+                r.partition,
+                r.materialized_run,
+                r.step_key,
+                r.materialized_at,
+                loads(r.metadata) or {},
+            )
+            for r in conn.execute(query)
+        ]
+
+
+def materialization_counts(store: Store) -> dict[str, int]:
+    """Number of materializations ever recorded, per asset."""
+    m = schema.materializations.c
+    with store.read() as conn:
+        rows = conn.execute(select(m.asset_key, func.count()).group_by(m.asset_key)).all()
+    return {str(k): int(n) for k, n in rows}
+
+
+def history(store: Store, asset_key: str, limit: int = 50) -> list[Materialization]:
+    m = schema.materializations.c
+    query = (
+        select(schema.materializations)
+        .where(m.asset_key == asset_key)
+        .order_by(m.id.desc())
+        .limit(limit)
+    )
+    with store.read() as conn:
+        return [
+            Materialization(
+                r.asset_key, r.partition, r.run_id, r.step_key, r.ts, loads(r.metadata) or {}
+            )
+            for r in conn.execute(query)
+        ]

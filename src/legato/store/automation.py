@@ -1,0 +1,281 @@
+"""The daemon's records: triggers (claimed under leases), ticks with their runs, daemon heartbeats.
+
+A tick, the runs it requests and the trigger's new cursor commit in ONE transaction; each run
+carries an idempotency key, so two daemons racing on one tick create one run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, or_, select, update
+
+from legato.store._json import dumps, loads
+from legato.store.engine import Store
+from legato.store.event_log import upsert
+from legato.store.runs import RunRecord, insert_run
+from legato.store.schema_automation import daemons, dead_letters, ticks, triggers
+
+
+@dataclass(frozen=True)
+class TriggerRow:
+    trigger_id: str
+    pipeline: str
+    kind: str
+    spec: dict[str, Any]
+    enabled: bool
+    cursor: str | None
+    last_tick: float | None
+    next_due: float
+
+
+@dataclass(frozen=True)
+class TickRow:
+    id: int
+    trigger_id: str
+    tick_key: str
+    ts: float
+    status: str
+    run_id: str | None
+    reason: str | None
+
+
+def trigger_id(pipeline: str, index: int, kind: str) -> str:
+    return f"{pipeline}#{index}:{kind}"
+
+
+def sync_triggers(store: Store, snapshot: Mapping[str, Any]) -> list[str]:
+    """Make the trigger table match the snapshot's pipelines; keeps cursors of unchanged ones.
+
+    A trigger whose spec changed keeps its cursor (a schedule does not replay its past); one
+    that disappeared is deleted. Returns the ids now defined.
+    """
+    wanted: dict[str, tuple[str, str, str]] = {}
+    for pipe in snapshot.get("pipelines", []):
+        for index, spec in enumerate(pipe.get("triggers", [])):
+            key = trigger_id(pipe["name"], index, spec["kind"])
+            wanted[key] = (pipe["name"], spec["kind"], dumps(spec))
+    now = time.time()
+    with store.transaction() as conn:
+        existing = {
+            r.trigger_id: r.spec
+            for r in conn.execute(select(triggers.c.trigger_id, triggers.c.spec))
+        }
+        for key, (pipeline, kind, spec) in wanted.items():
+            if key not in existing:
+                conn.execute(
+                    insert(triggers).values(
+                        trigger_id=key,
+                        pipeline=pipeline,
+                        kind=kind,
+                        spec=spec,
+                        enabled=1,
+                        next_due=0.0,
+                        updated_at=now,
+                    )
+                )
+            elif existing[key] != spec:
+                conn.execute(
+                    update(triggers)
+                    .where(triggers.c.trigger_id == key)
+                    .values(spec=spec, updated_at=now, next_due=0.0)
+                )
+        gone = [k for k in existing if k not in wanted]
+        if gone:
+            conn.execute(delete(triggers).where(triggers.c.trigger_id.in_(gone)))
+    return list(wanted)
+
+
+def claim_triggers(
+    store: Store, owner: str, *, now: float, lease: float, limit: int = 100
+) -> list[TriggerRow]:
+    """Claim enabled triggers that are due and free (or already ours) for ``lease`` seconds.
+
+    On PostgreSQL rows are locked with ``FOR UPDATE SKIP LOCKED``, so daemons never wait on each
+    other and never evaluate the same trigger at once.
+    """
+    t = triggers.c
+    query = (
+        select(triggers)
+        .where(
+            t.enabled == 1,
+            t.next_due <= now,
+            or_(t.owner.is_(None), t.owner == owner, t.lease_until < now),
+        )
+        .order_by(t.next_due)
+        .limit(limit)
+    )
+    with store.transaction() as conn:
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = conn.execute(query).all()
+        if rows:
+            conn.execute(
+                update(triggers)
+                .where(t.trigger_id.in_([r.trigger_id for r in rows]))
+                .values(owner=owner, lease_until=now + lease)
+            )
+    return [_trigger(r) for r in rows]
+
+
+def record_tick(
+    store: Store,
+    trigger: str,
+    tick_key: str,
+    *,
+    status: str,
+    runs: Sequence[RunRecord] = (),
+    reason: str | None = None,
+    cursor: str | None = None,
+    last_tick: float | None = None,
+    next_due: float | None = None,
+    owner: str | None = None,
+) -> list[str]:
+    """Record one tick, its runs and the trigger's progress in one transaction.
+
+    Returns the run ids (existing ones for requests already made). With ``owner``, the write
+    only happens if this daemon still holds the trigger's lease (a stale daemon is fenced).
+    """
+    t = triggers.c
+    run_ids: list[str] = []
+    with store.transaction() as conn:
+        if owner is not None:
+            held = conn.execute(select(t.owner).where(t.trigger_id == trigger)).scalar()
+            if held not in (None, owner):
+                return []
+        for run in runs:
+            run_ids.append(insert_run(conn, run)[0])
+        stmt = upsert(conn.dialect.name, ticks).values(
+            trigger_id=trigger,
+            tick_key=tick_key,
+            ts=time.time(),
+            status=status,
+            run_id=run_ids[0] if run_ids else None,
+            reason=reason,
+        )
+        conn.execute(stmt.on_conflict_do_nothing(index_elements=["trigger_id", "tick_key"]))
+        values: dict[str, Any] = {"updated_at": time.time()}
+        if cursor is not None:
+            values["cursor"] = cursor
+        if last_tick is not None:
+            values["last_tick"] = last_tick
+        if next_due is not None:
+            values["next_due"] = next_due
+        conn.execute(update(triggers).where(t.trigger_id == trigger).values(**values))
+    return run_ids
+
+
+def advance_trigger(
+    store: Store,
+    trigger: str,
+    *,
+    next_due: float,
+    cursor: str | None = None,
+    last_tick: float | None = None,
+) -> None:
+    """Move a trigger on without recording a tick (nothing was due)."""
+    values: dict[str, Any] = {"next_due": next_due, "updated_at": time.time()}
+    if cursor is not None:
+        values["cursor"] = cursor
+    if last_tick is not None:
+        values["last_tick"] = last_tick
+    with store.transaction() as conn:
+        conn.execute(update(triggers).where(triggers.c.trigger_id == trigger).values(**values))
+
+
+def set_enabled(store: Store, trigger: str, enabled: bool) -> None:
+    with store.transaction() as conn:
+        conn.execute(
+            update(triggers)
+            .where(triggers.c.trigger_id == trigger)
+            .values(enabled=int(enabled), next_due=0.0, updated_at=time.time())
+        )
+
+
+def list_triggers(store: Store) -> list[TriggerRow]:
+    with store.read() as conn:
+        return [_trigger(r) for r in conn.execute(select(triggers).order_by(triggers.c.trigger_id))]
+
+
+def list_ticks(store: Store, trigger: str | None = None, limit: int = 50) -> list[TickRow]:
+    query = select(ticks).order_by(ticks.c.id.desc()).limit(limit)
+    if trigger is not None:
+        query = query.where(ticks.c.trigger_id == trigger)
+    with store.read() as conn:
+        return [
+            TickRow(r.id, r.trigger_id, r.tick_key, r.ts, r.status, r.run_id, r.reason)
+            for r in conn.execute(query)
+        ]
+
+
+def record_dead_letter(
+    store: Store, trigger: str, message_id: str, reason: str, body: bytes
+) -> None:
+    with store.transaction() as conn:
+        conn.execute(
+            insert(dead_letters).values(
+                trigger_id=trigger,
+                message_id=message_id,
+                reason=reason,
+                body=body[:65536].decode("utf-8", "replace"),
+                ts=time.time(),
+            )
+        )
+
+
+def heartbeat(store: Store, daemon_id: str, host: str, pid: int) -> None:
+    now = time.time()
+    with store.transaction() as conn:
+        found = conn.execute(
+            update(daemons)
+            .where(daemons.c.daemon_id == daemon_id)
+            .values(heartbeat_at=now, status="running")
+        )
+        if not found.rowcount:
+            conn.execute(
+                insert(daemons).values(
+                    daemon_id=daemon_id,
+                    host=host,
+                    pid=pid,
+                    started_at=now,
+                    heartbeat_at=now,
+                    status="running",
+                )
+            )
+
+
+def live_daemons(store: Store, *, within: float) -> list[dict[str, Any]]:
+    cutoff = time.time() - within
+    with store.read() as conn:
+        rows = conn.execute(
+            select(daemons).where(daemons.c.heartbeat_at >= cutoff, daemons.c.status == "running")
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+def stop_daemon(store: Store, daemon_id: str) -> None:
+    with store.transaction() as conn:
+        conn.execute(
+            update(daemons).where(daemons.c.daemon_id == daemon_id).values(status="stopped")
+        )
+        conn.execute(
+            update(triggers)
+            .where(triggers.c.owner == daemon_id)
+            .values(owner=None, lease_until=None)
+        )
+
+
+def _trigger(row: Any) -> TriggerRow:
+    return TriggerRow(
+        row.trigger_id,
+        row.pipeline,
+        row.kind,
+        loads(row.spec) or {},
+        bool(row.enabled),
+        row.cursor,
+        row.last_tick,
+        row.next_due,
+    )

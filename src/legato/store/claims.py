@@ -1,0 +1,136 @@
+"""Claims on queued and abandoned runs, so that exactly one process executes each run.
+
+On PostgreSQL the queue is read with ``FOR UPDATE SKIP LOCKED``: daemons racing for runs never
+wait on each other and never take the same one. SQLite has one daemon and one writer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+
+from legato.events.status import RunStatus
+from legato.store._json import loads
+from legato.store.engine import Store
+from legato.store.runs import RunRecord, run_from_row
+from legato.store.schema import runs
+
+_ACTIVE = [RunStatus.RUNNING.value, RunStatus.CANCELING.value]
+
+
+def active_runs(store: Store) -> int:
+    """Runs executing now or claimed to start."""
+    r = runs.c
+    with store.read() as conn:
+        return int(
+            conn.execute(
+                select(func.count())
+                .select_from(runs)
+                .where(
+                    or_(
+                        r.status.in_(_ACTIVE),
+                        (r.status == RunStatus.QUEUED.value) & r.launcher.is_not(None),
+                    )
+                )
+            ).scalar_one()
+        )
+
+
+@dataclass(frozen=True)
+class QueueLimits:
+    """How many runs may execute at once: in all, per pipeline, and per tag (``"team=finance"``)."""
+
+    total: int = 4
+    pipelines: Mapping[str, int] = field(default_factory=dict)
+    tags: Mapping[str, int] = field(default_factory=dict)
+
+
+def claim_queued(
+    store: Store, owner: str, *, limits: QueueLimits | int, lease: float, now: float
+) -> list[RunRecord]:
+    """Claim the queued runs that fit the limits: highest priority first, then oldest first (FIFO
+    within a priority). A run whose pipeline or tag is at its limit waits; later runs that fit
+    may go first."""
+    if isinstance(limits, int):
+        limits = QueueLimits(total=limits)
+    r = runs.c
+    with store.transaction() as conn:
+        active = conn.execute(
+            select(r.pipeline, r.tags).where(
+                or_(
+                    r.status.in_(_ACTIVE),
+                    (r.status == RunStatus.QUEUED.value) & r.launcher.is_not(None),
+                )
+            )
+        ).all()
+        room = limits.total - len(active)
+        if room <= 0:
+            return []
+        by_pipeline = Counter(row.pipeline for row in active)
+        by_tag = Counter(f"{k}={v}" for row in active for k, v in (loads(row.tags) or {}).items())
+        query = (
+            select(runs)
+            .where(r.status == RunStatus.QUEUED.value, r.launcher.is_(None))
+            .order_by(r.priority.desc(), r.created_at, r.run_id)
+            .limit(max(room * 20, 100))
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        chosen: list[Any] = []
+        for row in conn.execute(query).all():
+            if len(chosen) >= room:
+                break
+            tags = [f"{k}={v}" for k, v in (loads(row.tags) or {}).items()]
+            cap = limits.pipelines.get(row.pipeline or "")
+            if cap is not None and by_pipeline[row.pipeline] >= cap:
+                continue
+            if any(t in limits.tags and by_tag[t] >= limits.tags[t] for t in tags):
+                continue
+            by_pipeline[row.pipeline] += 1
+            by_tag.update(tags)
+            chosen.append(row)
+            conn.execute(
+                update(runs)
+                .where(r.run_id == row.run_id)
+                .values(launcher=f"{owner}/{row.run_id}", lease_until=now + lease)
+            )
+    return [run_from_row(row) for row in chosen]
+
+
+def take_over(store: Store, run_id: str, launcher: str, *, lease: float, now: float) -> bool:
+    """Become the run's launcher if its lease expired (compare-and-set: one taker wins)."""
+    r = runs.c
+    with store.transaction() as conn:
+        result = conn.execute(
+            update(runs)
+            .where(r.run_id == run_id, r.lease_until < now)
+            .values(launcher=launcher, lease_until=now + lease)
+        )
+    return bool(result.rowcount)
+
+
+def release_claim(store: Store, run_id: str) -> None:
+    """Put a claimed but never started run back in the queue."""
+    r = runs.c
+    with store.transaction() as conn:
+        conn.execute(
+            update(runs)
+            .where(r.run_id == run_id, r.status == RunStatus.QUEUED.value)
+            .values(launcher=None, lease_until=None)
+        )
+
+
+def expired_claims(store: Store, now: float) -> list[RunRecord]:
+    """Runs whose claim or lease expired: queued-but-claimed, running or canceling."""
+    r = runs.c
+    query = select(runs).where(
+        r.lease_until.is_not(None),
+        r.lease_until < now,
+        or_(r.status.in_(_ACTIVE), (r.status == RunStatus.QUEUED.value) & r.launcher.is_not(None)),
+    )
+    with store.read() as conn:
+        return [run_from_row(row) for row in conn.execute(query)]

@@ -1,0 +1,143 @@
+"""The store handle: URL → SQLAlchemy engine, SQLite pragmas, schema creation, one writer path."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from legato.errors import StoreError
+from legato.store.schema import HEAD_REVISION, metadata
+
+
+def normalize_url(url: str) -> str:
+    """Accept ``postgresql://`` and ``postgres://`` as psycopg 3 URLs; pass others through."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Store:
+    """A connection to the store. Writes go through :meth:`transaction`, reads through :meth:`read`.
+
+    On SQLite a process-wide lock makes the process a single writer, and ``BEGIN IMMEDIATE`` plus a
+    busy timeout queue writers of other processes, so "database is locked" never reaches a user.
+    """
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        self.url = normalize_url(url)
+        self.engine = _make_engine(self.url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._write_lock = threading.RLock()
+        if create:
+            self.ensure_schema()
+
+    def __repr__(self) -> str:
+        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction; commits on exit, rolls back on error."""
+        with self._write_lock:
+            try:
+                with self.engine.begin() as conn:
+                    yield conn
+            except OperationalError as exc:
+                raise StoreError(
+                    f"the store at {self!r} failed a write: {exc.orig}",
+                    hint="check that the database is reachable and not read-only",
+                ) from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only connection (a consistent snapshot on SQLite WAL)."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(legato_read=True)
+                yield conn
+        except OperationalError as exc:
+            raise StoreError(
+                f"the store at {self!r} failed a read: {exc.orig}",
+                hint="check that the database is reachable",
+            ) from exc
+
+    def ensure_schema(self) -> None:
+        """Create a fresh schema, or upgrade an older one with the migrations."""
+        try:
+            with self.read() as conn:
+                version = _current_revision(conn)
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"cannot open the store at {self!r}: {exc}",
+                hint="check LEGATO_DATABASE_URL and that the server is running",
+            ) from exc
+        if version == HEAD_REVISION:
+            return
+        if version is None:
+            with self.transaction() as conn:
+                if _current_revision(conn) is None:
+                    metadata.create_all(conn)
+                    conn.execute(
+                        text(
+                            "CREATE TABLE IF NOT EXISTS alembic_version "
+                            "(version_num VARCHAR(32) NOT NULL PRIMARY KEY)"
+                        )
+                    )
+                    conn.execute(
+                        text("INSERT INTO alembic_version VALUES (:v)"), {"v": HEAD_REVISION}
+                    )
+            return
+        from legato.store.migrations.runner import upgrade
+
+        upgrade(self)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _current_revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    row = conn.execute(select(text("version_num")).select_from(text("alembic_version"))).first()
+    return None if row is None else str(row[0])
+
+
+def _make_engine(url: str) -> Engine:
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path in ("", ":memory:"):
+            kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+        else:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 60}
+        engine = create_engine(url, **kwargs)
+        _sqlite_pragmas(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _begin)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        # Writers take the lock up front (IMMEDIATE), so two writers never deadlock upgrading a
+        # read lock; readers begin deferred and never block anyone under WAL.
+        read = conn.get_execution_options().get("legato_read", False)
+        conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")

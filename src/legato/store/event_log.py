@@ -1,0 +1,199 @@
+"""Append events, and update the runs/steps/asset projections in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, insert, update
+
+from legato.events.types import Event, EventType
+from legato.store import schema
+from legato.store._json import dumps
+
+_STEP_UPDATE = (
+    update(schema.steps)
+    .where(
+        schema.steps.c.run_id == bindparam("b_run"), schema.steps.c.step_key == bindparam("b_step")
+    )
+    .values(status=bindparam("b_status"), attempt=bindparam("b_attempt"))
+)
+_STEP_START = _STEP_UPDATE.values(started_at=bindparam("b_ts"), ended_at=None)
+_STEP_END = _STEP_UPDATE.values(ended_at=bindparam("b_ts"), error=bindparam("b_error"))
+_STEP_REUSE = _STEP_UPDATE.values(ended_at=bindparam("b_ts"), reused_from=bindparam("b_from"))
+_RUN_UPDATE = update(schema.runs).where(schema.runs.c.run_id == bindparam("b_run"))
+
+_STARTS = {EventType.STEP_STARTED, EventType.STEP_EXPANDED}
+_ENDS = {
+    EventType.STEP_SUCCEEDED,
+    EventType.STEP_FAILED,
+    EventType.STEP_RETRY,
+    EventType.STEP_SKIPPED,
+    EventType.STEP_CANCELLED,
+}
+
+
+def append(conn: Connection, events: Sequence[Event], logs: Sequence[dict[str, Any]] = ()) -> None:
+    """Append ``events`` (and log lines) and update every projection they touch."""
+    if events:
+        conn.execute(
+            insert(schema.events),
+            [
+                {
+                    "run_id": e.run_id,
+                    "step_key": e.step,
+                    "type": e.type.value,
+                    "ts": e.ts,
+                    "attempt": e.attempt,
+                    "status": e.status,
+                    "data": dumps(e.data) if e.data else "{}",
+                }
+                for e in events
+            ],
+        )
+        _project_steps(conn, [e for e in events if e.step and e.status])
+        _project_runs(conn, [e for e in events if not e.step and e.status])
+        _project_asset_status(
+            conn,
+            [
+                e
+                for e in events
+                if e.step and e.data.get("asset_key") and e.type is not EventType.MATERIALIZED
+            ],
+        )
+        _project_materializations(conn, [e for e in events if e.type is EventType.MATERIALIZED])
+    if logs:
+        conn.execute(insert(schema.logs), list(logs))
+
+
+def _project_steps(conn: Connection, events: Iterable[Event]) -> None:
+    starts, ends, reuses = [], [], []
+    for e in events:
+        row = {
+            "b_run": e.run_id,
+            "b_step": e.step,
+            "b_status": e.status,
+            "b_attempt": e.attempt,
+            "b_ts": e.ts,
+        }
+        if e.type in _STARTS:
+            starts.append(row)
+        elif e.type in _ENDS:
+            err = e.data.get("error")
+            row["b_error"] = dumps(err) if err else None
+            ends.append(row)
+        elif e.type is EventType.STEP_REUSED:
+            row["b_from"] = e.data.get("from_run")
+            reuses.append(row)
+    for stmt, rows in ((_STEP_START, starts), (_STEP_END, ends), (_STEP_REUSE, reuses)):
+        if rows:
+            conn.execute(stmt, rows)
+
+
+def _project_runs(conn: Connection, events: Iterable[Event]) -> None:
+    for e in events:
+        values: dict[str, Any] = {"status": e.status}
+        if e.type is EventType.RUN_STARTED:
+            values["started_at"] = e.ts
+        elif e.type in (EventType.RUN_SUCCEEDED, EventType.RUN_FAILED, EventType.RUN_CANCELLED):
+            values["ended_at"] = e.ts
+            if e.data.get("error"):
+                values["error"] = dumps(e.data["error"])
+        conn.execute(_RUN_UPDATE.values(**values), {"b_run": e.run_id})
+
+
+def _project_materializations(conn: Connection, events: Sequence[Event]) -> None:
+    if not events:
+        return
+    rows = [
+        {
+            "asset_key": e.data["asset_key"],
+            "partition": e.data.get("partition", ""),
+            "run_id": e.run_id,
+            "step_key": e.step,
+            "ts": e.ts,
+            "metadata": dumps(e.data.get("metadata") or {}),
+        }
+        for e in events
+    ]
+    conn.execute(insert(schema.materializations), rows)
+    _upsert_status(
+        conn,
+        [
+            dict(r, status="materialized", materialized_at=r["ts"], materialized_run=r["run_id"])
+            for r in rows
+        ],
+        ("status", "run_id", "step_key", "ts", "materialized_at", "materialized_run", "metadata"),
+    )
+
+
+_ASSET_STATUS = {
+    EventType.STEP_STARTED: "in_progress",
+    EventType.STEP_FAILED: "failed",
+}
+_ASSET_RELEASE = {EventType.STEP_CANCELLED, EventType.STEP_SKIPPED}
+
+
+def _project_asset_status(conn: Connection, events: Sequence[Event]) -> None:
+    """Attempts of asset steps: in progress, failed, or back to what it was when cancelled."""
+    changes, released = [], []
+    for e in events:
+        asset = e.data.get("asset_key")
+        if asset is None:
+            continue
+        key = {"asset_key": asset, "partition": e.data.get("partition", "")}
+        if e.type in _ASSET_STATUS:
+            changes.append(
+                dict(
+                    key,
+                    status=_ASSET_STATUS[e.type],
+                    run_id=e.run_id,
+                    step_key=e.step,
+                    ts=e.ts,
+                    metadata="{}",
+                )
+            )
+        elif e.type in _ASSET_RELEASE:
+            released.append(dict(key, b_run=e.run_id))
+    if changes:
+        _upsert_status(conn, changes, ("status", "run_id", "step_key", "ts"))
+    if released:
+        a = schema.asset_latest.c
+        mine = (
+            (a.asset_key == bindparam("asset_key"))
+            & (a.partition == bindparam("partition"))
+            & (a.run_id == bindparam("b_run"))
+            & (a.status == "in_progress")
+        )
+        conn.execute(
+            update(schema.asset_latest)
+            .where(mine & a.materialized_at.is_not(None))
+            .values(status="materialized"),
+            released,
+        )
+        conn.execute(
+            delete(schema.asset_latest).where(mine & a.materialized_at.is_(None)), released
+        )
+
+
+def _upsert_status(conn: Connection, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:  # one row per key per statement: PostgreSQL refuses duplicates in one upsert
+        latest[(row["asset_key"], row["partition"])] = row
+    stmt = upsert(conn.dialect.name, schema.asset_latest)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["asset_key", "partition"],
+        set_={c: stmt.excluded[c] for c in columns},
+    )
+    conn.execute(stmt, list(latest.values()))
+
+
+def upsert(dialect: str, table: Any) -> Any:
+    """INSERT … ON CONFLICT for the dialect (imported on use: the PostgreSQL one is slow to load)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)

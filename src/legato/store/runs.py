@@ -1,0 +1,358 @@
+"""Runs and steps: create (with an idempotency key), read, list with filters and a cursor."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, insert, or_, select, update
+
+from legato.errors import NotFoundError
+from legato.events.status import RunStatus, StepStatus
+from legato.events.transitions import next_run_status, next_step_status
+from legato.events.types import Event, EventType
+from legato.store import schema
+from legato.store._json import dumps, loads
+from legato.store.engine import Store
+from legato.store.event_log import append, upsert
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    selection: str
+    status: RunStatus
+    created_at: float
+    pipeline: str | None = None
+    partition: str = ""
+    started_at: float | None = None
+    ended_at: float | None = None
+    parent_run_id: str | None = None
+    idempotency_key: str | None = None
+    executor: str = ""  # "" = the project's default executor
+    tags: Mapping[str, str] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)
+    error: Any = None
+    priority: int = 0
+    trigger: str = "manual"
+    from_failure: bool = False
+    backfill_id: str | None = None
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None:
+            return None
+        return (self.ended_at or time.time()) - self.started_at
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    run_id: str
+    step_key: str
+    node: str
+    partition: str
+    map_index: int
+    kind: str
+    status: StepStatus
+    attempt: int
+    started_at: float | None
+    ended_at: float | None
+    reused_from: str | None
+    error: Any
+
+
+@dataclass(frozen=True)
+class NewStep:
+    step_key: str
+    node: str
+    kind: str
+    partition: str = ""
+    map_index: int = -1
+
+
+def create_run(store: Store, run: RunRecord, steps: Sequence[NewStep] = ()) -> tuple[str, bool]:
+    """Insert a queued run and its pending steps in one transaction.
+
+    Returns ``(run_id, created)``. If a run with the same idempotency key exists, nothing is written
+    and that run's id is returned with ``created=False``.
+    """
+    with store.transaction() as conn:
+        return insert_run(conn, run, steps)
+
+
+def insert_run(conn: Connection, run: RunRecord, steps: Sequence[NewStep] = ()) -> tuple[str, bool]:
+    """``create_run`` inside the caller's transaction (so a trigger can commit its cursor with it).
+
+    The insert is ``ON CONFLICT DO NOTHING`` on the idempotency key, so a duplicate never aborts
+    the surrounding transaction.
+    """
+    values = {
+        "run_id": run.run_id,
+        "pipeline": run.pipeline,
+        "selection": run.selection,
+        "partition": run.partition,
+        "status": run.status.value,
+        "created_at": run.created_at,
+        "parent_run_id": run.parent_run_id,
+        "idempotency_key": run.idempotency_key,
+        "executor": run.executor,
+        "tags": dumps(dict(run.tags)),
+        "config": dumps(dict(run.config)),
+        "priority": run.priority,
+        "trigger": run.trigger,
+        "from_failure": int(run.from_failure),
+        "backfill_id": run.backfill_id,
+    }
+    if run.idempotency_key is None:
+        conn.execute(insert(schema.runs).values(**values))
+    else:
+        stmt = upsert(conn.dialect.name, schema.runs).values(**values)
+        stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
+        if conn.execute(stmt.returning(schema.runs.c.run_id)).first() is None:
+            existing = conn.execute(
+                select(schema.runs.c.run_id).where(
+                    schema.runs.c.idempotency_key == run.idempotency_key
+                )
+            ).scalar_one()
+            return str(existing), False
+    add_steps(conn, run.run_id, steps)
+    return run.run_id, True
+
+
+def add_steps(conn: Connection, run_id: str, steps: Sequence[NewStep]) -> None:
+    """Insert pending steps (also used when a dynamic fan-out learns its items)."""
+    if steps:
+        conn.execute(
+            insert(schema.steps),
+            [
+                {
+                    "run_id": run_id,
+                    "step_key": s.step_key,
+                    "node": s.node,
+                    "partition": s.partition,
+                    "map_index": s.map_index,
+                    "kind": s.kind,
+                    "status": StepStatus.PENDING.value,
+                    "attempt": 0,
+                }
+                for s in steps
+            ],
+        )
+
+
+def get_run(store: Store, run_id: str) -> RunRecord:
+    """The run with this id, or the only run whose id starts with it (at least 6 characters)."""
+    if not isinstance(run_id, str) or not run_id or len(run_id) > 40:
+        raise NotFoundError(
+            f"no run {run_id!r}", obj=str(run_id), hint="run 'legato runs' to list runs"
+        )
+    with store.read() as conn:
+        row = conn.execute(select(schema.runs).where(schema.runs.c.run_id == run_id)).first()
+        if row is None and len(run_id) >= 6:
+            escaped = run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            found = conn.execute(
+                select(schema.runs)
+                .where(schema.runs.c.run_id.like(escaped + "%", escape="\\"))
+                .limit(2)
+            ).all()
+            if len(found) > 1:
+                raise NotFoundError(
+                    f"run id prefix {run_id!r} is ambiguous",
+                    obj=run_id,
+                    hint="type more characters of the run id",
+                )
+            row = found[0] if found else None
+    if row is None:
+        raise NotFoundError(f"no run {run_id!r}", obj=run_id, hint="run 'legato runs' to list runs")
+    return run_from_row(row)
+
+
+def list_runs(
+    store: Store,
+    *,
+    limit: int = 50,
+    before: tuple[float, str] | None = None,
+    status: str | None = None,
+    pipeline: str | None = None,
+) -> list[RunRecord]:
+    """Newest first; ``before`` is the (created_at, run_id) cursor of the last row seen."""
+    r = schema.runs.c
+    query = select(schema.runs).order_by(r.created_at.desc(), r.run_id.desc()).limit(limit)
+    if status:
+        query = query.where(r.status == status)
+    if pipeline:
+        query = query.where(r.pipeline == pipeline)
+    if before is not None:
+        query = query.where(
+            or_(r.created_at < before[0], and_(r.created_at == before[0], r.run_id < before[1]))
+        )
+    with store.read() as conn:
+        return [run_from_row(row) for row in conn.execute(query)]
+
+
+def get_steps(store: Store, run_id: str) -> list[StepRecord]:
+    with store.read() as conn:
+        rows = conn.execute(select(schema.steps).where(schema.steps.c.run_id == run_id)).all()
+    return [
+        StepRecord(
+            row.run_id,
+            row.step_key,
+            row.node,
+            row.partition,
+            row.map_index,
+            row.kind,
+            StepStatus(row.status),
+            row.attempt,
+            row.started_at,
+            row.ended_at,
+            row.reused_from,
+            loads(row.error),
+        )
+        for row in rows
+    ]
+
+
+def get_events(
+    store: Store, run_id: str, after_id: int = 0, *, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """A run's events with id > ``after_id``, oldest first; at most ``limit`` when given."""
+    e = schema.events.c
+    query = select(schema.events).where(e.run_id == run_id, e.id > after_id).order_by(e.id)
+    if limit is not None:
+        query = query.limit(limit)
+    with store.read() as conn:
+        rows = conn.execute(query).all()
+    return [
+        {
+            "id": row.id,
+            "type": row.type,
+            "step": row.step_key,
+            "ts": row.ts,
+            "attempt": row.attempt,
+            "status": row.status,
+            "data": loads(row.data),
+        }
+        for row in rows
+    ]
+
+
+def run_from_row(row: Row[Any]) -> RunRecord:
+    return RunRecord(
+        run_id=row.run_id,
+        selection=row.selection,
+        status=RunStatus(row.status),
+        created_at=row.created_at,
+        pipeline=row.pipeline,
+        partition=row.partition,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        parent_run_id=row.parent_run_id,
+        idempotency_key=row.idempotency_key,
+        executor=row.executor,
+        tags=loads(row.tags) or {},
+        config=loads(row.config) or {},
+        error=loads(row.error),
+        priority=row.priority,
+        trigger=row.trigger,
+        from_failure=bool(row.from_failure),
+        backfill_id=row.backfill_id,
+    )
+
+
+def recorded_length(store: Store, run_id: str, step_key: str, key: str = "length") -> int:
+    """The list length (or fan-out item ``count``) a step recorded when it succeeded in ``run_id``."""
+    e = schema.events.c
+    with store.read() as conn:
+        row = conn.execute(
+            select(e.data)
+            .where(e.run_id == run_id, e.step_key == step_key, e.type == "step_succeeded")
+            .order_by(e.id.desc())
+            .limit(1)
+        ).first()
+    data = loads(row[0]) if row else None
+    if not data or key not in data:
+        raise NotFoundError(
+            f"run {run_id} recorded no list length for step {step_key!r}",
+            obj=step_key,
+            hint="rerun without --from-failure",
+        )
+    return int(data[key])
+
+
+def request_cancel(store: Store, run_id: str) -> RunRecord:
+    """Ask a run to stop. A queued run is cancelled at once; a running one is marked canceling and
+    its engine stops it within a second. Raises IllegalTransition if the run already finished."""
+    record = get_run(store, run_id)
+    event = (
+        EventType.RUN_CANCELLED if record.status is RunStatus.QUEUED else EventType.RUN_CANCELING
+    )
+    status = next_run_status(record.status, event)
+    with store.transaction() as conn:
+        append(conn, [Event(event, record.run_id, ts=time.time(), status=status.value)])
+    return get_run(store, record.run_id)
+
+
+def renew_lease(store: Store, run_id: str, launcher: str, until: float) -> bool:
+    """Claim or extend the lease of the process executing a run; False if another holds it or
+    the run is no longer running (the caller must then stop: its writes would be stale)."""
+    r = schema.runs.c
+    with store.transaction() as conn:
+        result = conn.execute(
+            update(schema.runs)
+            .where(
+                r.run_id == run_id,
+                or_(r.launcher.is_(None), r.launcher == launcher),
+                r.status.in_(
+                    [RunStatus.QUEUED.value, RunStatus.RUNNING.value, RunStatus.CANCELING.value]
+                ),
+            )
+            .values(launcher=launcher, lease_until=until)
+        )
+    return bool(result.rowcount)
+
+
+def abandoned_runs(store: Store, now: float) -> list[RunRecord]:
+    """Runs marked running whose executing process stopped renewing its lease."""
+    r = schema.runs.c
+    query = select(schema.runs).where(
+        r.status.in_([RunStatus.RUNNING.value, RunStatus.CANCELING.value]),
+        r.lease_until.is_not(None),
+        r.lease_until < now,
+    )
+    with store.read() as conn:
+        return [run_from_row(row) for row in conn.execute(query)]
+
+
+def fail_abandoned(store: Store, run_id: str, reason: str) -> None:
+    """Record that a run's process vanished: its unfinished steps and the run fail visibly."""
+    now = time.time()
+    record = get_run(store, run_id)
+    events = []
+    for step in get_steps(store, run_id):
+        if step.status.finished:
+            continue
+        status = next_step_status(step.status, EventType.STEP_FAILED)
+        data: dict[str, Any] = {
+            "error": {"type": "RunAbandoned", "message": reason, "traceback": ""}
+        }
+        if step.kind == "asset":
+            data.update(asset_key=step.node, partition=step.partition)
+        events.append(
+            Event(
+                EventType.STEP_FAILED, run_id, step.step_key, step.attempt, now, status.value, data
+            )
+        )
+    run_status = next_run_status(record.status, EventType.RUN_FAILED)
+    events.append(
+        Event(
+            EventType.RUN_FAILED,
+            run_id,
+            ts=now,
+            status=run_status.value,
+            data={"error": {"message": reason}},
+        )
+    )
+    with store.transaction() as conn:
+        append(conn, events)

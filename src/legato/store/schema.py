@@ -1,0 +1,147 @@
+"""Tables and indexes. Timestamps are float seconds since the epoch (UTC); JSON is text."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# The Alembic revision this metadata corresponds to. A fresh store is created from the metadata and
+# stamped with it; an older store is upgraded by the migrations (a test keeps the two in step).
+HEAD_REVISION = "0001"
+
+metadata = MetaData()
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("pipeline", String(255)),
+    Column("selection", Text, nullable=False),
+    Column("partition", Text, nullable=False, default=""),  # the run's keys, joined by "|"
+    Column("status", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("started_at", Float),
+    Column("ended_at", Float),
+    Column("parent_run_id", String(40)),
+    Column("idempotency_key", String(512)),
+    Column("executor", String(32), nullable=False, default=""),
+    Column("tags", Text, nullable=False, default="{}"),
+    Column("config", Text, nullable=False, default="{}"),
+    Column("error", Text),
+    Column("priority", Integer, nullable=False, default=0),
+    Column("trigger", String(255), nullable=False, default="manual"),  # what asked for the run
+    Column("from_failure", Integer, nullable=False, default=0),  # a rerun reusing what succeeded
+    Column("backfill_id", String(40)),
+    Column("launcher", String(80)),  # the process that claimed the run to execute it
+    Column("lease_until", Float),  # its claim expires then unless renewed
+    UniqueConstraint("idempotency_key", name="uq_runs_idempotency_key"),
+)
+Index("ix_runs_created", runs.c.created_at)
+Index("ix_runs_status_created", runs.c.status, runs.c.created_at)
+Index("ix_runs_pipeline_created", runs.c.pipeline, runs.c.created_at)
+Index("ix_runs_queue", runs.c.status, runs.c.priority, runs.c.created_at)
+Index("ix_runs_backfill", runs.c.backfill_id)
+
+steps = Table(
+    "steps",
+    metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("step_key", String(1200), primary_key=True),
+    Column("node", String(255), nullable=False),
+    Column("partition", String(1024), nullable=False, default=""),
+    Column("map_index", Integer, nullable=False, default=-1),
+    Column("kind", String(8), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempt", Integer, nullable=False, default=0),
+    Column("started_at", Float),
+    Column("ended_at", Float),
+    Column("reused_from", String(40)),
+    Column("error", Text),
+)
+Index("ix_steps_node", steps.c.node, steps.c.partition)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(40), nullable=False),
+    Column("step_key", String(1200), nullable=False, default=""),
+    Column("type", String(32), nullable=False),
+    Column("ts", Float, nullable=False),
+    Column("attempt", Integer, nullable=False, default=0),
+    Column("status", String(16)),
+    Column("data", Text, nullable=False, default="{}"),
+)
+Index("ix_events_run", events.c.run_id, events.c.id)
+
+materializations = Table(
+    "materializations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("asset_key", String(255), nullable=False),
+    Column("partition", String(1024), nullable=False, default=""),
+    Column("run_id", String(40), nullable=False),
+    Column("step_key", String(1200), nullable=False),
+    Column("ts", Float, nullable=False),
+    Column("metadata", Text, nullable=False, default="{}"),
+)
+Index(
+    "ix_materializations_asset",
+    materializations.c.asset_key,
+    materializations.c.partition,
+    materializations.c.id,
+)
+
+# The state of every asset partition ever touched: its latest materialization (if any) and the
+# status of its latest attempt. "missing" keys have no row; "stale" is computed from upstreams.
+asset_latest = Table(
+    "asset_latest",
+    metadata,
+    Column("asset_key", String(255), primary_key=True),
+    Column("partition", String(1024), primary_key=True),
+    Column("status", String(16), nullable=False),  # materialized | in_progress | failed
+    Column("run_id", String(40), nullable=False),  # run of the latest attempt
+    Column("step_key", String(1200), nullable=False),
+    Column("ts", Float, nullable=False),  # when the status last changed
+    Column("materialized_at", Float),
+    Column("materialized_run", String(40)),
+    Column("metadata", Text, nullable=False, default="{}"),
+)
+Index("ix_asset_latest_status", asset_latest.c.asset_key, asset_latest.c.status)
+
+logs = Table(
+    "logs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(40), nullable=False),
+    Column("step_key", String(1200), nullable=False),
+    Column("ts", Float, nullable=False),
+    Column("level", String(12), nullable=False),
+    Column("stream", String(8), nullable=False),
+    Column("message", Text, nullable=False),
+)
+Index("ix_logs_run_step", logs.c.run_id, logs.c.step_key, logs.c.id)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("location", String(255), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("data", Text, nullable=False),
+)
+Index("ix_snapshots_location", snapshots.c.location, snapshots.c.id)
+
+# Tables owned by other parts of the store are declared in their own modules on the same metadata.
+# Each is imported here so that creating or migrating the schema sees every table.
+from legato.store import schema_automation, schema_partitions, schema_web, schema_workers

@@ -1,0 +1,62 @@
+"""Tables of the web server: users, their sessions and API tokens, and the audit log.
+
+Secrets are never stored in clear: passwords as scrypt hashes, session ids and API tokens as
+SHA-256 digests (they are 256-bit random values, so a fast hash is enough). A user's
+``generation`` is bumped on every role, password or activation change; sessions and tokens carry
+the generation they were issued under and stop working as soon as it differs.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Float, Index, Integer, String, Table, Text, UniqueConstraint
+
+from legato.store.schema import metadata
+
+web_users = Table(
+    "web_users",
+    metadata,
+    Column("user_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("role", String(16), nullable=False),  # viewer | operator | admin
+    Column("password_hash", String(255), nullable=False),
+    Column("active", Integer, nullable=False, default=1),
+    Column("generation", Integer, nullable=False, default=1),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("name", name="uq_web_users_name"),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True),
+    Column("user_id", Integer, nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+Index("ix_web_sessions_user", web_sessions.c.user_id)
+
+web_tokens = Table(
+    "web_tokens",
+    metadata,
+    Column("token_id", String(16), primary_key=True),
+    Column("token_hash", String(64), nullable=False),
+    Column("user_id", Integer, nullable=False),
+    Column("label", String(128), nullable=False, default=""),
+    Column("generation", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+Index("ix_web_tokens_user", web_tokens.c.user_id)
+
+web_audit = Table(
+    "web_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ts", Float, nullable=False),
+    Column("actor", String(80), nullable=False),  # "user:NAME", "token:ID" or "local"
+    Column("action", String(40), nullable=False),  # run.launch, run.cancel, user.role, ...
+    Column("target", String(255), nullable=False, default=""),
+    Column("detail", Text, nullable=False, default="{}"),
+)
+Index("ix_web_audit_ts", web_audit.c.ts)

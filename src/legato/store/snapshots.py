@@ -1,0 +1,40 @@
+"""Code-location snapshots: the latest description of the project's definitions, as data."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from legato.graph.snapshot import fingerprint
+from legato.store import schema
+from legato.store._json import dumps, loads
+from legato.store.engine import Store
+
+
+def save_snapshot(store: Store, data: dict[str, Any], location: str = "default") -> bool:
+    """Record ``data`` unless the latest snapshot of ``location`` is identical; True if saved."""
+    digest = fingerprint(data)
+    s = schema.snapshots.c
+    with store.transaction() as conn:
+        latest = conn.execute(
+            select(s.fingerprint).where(s.location == location).order_by(s.id.desc()).limit(1)
+        ).scalar()
+        if latest == digest:
+            return False
+        conn.execute(
+            insert(schema.snapshots).values(
+                location=location, created_at=time.time(), fingerprint=digest, data=dumps(data)
+            )
+        )
+    return True
+
+
+def latest_snapshot(store: Store, location: str = "default") -> dict[str, Any] | None:
+    s = schema.snapshots.c
+    with store.read() as conn:
+        row = conn.execute(
+            select(s.data).where(s.location == location).order_by(s.id.desc()).limit(1)
+        ).first()
+    return None if row is None else dict(loads(row[0]))

@@ -1,0 +1,104 @@
+"""Store records and snapshot entries → API response models."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from legato.store.runs import RunRecord
+from legato.web.catalog import Definitions
+from legato.web.errors import ApiError
+from legato.web.schemas import NodeOut, RunOut, clean_text
+
+
+def run_out(run: RunRecord) -> RunOut:
+    return RunOut(
+        run_id=run.run_id,
+        status=run.status.value,
+        pipeline=run.pipeline,
+        selection=run.selection,
+        partition=run.partition,
+        created_at=run.created_at,
+        started_at=run.started_at,
+        ended_at=run.ended_at,
+        duration=run.duration,
+        parent_run_id=run.parent_run_id,
+        from_failure=run.from_failure,
+        trigger=run.trigger,
+        executor=run.executor,
+        priority=run.priority,
+        backfill_id=run.backfill_id,
+        tags=dict(run.tags),
+        config=dict(run.config),
+        error=run.error,
+    )
+
+
+def node_out(defs: Definitions, key: str) -> NodeOut:
+    node: dict[str, Any] = defs.nodes[key]
+    pipelines = [name for name, p in defs.pipelines.items() if key in (p.get("nodes") or [])]
+    return NodeOut(
+        key=key,
+        kind=str(node.get("kind", "asset")),
+        group=node.get("group"),
+        tags=dict(node.get("tags") or {}),
+        description=node.get("description"),
+        owners=list(node.get("owners") or []),
+        source=node.get("source"),
+        upstream=defs.upstream(key),
+        downstream=list(defs.downstream.get(key, [])),
+        partitions=node.get("partitions"),
+        pipelines=pipelines,
+    )
+
+
+def _pack(payload: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+def _unpack(cursor: str) -> Any:
+    """The JSON inside an opaque cursor; raises ValueError (or a subclass) when it holds none."""
+    return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+
+
+def _bad_cursor() -> ApiError:
+    return ApiError(
+        400,
+        "the cursor is not one this API returned",
+        field="cursor",
+        hint="pass the next_cursor of the previous page unchanged, or omit it",
+    )
+
+
+def encode_cursor(created_at: float, run_id: str) -> str:
+    return _pack([created_at, run_id])
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    try:
+        created_at, run_id = _unpack(cursor)
+        if not isinstance(run_id, str) or isinstance(created_at, bool) or len(run_id) > 40:
+            raise ValueError
+        value = float(created_at)
+        if value != value or abs(value) == float("inf"):
+            raise ValueError
+        return value, clean_text(run_id)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise _bad_cursor() from None
+
+
+def encode_key_cursor(key: str) -> str:
+    """An opaque cursor naming the last partition key of a page."""
+    return _pack(["k", key])
+
+
+def decode_key_cursor(cursor: str) -> str:
+    try:
+        tag, key = _unpack(cursor)
+        if tag != "k" or not isinstance(key, str) or len(key) > 4096:
+            raise ValueError
+        return clean_text(key)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise _bad_cursor() from None

@@ -1,0 +1,72 @@
+"""Assets (and tasks): their definition, latest materialization, history and neighbours."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from legato.store.web_queries import HistoryRow, asset_history_page
+from legato.web.api._convert import node_out
+from legato.web.api.params import BeforeId, Defs, Limit, NodeKey, PartitionQuery, State
+from legato.web.errors import ApiError
+from legato.web.policy import V1
+from legato.web.schemas import AssetOut, MaterializationOut, MaterializationPage, NodeOut
+
+router = APIRouter(prefix=V1, tags=["assets"])
+
+
+def _out(row: HistoryRow) -> MaterializationOut:
+    return MaterializationOut(
+        id=row.id,
+        partition=row.partition,
+        run_id=row.run_id,
+        step_key=row.step_key,
+        ts=row.ts,
+        metadata=row.metadata,
+    )
+
+
+def _page(rows: list[HistoryRow], limit: int) -> MaterializationPage:
+    return MaterializationPage(
+        materializations=[_out(r) for r in rows],
+        next_before_id=rows[-1].id if len(rows) == limit else None,
+    )
+
+
+@router.get("/assets/{key}", response_model=AssetOut)
+def asset(key: NodeKey, state: State, defs: Defs, limit: Limit = 20) -> AssetOut:
+    """An asset or task: description, owners, code location, upstream/downstream, pipelines,
+    its latest materialization and the first page of its history."""
+    rows = asset_history_page(state.store, key, limit=limit)
+    if key in defs.nodes:
+        node = node_out(defs, key)
+    elif rows:  # no longer defined, but its history is still worth showing
+        node = NodeOut(key=key, kind="asset", description="(not in the current definitions)")
+    else:
+        raise ApiError(
+            404,
+            f"no asset or task {key!r} in the current definitions",
+            field="key",
+            hint="see GET /api/v1/definitions for the keys that exist",
+        )
+    statuses, _ = state.statuses.get(defs)
+    return AssetOut(
+        node=node,
+        latest=_out(rows[0]) if rows else None,
+        history=_page(rows, limit),
+        status=statuses.get(key),
+    )
+
+
+@router.get("/assets/{key}/materializations", response_model=MaterializationPage)
+def materializations(
+    key: NodeKey,
+    state: State,
+    partition: PartitionQuery = None,
+    before_id: BeforeId = None,
+    limit: Limit = 50,
+) -> MaterializationPage:
+    """Materializations of an asset, newest first, with their metadata; page with before_id."""
+    rows = asset_history_page(
+        state.store, key, partition=partition, before_id=before_id, limit=limit
+    )
+    return _page(rows, limit)

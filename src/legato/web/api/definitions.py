@@ -1,0 +1,110 @@
+"""Definitions from the latest snapshot: nodes, pipelines, errors, the graph and its layout, and
+the latest status of every node (what colours the lineage)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from legato.web.api._convert import node_out
+from legato.web.api.params import Defs, State
+from legato.web.layout import NODE_HEIGHT, NODE_WIDTH
+from legato.web.policy import V1
+from legato.web.responses import fast_json
+from legato.web.schemas import (
+    DefinitionErrorOut,
+    DefinitionErrorsOut,
+    DefinitionsOut,
+    GraphNodeOut,
+    GraphOut,
+    LayoutOut,
+    PipelineOut,
+    StatusOut,
+)
+from legato.web.selection import select_keys
+
+router = APIRouter(prefix=V1, tags=["definitions"])
+
+
+@router.get("/definitions", response_model=DefinitionsOut)
+def definitions(defs: Defs) -> DefinitionsOut:
+    """Every asset and task of the latest snapshot (topological order), pipelines and errors."""
+    return DefinitionsOut(
+        fingerprint=defs.fingerprint,
+        created_at=defs.created_at,
+        nodes=[node_out(defs, k) for k in defs.nodes],
+        pipelines=[PipelineOut.model_validate(_pipeline(p)) for p in defs.pipelines.values()],
+        errors=[DefinitionErrorOut(**e) for e in defs.errors],
+    )
+
+
+def _pipeline(raw: dict[str, object]) -> dict[str, object]:
+    return {
+        k: raw.get(k)
+        for k in ("name", "selection", "tags", "description", "source", "nodes")
+        if raw.get(k) is not None
+    }
+
+
+@router.get("/definitions/errors", response_model=DefinitionErrorsOut)
+def definition_errors(defs: Defs) -> DefinitionErrorsOut:
+    """Errors the loader recorded with the snapshot (empty when the project loaded cleanly)."""
+    return DefinitionErrorsOut(
+        fingerprint=defs.fingerprint, errors=[DefinitionErrorOut(**e) for e in defs.errors]
+    )
+
+
+Selection = Annotated[
+    str | None,
+    Query(max_length=2000, description="a selection such as 'raw_orders+' or 'group:sales'"),
+]
+
+
+@router.get("/graph", response_model=GraphOut)
+def graph(defs: Defs, select: Selection = None) -> GraphOut:
+    """Nodes and edges, restricted to ``select`` (400 naming the term that matches nothing)."""
+    keys = set(defs.nodes) if not select else select_keys(defs, select)
+    ordered = [k for k in defs.nodes if k in keys]
+    return GraphOut(
+        fingerprint=defs.fingerprint,
+        nodes=[
+            GraphNodeOut(
+                key=k,
+                kind=str(defs.nodes[k].get("kind", "asset")),
+                group=defs.nodes[k].get("group"),
+            )
+            for k in ordered
+        ],
+        edges=[[a, b] for a, b in defs.edges() if a in keys and b in keys],
+    )
+
+
+@router.get("/graph/layout", response_model=LayoutOut)
+def layout(defs: Defs, state: State) -> Response:
+    """Positions of every node in one plane, computed on the server and cached per snapshot."""
+    placed = state.catalog.layout(defs)
+    nodes = [defs.nodes[k] for k in placed.keys]
+    return fast_json(
+        {
+            "fingerprint": defs.fingerprint,
+            "keys": placed.keys,
+            "kinds": [str(n.get("kind", "asset")) for n in nodes],
+            "groups": [n.get("group") for n in nodes],
+            "x": placed.x,
+            "y": placed.y,
+            "edges": placed.edges,
+            "width": placed.width,
+            "height": placed.height,
+            "node_width": NODE_WIDTH,
+            "node_height": NODE_HEIGHT,
+        }
+    )
+
+
+@router.get("/graph/status", response_model=StatusOut)
+def status(state: State, defs: Defs) -> StatusOut:
+    """The status of each node's step in its newest recent run, and when each asset was last
+    materialized."""
+    statuses, materialized = state.statuses.get(defs)
+    return StatusOut(statuses=statuses, materialized_at=materialized)

@@ -1,0 +1,192 @@
+"""Runs, write side: launch, cancel, re-run. The server executes nothing: it queues a run
+record (no steps; the daemon's launcher plans and executes it) or asks a run to stop, and writes
+who did it to the audit log in the same transaction."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from pydantic import AfterValidator
+
+from legato._internal.ids import new_run_id
+from legato.errors import SelectionError
+from legato.events.status import RunStatus
+from legato.events.transitions import IllegalTransition
+from legato.store.runs import RunRecord, get_run, insert_run, request_cancel
+from legato.web.api._convert import run_out
+from legato.web.api.params import Defs, RunId, State
+from legato.web.audit import audit
+from legato.web.audit import record as record_audit
+from legato.web.auth import Principal, principal_of
+from legato.web.errors import ApiError
+from legato.web.policy import V1
+from legato.web.schemas import (
+    ErrorOut,
+    LaunchedRun,
+    LaunchRunRequest,
+    RerunRequest,
+    RunOut,
+    clean_text,
+)
+from legato.web.selection import select_keys, split_terms
+from legato.web.state import WebState
+
+router = APIRouter(prefix=V1, tags=["runs"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=512,
+        description="a retried request with the same key creates no second run; "
+        "the 409 names the first",
+    ),
+    AfterValidator(lambda v: v if v is None else clean_text(v)),
+]
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut},
+    404: {"model": ErrorOut},
+    409: {"model": ErrorOut},
+}
+
+
+def _queue(state: WebState, principal: Principal, record: RunRecord, action: str) -> RunOut:
+    with state.store.transaction() as conn:
+        run_id, created = insert_run(conn, record)
+        if created:
+            detail = {"selection": record.selection, "partition": record.partition}
+            if record.parent_run_id:
+                detail["parent_run_id"] = record.parent_run_id
+            record_audit(conn, principal.actor, action, run_id, detail)
+    if not created:
+        raise ApiError(
+            409,
+            f"a run with this Idempotency-Key already exists: {run_id}",
+            code="duplicate_run",
+            field="Idempotency-Key",
+            hint="the first request was accepted; follow that run, or send a new key",
+            extra={"run_id": run_id},
+        )
+    return run_out(get_run(state.store, run_id))
+
+
+@router.post("/runs", response_model=LaunchedRun, status_code=201, responses=_ERRORS)
+def launch_run(
+    body: LaunchRunRequest,
+    request: Request,
+    state: State,
+    defs: Defs,
+    idempotency_key: IdempotencyKey = None,
+) -> LaunchedRun:
+    """Queue a run of a selection and/or a pipeline; the daemon plans and executes it."""
+    if not defs.nodes:
+        raise ApiError(
+            409,
+            "the store holds no definitions yet, so no selection can be checked",
+            code="no_definitions",
+            hint="run the project once with 'legato run', or start the daemon, to record them",
+        )
+    pipeline: dict[str, Any] | None = None
+    if body.pipeline is not None:
+        pipeline = defs.pipelines.get(body.pipeline)
+        if pipeline is None:
+            known = sorted(defs.pipelines)[:20]
+            raise ApiError(
+                400,
+                f"no pipeline {body.pipeline!r} in the current definitions",
+                field="pipeline",
+                hint=f"pipelines are {known}"
+                if known
+                else "define a Pipeline, or send a selection",
+            )
+    terms = body.selection if body.selection else (pipeline or {}).get("selection")
+    if not terms:
+        raise ApiError(
+            400,
+            "nothing to run",
+            field="selection",
+            hint="send a selection such as 'raw_orders+' or '*', or a pipeline name",
+        )
+    try:
+        select_keys(defs, terms)
+        text = " ".join(split_terms(terms))
+    except SelectionError as exc:
+        raise ApiError(400, exc.message, field="selection", hint=exc.hint) from None
+    principal = principal_of(request)
+    record = RunRecord(
+        run_id=new_run_id(),
+        selection=text,
+        status=RunStatus.QUEUED,
+        created_at=time.time(),
+        pipeline=body.pipeline,
+        partition=body.partition,
+        idempotency_key=idempotency_key,
+        executor=str((pipeline or {}).get("executor") or "inprocess"),
+        tags={**dict((pipeline or {}).get("tags") or {}), **body.tags},
+        config=body.config,
+        trigger=f"api:{principal.name}",
+    )
+    return LaunchedRun(run=_queue(state, principal, record, "run.launch"))
+
+
+@router.post("/runs/{run_id}/cancel", response_model=RunOut, responses=_ERRORS)
+def cancel_run(run_id: RunId, request: Request, state: State) -> RunOut:
+    """Cancel a queued run at once, or ask a running one to stop (409 if it already finished)."""
+    run = get_run(state.store, run_id)
+    try:
+        updated = request_cancel(state.store, run.run_id)
+    except IllegalTransition:
+        raise ApiError(
+            409,
+            f"run {run.run_id} is {run.status}; only queued or running runs can be cancelled",
+            field="run_id",
+        ) from None
+    audit(state.store, principal_of(request).actor, "run.cancel", run.run_id)
+    return run_out(updated)
+
+
+@router.post("/runs/{run_id}/rerun", response_model=LaunchedRun, status_code=201, responses=_ERRORS)
+def rerun(
+    run_id: RunId,
+    request: Request,
+    state: State,
+    body: RerunRequest | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> LaunchedRun:
+    """Queue a new run with the same selection, partition and config; with ``from_failure``
+    (the default) the launcher reuses what succeeded and re-executes the rest."""
+    options = body or RerunRequest()
+    parent = get_run(state.store, run_id)
+    if not parent.status.finished:
+        raise ApiError(
+            409,
+            f"run {parent.run_id} is {parent.status}; it can be re-run once finished",
+            field="run_id",
+            hint="wait for it, or cancel it first",
+        )
+    if options.from_failure and parent.status is RunStatus.SUCCEEDED:
+        raise ApiError(
+            409,
+            f"run {parent.run_id} succeeded; there is no failure to re-run from",
+            field="from_failure",
+            hint="send from_failure=false to run all of it again",
+        )
+    principal = principal_of(request)
+    record = RunRecord(
+        run_id=new_run_id(),
+        selection=parent.selection,
+        status=RunStatus.QUEUED,
+        created_at=time.time(),
+        pipeline=parent.pipeline,
+        partition=parent.partition,
+        parent_run_id=parent.run_id,
+        idempotency_key=idempotency_key,
+        executor=parent.executor,
+        tags=dict(parent.tags),
+        config=dict(parent.config),
+        trigger=f"api:{principal.name}",
+        from_failure=options.from_failure,
+    )
+    return LaunchedRun(run=_queue(state, principal, record, "run.rerun"))

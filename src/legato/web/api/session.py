@@ -1,0 +1,130 @@
+"""Logging in and out, who the caller is, and the caller's API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from legato.web import accounts
+from legato.web.api.params import State
+from legato.web.auth import (
+    SESSION_COOKIE,
+    Principal,
+    clear_session_cookie,
+    ensure_csrf_cookie,
+    principal_of,
+    set_session_cookie,
+)
+from legato.web.errors import ApiError
+from legato.web.policy import V1
+from legato.web.schemas import (
+    CreatedToken,
+    LoginRequest,
+    PrincipalOut,
+    SessionOut,
+    TokenOut,
+    TokenRequest,
+    TokensOut,
+)
+
+router = APIRouter(prefix=V1, tags=["session"])
+
+
+def _session_out(request: Request, response: Response, state: State) -> SessionOut:
+    principal = getattr(request.state, "principal", None)
+    user = None
+    if principal is not None:
+        user = PrincipalOut(name=principal.name, role=principal.role.value, via=principal.via)
+    return SessionOut(
+        user=user,
+        csrf_token=ensure_csrf_cookie(request, response),
+        local_mode=principal is not None and principal.via == "local",
+    )
+
+
+@router.get("/session", response_model=SessionOut)
+def who_am_i(request: Request, response: Response, state: State) -> SessionOut:
+    """The caller (``user`` is null when not logged in), and a CSRF token for state changes."""
+    return _session_out(request, response, state)
+
+
+@router.post("/session", response_model=SessionOut)
+def log_in(body: LoginRequest, request: Request, response: Response, state: State) -> SessionOut:
+    """Log in with a user name and password; sets an HttpOnly, SameSite=Strict session cookie."""
+    client = request.client.host if request.client else ""
+    if not state.throttle.allowed(client, body.username):
+        raise ApiError(
+            429,
+            "too many failed logins for this user from this address",
+            hint=f"wait {int(state.auth.login_window)} seconds",
+        )
+    user = accounts.authenticate(state.store, body.username, body.password)
+    if user is None:
+        state.throttle.failed(client, body.username)
+        raise ApiError(401, "wrong user name or password", field="password")
+    state.throttle.succeeded(client, body.username)
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        accounts.end_session(state.store, old)
+    session_id = accounts.create_session(state.store, user, state.auth.session_ttl)
+    set_session_cookie(request, response, session_id)
+    request.state.principal = Principal(user.name, user.role, "session", user)
+    return _session_out(request, response, state)
+
+
+@router.delete("/session", status_code=204)
+def log_out(request: Request, state: State) -> Response:
+    """End the caller's session (the cookie stops working at once)."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        accounts.end_session(state.store, session_id)
+    response = Response(status_code=204)
+    clear_session_cookie(response)
+    return response
+
+
+def _caller_user(request: Request) -> accounts.User:
+    principal = principal_of(request)
+    if principal.user is None:
+        raise ApiError(
+            400,
+            "the implicit local admin has no API tokens",
+            hint="create a user with 'legato users add NAME --role admin' and log in as it",
+        )
+    return principal.user
+
+
+@router.get("/tokens", response_model=TokensOut)
+def list_tokens(request: Request, state: State) -> TokensOut:
+    """The caller's API tokens (ids and labels; the secrets are never shown again)."""
+    user = _caller_user(request)
+    found = accounts.list_tokens(state.store, user)
+    return TokensOut(
+        tokens=[
+            TokenOut(token_id=t.token_id, label=t.label, created_at=t.created_at) for t in found
+        ]
+    )
+
+
+@router.post("/tokens", response_model=CreatedToken, status_code=201)
+def create_token(body: TokenRequest, request: Request, state: State) -> CreatedToken:
+    """A new API token with the caller's role; send it as ``Authorization: Bearer <token>``."""
+    user = _caller_user(request)
+    token_id, token = accounts.create_token(state.store, user, body.label)
+    info = next(t for t in accounts.list_tokens(state.store, user) if t.token_id == token_id)
+    return CreatedToken(
+        token_id=token_id, label=info.label, created_at=info.created_at, token=token
+    )
+
+
+TokenId = Annotated[str, Path(min_length=1, max_length=16, pattern=r"^[0-9a-f]+$")]
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def revoke_token(token_id: TokenId, request: Request, state: State) -> Response:
+    """Revoke one of the caller's tokens."""
+    user = _caller_user(request)
+    if not accounts.revoke_token(state.store, user, token_id):
+        raise ApiError(404, f"you have no token {token_id[:16]!r}", field="token_id")
+    return Response(status_code=204)

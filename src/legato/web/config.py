@@ -1,0 +1,36 @@
+"""How the web server authenticates and what it accepts: :class:`AuthConfig` and :class:`Limits`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    """Authentication settings.
+
+    Args:
+        local_admin: while the store has no active user, treat requests from a loopback client to
+            a loopback host name as an implicit admin (the single-user laptop mode). ``legato up``
+            turns this off whenever it binds a non-loopback address.
+        secure_cookies: mark cookies ``Secure``; ``None`` means "when the request came over https".
+        session_ttl: seconds a login session lasts.
+        login_attempts: failed logins allowed per client and user name per ``login_window``.
+        login_window: seconds over which failed logins are counted.
+    """
+
+    local_admin: bool = True
+    secure_cookies: bool | None = None
+    session_ttl: float = 12 * 3600.0
+    login_attempts: int = 10
+    login_window: float = 60.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one request may ask for (B-04, S-12)."""
+
+    max_body_bytes: int = 1024 * 1024
+    sse_max_seconds: float = 300.0  # a log stream ends then; EventSource reconnects with its id
+    sse_poll_seconds: float = 0.5
+    max_streams: int = 64  # open log streams at once; more get 429

@@ -1,0 +1,32 @@
+// Log in with a user name and password (a session cookie; the UI never sees the password again).
+import { api } from "../api.js";
+import { h, mount } from "../dom.js";
+import { errorBox } from "../format.js";
+
+export async function render(view, _params, { me, refreshUser }) {
+  if (me) {
+    window.location.hash = "#/";
+    return;
+  }
+  const user = h("input", { id: "username", name: "username", autocomplete: "username", required: true });
+  const password = h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true });
+  const message = h("div");
+  const form = h("form", { class: "panel login", on: { submit: async (event) => {
+    event.preventDefault();
+    try {
+      await api.post("/session", { username: user.value, password: password.value });
+      password.value = "";
+      await refreshUser();
+      window.location.hash = "#/";
+    } catch (err) {
+      mount(message, errorBox(err));
+    }
+  } } },
+  h("h1", {}, "Log in to Legato"),
+  h("label", { for: "username" }, "User name"), user,
+  h("label", { for: "password" }, "Password"), password,
+  h("p", {}, h("button", { class: "primary", type: "submit" }, "Log in")),
+  message);
+  mount(view, form);
+  user.focus();
+}

@@ -1,0 +1,95 @@
+"""``legato check`` reports every definition error with file:line and the fix."""
+
+
+def test_check_reports_import_errors_cycles_and_missing_upstreams_together(project):
+    project.write("legato.toml", 'modules = ["good", "broken", "cyclic"]\n')
+    project.write(
+        "good.py",
+        """
+        import legato as lg
+
+        @lg.asset
+        def orders():
+            return [1]
+
+        @lg.asset
+        def revenue(ordrs):
+            return ordrs
+    """,
+    )
+    project.write(
+        "broken.py",
+        """
+        import legato as lg
+
+        x = 1
+        raise RuntimeError("cannot reach the config server")
+    """,
+    )
+    project.write(
+        "cyclic.py",
+        """
+        import legato as lg
+
+        @lg.asset(deps=["c"])
+        def a():
+            return 1
+
+        @lg.asset
+        def b(a):
+            return a
+
+        @lg.asset
+        def c(b):
+            return b
+    """,
+    )
+    result = project.legato("check")
+    assert result.returncode == 1
+    err = result.stderr
+    assert "cannot import 'broken': RuntimeError: cannot reach the config server" in err
+    assert "broken.py:5" in err
+    assert "revenue" in err and "did you mean 'orders'" in err and "good.py:8" in err
+    assert "a → b → c → a" in err
+    assert "3 error(s)" in result.stdout
+
+
+def test_check_reports_a_syntax_error_with_its_line(project):
+    project.write("legato.toml", 'modules = ["typo"]\n')
+    project.write("typo.py", "import legato as lg\n\ndef broken(:\n    pass\n")
+    result = project.legato("check")
+    assert result.returncode == 1
+    assert "SyntaxError" in result.stderr and "typo.py:3" in result.stderr
+
+
+def test_check_refuses_a_module_that_exits_at_import(project):
+    project.write("legato.toml", 'modules = ["exits"]\n')
+    project.write("exits.py", "import sys\nsys.exit(3)\n")
+    result = project.legato("check")
+    assert result.returncode == 1 and "called sys.exit(3)" in result.stderr
+
+
+def test_check_points_at_a_pipeline_selecting_nothing(project):
+    project.write("legato.toml", 'modules = ["p"]\n')
+    project.write(
+        "p.py",
+        """
+        import legato as lg
+
+        @lg.asset(group="sales")
+        def orders():
+            return 1
+
+        nightly = lg.Pipeline("nightly", select="group:sale")
+    """,
+    )
+    result = project.legato("check")
+    assert result.returncode == 1
+    assert "pipeline 'nightly'" in result.stderr and "did you mean 'sales'" in result.stderr
+
+
+def test_unknown_settings_are_refused_with_the_known_ones(project):
+    project.write("legato.toml", 'modules = ["p"]\nexecuter = "process"\n')
+    result = project.legato("check")
+    assert result.returncode == 2
+    assert "unknown setting(s) ['executer']" in result.stderr and "executor" in result.stderr

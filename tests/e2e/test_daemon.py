@@ -1,0 +1,164 @@
+"""The daemon as a user runs it: schedules and queued runs execute; kill -9 loses nothing;
+a second daemon on one SQLite store is refused."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+from legato.events.status import RunStatus, StepStatus
+from legato.store.engine import Store
+from legato.store.runs import get_run, get_steps, list_runs
+from polling import poller
+
+PROJECT = """
+    import os, time
+    from pathlib import Path
+    import legato as lg
+
+    @lg.task
+    def heartbeat_job() -> int:
+        return 1
+
+    tick = lg.Pipeline("tick", select="heartbeat_job", triggers=[lg.Every(1)])
+
+    @lg.asset
+    def first() -> int:
+        with open("first.count", "a") as f:
+            f.write("x")
+        return 1
+
+    @lg.asset(retries=lg.Retry(1, delay=0))
+    def second(first: int) -> int:
+        marker = Path("second.pid")
+        if not marker.exists():
+            marker.write_text(str(os.getpid()))
+            time.sleep(120)
+        return first + 1
+"""
+
+
+def _project(tmp_path):
+    (tmp_path / "legato.toml").write_text('modules = ["pipes"]\nexecutor = "threads"\n')
+    (tmp_path / "pipes.py").write_text(textwrap.dedent(PROJECT))
+    return tmp_path
+
+
+def _daemon(cwd, *extra):
+    # Output goes to a file: the runs it launches inherit it and may outlive a killed daemon.
+    log = open(cwd / f"daemon-{time.monotonic_ns()}.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "legato", "daemon", "--interval", "0.1", *extra],
+        cwd=cwd,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    proc.log = log
+    return proc
+
+
+_wait = poller(timeout=60.0, interval=0.1)
+
+
+def _store(project):
+    return Store(f"sqlite:///{project}/.legato/legato.db")
+
+
+def _stop(proc):
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=30)
+    proc.log.close()
+    with open(proc.log.name) as f:
+        return f.read()
+
+
+def test_the_daemon_runs_schedules_and_queued_runs_and_stops_cleanly(tmp_path):
+    project = _project(tmp_path)
+    queued = subprocess.run(
+        [sys.executable, "-m", "legato", "run", "first", "--queue"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert queued.returncode == 0 and "queued" in queued.stdout
+    daemon = _daemon(project, "--lease", "5")
+    try:
+        store = _wait(lambda: (project / ".legato" / "legato.db").exists() and _store(project))
+        _wait(
+            lambda: (
+                sum(
+                    r.status is RunStatus.SUCCEEDED and r.pipeline == "tick"
+                    for r in list_runs(store, limit=100)
+                )
+                >= 2
+            ),
+            what="two scheduled runs",
+        )
+        manual = [r for r in list_runs(store, limit=100) if r.trigger == "cli"]
+        _wait(
+            lambda: get_run(store, manual[0].run_id).status is RunStatus.SUCCEEDED,
+            what="the queued run",
+        )
+    finally:
+        out = _stop(daemon)
+    assert daemon.returncode == 0, out
+    assert "daemon stopped" in out
+
+
+def test_kill_9_of_daemon_and_run_loses_nothing_and_redoes_nothing(tmp_path):
+    project = _project(tmp_path)
+    subprocess.run(
+        [sys.executable, "-m", "legato", "run", "+second", "--queue"],
+        cwd=project,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    daemon = _daemon(project, "--lease", "2")
+    pid_file = project / "second.pid"
+    try:
+        pid = int(_wait(lambda: pid_file.exists() and pid_file.read_text(), what="second step"))
+    finally:
+        os.killpg(daemon.pid, signal.SIGKILL)  # the daemon dies...
+        daemon.wait(timeout=30)
+        daemon.log.close()
+    os.killpg(os.getpgid(pid), signal.SIGKILL)  # ...and so does the process running the run
+    store = _store(project)
+    [run] = [r for r in list_runs(store) if r.trigger == "cli"]
+    assert get_run(store, run.run_id).status is RunStatus.RUNNING  # as the crash left it
+    restarted = _daemon(project, "--lease", "2")
+    try:
+        _wait(lambda: get_run(store, run.run_id).status.finished, timeout=90, what="recovery")
+    finally:
+        _stop(restarted)
+    assert get_run(store, run.run_id).status is RunStatus.SUCCEEDED
+    steps = {s.step_key: s for s in get_steps(store, run.run_id)}
+    assert steps["first"].status is StepStatus.SUCCEEDED
+    assert (project / "first.count").read_text() == "x"  # the completed step was not redone
+    assert steps["second"].attempt == 2  # the interrupted attempt was retried once
+
+
+def test_a_second_daemon_on_one_sqlite_store_is_refused(tmp_path):
+    project = _project(tmp_path)
+    first = _daemon(project)
+    try:
+        store = _wait(lambda: (project / ".legato" / "legato.db").exists() and _store(project))
+        from legato.store.automation import live_daemons
+
+        _wait(lambda: live_daemons(store, within=30), what="the first daemon's heartbeat")
+        second = subprocess.run(
+            [sys.executable, "-m", "legato", "daemon"],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 2
+        assert "another daemon" in second.stderr and "PostgreSQL" in second.stderr
+    finally:
+        _stop(first)

@@ -1,0 +1,83 @@
+"""A message trigger through the real daemon: Redis Stream messages become runs, exactly once each;
+a poison message is dead-lettered and the consumer goes on."""
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from legato.events.status import RunStatus
+from legato.store.engine import Store
+from legato.store.runs import list_runs
+
+PROJECT = """
+    import legato as lg
+
+    @lg.task
+    def handle(context) -> int:
+        return int(context.run_config["n"])
+
+    orders = lg.Pipeline("orders", select="handle", triggers=[
+        lg.OnMessage(lg.RedisStreamSource("{stream}"), batch=10, within=0.2)])
+"""
+
+
+@pytest.fixture
+def redis_client():
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url("redis://127.0.0.1:6379")
+    try:
+        client.ping()
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is required under CI: {exc}")
+        pytest.skip(f"Redis not reachable: {exc}")
+    yield client
+    client.close()
+
+
+def test_redis_messages_become_runs_exactly_once(tmp_path, redis_client):
+    stream = f"legato-e2e-{secrets.token_hex(4)}"
+    (tmp_path / "legato.toml").write_text('modules = ["pipes"]\nexecutor = "threads"\n')
+    (tmp_path / "pipes.py").write_text(textwrap.dedent(PROJECT.replace("{stream}", stream)))
+    log = open(tmp_path / "daemon.log", "w")  # noqa: SIM115
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "legato", "daemon", "--interval", "0.1", "--lease", "5"],
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        for n in range(10):
+            redis_client.xadd(stream, {"body": json.dumps({"n": n})})
+        redis_client.xadd(stream, {"body": "not json"})  # poison: dead-lettered with the reason
+        for n in range(10, 20):
+            redis_client.xadd(stream, {"body": json.dumps({"n": n})})
+        store = None
+        deadline = time.monotonic() + 120
+        while True:
+            db = tmp_path / ".legato" / "legato.db"
+            store = store or (db.exists() and Store(f"sqlite:///{db}")) or None
+            done = list(list_runs(store, limit=100)) if store else []
+            if len(done) >= 20 and all(r.status is RunStatus.SUCCEEDED for r in done):
+                break
+            assert time.monotonic() < deadline, (tmp_path / "daemon.log").read_text()[-3000:]
+            time.sleep(0.2)
+    finally:
+        os.killpg(daemon.pid, signal.SIGTERM)
+        daemon.wait(30)
+        log.close()
+    runs = list_runs(store, limit=100)
+    assert sorted(int(r.config["n"]) for r in runs) == list(range(20))
+    assert len({r.idempotency_key for r in runs}) == 20
+    dead = [k for k in redis_client.scan_iter(f"{stream}*") if k.decode() != stream]
+    assert dead, "the poison message was not dead-lettered"
+    for key in redis_client.scan_iter(f"{stream}*"):
+        redis_client.delete(key)

@@ -1,0 +1,94 @@
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from legato.definitions.io import IOContext
+from legato.definitions.keys import StepKey
+from legato.execution.io.fs import FilesystemIOManager, path_segment
+
+
+def test_values_round_trip_and_replace_atomically(tmp_path):
+    io = FilesystemIOManager(tmp_path / "root")
+    ctx = IOContext(StepKey("sales.orders", "2025-01-01"), "run1", "sales.orders")
+    meta = io.store(ctx, {"rows": [1, 2, 3]})
+    assert meta["format"] == "pickle" and meta["bytes"] > 0
+    assert io.load(ctx) == {"rows": [1, 2, 3]} and io.exists(ctx)
+    io.store(ctx, "v2")
+    assert io.load(ctx) == "v2"
+    leftovers = [p.name for p in (tmp_path / "root").rglob("*") if p.name.startswith(".tmp-")]
+    assert leftovers == []
+
+
+@pytest.mark.parametrize(
+    "partition",
+    [
+        "../../../escape",
+        "/etc/passwd",
+        "..",
+        "%2e%2e%2f",
+        "a/../../b",
+        "CON",
+        "x" * 5000,
+        "tenant=a,date=1",
+    ],
+)
+def test_hostile_partition_keys_never_leave_the_root(tmp_path, partition):
+    root = tmp_path / "root"
+    canary = tmp_path / "escape.pkl"
+    io = FilesystemIOManager(root)
+    ctx = IOContext(StepKey("orders", partition), "run1", "orders")
+    io.store(ctx, "value")
+    assert io.load(ctx) == "value"
+    assert not canary.exists()
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert written and all(p.resolve().is_relative_to(root.resolve()) for p in written)
+
+
+def test_path_segments_are_distinct_for_distinct_keys():
+    keys = ["a/b", "a%2Fb", "a_b", "A_B", "..", ".", "a b"]
+    assert len({path_segment(k) for k in keys}) == len(keys)
+    assert all("/" not in path_segment(k) and path_segment(k) not in (".", "..") for k in keys)
+
+
+def test_a_killed_writer_leaves_the_previous_value_intact(tmp_path):
+    """SIGKILL in the middle of a large write: readers still see the old complete value."""
+    root = tmp_path / "root"
+    io = FilesystemIOManager(root)
+    ctx = IOContext(StepKey("big"), "run1", "big")
+    io.store(ctx, b"old")
+    script = textwrap.dedent(f"""
+        import os, sys
+        from legato.definitions.io import IOContext
+        from legato.definitions.keys import StepKey
+        from legato.execution.io import fs
+
+        real = fs._atomic_write
+        def slow_write(path, write, durable):
+            def half(f):
+                f.write(b"x" * 1_000_000)
+                f.flush()
+                sys.stdout.write("writing\\n"); sys.stdout.flush()
+                os.kill(os.getpid(), 9)
+            return real(path, half, durable)
+        fs._atomic_write = slow_write
+        fs.FilesystemIOManager({str(root)!r}).store(IOContext(StepKey("big"), "run2", "big"), b"new")
+    """)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == -signal.SIGKILL and "writing" in proc.stdout
+    assert io.load(ctx) == b"old"
+
+
+def test_tables_are_written_as_parquet_when_pandas_is_installed(tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    io = FilesystemIOManager(tmp_path)
+    ctx = IOContext(StepKey("table"), "run1", "table")
+    assert io.store(ctx, pd.DataFrame({"a": [1, 2]}))["format"] == "parquet"
+    assert io.load(ctx)["a"].tolist() == [1, 2]
+    assert os.path.exists(tmp_path / "assets" / "table" / "__all__.pandas.parquet")

@@ -1,0 +1,38 @@
+import pytest
+
+import legato as lg
+from legato.loader.config import load_settings
+
+
+def test_settings_come_from_pyproject_with_environment_overrides(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.legato]\nmodules = ["a.b"]\nexecutor = "threads"\nmax_concurrency = 3\n'
+        '[tool.legato.resources.warehouse]\nurl = "sqlite://"\n'
+    )
+    nested = tmp_path / "sub" / "dir"
+    nested.mkdir(parents=True)
+    settings = load_settings(
+        nested, env={"LEGATO_EXECUTOR": "process", "LEGATO_RESOURCE__WAREHOUSE__POOL": "4"}
+    )
+    assert settings.root == tmp_path and settings.modules == ("a.b",)
+    assert settings.executor == "process" and settings.max_concurrency == 3
+    assert settings.resources == {"warehouse": {"url": "sqlite://", "pool": "4"}}
+    assert settings.database_url == f"sqlite:///{tmp_path}/.legato/legato.db"
+    assert settings.storage == tmp_path / ".legato" / "storage"
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ('modules = "x"\nexecutor = "gpu"\n', "executor 'gpu' is not one of"),
+        ("modules = [1]\n", "modules must be a list of strings"),
+        ('max_concurrency = "many"\n', "max_concurrency 'many' is not a whole number"),
+        ("modules = [\n", "not valid TOML"),
+        ('[resources]\nwarehouse = "x"\n', "resources.warehouse must be a table"),
+    ],
+)
+def test_bad_settings_name_the_file_and_the_fix(tmp_path, text, match):
+    (tmp_path / "legato.toml").write_text(text)
+    with pytest.raises(lg.ConfigError, match=match) as info:
+        load_settings(tmp_path, env={})
+    assert str(tmp_path / "legato.toml") in str(info.value)

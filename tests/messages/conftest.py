@@ -1,0 +1,127 @@
+"""Broker fixtures: each broker test talks to the real broker, required when CI=true.
+
+The pattern of ``_postgres_available``/``postgres_url`` in ``tests/conftest.py``, once per broker:
+an unreachable broker (or a missing client library) skips the test locally and fails it in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterator
+
+import pytest
+from message_brokers import Broker, MqttBroker, NatsBroker, RabbitMQBroker, RedisBroker
+
+REDIS_URL = os.environ.get("LEGATO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+RABBITMQ_URL = os.environ.get("LEGATO_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+MQTT_ADDRESS = os.environ.get("LEGATO_TEST_MQTT_ADDRESS", "127.0.0.1:1883")
+NATS_URL = os.environ.get("LEGATO_TEST_NATS_URL", "nats://127.0.0.1:4222")
+
+
+def _redis_available() -> str | None:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+        return None
+    except Exception as exc:  # any failure means "not reachable" here
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _rabbitmq_available() -> str | None:
+    try:
+        import pika
+
+        params = pika.URLParameters(RABBITMQ_URL)
+        params.socket_timeout = 3
+        pika.BlockingConnection(params).close()
+        return None
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _mqtt_available() -> str | None:
+    try:
+        import paho.mqtt.client  # noqa: F401  (the client must be installed too)
+
+        host, port = MQTT_ADDRESS.rsplit(":", 1)
+        socket.create_connection((host, int(port)), timeout=3).close()
+        return None
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def _nats_available() -> str | None:
+    try:
+        import asyncio
+
+        import nats
+
+        async def check() -> None:
+            nc = await nats.connect(NATS_URL, connect_timeout=3, max_reconnect_attempts=0)
+            try:
+                await nc.jetstream().account_info()
+            finally:
+                await nc.close()
+
+        asyncio.run(check())
+        return None
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc!r}"
+
+
+def _require(name: str, where: str, check: Callable[[], str | None]) -> None:
+    problem = check()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} at {where} is required under CI: {problem}")
+        pytest.skip(f"{name} not reachable at {where}: {problem}")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    _require("Redis", REDIS_URL, _redis_available)
+    return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    _require("RabbitMQ", RABBITMQ_URL.split("@")[-1], _rabbitmq_available)
+    return RABBITMQ_URL
+
+
+@pytest.fixture(scope="session")
+def mqtt_address() -> tuple[str, int]:
+    _require("MQTT broker", MQTT_ADDRESS, _mqtt_available)
+    host, port = MQTT_ADDRESS.rsplit(":", 1)
+    return host, int(port)
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> str:
+    _require("NATS JetStream", NATS_URL, _nats_available)
+    return NATS_URL
+
+
+@pytest.fixture
+def redis_broker(redis_url: str) -> Iterator[RedisBroker]:
+    broker = RedisBroker(redis_url)
+    yield broker
+    broker.cleanup()
+
+
+@pytest.fixture(params=["nats", "redis", "rabbitmq", "mqtt"])
+def broker(request: pytest.FixtureRequest) -> Iterator[Broker]:
+    """Each broker test runs on every broker on this machine, for real."""
+    made: Broker
+    if request.param == "nats":
+        made = NatsBroker(request.getfixturevalue("nats_url"))
+    elif request.param == "redis":
+        made = RedisBroker(request.getfixturevalue("redis_url"))
+    elif request.param == "rabbitmq":
+        made = RabbitMQBroker(request.getfixturevalue("rabbitmq_url"))
+    else:
+        made = MqttBroker(*request.getfixturevalue("mqtt_address"))
+    yield made
+    made.cleanup()

@@ -1,0 +1,168 @@
+import time
+
+import pytest
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select, text
+
+from legato.errors import NotFoundError
+from legato.events.status import RunStatus, StepStatus
+from legato.events.types import Event, EventType
+from legato.store import event_log, schema
+from legato.store.assets import history, latest_materializations
+from legato.store.engine import Store
+from legato.store.logs import read_logs
+from legato.store.runs import NewStep, RunRecord, create_run, get_run, get_steps, list_runs
+
+
+def _run(run_id: str, key: str | None = None, created: float | None = None) -> RunRecord:
+    return RunRecord(
+        run_id=run_id,
+        selection="*",
+        status=RunStatus.QUEUED,
+        created_at=created or time.time(),
+        idempotency_key=key,
+    )
+
+
+def test_create_run_is_idempotent_per_key(store: Store):
+    first, created = create_run(store, _run("r1", key="tick:1"), [NewStep("a", "a", "asset")])
+    again, created_again = create_run(store, _run("r2", key="tick:1"), [NewStep("a", "a", "asset")])
+    assert (first, created) == ("r1", True)
+    assert (again, created_again) == ("r1", False)
+    with store.read() as conn:
+        assert conn.execute(select(schema.runs.c.run_id)).scalars().all() == ["r1"]
+        assert len(conn.execute(select(schema.steps)).all()) == 1  # nothing half-written for r2
+
+
+def test_events_update_steps_runs_and_assets_in_one_transaction(store: Store):
+    create_run(store, _run("r1"), [NewStep("a", "a", "asset"), NewStep("b", "b", "task")])
+    now = time.time()
+    events = [
+        Event(EventType.RUN_STARTED, "r1", ts=now, status="running"),
+        Event(EventType.STEP_STARTED, "r1", "a", 1, now, "running"),
+        Event(
+            EventType.MATERIALIZED,
+            "r1",
+            "a",
+            1,
+            now,
+            None,
+            {"asset_key": "a", "partition": "", "metadata": {"rows": 3}},
+        ),
+        Event(EventType.STEP_SUCCEEDED, "r1", "a", 1, now, "succeeded"),
+        Event(EventType.STEP_STARTED, "r1", "b", 1, now, "running"),
+        Event(EventType.STEP_FAILED, "r1", "b", 1, now, "failed", {"error": {"message": "boom"}}),
+        Event(EventType.RUN_FAILED, "r1", ts=now, status="failed"),
+    ]
+    logs = [
+        {
+            "run_id": "r1",
+            "step_key": "b",
+            "ts": now,
+            "level": "INFO",
+            "stream": "stdout",
+            "message": "hello <b>'; DROP TABLE runs;--",
+        }
+    ]
+    with store.transaction() as conn:
+        event_log.append(conn, events, logs)
+    steps = {s.step_key: s for s in get_steps(store, "r1")}
+    assert steps["a"].status is StepStatus.SUCCEEDED and steps["a"].attempt == 1
+    assert steps["b"].status is StepStatus.FAILED and steps["b"].error == {"message": "boom"}
+    assert get_run(store, "r1").status is RunStatus.FAILED
+    [latest] = latest_materializations(store, "a")
+    assert latest.run_id == "r1" and latest.metadata == {"rows": 3}
+    assert [line.message for line in read_logs(store, "r1", "b")] == [logs[0]["message"]]
+
+
+def test_latest_materialization_is_replaced_and_history_kept(store: Store):
+    for run in ("r1", "r2"):
+        create_run(store, _run(run), [NewStep("a", "a", "asset")])
+        with store.transaction() as conn:
+            event_log.append(
+                conn,
+                [
+                    Event(
+                        EventType.MATERIALIZED,
+                        run,
+                        "a",
+                        1,
+                        time.time(),
+                        None,
+                        {"asset_key": "a", "partition": ""},
+                    )
+                ],
+            )
+    assert [m.run_id for m in latest_materializations(store)] == ["r2"]
+    assert [m.run_id for m in history(store, "a")] == ["r2", "r1"]
+
+
+def test_list_runs_pages_with_a_cursor(store: Store):
+    for i in range(7):
+        create_run(store, _run(f"run{i}", created=1000.0 + i), [])
+    page1 = list_runs(store, limit=3)
+    page2 = list_runs(store, limit=3, before=(page1[-1].created_at, page1[-1].run_id))
+    page3 = list_runs(store, limit=3, before=(page2[-1].created_at, page2[-1].run_id))
+    assert [r.run_id for r in page1 + page2 + page3] == [f"run{i}" for i in range(6, -1, -1)]
+    assert [r.run_id for r in list_runs(store, status="queued", limit=1)] == ["run6"]
+
+
+def test_get_run_by_unique_prefix_and_clear_errors(store: Store):
+    create_run(store, _run("abcdef123"), [])
+    create_run(store, _run("abcdef456"), [])
+    assert get_run(store, "abcdef1").run_id == "abcdef123"
+    with pytest.raises(NotFoundError, match="ambiguous"):
+        get_run(store, "abcdef")
+    with pytest.raises(NotFoundError, match="legato runs"):
+        get_run(store, "%' OR 1=1 --")
+
+
+def test_fresh_schema_matches_the_migrations(tmp_path):
+    """A store created from the metadata and one built by Alembic have the same tables."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from legato.store.migrations.runner import alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == schema.HEAD_REVISION
+    fresh = Store(f"sqlite:///{tmp_path}/fresh.db")
+    migrated = Store(f"sqlite:///{tmp_path}/migrated.db", create=False)
+    cfg = alembic_config()
+    with migrated.transaction() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+    def shape(s: Store) -> dict[str, list[str]]:
+        with s.read() as conn:
+            insp = sa_inspect(conn)
+            return {
+                t: sorted(c["name"] for c in insp.get_columns(t)) for t in insp.get_table_names()
+            }
+
+    assert shape(fresh) == shape(migrated)
+    with migrated.read() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+
+
+def test_snapshots_are_saved_only_when_definitions_change(store: Store):
+    from legato.store.snapshots import latest_snapshot, save_snapshot
+
+    assert latest_snapshot(store) is None
+    assert save_snapshot(store, {"nodes": [{"key": "a"}]})
+    assert not save_snapshot(store, {"nodes": [{"key": "a"}]})
+    assert save_snapshot(store, {"nodes": [{"key": "b"}]})
+    assert latest_snapshot(store) == {"nodes": [{"key": "b"}]}
+
+
+def test_request_cancel_cancels_queued_runs_at_once_and_running_ones_via_canceling(store: Store):
+    from legato.events.transitions import IllegalTransition
+    from legato.store.runs import request_cancel
+
+    create_run(store, _run("queued"))
+    assert request_cancel(store, "queued").status is RunStatus.CANCELLED
+    create_run(store, _run("running"))
+    with store.transaction() as conn:
+        event_log.append(conn, [Event(EventType.RUN_STARTED, "running", ts=1.0, status="running")])
+    assert request_cancel(store, "running").status is RunStatus.CANCELING
+    with pytest.raises(IllegalTransition):
+        request_cancel(store, "queued")

@@ -1,0 +1,107 @@
+"""Backfills over the API: the list with progress from their runs, one with its runs, and
+pause / resume / cancel as status changes the daemon follows (409 when not allowed)."""
+
+from __future__ import annotations
+
+from web_helpers import Client, local_client
+from web_ops_sample import Ops
+
+from legato.store.backfills import get_backfill
+from legato.web.app import create_app
+from legato.web.audit import list_audit
+
+BASE = "/api/v1/backfills"
+
+
+def _client(ops: Ops) -> Client:
+    return local_client(create_app(ops.store))
+
+
+def test_list_shows_progress_from_the_runs(ops: Ops):
+    listed = _client(ops).get(BASE).json()
+    assert [b["backfill_id"] for b in listed["backfills"]] == [ops.requested_id, ops.backfill_id]
+    failed = listed["backfills"][1]
+    assert failed["status"] == "failed" and failed["error"] == "1 run(s) failed"
+    assert (failed["keys"], failed["groups"]) == (4, 4)
+    assert (failed["first_key"], failed["last_key"]) == ("2024-02-07", "2024-02-11")
+    assert failed["progress"] == {
+        "total": 4,
+        "succeeded": 2,
+        "failed": 1,
+        "running": 0,
+        "pending": 1,
+    }
+    fresh = listed["backfills"][0]
+    assert fresh["status"] == "requested" and fresh["missing_only"] is True
+    assert fresh["progress"] == {
+        "total": 1,
+        "succeeded": 0,
+        "failed": 0,
+        "running": 0,
+        "pending": 1,
+    }
+
+
+def test_list_filters_by_status_and_pages_by_cursor(ops: Ops):
+    client = _client(ops)
+    only = client.get(BASE, params={"status": "failed"}).json()["backfills"]
+    assert [b["backfill_id"] for b in only] == [ops.backfill_id]
+    first = client.get(BASE, params={"limit": 1}).json()
+    assert [b["backfill_id"] for b in first["backfills"]] == [ops.requested_id]
+    second = client.get(BASE, params={"limit": 1, "cursor": first["next_cursor"]}).json()
+    assert [b["backfill_id"] for b in second["backfills"]] == [ops.backfill_id]
+    for params in ({"status": "exploded"}, {"cursor": "!!!"}, {"limit": 501}, {"status": "'"}):
+        response = client.get(BASE, params=params)
+        assert response.status_code == 400, params
+
+
+def test_detail_has_its_runs_newest_first(ops: Ops):
+    client = _client(ops)
+    detail = client.get(f"{BASE}/{ops.backfill_id}").json()
+    assert detail["backfill"]["backfill_id"] == ops.backfill_id
+    assert detail["keys_sample"] == ["2024-02-07", "2024-02-08", "2024-02-10", "2024-02-11"]
+    assert [r["run_id"] for r in detail["runs"]] == ops.runs[::-1]
+    assert [r["status"] for r in detail["runs"]] == ["failed", "succeeded", "succeeded"]
+    assert all(r["backfill_id"] == ops.backfill_id for r in detail["runs"])
+    page = client.get(f"{BASE}/{ops.backfill_id}", params={"limit": 2}).json()
+    older = client.get(
+        f"{BASE}/{ops.backfill_id}", params={"limit": 2, "cursor": page["next_cursor"]}
+    ).json()
+    assert [r["run_id"] for r in page["runs"] + older["runs"]] == ops.runs[::-1]
+    assert client.get(f"{BASE}/{ops.backfill_id[:16]}").status_code == 200  # a unique prefix
+    assert client.get(f"{BASE}/nosuchbackfill").status_code == 404
+    assert client.get(f"{BASE}/{'b' * 41}").status_code == 400
+    assert client.get(f"{BASE}/%27%20OR%201%3D1").status_code == 400
+
+
+def test_pause_resume_cancel_move_the_status_and_are_audited(ops: Ops):
+    client = _client(ops)
+    url = f"{BASE}/{ops.requested_id}"
+    paused = client.post(f"{url}/pause")
+    assert paused.status_code == 200 and paused.json()["status"] == "paused"
+    assert client.post(f"{url}/pause").status_code == 409
+    resumed = client.post(f"{url}/resume")
+    assert resumed.status_code == 200 and resumed.json()["status"] == "requested"
+    cancelled = client.post(f"{url}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    for action in ("pause", "resume", "cancel"):
+        refused = client.post(f"{url}/{action}")
+        assert refused.status_code == 409, action
+        assert refused.json()["error"]["code"] == "conflict"
+        assert "cancelled" in refused.json()["error"]["message"]
+    assert get_backfill(ops.store, ops.requested_id).status == "cancelled"
+    actions = [(e.action, e.target, e.detail) for e in list_audit(ops.store)][:3][::-1]
+    assert actions == [
+        ("backfill.pause", ops.requested_id, {"from": "requested", "to": "paused"}),
+        ("backfill.resume", ops.requested_id, {"from": "paused", "to": "requested"}),
+        ("backfill.cancel", ops.requested_id, {"from": "requested", "to": "cancelled"}),
+    ]
+
+
+def test_a_failed_backfill_resumes_to_requested_without_its_error(ops: Ops):
+    client = _client(ops)
+    resumed = client.post(f"{BASE}/{ops.backfill_id}/resume").json()
+    assert resumed["status"] == "requested" and resumed["error"] is None
+    assert resumed["progress"]["succeeded"] == 2  # the daemon creates only the missing runs
+    assert client.post(f"{BASE}/nosuchbackfill/cancel").status_code == 404
+    assert client.get(f"{BASE}/{ops.backfill_id}/resume").status_code == 405

@@ -1,0 +1,111 @@
+"""Definitions, graph with a selection, layout, node statuses, definition errors and assets."""
+
+from __future__ import annotations
+
+import web_sample as sample
+from web_helpers import Seeded, local_client, record_definitions
+
+from legato.web.app import create_app
+
+
+def test_definitions_list_nodes_pipelines_and_no_errors(seeded: Seeded):
+    body = local_client(create_app(seeded.store)).get("/api/v1/definitions").json()
+    nodes = {n["key"]: n for n in body["nodes"]}
+    assert set(nodes) == {"raw_orders", "clean_orders", "report", "broken"}
+    assert nodes["raw_orders"]["owners"] == ["data@shop"]
+    assert nodes["clean_orders"]["upstream"] == ["raw_orders"]
+    assert nodes["clean_orders"]["downstream"] == ["report"]
+    assert nodes["report"]["kind"] == "task"
+    assert nodes["raw_orders"]["source"].endswith("web_sample.py:11")
+    assert nodes["raw_orders"]["pipelines"] == ["nightly"]
+    assert [p["name"] for p in body["pipelines"]] == ["nightly"] and body["errors"] == []
+
+
+def test_graph_selection_and_its_errors(seeded: Seeded):
+    client = local_client(create_app(seeded.store))
+    whole = client.get("/api/v1/graph").json()
+    assert len(whole["nodes"]) == 4 and ["raw_orders", "clean_orders"] in whole["edges"]
+    up = client.get("/api/v1/graph", params={"select": "+report"}).json()
+    assert {n["key"] for n in up["nodes"]} == {"raw_orders", "clean_orders", "report"}
+    one = client.get("/api/v1/graph", params={"select": "1+report"}).json()
+    assert {n["key"] for n in one["nodes"]} == {"clean_orders", "report"}
+    tagged = client.get("/api/v1/graph", params={"select": "tag:tier=bronze"}).json()
+    assert [n["key"] for n in tagged["nodes"]] == ["broken"]
+    bad = client.get("/api/v1/graph", params={"select": "raw_order+"})
+    assert bad.status_code == 400
+    assert (
+        bad.json()["error"]["field"] == "selection" and "raw_orders" in bad.json()["error"]["hint"]
+    )
+
+
+def test_layout_places_every_node_left_to_right(seeded: Seeded):
+    body = local_client(create_app(seeded.store)).get("/api/v1/graph/layout").json()
+    x = dict(zip(body["keys"], body["x"], strict=True))
+    assert x["raw_orders"] < x["clean_orders"] < x["report"]
+    assert all(0 <= v <= body["width"] for v in body["x"])
+
+
+def test_status_colours_follow_the_latest_runs(seeded: Seeded):
+    body = local_client(create_app(seeded.store)).get("/api/v1/graph/status").json()
+    assert body["statuses"] == {
+        "raw_orders": "succeeded",
+        "clean_orders": "succeeded",
+        "report": "succeeded",
+        "broken": "failed",
+    }
+    assert set(body["materialized_at"]) == {"raw_orders", "clean_orders"}
+
+
+def test_definition_errors_from_the_snapshot(store):
+    errors = [
+        {"message": "asset 'x' (a.py:3) depends on 'y'", "source": "a.py:3", "hint": "define y"},
+        "plain text error",
+    ]
+    record_definitions(store, sample.project(), errors=errors)
+    client = local_client(create_app(store))
+    body = client.get("/api/v1/definitions/errors").json()
+    assert [e["message"] for e in body["errors"]] == [errors[0]["message"], "plain text error"]
+    assert body["errors"][0]["hint"] == "define y"
+    assert client.get("/api/v1/overview").json()["definition_errors"] == 2
+
+
+def test_asset_page_data_and_history_paging(seeded: Seeded):
+    import legato as lg
+
+    for _ in range(3):
+        lg.materialize(sample.STEPS, selection="raw_orders", store=seeded.store)
+    client = local_client(create_app(seeded.store))
+    body = client.get("/api/v1/assets/raw_orders", params={"limit": 2}).json()
+    assert body["node"]["description"] == "Orders as the shop exports them."
+    assert body["node"]["downstream"] == ["clean_orders"]
+    assert body["latest"]["id"] == body["history"]["materializations"][0]["id"]
+    older = client.get(
+        "/api/v1/assets/raw_orders/materializations",
+        params={"before_id": body["history"]["next_before_id"], "limit": 2},
+    ).json()
+    ids = [m["id"] for m in body["history"]["materializations"] + older["materializations"]]
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 4
+    assert client.get("/api/v1/assets/nope").status_code == 404
+    task = client.get("/api/v1/assets/report").json()
+    assert task["node"]["kind"] == "task" and task["latest"] is None
+
+
+def test_health_reports_the_daemon(store):
+    app = create_app(store, daemon_status=lambda: {"state": "running", "ticks": 3})
+    body = local_client(app).get("/api/v1/health").json()
+    assert body == {"status": "ok", "daemon": {"state": "running", "ticks": 3}}
+
+    def broken() -> dict:
+        raise RuntimeError("x")
+
+    body = local_client(create_app(store, daemon_status=broken)).get("/api/v1/health").json()
+    assert body["status"] == "ok" and body["daemon"]["state"] == "unknown"
+
+
+def test_overview_lists_running_queued_and_failures(seeded: Seeded):
+    client = local_client(create_app(seeded.store))
+    queued = client.post("/api/v1/runs", json={"selection": "report"}).json()["run"]["run_id"]
+    body = client.get("/api/v1/overview").json()
+    assert [r["run_id"] for r in body["queued"]] == [queued]
+    assert [r["run_id"] for r in body["recent_failures"]] == [seeded.failed_run]
+    assert body["running"] == []

@@ -1,0 +1,128 @@
+"""Launch, cancel and re-run over the API: queued records only, idempotency, audit, validation."""
+
+from __future__ import annotations
+
+import web_sample as sample
+from web_helpers import Client, Seeded, execute_queued, local_client
+
+from legato.store.runs import get_run, get_steps
+from legato.web.app import create_app
+from legato.web.audit import list_audit
+
+
+def _client(seeded: Seeded) -> Client:
+    return local_client(create_app(seeded.store))
+
+
+def test_launch_queues_a_run_without_steps_and_audits_it(seeded: Seeded):
+    response = _client(seeded).post(
+        "/api/v1/runs", json={"selection": "raw_orders+", "tags": {"why": "test"}}
+    )
+    assert response.status_code == 201, response.text
+    run = response.json()["run"]
+    assert run["status"] == "queued" and run["trigger"] == "api:local"
+    assert run["selection"] == "raw_orders+" and run["tags"] == {"why": "test"}
+    assert get_steps(seeded.store, run["run_id"]) == []  # the launcher plans it, not the server
+    (entry, *_) = list_audit(seeded.store)
+    assert (entry.actor, entry.action, entry.target) == ("local", "run.launch", run["run_id"])
+
+
+def test_launch_a_pipeline_takes_its_selection_and_tags(seeded: Seeded, storage):
+    client = _client(seeded)
+    run = client.post("/api/v1/runs", json={"pipeline": "nightly"}).json()["run"]
+    assert run["selection"] == "group:sales" and run["tags"] == {"team": "finance"}
+    assert run["pipeline"] == "nightly"
+    assert execute_queued(seeded.store, sample.project(), storage) == [run["run_id"]]
+    assert get_run(seeded.store, run["run_id"]).status.value == "succeeded"
+
+
+def test_duplicate_idempotency_key_is_409_naming_the_first_run(seeded: Seeded):
+    client = _client(seeded)
+    headers = {"Idempotency-Key": "deploy-42"}
+    first = client.post("/api/v1/runs", json={"selection": "*"}, headers=headers)
+    again = client.post("/api/v1/runs", json={"selection": "report"}, headers=headers)
+    assert first.status_code == 201 and again.status_code == 409
+    error = again.json()["error"]
+    assert error["run_id"] == first.json()["run"]["run_id"]
+    assert error["field"] == "Idempotency-Key"
+
+
+def test_selection_errors_name_the_field_and_the_fix(seeded: Seeded):
+    client = _client(seeded)
+    cases = {
+        "clean_order": "did you mean 'clean_orders'?",
+        "group:salez": "did you mean 'sales'?",
+        "tag:tier=gold": None,
+        "kind:table": "kind:asset",
+    }
+    for selection, hint in cases.items():
+        response = client.post("/api/v1/runs", json={"selection": selection})
+        assert response.status_code == 400, selection
+        error = response.json()["error"]
+        assert error["field"] == "selection"
+        if hint:
+            assert hint in error["hint"], (selection, error)
+    missing = client.post("/api/v1/runs", json={}).json()["error"]
+    assert missing["field"] == "selection"
+    unknown = client.post("/api/v1/runs", json={"pipeline": "weekly"}).json()["error"]
+    assert unknown["field"] == "pipeline" and "nightly" in unknown["hint"]
+
+
+def test_launch_refuses_bad_bodies_with_400(seeded: Seeded):
+    client = _client(seeded)
+    for body in (
+        {"selection": "*", "extra": 1},
+        {"selection": "*", "partition": "a\x00b"},
+        {"selection": "*", "tags": {"k": 1}},
+        {"selection": "*", "config": [1, 2]},
+        {"selection": ["*"] * 201},
+        {"selection": "x" * 5000},
+    ):
+        response = client.post("/api/v1/runs", json=body)
+        assert response.status_code == 400, (body, response.text)
+    raw = client.post(
+        "/api/v1/runs",
+        content=b'{"selection": "\xff\xfe"}',
+        headers={"content-type": "application/json"},
+    )
+    assert raw.status_code == 400
+    deep = client.post(
+        "/api/v1/runs", content=b"[" * 100_000, headers={"content-type": "application/json"}
+    )
+    assert deep.status_code == 400
+
+
+def test_cancel_queued_run_then_conflict_when_finished(seeded: Seeded):
+    client = _client(seeded)
+    run_id = client.post("/api/v1/runs", json={"selection": "*"}).json()["run"]["run_id"]
+    cancelled = client.post(f"/api/v1/runs/{run_id}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    again = client.post(f"/api/v1/runs/{run_id}/cancel")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+    assert client.post("/api/v1/runs/nosuchrun/cancel").status_code == 404
+    assert [e.action for e in list_audit(seeded.store)][:2] == ["run.cancel", "run.launch"]
+
+
+def test_rerun_from_failure_copies_the_parent(seeded: Seeded, storage):
+    client = _client(seeded)
+    response = client.post(f"/api/v1/runs/{seeded.failed_run}/rerun", json={})
+    assert response.status_code == 201, response.text
+    run = response.json()["run"]
+    assert run["parent_run_id"] == seeded.failed_run and run["from_failure"] is True
+    assert run["selection"] == "broken" and run["status"] == "queued"
+    refused = client.post(f"/api/v1/runs/{seeded.ok_run}/rerun")
+    assert refused.status_code == 409 and refused.json()["error"]["field"] == "from_failure"
+    full = client.post(f"/api/v1/runs/{seeded.ok_run}/rerun", json={"from_failure": False})
+    assert full.status_code == 201 and full.json()["run"]["from_failure"] is False
+
+
+def test_rerun_of_an_unfinished_run_is_409(seeded: Seeded):
+    client = _client(seeded)
+    run_id = client.post("/api/v1/runs", json={"selection": "*"}).json()["run"]["run_id"]
+    assert client.post(f"/api/v1/runs/{run_id}/rerun").status_code == 409
+
+
+def test_launch_without_definitions_is_409(store):
+    response = local_client(create_app(store)).post("/api/v1/runs", json={"selection": "*"})
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "no_definitions"

@@ -1,0 +1,179 @@
+"""The UI in a real browser (Debian's Chromium through Playwright): lineage, launching a run,
+watching it succeed, its logs, XSS payloads in a log line and a description staying inert,
+switching a schedule off, the partition matrix of an asset, and resuming a backfill."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import web_ops_sample
+import web_sample as sample
+from web_helpers import execute_queued, record_definitions
+from web_server import LiveServer
+
+import legato as lg
+from legato.store.automation import list_triggers
+from legato.store.engine import Store
+from legato.store.runs import get_run
+from legato.web import accounts
+from legato.web.app import create_app
+
+# The pages run under the production CSP, which forbids eval: waits use selectors, not
+# wait_for_function (Playwright evaluates its predicates with eval).
+CHROMIUM = os.environ.get("LEGATO_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+pytestmark = pytest.mark.skipif(
+    not shutil.which(CHROMIUM) and os.environ.get("CI") != "true",
+    reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)",
+)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1300, "height": 850})
+    page = context.new_page()
+    page.problems = []
+    page.on("pageerror", lambda exc: page.problems.append(f"page error: {exc}"))
+
+    def on_console(message) -> None:  # type: ignore[no-untyped-def]
+        # HTTP errors the UI handles (a wrong password's 401) are logged by Chrome too; CSP
+        # violations and script errors are what must never happen.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            page.problems.append(f"console: {message.text}")
+
+    page.on("console", on_console)
+    yield page
+    context.close()
+
+
+def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_launch_from_lineage_watch_it_succeed_and_read_its_logs(page, tmp_path: Path):  # type: ignore[no-untyped-def]
+    store = Store(f"sqlite:///{tmp_path}/legato.db")
+    record_definitions(store, sample.project())
+    lg.materialize(sample.STEPS, selection="broken", store=store, raise_on_error=False)
+    with LiveServer(create_app(store)) as server:
+        page.goto(f"{server.url}/#/lineage")
+        page.wait_for_selector("#lineage-canvas[data-ready='1']")
+        _shot(page, "lineage")
+        page.fill("#lineage-search", "clean_orders")
+        page.press("#lineage-search", "Enter")
+        page.wait_for_selector("#side-key")
+        assert page.text_content("#side-key") == "clean_orders"
+        page.fill("#lineage-side #launch-selection", "+report")
+        page.click("#lineage-side #launch-button")
+        page.wait_for_url("**/#/runs/*")
+        run_id = page.url.rsplit("/", 1)[1]
+        page.wait_for_selector("#view[data-run-status='queued']")
+        assert execute_queued(store, sample.project(), tmp_path / "storage") == [run_id]
+        page.wait_for_selector("#view[data-run-status='succeeded']", timeout=10_000)
+        page.wait_for_selector("#steps tr[data-status='succeeded'][data-step='report']")
+        colour = page.eval_on_selector(
+            "#steps tr[data-step='report'] .badge", "e => getComputedStyle(e).backgroundColor"
+        )
+        assert colour == "rgb(46, 158, 91)"  # green
+        page.wait_for_selector("#logs .line")
+        page.wait_for_selector("#logs .line:has-text('onerror')")
+        logs = page.text_content("#logs")
+        assert sample.XSS in logs and "2 orders" in logs
+        assert (
+            page.query_selector("#logs img") is None and page.query_selector("#logs script") is None
+        )
+        page.fill("#log-search", "orders")
+        page.press("#log-search", "Enter")
+        page.wait_for_selector("#log-status:has-text('matching')")
+        _shot(page, "run")
+        page.check("#steps tr[data-step='clean_orders'] input.pick")
+        page.wait_for_selector("#rerun-selected:has-text('(1)'):not([disabled])")
+        page.click("#rerun-selected")  # re-execute only the ticked steps
+        page.wait_for_selector("#view[data-run-status='queued']")
+        again = page.url.rsplit("/", 1)[1]
+        assert again != run_id and get_run(store, again).selection == "clean_orders"
+        page.goto(f"{server.url}/#/assets/clean_orders")
+        page.wait_for_selector("#asset-description")
+        assert sample.XSS in page.text_content("#asset-description")
+        assert page.query_selector("#asset-description img") is None
+        _shot(page, "asset")
+        page.goto(f"{server.url}/#/")
+        page.wait_for_selector("#failures table")
+        _shot(page, "overview")
+        assert page.evaluate("window.__xss") is None
+    assert page.problems == []
+
+
+def test_login_page_and_a_viewer_cannot_launch(page, tmp_path: Path):  # type: ignore[no-untyped-def]
+    store = Store(f"sqlite:///{tmp_path}/legato.db")
+    record_definitions(store, sample.project())
+    accounts.add_user(store, "vera", "viewer", "vera-password-1")
+    with LiveServer(create_app(store)) as server:
+        page.goto(f"{server.url}/#/runs")
+        page.wait_for_selector("#username")
+        page.fill("#username", "vera")
+        page.fill("#password", "wrong-password")
+        page.click("button[type=submit]")
+        page.wait_for_selector(".error-box")
+        page.fill("#password", "vera-password-1")
+        page.click("button[type=submit]")
+        page.wait_for_selector("#who:has-text('vera')")
+        page.goto(f"{server.url}/#/runs")
+        page.wait_for_selector("#launch-button")
+        assert page.is_disabled("#launch-button")
+        _shot(page, "runs-viewer")
+    assert page.problems == []
+
+
+def test_automation_switch_and_partition_matrix(page, tmp_path: Path):  # type: ignore[no-untyped-def]
+    store = Store(f"sqlite:///{tmp_path}/legato.db")
+    ops = web_ops_sample.seed(store, tmp_path / "storage")
+    cron = "parts_nightly#0:cron"
+    with LiveServer(create_app(store)) as server:
+        page.goto(f"{server.url}/#/automation")
+        row = f"tr[data-trigger='{cron}']"
+        page.wait_for_selector(f"{row}[data-enabled='true'] button.toggle")
+        assert "0 2 * * * (Europe/Berlin)" in page.text_content(row)
+        page.click(f"{row} button.toggle")
+        page.wait_for_selector(f"{row}[data-enabled='false']")
+        assert {t.trigger_id: t.enabled for t in list_triggers(store)}[cron] is False
+        page.click("tr[data-trigger='tenant_watch#0:sensor'] button.history")
+        page.wait_for_selector("#ticks-table tr[data-status='skipped']")
+        assert "no new tenant" in page.text_content("#ticks-table")
+        _shot(page, "automation")
+        page.goto(f"{server.url}/#/assets/regional_sales")
+        cell = "#partition-matrix button[data-key='date=2024-02-29,region=eu']"
+        page.wait_for_selector(f"{cell}[data-status='materialized']")
+        assert page.text_content("#partition-counts").count("materialized 2") == 1
+        page.click("#partition-matrix button[data-key='date=2024-02-27,region=apac']")
+        assert page.text_content("#partition-key") == "date=2024-02-27,region=apac"
+        _shot(page, "asset-partitions")
+        page.click("#materialize-partition")
+        page.wait_for_url("**/#/runs/*")
+        run_id = page.url.rsplit("/", 1)[1]
+        assert get_run(store, run_id).partition == "date=2024-02-27,region=apac"
+        page.goto(f"{server.url}/#/backfills/{ops.backfill_id}")
+        page.wait_for_selector("#view[data-backfill-status='failed']")
+        assert "legato backfill" in page.text_content("#backfill-hint")
+        page.click("#backfill-resume")
+        page.wait_for_selector("#view[data-backfill-status='requested']")
+        _shot(page, "backfill")
+    assert page.problems == []

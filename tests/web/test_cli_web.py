@@ -1,0 +1,131 @@
+"""``legato users`` and ``legato up``'s refusal to expose a server without authentication."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from legato.cli.main import cli
+from legato.cli.web import check_bind, up, users
+from legato.errors import ConfigError
+from legato.store.engine import Store
+from legato.web import accounts
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "legato.toml").write_text("modules = []\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LEGATO_DATABASE_URL", raising=False)
+    return tmp_path
+
+
+def _store(project: Path) -> Store:
+    return Store(f"sqlite:///{project}/.legato/legato.db")
+
+
+@click.group(cls=type(cli))
+@click.pass_context
+def root(ctx: click.Context) -> None:
+    """Like ``legato`` (same error handling), with the web commands added (not yet registered)."""
+    ctx.obj = {"project_dir": None}
+
+
+root.add_command(users)
+root.add_command(up)
+
+
+def _invoke(command, args, **kwargs):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(root, [command.name, *args], catch_exceptions=False, **kwargs)
+
+
+def test_users_add_generates_a_password_shown_once(project: Path):
+    result = _invoke(users, ["add", "ada", "--role", "admin"])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("password"))
+    password = line.rsplit(" ", 1)[1]
+    store = _store(project)
+    assert accounts.authenticate(store, "ada", password) is not None
+    with store.read() as conn:
+        dump = "\n".join(str(r) for r in conn.exec_driver_sql("SELECT * FROM web_users"))
+    assert password not in dump and "scrypt$" in dump
+
+
+def test_users_add_from_stdin_set_role_deactivate_and_token(project: Path):
+    result = _invoke(
+        users, ["add", "otto", "--role", "viewer", "--password-stdin"], input="otto-password-1\n"
+    )
+    assert result.exit_code == 0 and "password (shown once" not in result.output
+    assert _invoke(users, ["set-role", "otto", "operator"]).exit_code == 0
+    assert accounts.get_user(_store(project), "otto").role.value == "operator"
+    token = _invoke(users, ["token", "otto", "--label", "ci"])
+    assert token.exit_code == 0 and "lgt_" in token.output
+    assert _invoke(users, ["deactivate", "otto"]).exit_code == 0
+    assert "deactivated" in _invoke(users, ["list"]).output
+
+
+def test_users_add_refuses_bad_input_with_a_fix(project: Path):
+    weak = CliRunner().invoke(
+        root, ["users", "add", "x", "--role", "admin", "--password-stdin"], input="short\n"
+    )
+    assert weak.exit_code == 2 and "shorter than" in weak.output
+    role = CliRunner().invoke(root, ["users", "add", "x", "--role", "root"])
+    assert role.exit_code == 2
+
+
+def test_up_refuses_a_public_bind_without_users(project: Path):
+    result = CliRunner().invoke(root, ["up", "--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert "refusing to listen on 0.0.0.0 without authentication" in result.output
+    assert "legato users add" in result.output
+
+
+def test_check_bind_local_mode_only_on_loopback(tmp_path: Path):
+    store = Store(f"sqlite:///{tmp_path}/s.db")
+    assert check_bind("127.0.0.1", store) is True and check_bind("::1", store) is True
+    with pytest.raises(ConfigError):
+        check_bind("0.0.0.0", store)
+    accounts.add_user(store, "ada", "admin", "ada-password-1")
+    assert check_bind("0.0.0.0", store) is False  # users exist: no implicit admin on this bind
+
+
+def test_up_serves_health_within_seconds(project: Path):
+    import json
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from web_server import free_port
+
+    port = free_port()
+    code = f"from legato.cli.web import up; up.main(['--port', '{port}'], prog_name='legato up')"
+    server = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/v1/health", timeout=2
+                ) as response:
+                    body = json.loads(response.read())
+                    break
+            except OSError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                assert time.monotonic() < deadline, "legato up did not answer /api/v1/health"
+                time.sleep(0.05)
+        assert body["status"] == "ok"
+        assert body["daemon"]["running"] is True  # `legato up` runs the daemon in-process
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=20)[0]
+    assert f"http://127.0.0.1:{port}/" in output and "local mode" in output
