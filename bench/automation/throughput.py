@@ -4,7 +4,7 @@
 
 Queues N one-step no-op runs while `legato daemon` runs, waits for all to finish, and prints runs
 per minute and the p50/p99 time from a run being queued to its engine starting it. Each run the
-daemon launches is executed in a process of its own (`legato.automation.run_process`).
+daemon launches is executed by one of its long-lived run workers (`legato.automation.run_worker`).
 """
 
 from __future__ import annotations

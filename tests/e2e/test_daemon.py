@@ -162,3 +162,66 @@ def test_a_second_daemon_on_one_sqlite_store_is_refused(tmp_path):
         assert "another daemon" in second.stderr and "PostgreSQL" in second.stderr
     finally:
         _stop(first)
+
+
+VERSIONED = """
+    import legato as lg
+
+    VERSION = {version}
+
+    @lg.task
+    def which() -> int:
+        with open("versions.txt", "a") as f:
+            f.write(f"{{VERSION}}\\n")
+        return VERSION
+"""
+
+
+def _queue(project, selection):
+    subprocess.run(
+        [sys.executable, "-m", "legato", "run", selection, "--queue"],
+        cwd=project,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+def test_a_run_executes_the_code_on_disk_when_it_starts(tmp_path):
+    """Run workers keep the project loaded between runs; an edit must still take effect."""
+    (tmp_path / "legato.toml").write_text('modules = ["pipes"]\nexecutor = "inprocess"\n')
+    module = tmp_path / "pipes.py"
+    module.write_text(textwrap.dedent(VERSIONED.format(version=1)))
+    versions = tmp_path / "versions.txt"
+    daemon = _daemon(tmp_path)
+    try:
+        _queue(tmp_path, "which")
+        _wait(lambda: versions.exists() and versions.read_text() == "1\n", what="the first run")
+        module.write_text(textwrap.dedent(VERSIONED.format(version=2)))
+        later = time.time() + 5  # a coarse file system clock must still see a change
+        os.utime(module, (later, later))
+        _queue(tmp_path, "which")
+        _wait(lambda: versions.read_text() == "1\n2\n", what="the second run, with the edit")
+    finally:
+        out = _stop(daemon)
+    assert daemon.returncode == 0, out
+
+
+def test_a_killed_run_worker_is_recovered_without_waiting_for_its_lease(tmp_path):
+    project = _project(tmp_path)
+    _queue(project, "+second")
+    daemon = _daemon(project, "--lease", "120")
+    pid_file = project / "second.pid"
+    try:
+        pid = int(_wait(lambda: pid_file.exists() and pid_file.read_text(), what="second step"))
+        os.kill(pid, signal.SIGKILL)  # the run worker executing the run (threads executor)
+        store = _store(project)
+        [run] = [r for r in list_runs(store) if r.trigger == "cli"]
+        # The lease is 120 s; the daemon saw its worker die and resumes the run at once.
+        _wait(lambda: get_run(store, run.run_id).status.finished, timeout=60, what="recovery")
+    finally:
+        out = _stop(daemon)
+    assert get_run(store, run.run_id).status is RunStatus.SUCCEEDED, out
+    steps = {s.step_key: s for s in get_steps(store, run.run_id)}
+    assert (project / "first.count").read_text() == "x"  # the completed step was not redone
+    assert steps["second"].attempt == 2

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from legato._internal.clock import Clock, SystemClock
 from legato._internal.ids import new_run_id
 from legato.automation.backfills import drive_backfill, driver_alive
 from legato.automation.code import CodeLocation
+from legato.automation.run_workers import RunWorkers
 from legato.automation.ticks import evaluate_schedule
 from legato.errors import LegatoError, StoreError
 from legato.events.status import RunStatus
@@ -38,6 +39,7 @@ from legato.store.automation import (
     claim_triggers,
     heartbeat,
     live_daemons,
+    next_due,
     record_tick,
     stop_daemon,
     sync_triggers,
@@ -46,18 +48,22 @@ from legato.store.backfills import get_backfill, list_backfills
 from legato.store.claims import (
     QueueLimits,
     claim_queued,
+    expire_claim,
     expired_claims,
+    queue_waiting,
     release_claim,
     take_over,
 )
 from legato.store.engine import Store
+from legato.store.notify import RUN_QUEUED_CHANNEL, Listener
 from legato.store.partitions import add_dynamic_keys, dynamic_lookup
 from legato.store.runs import RunRecord, create_run, fail_abandoned, get_run
-from legato.store.snapshots import latest_snapshot, save_snapshot
+from legato.store.snapshots import SnapshotCache, save_snapshot
 
 log = logging.getLogger("legato.daemon")
 SCHEDULES = ("cron", "every")
-SPARE_MAX_AGE = 30.0  # seconds a warm run process may wait before it is replaced
+QUEUE_POLL = 0.02  # seconds between probes of the run queue where no notification wakes us
+MIN_PAUSE = 0.01  # seconds the main loop rests at least between iterations
 EVALUATED = ("sensor", "file_arrival", "on_update")
 
 
@@ -66,8 +72,6 @@ class TickReport:
     """What one iteration did, for tests and logs."""
 
     runs_requested: list[str] = field(default_factory=list)
-    runs_launched: list[str] = field(default_factory=list)
-    runs_recovered: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
@@ -101,12 +105,13 @@ class Daemon:
         self.lease = lease
         self.snapshot_every = snapshot_every
         self._next_snapshot = 0.0
-        self._children: dict[str, subprocess.Popen[bytes]] = {}
+        self.workers = RunWorkers(self.project_dir, self.limits.total)
+        self._runs_thread: threading.Thread | None = None
         self._drivers: dict[str, threading.Thread] = {}
         self._consumer: subprocess.Popen[bytes] | None = None
-        self._spare: subprocess.Popen[bytes] | None = None
-        self._spare_born = 0.0
         self._stopping = threading.Event()
+        self._snapshot = SnapshotCache(store)
+        self._skipped: dict[str, tuple[str | None, str | None]] = {}  # trigger → (cursor, reason)
         self.started = False
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -130,51 +135,76 @@ class Daemon:
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._spare is not None:
-            self._retire(self._spare)
-            self._spare = None
+        if self._runs_thread is not None:
+            self._runs_thread.join()
         if self._consumer is not None and self._consumer.poll() is None:
             self._consumer.terminate()  # it stops after its current batch
             self._consumer.wait(30)
         for thread in self._drivers.values():
             thread.join(30)
-        for child in self._children.values():
-            child.wait()
         stop_daemon(self.store, self.id)
         if self.code is not None:
             self.code.close()
 
     def run_forever(self, stop: threading.Event, interval: float = 0.5) -> None:
-        """Iterate until ``stop`` is set. Errors are logged and retried, never fatal."""
+        """Iterate until ``stop`` is set. Errors are logged and retried, never fatal.
+
+        Triggers, backfills and consumers are evaluated every ``interval`` s in this thread;
+        queued runs are launched by a second thread the moment a run worker is free and a run
+        is queued (woken by a notification on PostgreSQL, by a cheap probe on SQLite)."""
         self.start()
+        if self.launch_runs:
+            self._runs_thread = threading.Thread(
+                target=self._run_loop, args=(interval,), name="legato-run-queue", daemon=True
+            )
+            self._runs_thread.start()
         try:
+            full_at = 0.0
             while not stop.is_set():
                 try:
-                    report = self.tick_once()
+                    if time.monotonic() >= full_at:
+                        full_at = time.monotonic() + interval
+                        report = self.tick_once()
+                    else:  # a trigger falls due before the next full iteration
+                        report = self._run_parts((self._evaluate_triggers,))
                     for error in report.errors:
                         log.warning("%s", error)
                 except Exception:  # the loop survives anything, and says so
                     log.exception("daemon iteration failed; retrying")
-                stop.wait(interval)
+                stop.wait(self._pause(full_at, interval))
         finally:
             self.stop()
+
+    def _pause(self, full_at: float, interval: float) -> float:
+        """Until the next full iteration, or until the earliest trigger falls due if sooner."""
+        pause = full_at - time.monotonic()
+        try:
+            due = next_due(self.store)
+        except (DBAPIError, StoreError):
+            due = None
+        if due is not None:
+            pause = min(pause, due - self.clock.now().timestamp())
+        return min(max(pause, MIN_PAUSE), interval)
 
     # -- one iteration --------------------------------------------------------------------------
 
     def tick_once(self) -> TickReport:
         if not self.started:
             self.start()
+        return self._run_parts(
+            (
+                self._heartbeat,
+                self._refresh,
+                self._evaluate_triggers,
+                self._backfills,
+                self._consumers,
+            )
+        )
+
+    def _run_parts(self, parts: tuple[Callable[[datetime, TickReport], None], ...]) -> TickReport:
         report = TickReport()
         now = self.clock.now()
-        for part in (
-            self._heartbeat,
-            self._refresh,
-            self._evaluate_triggers,
-            self._launch,
-            self._recover,
-            self._backfills,
-            self._consumers,
-        ):
+        for part in parts:
             try:
                 part(now, report)
             except (DBAPIError, StoreError) as exc:  # the database blinked: next iteration
@@ -202,7 +232,7 @@ class Daemon:
         sync_triggers(self.store, snap)
 
     def _evaluate_triggers(self, now: datetime, report: TickReport) -> None:
-        snap = latest_snapshot(self.store) or {}
+        snap = self._snapshot.get()
         pipelines = {p["name"]: p for p in snap.get("pipelines", [])}
         nodes = {n["key"]: n for n in snap.get("nodes", [])}
         claimed = claim_triggers(self.store, self.id, now=now.timestamp(), lease=self.lease)
@@ -261,6 +291,16 @@ class Daemon:
                 add_dynamic_keys(self.store, name, keys, added_by=f"trigger:{trigger.trigger_id}")
             runs.append(self._run_record(trigger, pipeline, request, now))
         cursor = result.get("cursor")
+        reason = result.get("skip_reason")
+        if not runs:
+            # A skip like the previous one (same cursor, same reason) only moves the trigger on:
+            # a sensor polling every 50 ms must not write a history row each time.
+            if self._skipped.get(trigger.trigger_id) == (cursor, reason):
+                advance_trigger(self.store, trigger.trigger_id, next_due=now.timestamp() + interval)
+                return []
+            self._skipped[trigger.trigger_id] = (cursor, reason)
+        else:
+            self._skipped.pop(trigger.trigger_id, None)
         tick_key = f"{cursor or ''}@{now.isoformat()}" if not runs else f"{runs[0].idempotency_key}"
         return record_tick(
             self.store,
@@ -268,7 +308,7 @@ class Daemon:
             tick_key,
             status="requested" if runs else "skipped",
             runs=runs,
-            reason=result.get("skip_reason"),
+            reason=reason,
             cursor=cursor,
             next_due=now.timestamp() + interval,
             owner=self.id,
@@ -299,39 +339,66 @@ class Daemon:
 
     # -- runs -----------------------------------------------------------------------------------
 
-    def _launch(self, now: datetime, report: TickReport) -> None:
-        if not self.launch_runs:
-            return
-        for run_id, child in list(self._children.items()):
-            if child.poll() is not None:
-                del self._children[run_id]
-        if self._spare is not None and (
-            self._spare.poll() is not None or time.monotonic() - self._spare_born > SPARE_MAX_AGE
-        ):
-            self._retire(self._spare)
-            self._spare = None
-        self._warm()
-        for run in claim_queued(
-            self.store, self.id, limits=self.limits, lease=self.lease, now=time.time()
-        ):
-            self._spawn(run.run_id, f"{self.id}/{run.run_id}", resume=False)
-            report.runs_launched.append(run.run_id)
+    def _run_loop(self, interval: float) -> None:
+        """Launch queued runs on free run workers and recover runs whose process died, until the
+        daemon stops; then let the workers finish their runs."""
+        listener = None
+        if not self.store.is_sqlite:
+            try:
+                listener = Listener(self.store, RUN_QUEUED_CHANNEL)
+            except Exception as exc:  # no notifications: probe the queue instead
+                log.warning("listening for queued runs failed (%s); polling instead", exc)
+        recover_at = 0.0
+        self.workers.fill()  # warm before the first run arrives
+        try:
+            while not self._stopping.is_set():
+                wake = [listener] if listener is not None else []
+                outcome = self.workers.wait(1.0 if listener else QUEUE_POLL, wake)
+                try:
+                    if listener is not None:
+                        listener.drain()
+                    for job, why in outcome.lost:
+                        log.warning("run %s lost: %s; it is recovered", job[0], why)
+                        expire_claim(self.store, job[0], job[1], time.time())
+                        recover_at = 0.0
+                    self._launch()
+                    if time.monotonic() >= recover_at:
+                        recover_at = time.monotonic() + interval
+                        self._recover()
+                except (DBAPIError, StoreError) as exc:  # the database blinked: go on
+                    log.warning("run queue: %s", exc)
+                    self._stopping.wait(min(interval, 1.0))
+                except Exception:
+                    log.exception("run queue iteration failed; retrying")
+                    self._stopping.wait(min(interval, 1.0))
+        finally:
+            if listener is not None:
+                listener.close()
+            self.workers.close()
 
-    def _recover(self, now: datetime, report: TickReport) -> None:
-        if not self.launch_runs:
+    def _launch(self) -> None:
+        free = self.workers.free
+        if free <= 0 or not queue_waiting(self.store):
             return
+        claimed = claim_queued(
+            self.store, self.id, limits=self.limits, lease=self.lease, now=time.time(), most=free
+        )
+        for run in claimed:
+            self.workers.submit((run.run_id, f"{self.id}/{run.run_id}", False))
+
+    def _recover(self) -> None:
         for run in expired_claims(self.store, time.time()):
-            if run.run_id in self._children and self._children[run.run_id].poll() is None:
+            if self.workers.holds(run.run_id):
                 continue  # ours and alive (a slow heartbeat is not a death)
             if run.status is RunStatus.QUEUED:
                 release_claim(self.store, run.run_id)
             elif run.status is RunStatus.CANCELING:
                 fail_abandoned(self.store, run.run_id, "cancelled; its process had stopped")
-            else:
+            elif self.workers.free > 0:
                 launcher = f"{self.id}/{run.run_id}/resume-{secrets.token_hex(2)}"
                 if take_over(self.store, run.run_id, launcher, lease=self.lease, now=time.time()):
-                    self._spawn(run.run_id, launcher, resume=True)
-                    report.runs_recovered.append(run.run_id)
+                    log.info("run %s: its process stopped; resuming it", run.run_id)
+                    self.workers.submit((run.run_id, launcher, True))
 
     def _backfills(self, now: datetime, report: TickReport) -> None:
         """Drive backfills nobody drives (requested from the API, or whose driver died)."""
@@ -395,7 +462,7 @@ class Daemon:
 
     def _consumers(self, now: datetime, report: TickReport) -> None:
         """Keep the message-consumer child running while any pipeline has an OnMessage trigger."""
-        snap = latest_snapshot(self.store) or {}
+        snap = self._snapshot.get()
         wanted = any(
             t.get("kind") == "message"
             for p in snap.get("pipelines", [])
@@ -412,55 +479,6 @@ class Daemon:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-
-    def _spawn(self, run_id: str, launcher: str, *, resume: bool) -> None:
-        """Hand the run to the warm process if one is ready (it has loaded the project already),
-        else start a process for it; then warm the next one."""
-        spare = self._take_spare()
-        if spare is not None and spare.stdin is not None:
-            spare.stdin.write(f"{run_id} {launcher} {int(resume)}\n".encode())
-            spare.stdin.close()
-            self._children[run_id] = spare
-        else:
-            args = [sys.executable, "-m", "legato.automation.run_process", run_id, launcher]
-            self._children[run_id] = subprocess.Popen(
-                [*args, "--resume"] if resume else args,
-                cwd=self.project_dir,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        self._warm()
-
-    def _take_spare(self) -> subprocess.Popen[bytes] | None:
-        spare, self._spare = self._spare, None
-        if spare is None:
-            return None
-        if spare.poll() is None and time.monotonic() - self._spare_born < SPARE_MAX_AGE:
-            return spare
-        self._retire(spare)  # too old (the project may have changed) or dead
-        return None
-
-    def _warm(self) -> None:
-        """Keep one run process loaded and waiting, so the next run starts at once."""
-        if self._spare is not None or self.code is None or self._stopping.is_set():
-            return
-        self._spare = subprocess.Popen(
-            [sys.executable, "-m", "legato.automation.run_process", "--wait"],
-            cwd=self.project_dir,
-            stdin=subprocess.PIPE,
-            start_new_session=True,
-        )
-        self._spare_born = time.monotonic()
-
-    @staticmethod
-    def _retire(proc: subprocess.Popen[bytes]) -> None:
-        if proc.stdin is not None:
-            proc.stdin.close()  # an empty line: it exits without running anything
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 def _alive(daemon: Mapping[str, Any]) -> bool:

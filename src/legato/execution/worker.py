@@ -36,6 +36,7 @@ from legato.execution.step import describe_error
 from legato.graph.build import build_graph
 from legato.store import step_queue as sq
 from legato.store.engine import Store
+from legato.store.notify import Listener, require_postgres
 
 log = logging.getLogger("legato.worker")
 
@@ -108,7 +109,7 @@ class Worker:
         *,
         sys_path: tuple[str, ...] = (),
     ) -> None:
-        sq.require_postgres(store, "legato worker")
+        require_postgres(store, "legato worker")
         import cloudpickle
 
         self.store, self.project, self.options = store, project, options or WorkerOptions()
@@ -143,7 +144,7 @@ class Worker:
         """The loop. Returns once stopped and nothing is running."""
         opts = self.options
         pool = SlotPool(opts.concurrency, self._boot, str(self._storage), self._sys_path)
-        listener: sq.Listener | None = None
+        listener: Listener | None = None
         log.info(
             "worker %s serving queue %r with %d slot(s)",
             self.worker_id,
@@ -156,7 +157,7 @@ class Worker:
             while not (self._kill.is_set() or (self._stop.is_set() and not self._held)):
                 try:
                     if listener is None:
-                        listener = sq.Listener(self.store, sq.QUEUED_CHANNEL)
+                        listener = Listener(self.store, sq.QUEUED_CHANNEL)
                         next_look = 0.0  # anything queued while we were not listening
                     now = time.monotonic()
                     if now >= next_renew:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from legato.store._json import dumps, loads
 from legato.store.engine import Store
@@ -166,6 +166,14 @@ def record_tick(
             values["next_due"] = next_due
         conn.execute(update(triggers).where(t.trigger_id == trigger).values(**values))
     return run_ids
+
+
+def next_due(store: Store) -> float | None:
+    """When the earliest enabled trigger is due (epoch seconds), or None without triggers."""
+    t = triggers.c
+    with store.read() as conn:
+        value = conn.execute(select(func.min(t.next_due)).where(t.enabled == 1)).scalar()
+    return None if value is None else float(value)
 
 
 def advance_trigger(

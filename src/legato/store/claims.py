@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select, update
 from legato.events.status import RunStatus
 from legato.store._json import loads
 from legato.store.engine import Store
+from legato.store.notify import RUN_QUEUED_CHANNEL, notify
 from legato.store.runs import RunRecord, run_from_row
 from legato.store.schema import runs
 
@@ -50,11 +51,17 @@ class QueueLimits:
 
 
 def claim_queued(
-    store: Store, owner: str, *, limits: QueueLimits | int, lease: float, now: float
+    store: Store,
+    owner: str,
+    *,
+    limits: QueueLimits | int,
+    lease: float,
+    now: float,
+    most: int | None = None,
 ) -> list[RunRecord]:
-    """Claim the queued runs that fit the limits: highest priority first, then oldest first (FIFO
-    within a priority). A run whose pipeline or tag is at its limit waits; later runs that fit
-    may go first."""
+    """Claim the queued runs that fit the limits, and at most ``most`` (what the caller can start
+    now): highest priority first, then oldest first (FIFO within a priority). A run whose pipeline
+    or tag is at its limit waits; later runs that fit may go first."""
     if isinstance(limits, int):
         limits = QueueLimits(total=limits)
     r = runs.c
@@ -68,6 +75,8 @@ def claim_queued(
             )
         ).all()
         room = limits.total - len(active)
+        if most is not None:
+            room = min(room, most)
         if room <= 0:
             return []
         by_pipeline = Counter(row.pipeline for row in active)
@@ -122,6 +131,7 @@ def release_claim(store: Store, run_id: str) -> None:
             .where(r.run_id == run_id, r.status == RunStatus.QUEUED.value)
             .values(launcher=None, lease_until=None)
         )
+        notify(conn, RUN_QUEUED_CHANNEL)
 
 
 def expired_claims(store: Store, now: float) -> list[RunRecord]:
@@ -134,3 +144,22 @@ def expired_claims(store: Store, now: float) -> list[RunRecord]:
     )
     with store.read() as conn:
         return [run_from_row(row) for row in conn.execute(query)]
+
+
+def queue_waiting(store: Store) -> bool:
+    """Whether any queued run waits for a launcher (one indexed probe, cheap to poll)."""
+    r = runs.c
+    probe = select(r.run_id).where(r.status == RunStatus.QUEUED.value, r.launcher.is_(None))
+    with store.read() as conn:
+        return conn.execute(probe.limit(1)).first() is not None
+
+
+def expire_claim(store: Store, run_id: str, launcher: str, now: float) -> None:
+    """End a lease at once because its holder is known dead, so recovery need not wait for it."""
+    r = runs.c
+    with store.transaction() as conn:
+        conn.execute(
+            update(runs)
+            .where(r.run_id == run_id, r.launcher == launcher)
+            .values(lease_until=now - 1.0)
+        )

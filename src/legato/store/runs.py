@@ -17,6 +17,7 @@ from legato.store import schema
 from legato.store._json import dumps, loads
 from legato.store.engine import Store
 from legato.store.event_log import append, upsert
+from legato.store.notify import RUN_QUEUED_CHANNEL, notify
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,8 @@ def insert_run(conn: Connection, run: RunRecord, steps: Sequence[NewStep] = ()) 
             ).scalar_one()
             return str(existing), False
     add_steps(conn, run.run_id, steps)
+    if run.status is RunStatus.QUEUED:
+        notify(conn, RUN_QUEUED_CHANNEL)
     return run.run_id, True
 
 

@@ -38,3 +38,23 @@ def latest_snapshot(store: Store, location: str = "default") -> dict[str, Any] |
             select(s.data).where(s.location == location).order_by(s.id.desc()).limit(1)
         ).first()
     return None if row is None else dict(loads(row[0]))
+
+
+class SnapshotCache:
+    """The latest snapshot, parsed again only when a newer one was saved (one id probe)."""
+
+    def __init__(self, store: Store, location: str = "default") -> None:
+        self.store = store
+        self.location = location
+        self._id: int | None = None
+        self._data: dict[str, Any] = {}
+
+    def get(self) -> dict[str, Any]:
+        s = schema.snapshots.c
+        newest = select(s.id).where(s.location == self.location).order_by(s.id.desc()).limit(1)
+        with self.store.read() as conn:
+            latest = conn.execute(newest).scalar()
+            if latest is not None and latest != self._id:
+                data = conn.execute(select(s.data).where(s.id == latest)).scalar_one()
+                self._id, self._data = latest, dict(loads(data))
+        return self._data

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    Connection,
     Float,
     cast,
     exists,
@@ -22,30 +21,18 @@ from sqlalchemy import (
     insert,
     literal,
     select,
-    text,
     tuple_,
     update,
 )
 
-from legato.errors import StoreError
 from legato.store.engine import Store
+from legato.store.notify import notify
 from legato.store.schema_workers import step_logs, step_queue, workers
 
 QUEUED, CLAIMED, DONE, LOST, CANCELLED = "queued", "claimed", "done", "lost", "cancelled"
 QUEUED_CHANNEL = "legato_step_queued"  # payload: the queue's name
 DONE_CHANNEL = "legato_step_done"  # payload: the run id
 _q = step_queue.c
-
-
-def require_postgres(store: Store, what: str) -> None:
-    """Refuse a SQLite store: remote workers claim rows with locks SQLite does not have."""
-    if store.is_sqlite:
-        raise StoreError(
-            f"{what} needs a PostgreSQL store, but {store!r} is SQLite",
-            obj=str(store.engine.url),
-            hint="set LEGATO_DATABASE_URL=postgresql://user@host/db for the engine and every "
-            "worker, or use the process executor on one machine",
-        )
 
 
 def db_now(dialect: str) -> Any:
@@ -102,7 +89,7 @@ def enqueue(store: Store, items: Sequence[NewItem]) -> list[int]:
         ]
         ids = [r.id for r in conn.execute(insert(step_queue).returning(_q.id), rows)]
         for queue in sorted({i.queue for i in items}):
-            _notify(conn, QUEUED_CHANNEL, queue)
+            notify(conn, QUEUED_CHANNEL, queue)
     return ids
 
 
@@ -178,7 +165,7 @@ def finish(store: Store, results: Sequence[tuple[int, int, str, str]]) -> set[in
             )
             if done.rowcount == 1:
                 accepted.add(item_id)
-                _notify(conn, DONE_CHANNEL, run_id)
+                notify(conn, DONE_CHANNEL, run_id)
     return accepted
 
 
@@ -282,38 +269,3 @@ def worker_stopped(store: Store, worker_id: str) -> None:
             .where(workers.c.worker_id == worker_id)
             .values(stopped_at=db_now(conn.dialect.name))
         )
-
-
-# -- notifications -------------------------------------------------------------------------------
-
-
-def _notify(conn: Connection, channel: str, payload: str) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": channel, "p": payload})
-
-
-class Listener:
-    """A dedicated PostgreSQL connection that ``LISTEN``s on channels; ``fileno`` is selectable."""
-
-    def __init__(self, store: Store, *channels: str) -> None:
-        import psycopg
-
-        require_postgres(store, "listening for step notifications")
-        url = store.engine.url.set(drivername="postgresql")
-        self._conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
-        for channel in channels:
-            self._conn.execute(f"LISTEN {channel}")  # constant names, never user input
-
-    def fileno(self) -> int:
-        return self._conn.fileno()
-
-    def wait(self, timeout: float) -> list[str]:
-        """Payloads that arrive within ``timeout`` s (returns at the first batch)."""
-        got = [n.payload for n in self._conn.notifies(timeout=max(0.0, timeout), stop_after=1)]
-        return got + self.drain() if got else got
-
-    def drain(self) -> list[str]:
-        return [n.payload for n in self._conn.notifies(timeout=0)]
-
-    def close(self) -> None:
-        self._conn.close()

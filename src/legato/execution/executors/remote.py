@@ -30,6 +30,7 @@ from legato.execution.step import describe_error
 from legato.execution.worker import check_queue
 from legato.store import step_queue as sq
 from legato.store.engine import Store
+from legato.store.notify import Listener, require_postgres
 
 QUEUE_TAG = "queue"
 
@@ -62,7 +63,7 @@ class RemoteExecutor:
         routes: Mapping[str, str] | None = None,
         lease_check: float = 1.0,
     ) -> None:
-        sq.require_postgres(store, "the remote executor")
+        require_postgres(store, "the remote executor")
         self.store, self.queue = store, check_queue(queue)
         self.routes = {k: check_queue(v) for k, v in (routes or {}).items()}
         self._capacity = capacity
@@ -73,12 +74,12 @@ class RemoteExecutor:
         self._chunk_cursor = 0
         self._next_expiry = 0.0
         self._lost_by: dict[int, str | None] = {}
-        self._listener: sq.Listener | None = None
+        self._listener: Listener | None = None
 
     def start(self, setup: ExecutorSetup) -> None:
         self._steps = {s.key: s for s in setup.project.steps}
         if self._listener is None:
-            self._listener = sq.Listener(self.store, sq.DONE_CHANNEL)
+            self._listener = Listener(self.store, sq.DONE_CHANNEL)
 
     @property
     def capacity(self) -> int:

@@ -1,0 +1,121 @@
+"""A long-lived run worker: ``python -m legato.automation.run_worker RECV_FD SEND_FD``.
+
+The daemon never imports user code. It keeps a few of these processes, each with the project
+loaded, and hands each one claimed run at a time over a pipe: ``(run_id, launcher, resume)``.
+The worker executes the run (the engine renews the launcher's lease) and answers ``("done",
+run_id, status)``. Loading the interpreter, Legato and the project once per worker instead of
+once per run is what lets a run start within milliseconds of being queued.
+
+A run always executes the code on disk when it starts: before each run the worker compares the
+modification times of the project's modules and config with those it loaded; if any changed it
+answers ``("stale", run_id)`` and exits, and the daemon gives the run to a fresh worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from legato.events.status import RunStatus
+from legato.execution.api import make_executor
+from legato.execution.launcher import execute_run
+from legato.graph.build import build_graph
+from legato.loader.config import Settings, load_settings
+from legato.loader.modules import Loaded, load_project
+from legato.store.engine import Store
+from legato.store.runs import fail_abandoned, get_run
+
+log = logging.getLogger("legato.run_worker")
+
+Job = tuple[str, str, bool]  # run id, launcher (the lease holder), resume a run whose process died
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    recv = Connection(int(args[0]), writable=False)
+    send = Connection(int(args[1]), readable=False)
+    settings = load_settings()
+    store = Store(settings.database_url)
+    loaded = load_project(settings)
+    files = _project_files(settings)
+    sources = _mtimes(files)
+    try:
+        while True:
+            try:
+                job: Job | None = recv.recv()
+            except (EOFError, OSError):  # the daemon is gone
+                return 0
+            if job is None:  # retired
+                return 0
+            if _mtimes(files) != sources:
+                send.send(("stale", job[0]))
+                return 0
+            send.send(("done", job[0], _execute(settings, store, loaded, job).value))
+    finally:
+        store.dispose()
+
+
+def _execute(settings: Settings, store: Store, loaded: Loaded, job: Job) -> RunStatus:
+    """Execute one run; whatever goes wrong is recorded on the run, never fatal to the worker."""
+    run_id, launcher, resume = job
+    try:
+        record = get_run(store, run_id)
+        if loaded.errors:  # fail visibly: the run can never start as things are
+            if not record.status.finished:
+                fail_abandoned(store, run_id, f"the project does not load: {loaded.errors[0]}")
+            return RunStatus.FAILED
+        result = execute_run(
+            loaded.project,
+            build_graph(loaded.project),
+            store,
+            run_id,
+            storage_root=settings.storage,
+            executor=make_executor(
+                record.executor or settings.executor, settings.max_concurrency or None
+            ),
+            pipeline=loaded.project.pipelines.get(record.pipeline or ""),
+            max_concurrency=settings.max_concurrency or None,
+            sys_path=loaded.sys_path,
+            launcher=launcher,
+            resume=resume,
+            pool_limits=settings.pools,
+        )
+        return result.status
+    except Exception as exc:  # the store blinked, or the run cannot be planned any more
+        log.exception("run %s failed to execute", run_id)
+        try:
+            if not get_run(store, run_id).status.finished:
+                fail_abandoned(store, run_id, f"the run could not execute: {exc}")
+        except Exception:  # still unreachable: the daemon recovers the run after its lease
+            log.exception("run %s could not be marked failed", run_id)
+        return RunStatus.FAILED
+
+
+def _project_files(settings: Settings) -> list[Path]:
+    """The config file and every loaded module under the project root (not installed packages)."""
+    root = settings.root.resolve()
+    files = [Path(settings.source)] if settings.source.endswith(".toml") else []
+    for module in list(sys.modules.values()):
+        name = getattr(module, "__file__", None)
+        if not name or "site-packages" in name:
+            continue
+        path = Path(name).resolve()
+        if root in path.parents:
+            files.append(path)
+    return files
+
+
+def _mtimes(files: list[Path]) -> dict[Path, float]:
+    out = {}
+    for path in files:
+        try:
+            out[path] = path.stat().st_mtime
+        except OSError:  # deleted: the change shows as a missing entry
+            continue
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""The daemon's run workers: long-lived processes that each execute one claimed run at a time.
+
+``RunWorkers`` keeps ``size`` workers (``legato.automation.run_worker``) started in the project
+directory, hands them jobs over pipes and reports what became of them: finished, handed back
+because the code changed (given to a fresh worker), or lost with a worker that died. A worker is
+replaced after ``max_runs`` runs, so that a leak in user code cannot grow without bound.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+Job = tuple[str, str, bool]  # run id, launcher (the lease holder), resume
+
+
+@dataclass
+class _Worker:
+    process: subprocess.Popen[bytes]
+    send: Connection
+    recv: Connection
+    job: Job | None = None
+    runs: int = 0
+
+    def close(self) -> None:
+        self.send.close()
+        self.recv.close()
+
+
+@dataclass
+class Outcomes:
+    """What ``RunWorkers.wait`` observed."""
+
+    finished: list[tuple[str, str]] = field(default_factory=list)  # (run id, status)
+    lost: list[tuple[Job, str]] = field(default_factory=list)  # the job and why
+
+
+class RunWorkers:
+    def __init__(self, project_dir: Path, size: int, *, max_runs: int = 1000) -> None:
+        self.project_dir = project_dir
+        self.size = max(1, size)
+        self.max_runs = max_runs
+        self._pool: list[_Worker] = []
+        self._pending: deque[Job] = deque()
+        self._closed = False
+
+    # -- jobs -----------------------------------------------------------------------------------
+
+    @property
+    def free(self) -> int:
+        """How many more jobs can start now (busy workers and waiting jobs subtracted)."""
+        return self.size - sum(w.job is not None for w in self._pool) - len(self._pending)
+
+    def holds(self, run_id: str) -> bool:
+        """Whether a live worker is executing (or about to execute) ``run_id``."""
+        return any(j[0] == run_id for j in self._pending) or any(
+            w.job is not None and w.job[0] == run_id for w in self._pool
+        )
+
+    def submit(self, job: Job) -> None:
+        self._pending.append(job)
+        self._dispatch()
+
+    def fill(self) -> None:
+        """Start workers up to ``size`` (they load the project while no run waits for them)."""
+        while not self._closed and len(self._pool) < self.size:
+            self._spawn()
+
+    def _dispatch(self) -> None:
+        self.fill()
+        for worker in self._pool:
+            if not self._pending:
+                return
+            if worker.job is None:
+                worker.job = self._pending.popleft()
+                try:
+                    worker.send.send(worker.job)
+                except OSError:  # it died just now; wait() reports the job lost
+                    continue
+
+    def wait(self, timeout: float, extra: Sequence[Any] = ()) -> Outcomes:
+        """Wait up to ``timeout`` s for a worker's message or for one of ``extra`` (selectable
+        objects) to turn readable; collect what the workers said."""
+        out = Outcomes()
+        ready = set(wait([w.recv for w in self._pool] + list(extra), timeout))
+        for worker in list(self._pool):
+            if worker.recv in ready:
+                self._receive(worker, out)
+        self._dispatch()
+        return out
+
+    def _receive(self, worker: _Worker, out: Outcomes) -> None:
+        try:
+            while worker.recv.poll():
+                message = worker.recv.recv()
+                if message[0] == "done":
+                    out.finished.append((message[1], message[2]))
+                    worker.job = None
+                    worker.runs += 1
+                    if worker.runs >= self.max_runs:
+                        self._retire(worker)
+                        return
+                elif message[0] == "stale":  # the code changed: a fresh worker takes the job
+                    job, worker.job = worker.job, None
+                    if job is not None:
+                        self._pending.appendleft(job)
+                    self._retire(worker)
+                    return
+        except (EOFError, OSError):
+            job = worker.job
+            self._kill(worker)
+            if job is not None:
+                out.lost.append((job, _death(worker.process)))
+
+    # -- processes ------------------------------------------------------------------------------
+
+    def _spawn(self) -> _Worker:
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "legato.automation.run_worker",
+                str(to_child_r),
+                str(from_child_w),
+            ],
+            cwd=self.project_dir,
+            pass_fds=(to_child_r, from_child_w),
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C reaches the daemon, which stops the workers
+        )
+        os.close(to_child_r)
+        os.close(from_child_w)
+        worker = _Worker(
+            process,
+            Connection(to_child_w, readable=False),
+            Connection(from_child_r, writable=False),
+        )
+        self._pool.append(worker)
+        return worker
+
+    def _retire(self, worker: _Worker) -> None:
+        """Let an idle worker exit; the pool starts a fresh one on demand."""
+        with contextlib.suppress(OSError):
+            worker.send.send(None)
+        try:
+            worker.process.wait(10)
+        except subprocess.TimeoutExpired:
+            worker.process.kill()
+            worker.process.wait(10)
+        worker.close()
+        self._pool.remove(worker)
+
+    def _kill(self, worker: _Worker) -> None:
+        if worker.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.process.pid, signal.SIGKILL)
+        worker.process.wait(10)
+        worker.close()
+        self._pool.remove(worker)
+
+    def close(self, timeout: float | None = None) -> list[Job]:
+        """Stop taking jobs; let busy workers finish their run (or kill them after ``timeout``
+        s). Returns the jobs that did not finish: their runs are recovered after the lease."""
+        self._closed = True
+        unfinished = list(self._pending)
+        self._pending.clear()
+        for worker in self._pool:
+            with contextlib.suppress(OSError):
+                worker.send.send(None)  # read after the current run, if any
+        for worker in list(self._pool):
+            try:
+                worker.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                if worker.job is not None:
+                    unfinished.append(worker.job)
+                self._kill(worker)
+                continue
+            worker.close()
+            self._pool.remove(worker)
+        return unfinished
+
+
+def _death(process: subprocess.Popen[bytes]) -> str:
+    code = process.returncode
+    if code is not None and code < 0:
+        return f"the run worker was killed by signal {signal.Signals(-code).name}"
+    return f"the run worker exited with code {code}"

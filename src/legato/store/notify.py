@@ -1,0 +1,58 @@
+"""Wake-ups through PostgreSQL ``LISTEN``/``NOTIFY``: a writer notifies inside its transaction (the
+notification is delivered on commit, never for a rolled-back write); a waiting party listens on a
+dedicated connection whose socket it can ``select`` on. SQLite has no such channel: there, waiting
+parties poll.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+from legato.errors import StoreError
+from legato.store.engine import Store
+
+RUN_QUEUED_CHANNEL = "legato_run_queued"  # payload: empty (a run was queued)
+
+
+def require_postgres(store: Store, what: str) -> None:
+    """Refuse a SQLite store for what needs row locks or notifications that SQLite does not have."""
+    if store.is_sqlite:
+        raise StoreError(
+            f"{what} needs a PostgreSQL store, but {store!r} is SQLite",
+            obj=str(store.engine.url),
+            hint="set LEGATO_DATABASE_URL=postgresql://user@host/db for the engine and every "
+            "worker, or use the process executor on one machine",
+        )
+
+
+def notify(conn: Connection, channel: str, payload: str = "") -> None:
+    """Notify ``channel`` when the caller's transaction commits (nothing on SQLite)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": channel, "p": payload})
+
+
+class Listener:
+    """A dedicated PostgreSQL connection that ``LISTEN``s on channels; ``fileno`` is selectable."""
+
+    def __init__(self, store: Store, *channels: str) -> None:
+        import psycopg
+
+        require_postgres(store, "listening for notifications")
+        url = store.engine.url.set(drivername="postgresql")
+        self._conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+        for channel in channels:
+            self._conn.execute(f"LISTEN {channel}")  # constant names, never user input
+
+    def fileno(self) -> int:
+        return self._conn.fileno()
+
+    def wait(self, timeout: float) -> list[str]:
+        """Payloads that arrive within ``timeout`` s (returns at the first batch)."""
+        got = [n.payload for n in self._conn.notifies(timeout=max(0.0, timeout), stop_after=1)]
+        return got + self.drain() if got else got
+
+    def drain(self) -> list[str]:
+        return [n.payload for n in self._conn.notifies(timeout=0)]
+
+    def close(self) -> None:
+        self._conn.close()
