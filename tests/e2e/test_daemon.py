@@ -225,3 +225,20 @@ def test_a_killed_run_worker_is_recovered_without_waiting_for_its_lease(tmp_path
     steps = {s.step_key: s for s in get_steps(store, run.run_id)}
     assert (project / "first.count").read_text() == "x"  # the completed step was not redone
     assert steps["second"].attempt == 2
+
+
+def test_a_run_of_a_project_that_no_longer_loads_fails_with_the_reason(tmp_path):
+    project = _project(tmp_path)
+    _queue(project, "first")
+    (project / "pipes.py").write_text("import legato as lg\n\nthis is not python\n")
+    daemon = _daemon(project)
+    try:
+        store = _wait(lambda: (project / ".legato" / "legato.db").exists() and _store(project))
+        [run] = [r for r in list_runs(store) if r.trigger == "cli"]
+        _wait(lambda: get_run(store, run.run_id).status.finished, what="the run to fail")
+        assert daemon.poll() is None  # the daemon goes on
+    finally:
+        out = _stop(daemon)
+    assert get_run(store, run.run_id).status is RunStatus.FAILED, out
+    [step] = get_steps(store, run.run_id)
+    assert "does not load" in step.error["message"] and "pipes.py" in step.error["message"]

@@ -18,10 +18,12 @@ import sys
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from legato.errors import LegatoError
 from legato.events.status import RunStatus
 from legato.execution.api import make_executor
 from legato.execution.launcher import execute_run
 from legato.graph.build import build_graph
+from legato.graph.graph import Graph
 from legato.loader.config import Settings, load_settings
 from legato.loader.modules import Loaded, load_project
 from legato.store.engine import Store
@@ -39,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     store = Store(settings.database_url)
     loaded = load_project(settings)
+    graph, problem = _graph(loaded)  # once, not once per run
     files = _project_files(settings)
     sources = _mtimes(files)
     try:
@@ -52,23 +55,36 @@ def main(argv: list[str] | None = None) -> int:
             if _mtimes(files) != sources:
                 send.send(("stale", job[0]))
                 return 0
-            send.send(("done", job[0], _execute(settings, store, loaded, job).value))
+            status = _execute(settings, store, loaded, graph or problem, job)
+            send.send(("done", job[0], status.value))
     finally:
         store.dispose()
 
 
-def _execute(settings: Settings, store: Store, loaded: Loaded, job: Job) -> RunStatus:
+def _graph(loaded: Loaded) -> tuple[Graph | None, str]:
+    """The project's graph, or why there is none (a load error, a cycle, a missing upstream)."""
+    if loaded.errors:
+        return None, str(loaded.errors[0])
+    try:
+        return build_graph(loaded.project), ""
+    except LegatoError as exc:
+        return None, str(exc)
+
+
+def _execute(
+    settings: Settings, store: Store, loaded: Loaded, graph: Graph | str, job: Job
+) -> RunStatus:
     """Execute one run; whatever goes wrong is recorded on the run, never fatal to the worker."""
     run_id, launcher, resume = job
     try:
         record = get_run(store, run_id)
-        if loaded.errors:  # fail visibly: the run can never start as things are
+        if isinstance(graph, str):  # the project does not load: fail visibly, it never will
             if not record.status.finished:
-                fail_abandoned(store, run_id, f"the project does not load: {loaded.errors[0]}")
+                fail_abandoned(store, run_id, f"the project does not load: {graph}")
             return RunStatus.FAILED
         result = execute_run(
             loaded.project,
-            build_graph(loaded.project),
+            graph,
             store,
             run_id,
             storage_root=settings.storage,

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ class RunWorkers:
         self._pool: list[_Worker] = []
         self._pending: deque[Job] = deque()
         self._closed = False
+        self._backoff = 0.0  # grows while workers die before finishing a run (a broken setup)
+        self._respawn_at = 0.0
 
     # -- jobs -----------------------------------------------------------------------------------
 
@@ -72,6 +75,8 @@ class RunWorkers:
 
     def fill(self) -> None:
         """Start workers up to ``size`` (they load the project while no run waits for them)."""
+        if time.monotonic() < self._respawn_at:
+            return
         while not self._closed and len(self._pool) < self.size:
             self._spawn()
 
@@ -118,6 +123,11 @@ class RunWorkers:
         except (EOFError, OSError):
             job = worker.job
             self._kill(worker)
+            if worker.runs == 0:  # died before finishing any run: do not respawn in a loop
+                self._backoff = min(max(self._backoff * 2, 0.5), 30.0)
+                self._respawn_at = time.monotonic() + self._backoff
+            else:
+                self._backoff = 0.0
             if job is not None:
                 out.lost.append((job, _death(worker.process)))
 
