@@ -353,8 +353,8 @@ class Daemon:
         try:
             while not self._stopping.is_set():
                 wake = [listener] if listener is not None else []
-                outcome = self.workers.wait(1.0 if listener else QUEUE_POLL, wake)
                 try:
+                    outcome = self.workers.wait(1.0 if listener else QUEUE_POLL, wake)
                     if listener is not None:
                         listener.drain()
                     for job, why in outcome.lost:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -40,10 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     send = Connection(int(args[1]), readable=False)
     settings = load_settings()
     store = Store(settings.database_url)
+    loading = time.time()
     loaded = load_project(settings)
     graph, problem = _graph(loaded)  # once, not once per run
     files = _project_files(settings)
     sources = _mtimes(files)
+    if any(mtime >= loading - 1.0 for mtime in sources.values()):
+        sources = {}  # a file changed while (or just before) it was read: reload before a run
     try:
         while True:
             try:

@@ -9,6 +9,7 @@ replaced after ``max_runs`` runs, so that a leak in user code cannot grow withou
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
+log = logging.getLogger("legato.daemon")
 Job = tuple[str, str, bool]  # run id, launcher (the lease holder), resume
 
 
@@ -115,6 +117,9 @@ class RunWorkers:
                         self._retire(worker)
                         return
                 elif message[0] == "stale":  # the code changed: a fresh worker takes the job
+                    log.info(
+                        "the project changed on disk; run %s goes to a fresh worker", message[1]
+                    )
                     job, worker.job = worker.job, None
                     if job is not None:
                         self._pending.appendleft(job)

@@ -75,6 +75,17 @@ def slow(context: lg.StepContext) -> None:
 
 
 @lg.task
+def backlog() -> list[int]:
+    return list(range(16))
+
+
+@lg.task(map_over="backlog", timeout=1.5)
+def timed_item(backlog: int) -> int:
+    time.sleep(0.4)  # 16 steps of 0.4 s on 4 threads: a step's wait in a queue must not count
+    return backlog
+
+
+@lg.task
 def long_step(context: lg.StepContext) -> None:
     (_dir(context) / "long_step.pid").write_text(str(os.getpid()))
     _hold(context, 60)

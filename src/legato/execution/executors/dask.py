@@ -37,6 +37,9 @@ from legato.execution.spec import StepOutcome, StepSpec
 from legato.execution.step import StepTimeout, describe_error
 
 _ENVS_PER_WORKER = 4  # projects (fingerprints) whose WorkerEnv a Dask worker keeps
+# Steps in flight per Dask thread. With exactly one, every step waits for the round trip of the
+# one before (engine -> scheduler -> worker -> client): Dask's own pipelining needs a backlog.
+_IN_FLIGHT_PER_THREAD = 8
 
 
 def start_local_cluster(n_workers: int = 2, threads_per_worker: int = 1, **kwargs: Any) -> Any:
@@ -97,7 +100,7 @@ class DaskExecutor:
         self._pending: list[StepSpec] = []
         self._running: dict[str, _Running] = {}
         self._done: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._capacity = n_workers * threads_per_worker
+        self._threads = n_workers * threads_per_worker
 
     def start(self, setup: ExecutorSetup) -> None:
         import cloudpickle
@@ -114,7 +117,7 @@ class DaskExecutor:
                 self._client = distributed.Client(self._cluster)
             else:
                 self._client = distributed.Client(self.address)
-        self._capacity = max(1, sum(self._client.nthreads().values()))
+        self._threads = max(1, sum(self._client.nthreads().values()))
         boot = cloudpickle.dumps(setup.project)
         storage, path = str(setup.storage_root), setup.sys_path or tuple(sys.path)
         digest = hashlib.sha256(boot + storage.encode() + "\0".join(path).encode()).hexdigest()
@@ -125,19 +128,28 @@ class DaskExecutor:
 
     @property
     def capacity(self) -> int:
-        return self._capacity
+        return self._threads * _IN_FLIGHT_PER_THREAD
 
     def submit(self, spec: StepSpec) -> None:
         self._pending.append(spec)  # sent in one batch when the engine polls
 
     def _send(self) -> None:
-        """Send the buffered specs: one ``client.map`` per resource set, not one call per step."""
+        """Send the buffered specs: one ``client.map`` per resource set, not one call per step.
+
+        A step with a timeout is held back until a Dask thread is free, so that its clock starts
+        when it can run, not while it waits in Dask's queue behind the backlog."""
         assert self._client is not None, "start() first"
         groups: dict[tuple[tuple[str, float], ...], list[StepSpec]] = {}
+        held: list[StepSpec] = []
+        in_flight = len(self._running)
         for spec in self._pending:
+            if spec.timeout and in_flight >= self._threads:
+                held.append(spec)
+                continue
+            in_flight += 1
             wanted = self.step_resources.get(spec.step.node, self.resources)
             groups.setdefault(tuple(sorted(wanted.items())), []).append(spec)
-        self._pending.clear()
+        self._pending = held
         for resources, specs in groups.items():
             keys = [f"legato-{s.step.node}-{uuid.uuid4().hex}" for s in specs]
             futures = self._client.map(
