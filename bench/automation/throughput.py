@@ -2,8 +2,9 @@
 
     python bench/automation/throughput.py [--runs 60] [--database-url URL]
 
-Queues N one-step no-op runs while `legato daemon` runs, waits for all to finish, and prints runs
-per minute and the p50/p99 time from a run being queued to its engine starting it. Each run the
+Queues N one-step no-op runs while `legato daemon` runs (a producer process committing `--batch`
+runs per transaction, at once or at `--rate` runs per second), waits for all to finish, and prints
+runs per minute and the p50/p99 time from a run being queued to its engine starting it. Each run the
 daemon launches is executed by one of its long-lived run workers (`legato.automation.run_worker`).
 """
 
@@ -21,10 +22,13 @@ import textwrap
 import time
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from legato._internal.ids import new_run_id
 from legato.events.status import RunStatus
 from legato.store.engine import Store
-from legato.store.runs import RunRecord, create_run, get_run
+from legato.store.runs import RunRecord, get_run, insert_run
+from legato.store.schema import runs
 
 PROJECT = """
     import legato as lg
@@ -36,11 +40,18 @@ PROJECT = """
 
 
 def _wait(store: Store, ids: list[str]) -> None:
+    """Until every run in ``ids`` finished: one count query per poll (not one query per run)."""
+    r = runs.c
+    finished = [s.value for s in RunStatus if s.finished]
+    query = select(func.count()).where(r.run_id.in_(ids), r.status.in_(finished))
     deadline = time.monotonic() + 600
-    while not all(get_run(store, i).status.finished for i in ids):
+    while True:
+        with store.read() as conn:
+            if conn.execute(query).scalar_one() == len(ids):
+                return
         if time.monotonic() > deadline:
             sys.exit("timed out")
-        time.sleep(0.01)
+        time.sleep(0.005 if len(ids) == 1 else 0.05)
 
 
 def main() -> None:
@@ -48,6 +59,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--max-concurrent-runs", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=20, help="runs the producer commits at once")
+    parser.add_argument("--rate", type=float, default=0.0, help="runs per second (0: at once)")
     parser.add_argument(
         "--one-at-a-time",
         action="store_true",
@@ -80,18 +93,23 @@ def main() -> None:
     try:
         ids = []
         start = time.time()
-        for _ in range(args.runs):
-            record = RunRecord(
-                run_id=new_run_id(),
-                selection="noop",
-                status=RunStatus.QUEUED,
-                created_at=time.time(),
-                executor="inprocess",
-                trigger="bench",
-            )
-            ids.append(create_run(store, record)[0])
+        batch = 1 if args.one_at_a_time else args.batch
+        for first in range(0, args.runs, batch):
+            with store.transaction() as conn:  # a producer committing `batch` runs at a time
+                for _ in range(min(batch, args.runs - first)):
+                    record = RunRecord(
+                        run_id=new_run_id(),
+                        selection="noop",
+                        status=RunStatus.QUEUED,
+                        created_at=time.time(),
+                        executor="inprocess",
+                        trigger="bench",
+                    )
+                    ids.append(insert_run(conn, record)[0])
             if args.one_at_a_time:  # an idle queue: the latency an event sees
                 _wait(store, ids[-1:])
+            elif args.rate:  # a steady arrival rate, not a burst
+                time.sleep(batch / args.rate)
         _wait(store, ids)
         elapsed = time.time() - start
     finally:

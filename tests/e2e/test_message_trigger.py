@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +82,48 @@ def test_redis_messages_become_runs_exactly_once(tmp_path, redis_client):
     assert dead, "the poison message was not dead-lettered"
     for key in redis_client.scan_iter(f"{stream}*"):
         redis_client.delete(key)
+
+
+def _consumers_in(directory):
+    """Pids of message-consumer processes whose working directory is ``directory``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            cwd = os.readlink(f"/proc/{entry}/cwd")
+        except OSError:
+            continue
+        if b"legato.automation.consumers" in cmdline and cwd == str(directory):
+            found.append(int(entry))
+    return found
+
+
+def test_the_consumers_of_a_killed_daemon_stop(tmp_path, redis_client):
+    """kill -9 of the daemon must not leave its consumer process running as an orphan."""
+    stream = f"legato-e2e-{secrets.token_hex(4)}"
+    (tmp_path / "legato.toml").write_text('modules = ["pipes"]\nexecutor = "threads"\n')
+    (tmp_path / "pipes.py").write_text(textwrap.dedent(PROJECT.replace("{stream}", stream)))
+    log = open(tmp_path / "daemon.log", "w")  # noqa: SIM115
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "legato", "daemon", "--interval", "0.1"],
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _consumers_in(tmp_path):
+            assert time.monotonic() < deadline, "the daemon started no consumer"
+            time.sleep(0.1)
+    finally:
+        os.killpg(daemon.pid, signal.SIGKILL)  # the consumer runs in a session of its own
+        daemon.wait(30)
+        log.close()
+    deadline = time.monotonic() + 30
+    while _consumers_in(tmp_path):
+        assert time.monotonic() < deadline, "the consumer outlived its daemon"
+        time.sleep(0.1)
+    redis_client.delete(stream)

@@ -9,7 +9,9 @@ the consumer ack the broker, so a crash anywhere redelivers and the keys dedupe.
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -79,6 +81,14 @@ def message_triggers(pipelines: Mapping[str, Pipeline]) -> dict[str, tuple[Pipel
     return out
 
 
+def _daemon_pid() -> int:
+    """The daemon that started us (``--daemon-pid``; it may have died while we were loading)."""
+    args = sys.argv[1:]
+    if len(args) == 2 and args[0] == "--daemon-pid" and args[1].isdigit():
+        return int(args[1])
+    return os.getppid()
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = load_settings()
@@ -89,7 +99,11 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    daemon = _daemon_pid()
     while not stop.is_set():
+        if os.getppid() != daemon:  # the daemon died (kill -9): its successor starts its own
+            log.info("the daemon that started these consumers is gone; stopping")
+            break
         enabled = {t.trigger_id for t in list_triggers(store) if t.enabled}
         for key, (pipe, trigger) in wanted.items():
             running = loops.get(key)

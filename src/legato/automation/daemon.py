@@ -474,7 +474,7 @@ class Daemon:
         if proc is not None:
             report.errors.append(f"message consumers exited with {proc.returncode}; restarting")
         self._consumer = subprocess.Popen(
-            [sys.executable, "-m", "legato.automation.consumers"],
+            [sys.executable, "-m", "legato.automation.consumers", "--daemon-pid", str(os.getpid())],
             cwd=self.project_dir,
             stdin=subprocess.DEVNULL,
             start_new_session=True,

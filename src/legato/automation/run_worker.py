@@ -22,7 +22,7 @@ from pathlib import Path
 from legato.errors import LegatoError
 from legato.events.status import RunStatus
 from legato.execution.api import make_executor
-from legato.execution.launcher import execute_run
+from legato.execution.launcher import execute_queued
 from legato.graph.build import build_graph
 from legato.graph.graph import Graph
 from legato.loader.config import Settings, load_settings
@@ -86,11 +86,11 @@ def _execute(
             if not record.status.finished:
                 fail_abandoned(store, run_id, f"the project does not load: {graph}")
             return RunStatus.FAILED
-        result = execute_run(
+        return execute_queued(
             loaded.project,
             graph,
             store,
-            run_id,
+            record,
             storage_root=settings.storage,
             executor=make_executor(
                 record.executor or settings.executor, settings.max_concurrency or None
@@ -102,7 +102,6 @@ def _execute(
             resume=resume,
             pool_limits=settings.pools,
         )
-        return result.status
     except Exception as exc:  # the store blinked, or the run cannot be planned any more
         log.exception("run %s failed to execute", run_id)
         try:

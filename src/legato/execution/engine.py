@@ -142,8 +142,8 @@ class RunEngine:
         return self._run_status
 
     def _begin(self) -> None:
-        current = get_run(self.store, self.run_id).status
-        if self.resume and current is not RunStatus.QUEUED:
+        current = get_run(self.store, self.run_id).status if self.resume else RunStatus.QUEUED
+        if current is not RunStatus.QUEUED:
             self._run_status = current  # a run taken over after its process died
         else:
             self._run_event(EventType.RUN_STARTED)

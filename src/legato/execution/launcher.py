@@ -39,6 +39,7 @@ from legato.store.runs import (
     create_run,
     get_run,
     get_steps,
+    has_steps,
 )
 
 
@@ -125,10 +126,51 @@ def execute_run(
     ``launcher`` is the lease holder that claimed the run (the engine renews that lease);
     ``resume`` takes over a run whose process died: finished steps are kept, lost attempts retried.
     """
-    record = get_run(store, run_id)
+    status = execute_queued(
+        project,
+        graph,
+        store,
+        get_run(store, run_id),
+        plan=plan,
+        storage_root=storage_root,
+        executor=executor,
+        pipeline=pipeline,
+        max_concurrency=max_concurrency,
+        default_retry=default_retry,
+        on_events=on_events,
+        sys_path=sys_path,
+        engine_hook=engine_hook,
+        launcher=launcher,
+        resume=resume,
+        pool_limits=pool_limits,
+    )
+    return _result(graph, store, run_id, status, storage_root, memory_io)
+
+
+def execute_queued(
+    project: Project,
+    graph: Graph,
+    store: Store,
+    record: RunRecord,
+    *,
+    plan: Plan | None = None,
+    storage_root: Path | None,
+    executor: Executor,
+    pipeline: Pipeline | None = None,
+    max_concurrency: int | None = None,
+    default_retry: Retry | None = None,
+    on_events: OnEvents | None = None,
+    sys_path: tuple[str, ...] = (),
+    engine_hook: Any = None,
+    launcher: str | None = None,
+    resume: bool = False,
+    pool_limits: Mapping[str, int] | None = None,
+) -> RunStatus:
+    """``execute_run`` for a run record already read, returning only the final status (what a
+    run worker needs; it saves reading the steps back)."""
     if plan is None:
         plan = plan_queued(store, graph, record)
-    if not get_steps(store, record.run_id):
+    if not has_steps(store, record.run_id):  # queued by a trigger: its plan is made here
         with store.transaction() as conn:
             add_steps(conn, record.run_id, planned_steps(graph, plan))
     if pool_limits or any(graph[p.key.node].step.pool for p in plan.steps):
@@ -151,8 +193,7 @@ def execute_run(
     if engine_hook is not None:
         engine_hook(engine)
     with capturing():
-        status = engine.execute()
-    return _result(graph, store, record.run_id, status, storage_root, memory_io)
+        return engine.execute()
 
 
 def launch_run(

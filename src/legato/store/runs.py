@@ -195,6 +195,13 @@ def list_runs(
         return [run_from_row(row) for row in conn.execute(query)]
 
 
+def has_steps(store: Store, run_id: str) -> bool:
+    """Whether the run's steps are recorded (a run queued by a trigger gets them when it starts)."""
+    probe = select(schema.steps.c.step_key).where(schema.steps.c.run_id == run_id).limit(1)
+    with store.read() as conn:
+        return conn.execute(probe).first() is not None
+
+
 def get_steps(store: Store, run_id: str) -> list[StepRecord]:
     with store.read() as conn:
         rows = conn.execute(select(schema.steps).where(schema.steps.c.run_id == run_id)).all()
