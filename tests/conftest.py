@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -66,3 +67,18 @@ def store(request: pytest.FixtureRequest) -> Store:
     """Every store test runs on both backends."""
     name = "sqlite_store" if request.param == "sqlite" else "pg_store"
     return request.getfixturevalue(name)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def redis_client() -> Iterator[Any]:
+    """A client of the machine's Redis (required when CI=true)."""
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(os.environ.get("LEGATO_TEST_REDIS_URL", "redis://127.0.0.1:6379"))
+    try:
+        client.ping()
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is required under CI: {exc}")
+        pytest.skip(f"Redis not reachable: {exc}")
+    yield client
+    client.close()

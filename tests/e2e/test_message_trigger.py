@@ -11,8 +11,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
-
 from legato.events.status import RunStatus
 from legato.store.engine import Store
 from legato.store.runs import list_runs
@@ -27,20 +25,6 @@ PROJECT = """
     orders = lg.Pipeline("orders", select="handle", triggers=[
         lg.OnMessage(lg.RedisStreamSource("{stream}"), batch=10, within=0.2)])
 """
-
-
-@pytest.fixture
-def redis_client():
-    redis = pytest.importorskip("redis")
-    client = redis.Redis.from_url("redis://127.0.0.1:6379")
-    try:
-        client.ping()
-    except Exception as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Redis is required under CI: {exc}")
-        pytest.skip(f"Redis not reachable: {exc}")
-    yield client
-    client.close()
 
 
 def test_redis_messages_become_runs_exactly_once(tmp_path, redis_client):
