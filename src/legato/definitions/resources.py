@@ -9,17 +9,35 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Self, dataclass_transform
 
+from legato._internal.secrets import resolve as resolve_secret
 from legato.errors import ConfigError
 
 
 @dataclasses.dataclass(frozen=True)
 class SecretRef:
-    """A reference to a secret by name; the value is resolved only inside the step's process."""
+    """A secret by name; its value exists only in the process that runs the step.
+
+    ``get()`` reads the environment variable ``name`` (or the file ``name`` in
+    ``$LEGATO_SECRETS_DIR``) there, and from then on that process masks the value, and its
+    base64, URL and hex forms, as ``***`` in step logs and error messages. The value is never
+    stored: config, snapshots and run records hold only the name.
+
+    Example:
+        >>> class Warehouse(Resource):
+        ...     url: str
+        ...     password: SecretRef
+        ...     def setup(self) -> None:
+        ...         self.conn = connect(self.url, password=self.password.get())
+    """
 
     name: str
 
     def __repr__(self) -> str:
         return f"SecretRef({self.name!r})"
+
+    def get(self) -> str:
+        """The secret's value (raises ``ConfigError`` naming the secret if it is not set)."""
+        return resolve_secret(self.name)
 
 
 @dataclass_transform(kw_only_default=True)

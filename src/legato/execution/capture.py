@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
+from legato._internal.secrets import redact
+
 MAX_LINE = 64 * 1024
 MAX_LINES_PER_STEP = 100_000
 LogRecordTuple = tuple[float, str, str, str]  # ts, level, stream, message
@@ -50,6 +52,7 @@ class LogSink:
             self.add("INFO" if stream == "stdout" else "WARNING", stream, rest)
 
     def add(self, level: str, stream: str, message: str) -> None:
+        message = redact(message)  # before truncation: a cut must not expose part of a secret
         self._count += 1
         if self._count > MAX_LINES_PER_STEP:
             if self._count == MAX_LINES_PER_STEP + 1:

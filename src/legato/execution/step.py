@@ -8,6 +8,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+from legato._internal.secrets import redact
 from legato.definitions.keys import StepKey
 from legato.execution.capture import LogRecordTuple, LogSink, step_sink
 from legato.execution.context import StepContext
@@ -74,8 +75,8 @@ def run_step(
 
 def describe_error(exc: BaseException) -> StepError:
     types = tuple(_qualname(c) for c in type(exc).__mro__ if issubclass(c, BaseException))
-    tb = "".join(traceback.format_exception(exc))
-    message = str(exc) or type(exc).__name__
+    tb = redact("".join(traceback.format_exception(exc)))
+    message = redact(str(exc) or type(exc).__name__)
     return StepError(_qualname(type(exc)), message[:10_000], tb[-50_000:], types)
 
 
