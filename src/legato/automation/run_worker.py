@@ -16,13 +16,13 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from multiprocessing.connection import Connection
 from pathlib import Path
 
 from legato.errors import LegatoError
 from legato.events.status import RunStatus
 from legato.execution.api import make_executor
-from legato.execution.launcher import execute_queued
+from legato.execution.children import child_connections
+from legato.execution.launcher import execute_run
 from legato.graph.build import build_graph
 from legato.graph.graph import Graph
 from legato.loader.config import Settings, load_settings
@@ -37,8 +37,7 @@ Job = tuple[str, str, bool]  # run id, launcher (the lease holder), resume a run
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    recv = Connection(int(args[0]), writable=False)
-    send = Connection(int(args[1]), readable=False)
+    recv, send = child_connections(args)
     settings = load_settings()
     store = Store(settings.database_url)
     loading = time.time()
@@ -86,7 +85,7 @@ def _execute(
             if not record.status.finished:
                 fail_abandoned(store, run_id, f"the project does not load: {graph}")
             return RunStatus.FAILED
-        return execute_queued(
+        return execute_run(
             loaded.project,
             graph,
             store,
@@ -101,7 +100,7 @@ def _execute(
             launcher=launcher,
             resume=resume,
             pool_limits=settings.pools,
-        )
+        ).status
     except Exception as exc:  # the store blinked, or the run cannot be planned any more
         log.exception("run %s failed to execute", run_id)
         try:

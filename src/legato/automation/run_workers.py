@@ -13,7 +13,6 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -21,6 +20,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
+
+from legato.execution.children import spawn_child
 
 log = logging.getLogger("legato.daemon")
 Job = tuple[str, str, bool]  # run id, launcher (the lease holder), resume
@@ -139,28 +140,8 @@ class RunWorkers:
     # -- processes ------------------------------------------------------------------------------
 
     def _spawn(self) -> _Worker:
-        to_child_r, to_child_w = os.pipe()
-        from_child_r, from_child_w = os.pipe()
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "legato.automation.run_worker",
-                str(to_child_r),
-                str(from_child_w),
-            ],
-            cwd=self.project_dir,
-            pass_fds=(to_child_r, from_child_w),
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # Ctrl-C reaches the daemon, which stops the workers
-        )
-        os.close(to_child_r)
-        os.close(from_child_w)
-        worker = _Worker(
-            process,
-            Connection(to_child_w, readable=False),
-            Connection(from_child_r, writable=False),
-        )
+        # its own session: Ctrl-C reaches the daemon, which stops the workers
+        worker = _Worker(*spawn_child("legato.automation.run_worker", cwd=self.project_dir))
         self._pool.append(worker)
         return worker
 

@@ -101,7 +101,7 @@ def execute_run(
     project: Project,
     graph: Graph,
     store: Store,
-    run_id: str,
+    run: str | RunRecord,
     *,
     plan: Plan | None = None,
     storage_root: Path | None,
@@ -117,7 +117,8 @@ def execute_run(
     resume: bool = False,
     pool_limits: Mapping[str, int] | None = None,
 ) -> RunResult:
-    """Execute a queued run in this process and return the result.
+    """Execute a queued run (its id, or its record if already read) in this process and return
+    the result; its steps are read from the store only when the result is asked for them.
 
     ``pool_limits`` sizes the named pools that steps declare (``pool=``); with any pool in use,
     the executor is wrapped so that no pool has more steps running than its size, across every
@@ -126,48 +127,7 @@ def execute_run(
     ``launcher`` is the lease holder that claimed the run (the engine renews that lease);
     ``resume`` takes over a run whose process died: finished steps are kept, lost attempts retried.
     """
-    status = execute_queued(
-        project,
-        graph,
-        store,
-        get_run(store, run_id),
-        plan=plan,
-        storage_root=storage_root,
-        executor=executor,
-        pipeline=pipeline,
-        max_concurrency=max_concurrency,
-        default_retry=default_retry,
-        on_events=on_events,
-        sys_path=sys_path,
-        engine_hook=engine_hook,
-        launcher=launcher,
-        resume=resume,
-        pool_limits=pool_limits,
-    )
-    return _result(graph, store, run_id, status, storage_root, memory_io)
-
-
-def execute_queued(
-    project: Project,
-    graph: Graph,
-    store: Store,
-    record: RunRecord,
-    *,
-    plan: Plan | None = None,
-    storage_root: Path | None,
-    executor: Executor,
-    pipeline: Pipeline | None = None,
-    max_concurrency: int | None = None,
-    default_retry: Retry | None = None,
-    on_events: OnEvents | None = None,
-    sys_path: tuple[str, ...] = (),
-    engine_hook: Any = None,
-    launcher: str | None = None,
-    resume: bool = False,
-    pool_limits: Mapping[str, int] | None = None,
-) -> RunStatus:
-    """``execute_run`` for a run record already read, returning only the final status (what a
-    run worker needs; it saves reading the steps back)."""
+    record = get_run(store, run) if isinstance(run, str) else run
     if plan is None:
         plan = plan_queued(store, graph, record)
     if not has_steps(store, record.run_id):  # queued by a trigger: its plan is made here
@@ -193,7 +153,8 @@ def execute_queued(
     if engine_hook is not None:
         engine_hook(engine)
     with capturing():
-        return engine.execute()
+        status = engine.execute()
+    return _result(graph, store, record.run_id, status, storage_root, memory_io)
 
 
 def launch_run(
@@ -279,14 +240,13 @@ def _result(
         if storage_root is not None
         else memory_io or MemoryIOManager()
     )
-    steps = {s.step_key: s for s in get_steps(store, run_id)}
 
     def load(key: StepKey, record: StepRecord) -> Any:
         if graph[key.node].step.map_over is not None and key.map_index < 0:  # a fan-out: its items
             items = sorted(
                 (
                     r
-                    for r in steps.values()
+                    for r in result.steps.values()
                     if r.node == key.node and r.partition == key.partition and r.map_index >= 0
                 ),
                 key=lambda r: r.map_index,
@@ -296,7 +256,8 @@ def _result(
         run = record.reused_from or run_id
         return io.load(IOContext(key, run, key.node if kind == "asset" else None))
 
-    return RunResult(run_id, status, store, steps, load)
+    result = RunResult(run_id, status, store, load)
+    return result
 
 
 def rerun_plan(store: Store, graph: Graph, run_id: str) -> tuple[RunRecord, Plan]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from legato.definitions.keys import StepKey
 from legato.events.status import RunStatus, StepStatus
 from legato.store.engine import Store
-from legato.store.runs import StepRecord, get_events
+from legato.store.runs import StepRecord, get_events, get_steps
 
 
 @dataclass
@@ -18,8 +19,12 @@ class RunResult:
     run_id: str
     status: RunStatus
     store: Store
-    steps: dict[str, StepRecord]
     _load: Any = field(repr=False, default=None)
+
+    @cached_property
+    def steps(self) -> dict[str, StepRecord]:
+        """Every step of the run by step key (read from the store on first use)."""
+        return {s.step_key: s for s in get_steps(self.store, self.run_id)}
 
     @property
     def success(self) -> bool:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from legato.execution.children import spawn_child
 from legato.execution.executors.base import Message, WorkerLost
 from legato.execution.spec import StepOutcome, StepSpec
 from legato.execution.step import StepTimeout, describe_error
@@ -130,28 +131,9 @@ class SlotPool:
             out.append((job, StepOutcome(spec.step, spec.attempt, False, error=error)))
 
     def _spawn(self) -> _Slot:
-        to_child_r, to_child_w = os.pipe()
-        from_child_r, from_child_w = os.pipe()
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "legato.execution.executors._worker",
-                str(to_child_r),
-                str(from_child_w),
-            ],
-            pass_fds=(to_child_r, from_child_w),
-            start_new_session=True,  # a timeout kills the step's whole group, not the worker
-            stdin=subprocess.DEVNULL,
-            preexec_fn=self._preexec,  # safe: the worker loop forks from its only thread
-        )
-        os.close(to_child_r)
-        os.close(from_child_w)
-        slot = _Slot(
-            process,
-            Connection(to_child_w, readable=False),
-            Connection(from_child_r, writable=False),
-        )
+        # its own session: a timeout kills the step's whole group, not the worker; preexec is
+        # safe as the worker loop forks from its only thread
+        slot = _Slot(*spawn_child("legato.execution.executors._worker", preexec=self._preexec))
         slot.send.send(self._paths)
         slot.send.send_bytes(self._boot)
         self._slots.append(slot)

@@ -10,15 +10,15 @@ from __future__ import annotations
 import pickle
 import signal
 import sys
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from legato.execution.children import child_connections
 
-def main(read_fd: int, write_fd: int) -> None:
+
+def main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the engine decides when a step stops
-    recv = Connection(read_fd, writable=False)
-    send = Connection(write_fd, readable=False)
+    recv, send = child_connections(argv)
     try:
         storage, path = recv.recv()  # plain strings: safe to read before user code is importable
         sys.path[:0] = [p for p in path if p not in sys.path]
@@ -50,4 +50,4 @@ def main(read_fd: int, write_fd: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), int(sys.argv[2]))
+    main(sys.argv[1:])

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
 from legato.definitions.keys import StepKey
+from legato.execution.children import spawn_child
 from legato.execution.executors.base import ExecutorSetup, Message, WorkerLost
 from legato.execution.spec import StepOutcome, StepSpec
 from legato.execution.step import StepTimeout, describe_error
@@ -84,27 +85,7 @@ class ProcessPoolExecutor:
             worker.send.send(spec)
 
     def _spawn(self) -> _Worker:
-        to_child_r, to_child_w = os.pipe()
-        from_child_r, from_child_w = os.pipe()
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "legato.execution.executors._worker",
-                str(to_child_r),
-                str(from_child_w),
-            ],
-            pass_fds=(to_child_r, from_child_w),
-            start_new_session=True,
-            stdin=subprocess.DEVNULL,
-        )
-        os.close(to_child_r)
-        os.close(from_child_w)
-        worker = _Worker(
-            process,
-            Connection(to_child_w, readable=False),
-            Connection(from_child_r, writable=False),
-        )
+        worker = _Worker(*spawn_child("legato.execution.executors._worker"))
         worker.send.send(self._paths)
         worker.send.send_bytes(self._boot)
         self._pool.append(worker)

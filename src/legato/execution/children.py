@@ -1,0 +1,54 @@
+"""Long-lived child processes that talk to their parent over a pair of pipes.
+
+Used by the process pool (step workers), remote-worker slots and the daemon's run workers: the
+child is ``python -m MODULE RECV_FD SEND_FD`` in a session of its own (so that a signal to the
+parent's group never reaches it, and killing its group kills what it started), and each side
+holds a ``multiprocessing.connection.Connection`` per direction.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+
+def spawn_child(
+    module: str,
+    *,
+    cwd: Path | None = None,
+    preexec: Callable[[], None] | None = None,
+) -> tuple[subprocess.Popen[bytes], Connection, Connection]:
+    """Start ``python -m module``; return the process, the connection to send to it and the one
+    to receive from it."""
+    to_child_r, to_child_w = os.pipe()
+    from_child_r, from_child_w = os.pipe()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", module, str(to_child_r), str(from_child_w)],
+            cwd=cwd,
+            pass_fds=(to_child_r, from_child_w),
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=preexec,
+        )
+    except BaseException:
+        for fd in (to_child_w, from_child_r):
+            os.close(fd)
+        raise
+    finally:
+        os.close(to_child_r)
+        os.close(from_child_w)
+    return (
+        process,
+        Connection(to_child_w, readable=False),
+        Connection(from_child_r, writable=False),
+    )
+
+
+def child_connections(argv: list[str]) -> tuple[Connection, Connection]:
+    """In the child: the (receive, send) connections named by its two arguments."""
+    return Connection(int(argv[0]), writable=False), Connection(int(argv[1]), readable=False)
