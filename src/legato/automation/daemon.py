@@ -254,7 +254,12 @@ class Daemon:
                 elif trigger.kind in EVALUATED and self.code is not None:
                     report.runs_requested += self._evaluate(trigger, pipeline, now)
                 elif trigger.kind not in EVALUATED:  # messages and webhooks arrive elsewhere
-                    advance_trigger(self.store, trigger.trigger_id, next_due=now.timestamp() + 3600)
+                    advance_trigger(
+                        self.store,
+                        trigger.trigger_id,
+                        next_due=now.timestamp() + 3600,
+                        owner=self.id,
+                    )
             except LegatoError as exc:
                 interval = float(trigger.spec.get("interval", 30.0))
                 record_tick(
@@ -296,7 +301,12 @@ class Daemon:
             # A skip like the previous one (same cursor, same reason) only moves the trigger on:
             # a sensor polling every 50 ms must not write a history row each time.
             if self._skipped.get(trigger.trigger_id) == (cursor, reason):
-                advance_trigger(self.store, trigger.trigger_id, next_due=now.timestamp() + interval)
+                advance_trigger(
+                    self.store,
+                    trigger.trigger_id,
+                    next_due=now.timestamp() + interval,
+                    owner=self.id,
+                )
                 return []
             self._skipped[trigger.trigger_id] = (cursor, reason)
         else:

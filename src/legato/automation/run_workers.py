@@ -17,27 +17,20 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
-from legato.execution.children import spawn_child
+from legato.execution.children import Child, spawn_child
 
 log = logging.getLogger("legato.daemon")
 Job = tuple[str, str, bool]  # run id, launcher (the lease holder), resume
 
 
 @dataclass
-class _Worker:
-    process: subprocess.Popen[bytes]
-    send: Connection
-    recv: Connection
+class _Worker(Child):
     job: Job | None = None
     runs: int = 0
-
-    def close(self) -> None:
-        self.send.close()
-        self.recv.close()
 
 
 @dataclass

@@ -100,6 +100,7 @@ def evaluate_schedule(
             trigger.trigger_id,
             last_tick=now.timestamp(),
             next_due=schedule.next_fire(now).timestamp(),
+            owner=owner,
         )
         return []
     last = datetime.fromtimestamp(trigger.last_tick, UTC)
@@ -134,5 +135,6 @@ def evaluate_schedule(
         trigger.trigger_id,
         next_due=schedule.next_fire(now).timestamp(),
         last_tick=max(last, now).timestamp(),
+        owner=owner,
     )
     return created

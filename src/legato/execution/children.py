@@ -12,8 +12,22 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+
+
+@dataclass
+class Child:
+    """A child process and its two connections; subclasses add what their pool tracks."""
+
+    process: subprocess.Popen[bytes]
+    send: Connection
+    recv: Connection
+
+    def close(self) -> None:
+        self.send.close()
+        self.recv.close()
 
 
 def spawn_child(

@@ -183,15 +183,23 @@ def advance_trigger(
     next_due: float,
     cursor: str | None = None,
     last_tick: float | None = None,
-) -> None:
-    """Move a trigger on without recording a tick (nothing was due)."""
+    owner: str | None = None,
+) -> bool:
+    """Move a trigger on without recording a tick (nothing was due). With ``owner``, only while
+    that daemon still holds the trigger: a daemon that lost its lease while evaluating must not
+    move ``last_tick`` past ticks it could not record (the new owner records them). Returns
+    whether the trigger moved."""
+    t = triggers.c
     values: dict[str, Any] = {"next_due": next_due, "updated_at": time.time()}
     if cursor is not None:
         values["cursor"] = cursor
     if last_tick is not None:
         values["last_tick"] = last_tick
+    query = update(triggers).where(t.trigger_id == trigger)
+    if owner is not None:
+        query = query.where(or_(t.owner.is_(None), t.owner == owner))
     with store.transaction() as conn:
-        conn.execute(update(triggers).where(triggers.c.trigger_id == trigger).values(**values))
+        return bool(conn.execute(query.values(**values)).rowcount)
 
 
 def set_enabled(store: Store, trigger: str, enabled: bool) -> None:

@@ -17,20 +17,17 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import wait
 from typing import Any
 
-from legato.execution.children import spawn_child
+from legato.execution.children import Child, spawn_child
 from legato.execution.executors.base import Message, WorkerLost
 from legato.execution.spec import StepOutcome, StepSpec
 from legato.execution.step import StepTimeout, describe_error
 
 
 @dataclass
-class _Slot:
-    process: subprocess.Popen[bytes]
-    send: Connection
-    recv: Connection
+class _Slot(Child):
     job: int | None = None
     spec: StepSpec | None = None
     deadline: float | None = None
@@ -149,8 +146,7 @@ class SlotPool:
         self._close(slot)
 
     def _close(self, slot: _Slot) -> None:
-        slot.send.close()
-        slot.recv.close()
+        slot.close()
         if slot in self._slots:
             self._slots.remove(slot)
 

@@ -16,26 +16,19 @@ import sys
 import time
 from collections import deque
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import wait
 
 from legato.definitions.keys import StepKey
-from legato.execution.children import spawn_child
+from legato.execution.children import Child, spawn_child
 from legato.execution.executors.base import ExecutorSetup, Message, WorkerLost
 from legato.execution.spec import StepOutcome, StepSpec
 from legato.execution.step import StepTimeout, describe_error
 
 
 @dataclass
-class _Worker:
-    process: subprocess.Popen[bytes]
-    send: Connection
-    recv: Connection
+class _Worker(Child):
     spec: StepSpec | None = None
     deadline: float | None = None
-
-    def close(self) -> None:
-        self.send.close()
-        self.recv.close()
 
 
 class ProcessPoolExecutor:
