@@ -28,6 +28,7 @@ from legato._internal.clock import Clock, SystemClock
 from legato._internal.ids import new_run_id
 from legato.automation.backfills import drive_backfill, driver_alive
 from legato.automation.code import CodeLocation
+from legato.automation.file_watch import FileWatch
 from legato.automation.run_workers import RunWorkers
 from legato.automation.ticks import evaluate_schedule
 from legato.errors import LegatoError, StoreError
@@ -38,6 +39,7 @@ from legato.store.automation import (
     advance_trigger,
     claim_triggers,
     heartbeat,
+    list_triggers,
     live_daemons,
     next_due,
     record_tick,
@@ -93,6 +95,7 @@ class Daemon:
         lease: float = 30.0,
         snapshot_every: float = 10.0,
         limits: QueueLimits | None = None,
+        watch_files: bool | None = None,
     ) -> None:
         self.store = store
         self.code = code
@@ -111,6 +114,9 @@ class Daemon:
         self._consumer: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
         self._snapshot = SnapshotCache(store)
+        self._wake = threading.Event()  # set to end the main loop's pause early
+        watch = isinstance(self.clock, SystemClock) if watch_files is None else watch_files
+        self._files = FileWatch(self.project_dir, self._file_changed) if watch else None
         self._skipped: dict[str, tuple[str | None, str | None]] = {}  # trigger → (cursor, reason)
         self.started = False
 
@@ -142,6 +148,8 @@ class Daemon:
             self._consumer.wait(30)
         for thread in self._drivers.values():
             thread.join(30)
+        if self._files is not None:
+            self._files.close()
         stop_daemon(self.store, self.id)
         if self.code is not None:
             self.code.close()
@@ -171,7 +179,8 @@ class Daemon:
                         log.warning("%s", error)
                 except Exception:  # the loop survives anything, and says so
                     log.exception("daemon iteration failed; retrying")
-                stop.wait(self._pause(full_at, interval))
+                self._wake.wait(self._pause(full_at, interval))
+                self._wake.clear()
         finally:
             self.stop()
 
@@ -230,6 +239,13 @@ class Daemon:
             )
             return
         sync_triggers(self.store, snap)
+        if self._files is not None:
+            self._files.sync(list_triggers(self.store))
+
+    def _file_changed(self, trigger_id: str) -> None:
+        """A watched landing directory changed: evaluate its trigger now, not at its next poll."""
+        advance_trigger(self.store, trigger_id, next_due=self.clock.now().timestamp())
+        self._wake.set()
 
     def _evaluate_triggers(self, now: datetime, report: TickReport) -> None:
         snap = self._snapshot.get()
