@@ -3,8 +3,9 @@
     python bench/automation/event_latency.py [--events 200] [--gap 0.05] [--database-url URL]
 
 A throwaway project has three pipelines of one no-op task each: one started by a webhook, one by
-messages on a Redis stream, one by file arrival (a batch directory with a manifest; the sensor
-polls every `--file-interval` s). For each event the clock starts just before the POST, the
+messages on a Redis stream, one by file arrival (a batch directory with a manifest, in a landing
+directory the daemon watches; the sensor also polls every `--file-interval` s, FileArrival's
+default 5 s). For each event the clock starts just before the POST, the
 publish or the rename that completes the batch, and stops at the run's `started_at` as the
 engine records it: the whole path of trigger → run request → queue → run worker → engine.
 Events are sent one at a time, `--gap` s apart (latency, not throughput), after 10 uncounted.
@@ -144,7 +145,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--gap", type=float, default=0.05)
-    parser.add_argument("--file-interval", type=float, default=0.05)
+    parser.add_argument("--file-interval", type=float, default=5.0, help="the sensor's poll")
     parser.add_argument("--triggers", default="hooks,messages,files")
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()

@@ -12,9 +12,10 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import os
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Set
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,26 +40,47 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile("^" + "/".join(parts) + "$")
 
 
-def scan(trigger: FileArrival) -> dict[str, dict[str, Any]]:
-    """Batches under the landing path: batch id → {fields, files: {relative path: size}}."""
+def scan(trigger: FileArrival, skip: Set[str] = frozenset()) -> dict[str, dict[str, Any]]:
+    """Batches under the landing path: batch id → {fields, files: {relative path: size}}.
+
+    Walks exactly as deep as the pattern with ``os.scandir`` (one listing per directory, sizes
+    from the listing's cached stat), and does not stat files of batches in ``skip`` (done)."""
     root = Path(trigger.path)
     regex = _regex(trigger.pattern)
     depth = trigger.pattern.count("/") + 1
     batches: dict[str, dict[str, Any]] = {}
-    if not root.is_dir():
-        return batches
-    for path in root.rglob("*"):
-        rel = path.relative_to(root).as_posix()
-        if not path.is_file() or rel.count("/") + 1 != depth:
-            continue
+    for rel, entry in _walk(str(root), "", depth):
         match = regex.match(rel)
         if match is None:
             continue
         fields = match.groupdict()
         batch_id = json.dumps(fields, sort_keys=True)
-        entry = batches.setdefault(batch_id, {"fields": fields, "files": {}})
-        entry["files"][rel] = path.stat().st_size
+        if batch_id in skip:
+            continue
+        try:
+            size = entry.stat().st_size
+        except OSError:  # removed while we looked: the next evaluation sees the batch as it is
+            continue
+        batches.setdefault(batch_id, {"fields": fields, "files": {}})["files"][rel] = size
     return batches
+
+
+def _walk(directory: str, prefix: str, depth: int) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """Files exactly ``depth`` levels below ``directory``, as (relative path, entry)."""
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:  # missing, or vanished meanwhile
+        return
+    for entry in entries:
+        rel = f"{prefix}{entry.name}"
+        try:
+            if depth == 1:
+                if entry.is_file():
+                    yield rel, entry
+            elif entry.is_dir():
+                yield from _walk(entry.path, f"{rel}/", depth - 1)
+        except OSError:
+            continue
 
 
 def _expected(
@@ -82,9 +104,7 @@ def evaluate_file_arrival(
     seen: dict[str, Any] = state["seen"]
     requests = []
     waiting = []
-    for batch_id, batch in sorted(scan(trigger).items()):
-        if batch_id in done:
-            continue
+    for batch_id, batch in sorted(scan(trigger, skip=done).items()):
         files: dict[str, int] = batch["files"]
         names = {Path(f).name for f in files}
         missing = [n for n in _expected(trigger, batch["fields"], files) if n not in names]
