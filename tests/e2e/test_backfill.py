@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from daemon_process import start_daemon, stop_daemon
 from legato.events.status import RunStatus
 from legato.store import schema
 from legato.store.backfills import backfill_runs, list_backfills
 from legato.store.engine import Store
+from polling import wait_for
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "tenants"
 
@@ -180,24 +182,17 @@ def test_the_daemon_takes_over_a_backfill_whose_driver_died(tenants):
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(30)
     backfill_id = backfills[0].backfill_id
-    log = open(tenants / "daemon.log", "w")  # noqa: SIM115
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "legato", "daemon", "--interval", "0.1", "--lease", "3"],
-        cwd=tenants,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    daemon = start_daemon(tenants, "--interval", "0.1", "--lease", "3")
+
+    def completed() -> bool:
+        status = list_backfills(store)[0].status
+        assert status in ("running", "requested", "completed"), status
+        return status == "completed"
+
     try:
-        deadline = time.monotonic() + 120
-        while list_backfills(store)[0].status != "completed":
-            assert time.monotonic() < deadline, "the daemon did not finish the backfill"
-            assert list_backfills(store)[0].status in ("running", "requested")
-            time.sleep(0.1)
+        wait_for(completed, timeout=120, what="the daemon to finish the backfill")
     finally:
-        os.killpg(daemon.pid, signal.SIGTERM)
-        daemon.wait(30)
-        log.close()
+        stop_daemon(daemon)
     usage = {k: n for k, n in _materializations(store).items() if k[0] == "usage"}
     assert len(usage) == 20 and set(usage.values()) == {1}
     assert backfill_id == list_backfills(store)[0].backfill_id

@@ -8,6 +8,7 @@ import sys
 import textwrap
 import time
 
+from daemon_process import start_daemon, stop_daemon
 from legato.events.status import RunStatus, StepStatus
 from legato.store.engine import Store
 from legato.store.runs import get_run, get_steps, list_runs
@@ -47,17 +48,7 @@ def _project(tmp_path):
 
 
 def _daemon(cwd, *extra):
-    # Output goes to a file: the runs it launches inherit it and may outlive a killed daemon.
-    log = open(cwd / f"daemon-{time.monotonic_ns()}.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "legato", "daemon", "--interval", "0.1", *extra],
-        cwd=cwd,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    proc.log = log
-    return proc
+    return start_daemon(cwd, "--interval", "0.1", *extra)
 
 
 _wait = poller(timeout=60.0, interval=0.1)
@@ -68,12 +59,7 @@ def _store(project):
 
 
 def _stop(proc):
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=30)
-    proc.log.close()
-    with open(proc.log.name) as f:
-        return f.read()
+    return stop_daemon(proc)
 
 
 def test_the_daemon_runs_schedules_and_queued_runs_and_stops_cleanly(tmp_path):

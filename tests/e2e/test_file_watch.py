@@ -1,13 +1,10 @@
 """A file-arrival trigger on a local directory is woken by the file system (watchdog), not only
 by its poll: with a one-hour poll interval, a batch that lands still starts its run at once."""
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
 import time
 
+from daemon_process import start_daemon, stop_daemon
 from legato.store.automation import list_ticks
 from legato.store.engine import Store
 from legato.store.runs import list_runs
@@ -31,14 +28,7 @@ def test_a_batch_in_a_watched_directory_starts_its_run_without_waiting_for_the_p
     (tmp_path / "legato.toml").write_text('modules = ["pipes"]\nexecutor = "inprocess"\n')
     (tmp_path / "pipes.py").write_text(textwrap.dedent(PROJECT))
     (tmp_path / "landing").mkdir()
-    log = open(tmp_path / "daemon.log", "w")  # noqa: SIM115
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "legato", "daemon", "--interval", "0.1"],
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    daemon = start_daemon(tmp_path, "--interval", "0.1")
     try:
         db = tmp_path / ".legato" / "legato.db"
         store = _wait(lambda: db.exists() and Store(f"sqlite:///{db}"), what="the store")
@@ -57,7 +47,5 @@ def test_a_batch_in_a_watched_directory_starts_its_run_without_waiting_for_the_p
         )
         assert run.partition == "" and run.created_at - landed_at < 30
     finally:
-        os.killpg(daemon.pid, signal.SIGTERM)
-        daemon.wait(30)
-        log.close()
+        stop_daemon(daemon)
     store.dispose()

@@ -2,16 +2,13 @@
 archived and requested, two pipelines follow by OnUpdate, and a per-day roll-up across tenants
 runs when its inputs are complete. Onboarding a tenant is config and files, not code."""
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import select
 
+from daemon_process import start_daemon, stop_daemon
 from legato.definitions.io import IOContext
 from legato.definitions.keys import StepKey
 from legato.execution.io.fs import FilesystemIOManager
@@ -52,14 +49,7 @@ def _materializations(store: Store) -> Counter:
 def test_landing_zone_end_to_end_through_the_daemon(tmp_path):
     root = tmp_path / "landing"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".legato", "__pycache__"))
-    log = open(root / "daemon.log", "w")  # noqa: SIM115
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "legato", "daemon", "--interval", "0.1", "--lease", "5"],
-        cwd=root,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    daemon = start_daemon(root, "--interval", "0.1", "--lease", "5")
     try:
         db = root / ".legato" / "legato.db"
         store = _wait(lambda: db.exists() and Store(f"sqlite:///{db}"), what="the store")
@@ -98,6 +88,4 @@ def test_landing_zone_end_to_end_through_the_daemon(tmp_path):
             for tenant in ("acme", "globex", "initech"):
                 assert counts[(asset, f"tenant={tenant},date=2025-03-01")] == 1, (asset, tenant)
     finally:
-        os.killpg(daemon.pid, signal.SIGTERM)
-        daemon.wait(30)
-        log.close()
+        stop_daemon(daemon)

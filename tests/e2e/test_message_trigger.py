@@ -5,15 +5,16 @@ import json
 import os
 import secrets
 import signal
-import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 
+from daemon_process import start_daemon, stop_daemon
 from legato.events.status import RunStatus
 from legato.store.engine import Store
 from legato.store.runs import list_runs
+from polling import poller
+
+_wait = poller(timeout=120.0, interval=0.1)
 
 PROJECT = """
     import legato as lg
@@ -31,34 +32,23 @@ def test_redis_messages_become_runs_exactly_once(tmp_path, redis_client):
     stream = f"legato-e2e-{secrets.token_hex(4)}"
     (tmp_path / "legato.toml").write_text('modules = ["pipes"]\nexecutor = "threads"\n')
     (tmp_path / "pipes.py").write_text(textwrap.dedent(PROJECT.replace("{stream}", stream)))
-    log = open(tmp_path / "daemon.log", "w")  # noqa: SIM115
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "legato", "daemon", "--interval", "0.1", "--lease", "5"],
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    daemon = start_daemon(tmp_path, "--interval", "0.1", "--lease", "5")
     try:
         for n in range(10):
             redis_client.xadd(stream, {"body": json.dumps({"n": n})})
         redis_client.xadd(stream, {"body": "not json"})  # poison: dead-lettered with the reason
         for n in range(10, 20):
             redis_client.xadd(stream, {"body": json.dumps({"n": n})})
-        store = None
-        deadline = time.monotonic() + 120
-        while True:
-            db = tmp_path / ".legato" / "legato.db"
-            store = store or (db.exists() and Store(f"sqlite:///{db}")) or None
-            done = list(list_runs(store, limit=100)) if store else []
-            if len(done) >= 20 and all(r.status is RunStatus.SUCCEEDED for r in done):
-                break
-            assert time.monotonic() < deadline, (tmp_path / "daemon.log").read_text()[-3000:]
-            time.sleep(0.2)
+        db = tmp_path / ".legato" / "legato.db"
+        store = _wait(lambda: db.exists() and Store(f"sqlite:///{db}"), what="the store")
+
+        def all_done():
+            done = list_runs(store, limit=100)
+            return len(done) >= 20 and all(r.status is RunStatus.SUCCEEDED for r in done)
+
+        _wait(all_done, what="a succeeded run for each of the 20 good messages")
     finally:
-        os.killpg(daemon.pid, signal.SIGTERM)
-        daemon.wait(30)
-        log.close()
+        stop_daemon(daemon)
     runs = list_runs(store, limit=100)
     assert sorted(int(r.config["n"]) for r in runs) == list(range(20))
     assert len({r.idempotency_key for r in runs}) == 20
@@ -89,25 +79,10 @@ def test_the_consumers_of_a_killed_daemon_stop(tmp_path, redis_client):
     stream = f"legato-e2e-{secrets.token_hex(4)}"
     (tmp_path / "legato.toml").write_text('modules = ["pipes"]\nexecutor = "threads"\n')
     (tmp_path / "pipes.py").write_text(textwrap.dedent(PROJECT.replace("{stream}", stream)))
-    log = open(tmp_path / "daemon.log", "w")  # noqa: SIM115
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "legato", "daemon", "--interval", "0.1"],
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    daemon = start_daemon(tmp_path, "--interval", "0.1")
     try:
-        deadline = time.monotonic() + 60
-        while not _consumers_in(tmp_path):
-            assert time.monotonic() < deadline, "the daemon started no consumer"
-            time.sleep(0.1)
+        _wait(lambda: _consumers_in(tmp_path), what="the daemon's consumer process")
     finally:
-        os.killpg(daemon.pid, signal.SIGKILL)  # the consumer runs in a session of its own
-        daemon.wait(30)
-        log.close()
-    deadline = time.monotonic() + 30
-    while _consumers_in(tmp_path):
-        assert time.monotonic() < deadline, "the consumer outlived its daemon"
-        time.sleep(0.1)
+        stop_daemon(daemon, signal.SIGKILL)  # the consumer runs in a session of its own
+    _wait(lambda: not _consumers_in(tmp_path), timeout=30, what="the consumer to follow its daemon")
     redis_client.delete(stream)

@@ -1,0 +1,40 @@
+"""Running ``legato daemon`` as a user does, in a test: start it in a project, stop it, read its log.
+
+Output goes to a file, not a pipe: the processes the daemon starts inherit it and may outlive a
+daemon that a test kills.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+
+def start_daemon(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> Any:
+    """``legato daemon ARGS`` in ``cwd``, in a session of its own; ``.log`` is its output file."""
+    log = open(cwd / f"daemon-{time.monotonic_ns()}.log", "w")  # noqa: SIM115 - closed by stop
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "legato", "daemon", *args],
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    proc.log = log  # type: ignore[attr-defined]
+    return proc
+
+
+def stop_daemon(proc: Any, sig: int = signal.SIGTERM) -> str:
+    """Signal the daemon's process group (SIGTERM: a clean stop), wait, return its output."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+    proc.wait(timeout=60)
+    proc.log.close()
+    return Path(proc.log.name).read_text()
