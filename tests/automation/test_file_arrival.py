@@ -1,6 +1,7 @@
 """File arrival: batches by path fields, completeness, size stability, manifests, archiving."""
 
 import json
+import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -73,3 +74,20 @@ def test_cursor_is_plain_json():
     trigger = lg.FileArrival(path="/nonexistent", pattern="{a}/*")
     result = evaluate_file_arrival(trigger, None, T0)
     assert json.loads(result["cursor"]) == {"done": [], "seen": {}}
+
+
+def test_the_cursor_forgets_batches_that_left_the_landing_zone(tmp_path):
+    """A landing zone cleaned after processing must not grow the cursor forever."""
+    trigger = lg.FileArrival(path=str(tmp_path), pattern="{batch}/*", expected=["data.csv"])
+    cursor = None
+    for n in range(5):
+        _write(tmp_path, f"b{n}/data.csv")
+        result = evaluate_file_arrival(trigger, cursor, T0)
+        assert len(result["requests"]) == 1
+        cursor = result["cursor"]
+        shutil.rmtree(tmp_path / f"b{n}")  # processed and removed
+    result = evaluate_file_arrival(trigger, cursor, T0)
+    assert json.loads(result["cursor"])["done"] == []
+    _write(tmp_path, "b9/data.csv")  # still there on the next look: remembered, not re-requested
+    cursor = evaluate_file_arrival(trigger, result["cursor"], T0)["cursor"]
+    assert evaluate_file_arrival(trigger, cursor, T0)["requests"] == []

@@ -40,11 +40,14 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile("^" + "/".join(parts) + "$")
 
 
-def scan(trigger: FileArrival, skip: Set[str] = frozenset()) -> dict[str, dict[str, Any]]:
+def scan(
+    trigger: FileArrival, skip: Set[str] = frozenset(), present: set[str] | None = None
+) -> dict[str, dict[str, Any]]:
     """Batches under the landing path: batch id → {fields, files: {relative path: size}}.
 
     Walks exactly as deep as the pattern with ``os.scandir`` (one listing per directory, sizes
-    from the listing's cached stat), and does not stat files of batches in ``skip`` (done)."""
+    from the listing's cached stat), and does not stat files of batches in ``skip`` (done).
+    ``present``, if given, receives the id of every batch found, skipped ones included."""
     root = Path(trigger.path)
     regex = _regex(trigger.pattern)
     depth = trigger.pattern.count("/") + 1
@@ -55,6 +58,8 @@ def scan(trigger: FileArrival, skip: Set[str] = frozenset()) -> dict[str, dict[s
             continue
         fields = match.groupdict()
         batch_id = json.dumps(fields, sort_keys=True)
+        if present is not None:
+            present.add(batch_id)
         if batch_id in skip:
             continue
         try:
@@ -104,7 +109,8 @@ def evaluate_file_arrival(
     seen: dict[str, Any] = state["seen"]
     requests = []
     waiting = []
-    for batch_id, batch in sorted(scan(trigger, skip=done).items()):
+    present: set[str] = set()
+    for batch_id, batch in sorted(scan(trigger, skip=done, present=present).items()):
         files: dict[str, int] = batch["files"]
         names = {Path(f).name for f in files}
         missing = [n for n in _expected(trigger, batch["fields"], files) if n not in names]
@@ -124,7 +130,9 @@ def evaluate_file_arrival(
         requests.append(_request(trigger, batch_id, batch["fields"], sorted(files), now))
         done.add(batch_id)
         seen.pop(batch_id, None)
-    cursor_out = json.dumps({"done": sorted(done), "seen": seen})
+    # Remember only done batches still on disk, so the cursor does not grow forever; one that
+    # comes back under the same name maps to the same run key and starts no second run.
+    cursor_out = json.dumps({"done": sorted(done & present), "seen": seen})
     reason = None if requests else ("; ".join(waiting[:5]) or "no new complete batch")
     return {"requests": requests, "cursor": cursor_out, "skip_reason": reason}
 
