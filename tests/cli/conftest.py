@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from legato_process import run_legato
+
 
 class Project:
     def __init__(self, root: Path) -> None:
@@ -30,19 +32,7 @@ class Project:
     def legato(
         self, *args: str, check: bool = False, **env: str
     ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "legato", *args],
-            cwd=self.root,
-            env=self.env(**env),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"legato {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-            )
-        return result
+        return run_legato(self.root, *args, env=self.env(**env), check=check)
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(

@@ -12,27 +12,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from daemon_process import start_daemon, stop_daemon
 from legato.events.status import RunStatus
 from legato.store import schema
 from legato.store.backfills import backfill_runs, list_backfills
 from legato.store.engine import Store
+from legato_process import run_legato, start_daemon, stop_daemon
 from polling import wait_for
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "tenants"
 
 
 def _legato(cwd, *args, check=True, timeout=180):
-    result = subprocess.run(
-        [sys.executable, "-m", "legato", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"legato {' '.join(args)}: {result.stdout}\n{result.stderr}")
-    return result
+    return run_legato(cwd, *args, check=check, timeout=timeout)
 
 
 @pytest.fixture

@@ -3,15 +3,13 @@ a second daemon on one SQLite store is refused."""
 
 import os
 import signal
-import subprocess
-import sys
 import textwrap
 import time
 
-from daemon_process import start_daemon, stop_daemon
 from legato.events.status import RunStatus, StepStatus
 from legato.store.engine import Store
 from legato.store.runs import get_run, get_steps, list_runs
+from legato_process import run_legato, start_daemon, stop_daemon
 from polling import poller
 
 PROJECT = """
@@ -64,13 +62,7 @@ def _stop(proc):
 
 def test_the_daemon_runs_schedules_and_queued_runs_and_stops_cleanly(tmp_path):
     project = _project(tmp_path)
-    queued = subprocess.run(
-        [sys.executable, "-m", "legato", "run", "first", "--queue"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    queued = run_legato(project, "run", "first", "--queue", timeout=60)
     assert queued.returncode == 0 and "queued" in queued.stdout
     daemon = _daemon(project, "--lease", "5")
     try:
@@ -98,13 +90,7 @@ def test_the_daemon_runs_schedules_and_queued_runs_and_stops_cleanly(tmp_path):
 
 def test_kill_9_of_daemon_and_run_loses_nothing_and_redoes_nothing(tmp_path):
     project = _project(tmp_path)
-    subprocess.run(
-        [sys.executable, "-m", "legato", "run", "+second", "--queue"],
-        cwd=project,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    _queue(project, "+second")
     daemon = _daemon(project, "--lease", "2")
     pid_file = project / "second.pid"
     try:
@@ -137,13 +123,7 @@ def test_a_second_daemon_on_one_sqlite_store_is_refused(tmp_path):
         from legato.store.automation import live_daemons
 
         _wait(lambda: live_daemons(store, within=30), what="the first daemon's heartbeat")
-        second = subprocess.run(
-            [sys.executable, "-m", "legato", "daemon"],
-            cwd=project,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        second = run_legato(project, "daemon", timeout=60)
         assert second.returncode == 2
         assert "another daemon" in second.stderr and "PostgreSQL" in second.stderr
     finally:
@@ -164,13 +144,7 @@ VERSIONED = """
 
 
 def _queue(project, selection):
-    subprocess.run(
-        [sys.executable, "-m", "legato", "run", selection, "--queue"],
-        cwd=project,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    run_legato(project, "run", selection, "--queue", check=True, timeout=60)
 
 
 def test_a_run_executes_the_code_on_disk_when_it_starts(tmp_path):

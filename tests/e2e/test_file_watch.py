@@ -4,10 +4,10 @@ by its poll: with a one-hour poll interval, a batch that lands still starts its 
 import textwrap
 import time
 
-from daemon_process import start_daemon, stop_daemon
 from legato.store.automation import list_ticks
 from legato.store.engine import Store
 from legato.store.runs import list_runs
+from legato_process import start_daemon, stop_daemon
 from polling import poller
 
 PROJECT = """

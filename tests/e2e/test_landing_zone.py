@@ -8,7 +8,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from daemon_process import start_daemon, stop_daemon
 from legato.definitions.io import IOContext
 from legato.definitions.keys import StepKey
 from legato.execution.io.fs import FilesystemIOManager
@@ -16,6 +15,7 @@ from legato.store import schema
 from legato.store.automation import list_ticks
 from legato.store.engine import Store
 from legato.store.partitions import dynamic_keys
+from legato_process import start_daemon, stop_daemon
 from polling import poller
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "landing"

@@ -8,10 +8,10 @@ import signal
 import textwrap
 from pathlib import Path
 
-from daemon_process import start_daemon, stop_daemon
 from legato.events.status import RunStatus
 from legato.store.engine import Store
 from legato.store.runs import list_runs
+from legato_process import start_daemon, stop_daemon
 from polling import poller
 
 _wait = poller(timeout=120.0, interval=0.1)

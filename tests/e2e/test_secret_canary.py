@@ -6,8 +6,6 @@ import base64
 import os
 import secrets
 import sqlite3
-import subprocess
-import sys
 import textwrap
 import urllib.parse
 
@@ -18,6 +16,7 @@ from legato._internal.secrets import MIN_LENGTH, redact, remember, resolve
 from legato.errors import ConfigError
 from legato.store.engine import Store
 from legato.web.app import create_app
+from legato_process import run_legato
 
 PROJECT = """
     import base64, json, logging, sys, urllib.parse
@@ -69,14 +68,7 @@ def _strings(value):
 
 
 def _legato(project, env, *args):
-    done = subprocess.run(
-        [sys.executable, "-m", "legato", *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_legato(project, *args, env=env)
     return done.stdout + done.stderr
 
 

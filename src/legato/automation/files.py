@@ -41,33 +41,33 @@ def _regex(pattern: str) -> re.Pattern[str]:
 
 
 def scan(
-    trigger: FileArrival, skip: Set[str] = frozenset(), present: set[str] | None = None
-) -> dict[str, dict[str, Any]]:
-    """Batches under the landing path: batch id → {fields, files: {relative path: size}}.
+    trigger: FileArrival, done: Set[str] = frozenset()
+) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """The batches under the landing path not in ``done`` (batch id → {fields, files: {relative
+    path: size}}), and the ids of every batch found there, done ones included.
 
     Walks exactly as deep as the pattern with ``os.scandir`` (one listing per directory, sizes
-    from the listing's cached stat), and does not stat files of batches in ``skip`` (done).
-    ``present``, if given, receives the id of every batch found, skipped ones included."""
+    from the listing's cached stat), and does not stat the files of done batches."""
     root = Path(trigger.path)
     regex = _regex(trigger.pattern)
     depth = trigger.pattern.count("/") + 1
     batches: dict[str, dict[str, Any]] = {}
+    present: set[str] = set()
     for rel, entry in _walk(str(root), "", depth):
         match = regex.match(rel)
         if match is None:
             continue
         fields = match.groupdict()
         batch_id = json.dumps(fields, sort_keys=True)
-        if present is not None:
-            present.add(batch_id)
-        if batch_id in skip:
+        present.add(batch_id)
+        if batch_id in done:
             continue
         try:
             size = entry.stat().st_size
         except OSError:  # removed while we looked: the next evaluation sees the batch as it is
             continue
         batches.setdefault(batch_id, {"fields": fields, "files": {}})["files"][rel] = size
-    return batches
+    return batches, present
 
 
 def _walk(directory: str, prefix: str, depth: int) -> Iterator[tuple[str, os.DirEntry[str]]]:
@@ -109,8 +109,8 @@ def evaluate_file_arrival(
     seen: dict[str, Any] = state["seen"]
     requests = []
     waiting = []
-    present: set[str] = set()
-    for batch_id, batch in sorted(scan(trigger, skip=done, present=present).items()):
+    batches, present = scan(trigger, done)
+    for batch_id, batch in sorted(batches.items()):
         files: dict[str, int] = batch["files"]
         names = {Path(f).name for f in files}
         missing = [n for n in _expected(trigger, batch["fields"], files) if n not in names]

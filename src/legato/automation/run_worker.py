@@ -3,8 +3,9 @@
 The daemon never imports user code. It keeps a few of these processes, each with the project
 loaded, and hands each one claimed run at a time over a pipe: ``(run_id, launcher, resume)``.
 The worker executes the run (the engine renews the launcher's lease) and answers ``("done",
-run_id, status)``. Loading the interpreter, Legato and the project once per worker instead of
-once per run is what lets a run start within milliseconds of being queued.
+run_id)``; the outcome is in the store. Loading the interpreter, Legato and the project once
+per worker instead of once per run is what lets a run start within milliseconds of being
+queued.
 
 A run always executes the code on disk when it starts: before each run the worker compares the
 modification times of the project's modules and config with those it loaded; if any changed it
@@ -19,7 +20,6 @@ import time
 from pathlib import Path
 
 from legato.errors import LegatoError
-from legato.events.status import RunStatus
 from legato.execution.api import make_executor
 from legato.execution.children import child_connections
 from legato.execution.launcher import execute_run
@@ -58,8 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             if _mtimes(files) != sources:
                 send.send(("stale", job[0]))
                 return 0
-            status = _execute(settings, store, loaded, graph or problem, job)
-            send.send(("done", job[0], status.value))
+            _execute(settings, store, loaded, graph or problem, job)
+            send.send(("done", job[0]))
     finally:
         store.dispose()
 
@@ -76,7 +76,7 @@ def _graph(loaded: Loaded) -> tuple[Graph | None, str]:
 
 def _execute(
     settings: Settings, store: Store, loaded: Loaded, graph: Graph | str, job: Job
-) -> RunStatus:
+) -> None:
     """Execute one run; whatever goes wrong is recorded on the run, never fatal to the worker."""
     run_id, launcher, resume = job
     try:
@@ -84,8 +84,8 @@ def _execute(
         if isinstance(graph, str):  # the project does not load: fail visibly, it never will
             if not record.status.finished:
                 fail_abandoned(store, run_id, f"the project does not load: {graph}")
-            return RunStatus.FAILED
-        return execute_run(
+            return
+        execute_run(
             loaded.project,
             graph,
             store,
@@ -100,7 +100,7 @@ def _execute(
             launcher=launcher,
             resume=resume,
             pool_limits=settings.pools,
-        ).status
+        )
     except Exception as exc:  # the store blinked, or the run cannot be planned any more
         log.exception("run %s failed to execute", run_id)
         try:
@@ -108,7 +108,6 @@ def _execute(
                 fail_abandoned(store, run_id, f"the run could not execute: {exc}")
         except Exception:  # still unreachable: the daemon recovers the run after its lease
             log.exception("run %s could not be marked failed", run_id)
-        return RunStatus.FAILED
 
 
 def _project_files(settings: Settings) -> list[Path]:

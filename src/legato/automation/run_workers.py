@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import signal
 import subprocess
 import time
@@ -37,7 +36,6 @@ class _Worker(Child):
 class Outcomes:
     """What ``RunWorkers.wait`` observed."""
 
-    finished: list[tuple[str, str]] = field(default_factory=list)  # (run id, status)
     lost: list[tuple[Job, str]] = field(default_factory=list)  # the job and why
 
 
@@ -104,7 +102,6 @@ class RunWorkers:
             while worker.recv.poll():
                 message = worker.recv.recv()
                 if message[0] == "done":
-                    out.finished.append((message[1], message[2]))
                     worker.job = None
                     worker.runs += 1
                     if worker.runs >= self.max_runs:
@@ -151,33 +148,22 @@ class RunWorkers:
         self._pool.remove(worker)
 
     def _kill(self, worker: _Worker) -> None:
-        if worker.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(worker.process.pid, signal.SIGKILL)
-        worker.process.wait(10)
+        worker.kill(wait=10)
         worker.close()
         self._pool.remove(worker)
 
-    def close(self, timeout: float | None = None) -> list[Job]:
-        """Stop taking jobs; let busy workers finish their run (or kill them after ``timeout``
-        s). Returns the jobs that did not finish: their runs are recovered after the lease."""
+    def close(self) -> None:
+        """Stop taking jobs and let busy workers finish their run. Jobs still waiting for a
+        worker are dropped: their runs stay claimed and are recovered after the lease."""
         self._closed = True
-        unfinished = list(self._pending)
         self._pending.clear()
         for worker in self._pool:
             with contextlib.suppress(OSError):
                 worker.send.send(None)  # read after the current run, if any
-        for worker in list(self._pool):
-            try:
-                worker.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                if worker.job is not None:
-                    unfinished.append(worker.job)
-                self._kill(worker)
-                continue
+        for worker in self._pool:
+            worker.process.wait()
             worker.close()
-            self._pool.remove(worker)
-        return unfinished
+        self._pool.clear()
 
 
 def _death(process: subprocess.Popen[bytes]) -> str:

@@ -8,7 +8,9 @@ holds a ``multiprocessing.connection.Connection`` per direction.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -28,6 +30,14 @@ class Child:
     def close(self) -> None:
         self.send.close()
         self.recv.close()
+
+    def kill(self, wait: float = 5.0) -> None:
+        """SIGKILL the child's process group (the child and what it started) and reap it."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(wait)
 
 
 def spawn_child(

@@ -184,11 +184,10 @@ def advance_trigger(
     cursor: str | None = None,
     last_tick: float | None = None,
     owner: str | None = None,
-) -> bool:
+) -> None:
     """Move a trigger on without recording a tick (nothing was due). With ``owner``, only while
     that daemon still holds the trigger: a daemon that lost its lease while evaluating must not
-    move ``last_tick`` past ticks it could not record (the new owner records them). Returns
-    whether the trigger moved."""
+    move ``last_tick`` past ticks it could not record (the new owner records them)."""
     t = triggers.c
     values: dict[str, Any] = {"next_due": next_due, "updated_at": time.time()}
     if cursor is not None:
@@ -199,7 +198,7 @@ def advance_trigger(
     if owner is not None:
         query = query.where(or_(t.owner.is_(None), t.owner == owner))
     with store.transaction() as conn:
-        return bool(conn.execute(query.values(**values)).rowcount)
+        conn.execute(query.values(**values))
 
 
 def set_enabled(store: Store, trigger: str, enabled: bool) -> None:

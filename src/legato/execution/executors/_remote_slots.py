@@ -10,7 +10,6 @@ dies with its worker (``PR_SET_PDEATHSIG``), so a SIGKILLed worker leaves no ste
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
 import sys
@@ -138,11 +137,7 @@ class SlotPool:
 
     def _kill(self, slot: _Slot) -> None:
         slot.job = slot.spec = slot.deadline = None
-        if slot.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(slot.process.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            slot.process.wait(5)
+        slot.kill()
         self._close(slot)
 
     def _close(self, slot: _Slot) -> None:

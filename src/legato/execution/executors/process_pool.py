@@ -130,10 +130,7 @@ class ProcessPoolExecutor:
 
     def _kill(self, worker: _Worker) -> None:
         worker.spec = None
-        if worker.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(worker.process.pid, signal.SIGKILL)  # the worker and its children
-        worker.process.wait(5)
+        worker.kill()  # the worker and its children
         worker.close()
         self._pool.remove(worker)
 

@@ -1,7 +1,8 @@
-"""Running ``legato daemon`` as a user does, in a test: start it in a project, stop it, read its log.
+"""Running the ``legato`` command as a user does, in a test: one command to completion, or the
+daemon, started in a project and stopped.
 
-Output goes to a file, not a pipe: the processes the daemon starts inherit it and may outlive a
-daemon that a test kills.
+The daemon's output goes to a file, not a pipe: the processes it starts inherit it and may
+outlive a daemon that a test kills.
 """
 
 from __future__ import annotations
@@ -14,6 +15,28 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+
+def run_legato(
+    cwd: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    check: bool = False,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """``legato ARGS`` in ``cwd``, to completion; with ``check``, a non-zero exit fails the test
+    with the command's output."""
+    result = subprocess.run(
+        [sys.executable, "-m", "legato", *args],
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"legato {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
 
 
 def start_daemon(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> Any:
