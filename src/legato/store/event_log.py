@@ -154,14 +154,14 @@ def _project_asset_status(conn: Connection, events: Sequence[Event]) -> None:
                 )
             )
         elif e.type in _ASSET_RELEASE:
-            released.append(dict(key, b_run=e.run_id))
+            released.append({"b_asset": asset, "b_partition": key["partition"], "b_run": e.run_id})
     if changes:
         _upsert_status(conn, changes, ("status", "run_id", "step_key", "ts"))
     if released:
         a = schema.asset_latest.c
         mine = (
-            (a.asset_key == bindparam("asset_key"))
-            & (a.partition == bindparam("partition"))
+            (a.asset_key == bindparam("b_asset"))
+            & (a.partition == bindparam("b_partition"))
             & (a.run_id == bindparam("b_run"))
             & (a.status == "in_progress")
         )
