@@ -92,7 +92,9 @@ def _execute(
             record,
             storage_root=settings.storage,
             executor=make_executor(
-                record.executor or settings.executor, settings.max_concurrency or None
+                record.executor or settings.executor,
+                settings.max_concurrency or None,
+                store=store,
             ),
             pipeline=loaded.project.pipelines.get(record.pipeline or ""),
             max_concurrency=settings.max_concurrency or None,

@@ -17,6 +17,7 @@ from legato.automation.backfills import Progress as BackfillProgress
 from legato.automation.backfills import drive_backfill, parse_run_key
 from legato.cli._console import console, styled, when
 from legato.cli._project import OpenProject, open_project, open_store
+from legato.definitions.pipeline import EXECUTORS
 from legato.errors import SelectionError
 from legato.events.status import RunStatus
 from legato.execution.api import make_executor
@@ -62,7 +63,7 @@ EXIT = {"completed": 0, "paused": 3, "cancelled": 130}
     is_flag=True,
     help="One run over every key (for steps that process a range at once).",
 )
-@click.option("--executor", type=click.Choice(["inprocess", "threads", "process"]))
+@click.option("--executor", type=click.Choice(EXECUTORS))
 @click.option("--dry-run", is_flag=True, help="Show the runs it would create, and stop.")
 @click.pass_context
 def backfill(
@@ -218,7 +219,7 @@ def _drive(proj: OpenProject, store: Store, backfill_id: str, max_concurrency: i
             list(group.nodes),
             store=store,
             storage_root=proj.settings.storage,
-            executor=make_executor(record.executor, max_concurrency),
+            executor=make_executor(record.executor, max_concurrency, store=store),
             plan=plan,
             parent_run_id=parent,
             sys_path=proj.sys_path,

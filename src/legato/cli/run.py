@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,16 +15,17 @@ import click
 from legato.cli._console import console, styled
 from legato.cli._display import RunDisplay, summary_table
 from legato.cli._project import OpenProject, open_project, open_store
+from legato.definitions.pipeline import EXECUTORS
 from legato.errors import ConfigError, SelectionError
 from legato.events.status import RunStatus
-from legato.execution.api import RunResult, launch_run, make_executor, rerun_plan
+from legato.execution.api import launch_run, make_executor, rerun_plan
 from legato.execution.engine import RunEngine
 from legato.execution.launcher import queue_run
 from legato.graph.plan import Plan, partition_range, plan_run
 from legato.graph.select import select
 from legato.store.engine import Store
 from legato.store.partitions import dynamic_lookup
-from legato.store.runs import get_run, request_cancel
+from legato.store.runs import get_run, get_steps, request_cancel
 
 EXIT = {RunStatus.SUCCEEDED: 0, RunStatus.FAILED: 1, RunStatus.CANCELLED: 130}
 
@@ -42,7 +44,7 @@ EXIT = {RunStatus.SUCCEEDED: 0, RunStatus.FAILED: 1, RunStatus.CANCELLED: 130}
 @click.option("--to", "last", metavar="KEY", help="Last partition key of a range (inclusive).")
 @click.option(
     "--executor",
-    type=click.Choice(["inprocess", "threads", "process"]),
+    type=click.Choice(EXECUTORS),
     help="Where steps run (default: the project's, else process).",
 )
 @click.option("--max-concurrency", type=click.IntRange(min=1), help="Steps running at once.")
@@ -110,7 +112,7 @@ def run(
         )
         console.print(f"run [bold]{run_id}[/] queued")
         return
-    result = _execute(
+    status = _execute(
         proj,
         store,
         chosen,
@@ -124,7 +126,7 @@ def run(
         tags=_tags(tags),
         run_config=_config(config_json),
     )
-    sys.exit(EXIT.get(result.status, 1))
+    sys.exit(EXIT.get(status, 1))
 
 
 @click.command()
@@ -135,7 +137,7 @@ def run(
     help="Re-execute only failed and downstream steps, "
     "reusing the outputs of steps that succeeded.",
 )
-@click.option("--executor", type=click.Choice(["inprocess", "threads", "process"]))
+@click.option("--executor", type=click.Choice(EXECUTORS))
 @click.pass_context
 def rerun(ctx: click.Context, run_id: str, from_failure: bool, executor: str | None) -> None:
     """Run RUN_ID's steps again (all of them, or with --from-failure only what did not succeed)."""
@@ -149,7 +151,7 @@ def rerun(ctx: click.Context, run_id: str, from_failure: bool, executor: str | N
     console.print(
         f"re-running run {parent.run_id}: {len(plan) - reused} step(s) to execute, {reused} reused"
     )
-    result = _execute(
+    status = _execute(
         proj,
         store,
         parent.selection,
@@ -161,7 +163,7 @@ def rerun(ctx: click.Context, run_id: str, from_failure: bool, executor: str | N
         run_config=dict(parent.config),
         parent_run_id=parent.run_id,
     )
-    sys.exit(EXIT.get(result.status, 1))
+    sys.exit(EXIT.get(status, 1))
 
 
 @click.command()
@@ -186,8 +188,9 @@ def _execute(
     executor_name: str,
     max_concurrency: int | None,
     **kwargs: Any,
-) -> RunResult:
-    executor = make_executor(executor_name, max_concurrency)
+) -> RunStatus:
+    """Execute the run here (claimed by this process), showing progress; its final status."""
+    executor = make_executor(executor_name, max_concurrency, store=store)
     display = RunDisplay(console, len(plan), "")
     holder: dict[str, RunEngine] = {}
 
@@ -211,9 +214,21 @@ def _execute(
             pool_limits=proj.settings.pools,
             **kwargs,
         )
-    console.print(summary_table(list(result.steps.values())))
-    console.print(f"run [bold]{result.run_id}[/] {styled(result.status.value)}")
-    return result
+    status = result.status
+    if not status.finished:  # our lease was lost and another process resumed the run
+        console.print(f"run {result.run_id} continues in another process; waiting for its end")
+        status = _wait_for_end(store, result.run_id)
+    console.print(summary_table(get_steps(store, result.run_id)))
+    console.print(f"run [bold]{result.run_id}[/] {styled(status.value)}")
+    return status
+
+
+def _wait_for_end(store: Store, run_id: str) -> RunStatus:
+    while True:
+        status = get_run(store, run_id).status
+        if status.finished:
+            return status
+        time.sleep(0.5)  # polling the store: the run's holder writes its end there
 
 
 @contextmanager

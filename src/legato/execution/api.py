@@ -114,7 +114,7 @@ def materialize(
         selection,
         store=store,
         storage_root=root,
-        executor=make_executor(executor, max_concurrency, memory_io=memory_io),
+        executor=make_executor(executor, max_concurrency, memory_io=memory_io, store=store),
         partitions=partition,
         pipeline=pipeline,
         run_config=run_config,

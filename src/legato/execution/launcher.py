@@ -1,11 +1,16 @@
 """Launching runs: record a queued run, plan it, hand it to an executor, collect the result.
 
 ``queue_run`` writes the request (idempotent by key); ``execute_run`` executes a queued run in this
-process; ``launch_run`` does both. The daemon and backfills use the two halves separately.
+process; ``launch_run`` does both, claiming the run for this process as it records it, so that a
+daemon's run queue beside it never takes the run. The daemon and backfills use the two halves
+separately.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -42,6 +47,13 @@ from legato.store.runs import (
     has_steps,
 )
 
+LEASE_SECONDS = 30.0  # a run's claim lasts this long unless its engine renews it
+
+
+def new_launcher() -> str:
+    """A lease holder's name for this process (``host:pid:random``, as hosts and pids repeat)."""
+    return f"{socket.gethostname()[:50]}:{os.getpid()}:{secrets.token_hex(3)}"
+
 
 def queue_run(
     store: Store,
@@ -58,8 +70,13 @@ def queue_run(
     backfill_id: str | None = None,
     trigger: str = "manual",
     priority: int = 0,
+    launcher: str | None = None,
 ) -> tuple[str, bool]:
-    """Record a queued run with its planned steps; ``(run_id, created)`` (False: key existed)."""
+    """Record a queued run with its planned steps; ``(run_id, created)`` (False: key existed).
+
+    With ``launcher`` the run is recorded already claimed by that process (for ``LEASE_SECONDS``,
+    renewed by its engine): no run queue takes it, and if the process dies, recovery does.
+    """
     record = RunRecord(
         run_id=new_run_id(),
         selection=selection if isinstance(selection, str) else " ".join(selection),
@@ -76,6 +93,8 @@ def queue_run(
         trigger=trigger,
         from_failure=bool(plan.reused),
         backfill_id=backfill_id,
+        launcher=launcher,
+        lease_until=time.time() + LEASE_SECONDS if launcher else None,
     )
     return create_run(store, record, planned_steps(graph, plan))
 
@@ -136,7 +155,6 @@ def execute_run(
     if pool_limits or any(graph[p.key.node].step.pool for p in plan.steps):
         executor = PoolGate(executor, store, pool_limits or {}, nodes=plan.nodes)
     hint = 0 if any(p.template for p in plan.steps) else len(plan) - len(plan.reused)
-    executor.start(ExecutorSetup(project, storage_root, sys_path, hint))
     engine = RunEngine(
         store,
         graph,
@@ -148,8 +166,10 @@ def execute_run(
         run_config=dict(record.config),
         on_events=on_events,
         launcher=launcher,
+        lease_seconds=LEASE_SECONDS,
         resume=resume,
     )
+    executor.start(ExecutorSetup(project, storage_root, sys_path, hint, live_logs=engine.live_logs))
     if engine_hook is not None:
         engine_hook(engine)
     with capturing():
@@ -182,7 +202,8 @@ def launch_run(
     trigger: str = "manual",
     pool_limits: Mapping[str, int] | None = None,
 ) -> RunResult:
-    """Plan the selection, record the run as queued, execute it and return the result.
+    """Plan the selection, record the run claimed by this process, execute it and return the
+    result.
 
     With an ``idempotency_key`` that already names a run, nothing is executed and that run's
     current state is returned.
@@ -191,6 +212,7 @@ def launch_run(
         plan = plan_run(
             graph, select(graph, selection), partitions=partitions, dynamic=dynamic_lookup(store)
         )
+    launcher = new_launcher()
     run_id, created = queue_run(
         store,
         graph,
@@ -204,6 +226,7 @@ def launch_run(
         idempotency_key=idempotency_key,
         backfill_id=backfill_id,
         trigger=trigger,
+        launcher=launcher,
     )
     if not created:
         existing = get_run(store, run_id)
@@ -223,6 +246,7 @@ def launch_run(
         sys_path=sys_path,
         memory_io=memory_io,
         engine_hook=engine_hook,
+        launcher=launcher,
         pool_limits=pool_limits,
     )
 

@@ -40,6 +40,8 @@ class RunRecord:
     trigger: str = "manual"
     from_failure: bool = False
     backfill_id: str | None = None
+    launcher: str | None = None  # the process that claimed the run to execute it
+    lease_until: float | None = None  # its claim expires then unless renewed
 
     @property
     def duration(self) -> float | None:
@@ -76,6 +78,9 @@ class NewStep:
 def create_run(store: Store, run: RunRecord, steps: Sequence[NewStep] = ()) -> tuple[str, bool]:
     """Insert a queued run and its pending steps in one transaction.
 
+    A run with a ``launcher`` and ``lease_until`` is claimed by that process as it is created, so
+    no daemon's run queue ever takes it; recovery takes it over only once the lease expires.
+
     Returns ``(run_id, created)``. If a run with the same idempotency key exists, nothing is written
     and that run's id is returned with ``created=False``.
     """
@@ -105,6 +110,8 @@ def insert_run(conn: Connection, run: RunRecord, steps: Sequence[NewStep] = ()) 
         "trigger": run.trigger,
         "from_failure": int(run.from_failure),
         "backfill_id": run.backfill_id,
+        "launcher": run.launcher,
+        "lease_until": run.lease_until,
     }
     if run.idempotency_key is None:
         conn.execute(insert(schema.runs).values(**values))
@@ -119,7 +126,7 @@ def insert_run(conn: Connection, run: RunRecord, steps: Sequence[NewStep] = ()) 
             ).scalar_one()
             return str(existing), False
     add_steps(conn, run.run_id, steps)
-    if run.status is RunStatus.QUEUED:
+    if run.status is RunStatus.QUEUED and run.launcher is None:
         notify(conn, RUN_QUEUED_CHANNEL)
     return run.run_id, True
 
@@ -268,6 +275,8 @@ def run_from_row(row: Row[Any]) -> RunRecord:
         trigger=row.trigger,
         from_failure=bool(row.from_failure),
         backfill_id=row.backfill_id,
+        launcher=row.launcher,
+        lease_until=row.lease_until,
     )
 
 
