@@ -51,6 +51,8 @@ def _start_daemon(ctx: click.Context, store: Store) -> Any:
 
     daemon = build_daemon(ctx, max_concurrent_runs=None, lease=30.0)
     daemon.start()  # refuses a second daemon on a SQLite store, before serving anything
+    for error in daemon.refresh_definitions().errors:
+        err_console.print(f"[yellow]{error}[/]")
     stop = threading.Event()
     thread = threading.Thread(
         target=daemon.run_forever, args=(stop,), name="legato-daemon", daemon=True

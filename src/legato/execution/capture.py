@@ -7,10 +7,13 @@ step is running. A logging handler does the same for log records.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import sys
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
@@ -27,7 +30,9 @@ _current: contextvars.ContextVar[LogSink | None] = contextvars.ContextVar(
 
 
 class LogSink:
-    """Lines of one step attempt; ``on_flush`` (if any) receives batches while the step runs."""
+    """Lines of one step attempt; ``on_flush`` (if any) receives batches while the step runs:
+    at most ``flush_every`` seconds after a line is written, even if the step then goes quiet
+    (a background thread flushes sinks that have lines waiting)."""
 
     def __init__(
         self,
@@ -40,6 +45,9 @@ class LogSink:
         self._on_flush = on_flush
         self._flush_every = flush_every
         self._last_flush = time.monotonic()
+        self._lock = threading.Lock()
+        if on_flush is not None:
+            _flusher.watch(self)
 
     def write(self, stream: str, text: str) -> None:
         buf = self._partial.get(stream, "") + text
@@ -69,23 +77,71 @@ class LogSink:
             message = message[:MAX_LINE] + f"… [truncated {len(message) - MAX_LINE} characters]"
         if "\x00" in message or not message.isascii():  # NUL and lone surrogates cannot be stored
             message = message.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
-        self.records.append((time.time(), level, stream, message))
+        with self._lock:
+            self.records.append((time.time(), level, stream, message))
         if self._on_flush is not None and time.monotonic() - self._last_flush > self._flush_every:
             self.flush()
 
     def flush(self) -> None:
-        if self._on_flush is not None and self.records:
+        """Hand the lines written so far to ``on_flush`` (one batch, in order)."""
+        if self._on_flush is None:
+            return
+        with self._lock:  # one flush at a time, so batches arrive in the order they were cut
+            if not self.records:
+                return
             batch, self.records = self.records, []
             self._last_flush = time.monotonic()
-            self._on_flush(batch)
+            try:
+                self._on_flush(batch)
+            except BaseException:
+                self.records[:0] = batch  # kept: they go with the outcome instead
+                raise
+
+    def due(self, now: float) -> bool:
+        return bool(self.records) and now - self._last_flush >= self._flush_every
 
     def close(self) -> list[LogRecordTuple]:
+        """The lines not yet flushed (returned with the outcome); no flush happens after this."""
         for stream, rest in self._partial.items():
             if rest:
                 self.add("INFO" if stream == "stdout" else "WARNING", stream, rest)
         self._partial.clear()
-        out, self.records = self.records, []
+        with self._lock:
+            self._on_flush = None
+            out, self.records = self.records, []
         return out
+
+
+class _Flusher:
+    """One thread per process that flushes live sinks whose lines have waited long enough."""
+
+    def __init__(self) -> None:
+        self._sinks: weakref.WeakSet[LogSink] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, sink: LogSink) -> None:
+        with self._lock:
+            self._sinks.add(sink)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="legato-log-flush", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(0.2)
+            now = time.monotonic()
+            with self._lock:
+                sinks = list(self._sinks)
+            for sink in sinks:
+                if sink.due(now):
+                    with contextlib.suppress(Exception):  # the sink kept its lines
+                        sink.flush()
+
+
+_flusher = _Flusher()
 
 
 class _StreamProxy:

@@ -76,3 +76,23 @@ def spawn_child(
 def child_connections(argv: list[str]) -> tuple[Connection, Connection]:
     """In the child: the (receive, send) connections named by its two arguments."""
     return Connection(int(argv[0]), writable=False), Connection(int(argv[1]), readable=False)
+
+
+def die_with_parent_hook() -> Callable[[], None] | None:
+    """A pre-exec hook asking Linux to SIGKILL the child when the thread that started it exits
+    (with its process, or on its own): a step never outlives the engine that started it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig = 1
+
+    def die_with_parent() -> None:
+        prctl(pr_set_pdeathsig, int(signal.SIGKILL))
+
+    return die_with_parent

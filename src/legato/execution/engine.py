@@ -23,7 +23,9 @@ from legato.definitions.policies import NO_RETRY, Retry
 from legato.events.status import RunStatus, StepStatus
 from legato.events.transitions import next_run_status, next_step_status
 from legato.events.types import Event, EventType
+from legato.execution.capture import LogRecordTuple
 from legato.execution.executors.base import Executor
+from legato.execution.run_watch import RunWatch
 from legato.execution.spec import InputRef, LogChunk, StepOutcome, StepSpec
 from legato.execution.step import describe_error
 from legato.graph.graph import Graph
@@ -75,7 +77,7 @@ class RunEngine:
         default_retry: Retry | None = None,
         run_config: dict[str, Any] | None = None,
         on_events: OnEvents | None = None,
-        cancel_poll_interval: float = 1.0,
+        cancel_poll_interval: float = 0.25,
         launcher: str | None = None,
         lease_seconds: float = 30.0,
         resume: bool = False,
@@ -87,12 +89,15 @@ class RunEngine:
         self.run_config = run_config or {}
         self.on_events = on_events
         self.cancel_requested = threading.Event()
+        self._lease_lost = threading.Event()
         self._cancel_poll = cancel_poll_interval
-        self._next_cancel_check = 0.0
         self.launcher = launcher or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._lease = lease_seconds
         self.resume = resume
-        self._next_heartbeat = 0.0
+        # A store only this process can see (``materialize``) needs no lease, cancel check or
+        # live logs: nobody else could take the run over, cancel it or read its lines.
+        self._watching = not _in_memory(store)
+        self._live: RunWatch | None = None
         self.s = _State()
         self._ready: deque[StepKey] = deque()
         self._retries: list[tuple[float, StepKey]] = []
@@ -116,12 +121,16 @@ class RunEngine:
 
     def execute(self) -> RunStatus:
         """Run to the end (or until cancelled) and return the run's final status."""
+        watch = None
         try:
+            if self._watching and not self._claim():
+                return self._fenced()
+            watch = self._watch()
             self._begin()
             while self.s.unfinished:
-                if not self._heartbeat():
+                if self._lease_lost.is_set():
                     return self._fenced()
-                if self._should_cancel():
+                if self.cancel_requested.is_set():
                     self._cancel()
                     return self._run_status
                 self._release_due_retries()
@@ -132,14 +141,59 @@ class RunEngine:
                 if self.s.unfinished:
                     self._collect(self.executor.poll(self._poll_timeout()))
             self._finish()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # Ctrl-C, or the watch interrupting an in-process step
+            if self._lease_lost.is_set():
+                return self._fenced()
             self._cancel()
         except BaseException as exc:
             self._crash(exc)
             raise
         finally:
+            if watch is not None:
+                watch.stop()
             self.executor.shutdown(kill=self._run_status is not RunStatus.SUCCEEDED)
         return self._run_status
+
+    def _claim(self) -> bool:
+        """Take (or keep) the run's lease before writing anything."""
+        return renew_lease(self.store, self.run_id, self.launcher, time.time() + self._lease)
+
+    def _watch(self) -> RunWatch | None:
+        if not self._watching:
+            return None
+        watch = RunWatch(
+            self.store,
+            self.run_id,
+            self.launcher,
+            self._lease,
+            on_cancel=self._cancel_from_watch,
+            on_fenced=self._fenced_from_watch,
+        )
+        self._live = watch
+        watch.start()
+        return watch
+
+    def _cancel_from_watch(self) -> None:
+        self.cancel_requested.set()
+        self._interrupt()
+
+    def _fenced_from_watch(self) -> None:
+        self._lease_lost.set()
+        self._interrupt()
+
+    def _interrupt(self) -> None:
+        """Stop a step that runs in the engine's own thread (the in-process executor); other
+        executors' steps are stopped by ``cancel`` once the loop sees the flag."""
+        interrupt = getattr(self.executor, "interrupt", None)
+        if interrupt is not None:
+            interrupt()
+
+    def live_logs(self, step: StepKey, attempt: int, records: Sequence[LogRecordTuple]) -> None:
+        """Lines of a running step, written by the watch within a fraction of a second (called
+        from any thread)."""
+        live = self._live
+        if live is not None:
+            live.add_logs(self._log_rows(str(step), records))
 
     def _begin(self) -> None:
         current = get_run(self.store, self.run_id).status if self.resume else RunStatus.QUEUED
@@ -230,15 +284,6 @@ class RunEngine:
         self._running.discard(key)
         self._failed(StepOutcome(key, max(1, attempt), False, error=error))
 
-    def _heartbeat(self) -> bool:
-        """Renew this process's lease on the run; False if it was lost (someone declared the run
-        abandoned, or another launcher took it): then this engine must stop writing."""
-        now = time.monotonic()
-        if now < self._next_heartbeat:
-            return True
-        self._next_heartbeat = now + self._lease / 3
-        return renew_lease(self.store, self.run_id, self.launcher, time.time() + self._lease)
-
     def _fenced(self) -> RunStatus:
         """Our lease is gone: stop the steps and leave the record to whoever holds the run now."""
         for key in list(self._running):
@@ -256,16 +301,6 @@ class RunEngine:
             self.cancel_requested.wait(timeout)
             return 0.0
         return timeout
-
-    def _should_cancel(self) -> bool:
-        if self.cancel_requested.is_set():
-            return True
-        now = time.monotonic()
-        if now >= self._next_cancel_check:
-            self._next_cancel_check = now + self._cancel_poll
-            if get_run(self.store, self.run_id).status is RunStatus.CANCELING:
-                return True
-        return False
 
     # -- starting steps ---------------------------------------------------------------------------
 
@@ -383,6 +418,12 @@ class RunEngine:
             if message.step not in self._running or message.attempt != self.s.attempt[message.step]:
                 continue  # an abandoned or cancelled attempt: its late word is not recorded
             self._add_logs(message.step, message.logs)
+            if (
+                isinstance(message, StepOutcome)
+                and not message.ok
+                and self.cancel_requested.is_set()
+            ):
+                continue  # stopped by the cancel: recorded as cancelled, not as a failure
             if isinstance(message, StepOutcome):
                 self._running.discard(message.step)
                 if message.ok:
@@ -556,9 +597,11 @@ class RunEngine:
     def _emit(self, event: Event) -> None:
         self._events.append(event)
 
-    def _add_logs(self, key: StepKey, records: Sequence[tuple[float, str, str, str]]) -> None:
-        step = str(key)
-        self._logs.extend(
+    def _add_logs(self, key: StepKey, records: Sequence[LogRecordTuple]) -> None:
+        self._logs.extend(self._log_rows(str(key), records))
+
+    def _log_rows(self, step: str, records: Sequence[LogRecordTuple]) -> list[dict[str, Any]]:
+        return [
             {
                 "run_id": self.run_id,
                 "step_key": step,
@@ -568,7 +611,7 @@ class RunEngine:
                 "message": message,
             }
             for ts, level, stream, message in records
-        )
+        ]
 
     def _flush(self) -> None:
         if not (self._events or self._logs or self._new_steps):
@@ -580,3 +623,7 @@ class RunEngine:
             event_log.append(conn, events, logs)
         if self.on_events is not None and events:
             self.on_events(events)
+
+
+def _in_memory(store: Store) -> bool:
+    return store.is_sqlite and store.engine.url.database in (None, "", ":memory:")

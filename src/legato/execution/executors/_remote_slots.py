@@ -12,14 +12,13 @@ from __future__ import annotations
 import contextlib
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Any
 
-from legato.execution.children import Child, spawn_child
+from legato.execution.children import Child, die_with_parent_hook, spawn_child
 from legato.execution.executors.base import Message, WorkerLost
 from legato.execution.spec import StepOutcome, StepSpec
 from legato.execution.step import StepTimeout, describe_error
@@ -40,7 +39,7 @@ class SlotPool:
         self._boot = boot
         self._paths = (storage, tuple(sys_path))
         self._slots: list[_Slot] = []
-        self._preexec = _die_with_parent_fn()
+        self._preexec = die_with_parent_hook()
 
     @property
     def free(self) -> int:
@@ -144,25 +143,6 @@ class SlotPool:
         slot.close()
         if slot in self._slots:
             self._slots.remove(slot)
-
-
-def _die_with_parent_fn() -> Callable[[], None] | None:
-    """A pre-exec hook asking Linux to SIGKILL the child when its parent dies."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        prctl = libc.prctl
-    except (OSError, AttributeError):
-        return None
-    pr_set_pdeathsig = 1
-
-    def die_with_parent() -> None:
-        prctl(pr_set_pdeathsig, int(signal.SIGKILL))
-
-    return die_with_parent
 
 
 def _death(process: subprocess.Popen[bytes]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pickle
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ def main(argv: list[str]) -> None:
     from legato.execution.step import run_step
 
     env = WorkerEnv(project, FilesystemIOManager(Path(storage)))
+    sending = threading.Lock()  # log batches are also sent by the log-flush thread
     with capturing():
         while True:
             try:
@@ -43,9 +45,12 @@ def main(argv: list[str]) -> None:
                 break
 
             def send_logs(batch: list[Any], spec: StepSpec = spec) -> None:
-                send.send(LogChunk(spec.step, spec.attempt, batch))
+                with sending:
+                    send.send(LogChunk(spec.step, spec.attempt, batch))
 
-            send.send(run_step(spec, env, send_logs))
+            outcome = run_step(spec, env, send_logs)
+            with sending:
+                send.send(outcome)
     env.close()
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from legato.definitions.keys import StepKey
 from legato.definitions.project import Project
+from legato.execution.capture import LogRecordTuple
 from legato.execution.spec import LogChunk, StepOutcome, StepSpec
 
 Message = StepOutcome | LogChunk
+LiveLogs = Callable[[StepKey, int, Sequence[LogRecordTuple]], None]
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,9 @@ class ExecutorSetup:
     storage_root: Path | None  # None: values stay in memory (only in-process executors)
     sys_path: tuple[str, ...] = ()
     parallel_hint: int = 0  # most steps that could run at once (0: unknown); sizes worker start-up
+    # Where lines of a step running in the engine's own process go while it runs (any thread may
+    # call it); executors whose steps run elsewhere send ``LogChunk`` messages instead.
+    live_logs: LiveLogs | None = None
 
 
 class Executor(Protocol):

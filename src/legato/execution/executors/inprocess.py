@@ -1,14 +1,22 @@
-"""In-process executor: steps run one at a time in the engine's thread (tests, debugging)."""
+"""In-process executor: steps run one at a time in the engine's thread (tests, debugging).
+
+A cancel (or a lost lease) interrupts the running step: in the main thread with SIGINT, which also
+breaks a blocking sleep or read; in another thread with an asynchronous exception, which takes
+effect at the step's next Python instruction.
+"""
 
 from __future__ import annotations
 
+import ctypes
 import signal
 import threading
 from collections import deque
+from collections.abc import Sequence
 from types import FrameType
 
 from legato.definitions.keys import StepKey
-from legato.execution.executors.base import ExecutorSetup, Message
+from legato.execution.capture import LogRecordTuple
+from legato.execution.executors.base import ExecutorSetup, LiveLogs, Message
 from legato.execution.io.fs import FilesystemIOManager
 from legato.execution.io.memory import MemoryIOManager
 from legato.execution.resources import WorkerEnv
@@ -25,6 +33,10 @@ class InProcessExecutor:
         self._queue: deque[StepSpec] = deque()
         self._env: WorkerEnv | None = None
         self._memory_io = memory_io
+        self._live: LiveLogs | None = None
+        self._lock = threading.Lock()
+        self._running_in: int | None = None  # the thread running a step, while it runs one
+        self._interrupted = False
 
     def start(self, setup: ExecutorSetup) -> None:
         io = (
@@ -33,6 +45,7 @@ class InProcessExecutor:
             else self._memory_io or MemoryIOManager()
         )
         self._env = WorkerEnv(setup.project, io, keep_values=True)
+        self._live = setup.live_logs
 
     @property
     def capacity(self) -> int:
@@ -46,9 +59,29 @@ class InProcessExecutor:
         out: list[Message] = []
         while self._queue:
             spec = self._queue.popleft()
-            with _alarm(spec.timeout):
-                out.append(run_step(spec, self._env))
+            with _alarm(spec.timeout), self._interruptible():
+                out.append(run_step(spec, self._env, self._logs_of(spec)))
         return out
+
+    def _logs_of(self, spec: StepSpec) -> _LiveLines | None:
+        return None if self._live is None else _LiveLines(self._live, spec)
+
+    def _interruptible(self) -> _Interruptible:
+        return _Interruptible(self)
+
+    def interrupt(self) -> None:
+        """Stop the step running now (called from another thread); no-op between steps."""
+        with self._lock:
+            thread = self._running_in
+            if thread is None:
+                return
+            self._interrupted = True
+            if thread == threading.main_thread().ident:
+                signal.pthread_kill(thread, signal.SIGINT)
+            else:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                    ctypes.c_ulong(thread), ctypes.py_object(StepInterrupted)
+                )
 
     def cancel(self, step: StepKey) -> None:
         self._queue = deque(s for s in self._queue if s.step != step)
@@ -56,6 +89,45 @@ class InProcessExecutor:
     def shutdown(self, *, kill: bool = False) -> None:
         if self._env is not None:
             self._env.close()
+
+
+class StepInterrupted(KeyboardInterrupt):
+    """The step was stopped from outside (its run was cancelled or taken over). Like Ctrl-C it
+    passes every error boundary, up to the engine, which records the run as cancelled (or leaves
+    it to the process that took it over)."""
+
+
+class _LiveLines:
+    def __init__(self, live: LiveLogs, spec: StepSpec) -> None:
+        self.live, self.step, self.attempt = live, spec.step, spec.attempt
+
+    def __call__(self, batch: Sequence[LogRecordTuple]) -> None:
+        self.live(self.step, self.attempt, batch)
+
+
+class _Interruptible:
+    """While a step runs: where it runs, and SIGINT turned into StepInterrupted (main thread)."""
+
+    def __init__(self, executor: InProcessExecutor) -> None:
+        self.executor = executor
+        self._old: object = None
+        self._main = threading.current_thread() is threading.main_thread()
+
+    def __enter__(self) -> None:
+        if self._main:
+            self._old = signal.signal(signal.SIGINT, self._raise)
+        with self.executor._lock:
+            self.executor._interrupted = False
+            self.executor._running_in = threading.get_ident()
+
+    def _raise(self, _signum: int, _frame: FrameType | None) -> None:
+        raise StepInterrupted("the step was stopped from outside its run")
+
+    def __exit__(self, *exc: object) -> None:
+        with self.executor._lock:
+            self.executor._running_in = None
+        if self._main:
+            signal.signal(signal.SIGINT, self._old)  # type: ignore[arg-type]
 
 
 class _alarm:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 
 from legato.definitions.keys import StepKey
-from legato.execution.children import Child, spawn_child
+from legato.execution.children import Child, die_with_parent_hook, spawn_child
 from legato.execution.executors.base import ExecutorSetup, Message, WorkerLost
 from legato.execution.spec import StepOutcome, StepSpec
 from legato.execution.step import StepTimeout, describe_error
@@ -78,7 +78,9 @@ class ProcessPoolExecutor:
             worker.send.send(spec)
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(*spawn_child("legato.execution.executors._worker"))
+        worker = _Worker(
+            *spawn_child("legato.execution.executors._worker", preexec=die_with_parent_hook())
+        )
         worker.send.send(self._paths)
         worker.send.send_bytes(self._boot)
         self._pool.append(worker)

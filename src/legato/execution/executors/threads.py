@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
+import ctypes
 import queue
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from legato.definitions.keys import StepKey
 from legato.execution.executors.base import ExecutorSetup, Message
+from legato.execution.executors.inprocess import StepInterrupted
 from legato.execution.io.fs import FilesystemIOManager
 from legato.execution.io.memory import MemoryIOManager
 from legato.execution.resources import WorkerEnv
-from legato.execution.spec import StepOutcome, StepSpec
+from legato.execution.spec import LogChunk, StepOutcome, StepSpec
 from legato.execution.step import StepTimeout, describe_error, run_step
 
 
 class ThreadExecutor:
     """A pool of threads. A timed-out step is reported failed at its deadline; its thread cannot be
-    killed, so its late result is discarded (the engine ignores outcomes of abandoned attempts)."""
+    killed, so its late result is discarded (the engine ignores outcomes of abandoned attempts).
+    A cancelled step's thread gets an asynchronous ``StepInterrupted`` at its next Python
+    instruction (a blocking call in C finishes first)."""
 
     name = "threads"
 
     def __init__(self, workers: int = 8, *, memory_io: MemoryIOManager | None = None) -> None:
         self.workers = workers
         self._pool: ThreadPoolExecutor | None = None
-        self._done: queue.SimpleQueue[StepOutcome] = queue.SimpleQueue()
+        self._done: queue.SimpleQueue[Message] = queue.SimpleQueue()
+        self._threads: dict[tuple[StepKey, int], int] = {}  # running attempt → thread id
+        self._lock = threading.Lock()
         self._deadlines: dict[tuple[StepKey, int], float] = {}
         self._env: WorkerEnv | None = None
         self._memory_io = memory_io
@@ -47,8 +55,24 @@ class ThreadExecutor:
         env = self._env
         if spec.timeout:
             self._deadlines[(spec.step, spec.attempt)] = time.monotonic() + spec.timeout
-        future: Future[StepOutcome] = self._pool.submit(run_step, spec, env)
-        future.add_done_callback(lambda f: self._done.put(f.result()))
+        future: Future[StepOutcome | None] = self._pool.submit(self._run, spec, env)
+        future.add_done_callback(self._finished)
+
+    def _run(self, spec: StepSpec, env: WorkerEnv) -> StepOutcome | None:
+        attempt = (spec.step, spec.attempt)
+        with self._lock:
+            self._threads[attempt] = threading.get_ident()
+        try:
+            return run_step(spec, env, lambda batch: self._done.put(LogChunk(*attempt, batch)))
+        except StepInterrupted:
+            return None  # cancelled: the engine has already recorded it
+        finally:
+            with self._lock:
+                self._threads.pop(attempt, None)
+
+    def _finished(self, future: Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is None and future.result() is not None:
+            self._done.put(future.result())
 
     def poll(self, timeout: float | None) -> list[Message]:
         out: list[Message] = []
@@ -63,8 +87,8 @@ class ThreadExecutor:
         except queue.Empty:
             pass
         for outcome in out:
-            assert isinstance(outcome, StepOutcome)
-            self._deadlines.pop((outcome.step, outcome.attempt), None)
+            if isinstance(outcome, StepOutcome):
+                self._deadlines.pop((outcome.step, outcome.attempt), None)
         now = time.monotonic()
         for (step, attempt), deadline in list(self._deadlines.items()):
             if now >= deadline:
@@ -76,6 +100,12 @@ class ThreadExecutor:
     def cancel(self, step: StepKey) -> None:
         for key in [k for k in self._deadlines if k[0] == step]:
             del self._deadlines[key]
+        with self._lock:
+            for (running, _), thread in self._threads.items():
+                if running == step:
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                        ctypes.c_ulong(thread), ctypes.py_object(StepInterrupted)
+                    )
 
     def shutdown(self, *, kill: bool = False) -> None:
         if self._pool is not None:

@@ -123,7 +123,7 @@ def launch_run(
         pipeline=body.pipeline,
         partition=body.partition,
         idempotency_key=idempotency_key,
-        executor=str((pipeline or {}).get("executor") or "inprocess"),
+        executor=str((pipeline or {}).get("executor") or ""),  # "": the project's default
         tags={**dict((pipeline or {}).get("tags") or {}), **body.tags},
         config=body.config,
         trigger=f"api:{principal.name}",
