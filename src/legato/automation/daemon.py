@@ -210,6 +210,11 @@ class Daemon:
             )
         )
 
+    def refresh_definitions(self) -> TickReport:
+        """Load the project now and record its definitions (``legato up`` does this before
+        serving, so the UI can launch runs from its first request)."""
+        return self._run_parts((self._refresh,))
+
     def _run_parts(self, parts: tuple[Callable[[datetime, TickReport], None], ...]) -> TickReport:
         report = TickReport()
         now = self.clock.now()
