@@ -4,10 +4,11 @@ seconds, steps after it are skipped, and nothing the step does afterwards counts
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from journey import Journey, wait_until
+
+EXECUTORS = ["process", "threads", "inprocess", pytest.param("dask", marks=pytest.mark.slow)]
 
 PROJECT = """
     import time
@@ -66,7 +67,7 @@ def _assert_stopped(journey: Journey, run_id: str, cancelled_at: float) -> None:
     assert "materialized" not in journey.ok("assets").stdout
 
 
-@pytest.mark.parametrize("executor", ["process", "threads", "inprocess"])
+@pytest.mark.parametrize("executor", EXECUTORS)
 def test_cancel_from_the_api_stops_a_running_step(journey: Journey, executor: str) -> None:
     journey.write({"pipes.py": PROJECT}, config=f'executor = "{executor}"\n')
     server = journey.up()
@@ -93,5 +94,3 @@ def test_legato_cancel_stops_a_cli_run(journey: Journey, executor: str) -> None:
     wait_until(lambda: not cli.alive(), timeout=15, what="legato run to exit")
     assert cli.popen.returncode == 130, cli.output()
     assert "cancelled" in cli.output()
-
-

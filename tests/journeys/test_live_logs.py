@@ -9,6 +9,8 @@ import time
 import pytest
 from journey import Journey, wait_until
 
+EXECUTORS = ["process", "threads", "inprocess", pytest.param("dask", marks=pytest.mark.slow)]
+
 PROJECT = """
     import logging
     import time
@@ -33,7 +35,7 @@ def _lines(server, run_id: str) -> list[str]:  # type: ignore[no-untyped-def]
     return [line["message"] for line in body["lines"]]
 
 
-@pytest.mark.parametrize("executor", ["process", "threads", "inprocess"])
+@pytest.mark.parametrize("executor", EXECUTORS)
 def test_lines_of_a_running_step_reach_the_api_and_the_stream_within_a_second(
     journey: Journey, executor: str
 ) -> None:
@@ -79,7 +81,9 @@ def test_legato_logs_follow_prints_lines_while_the_step_runs(journey: Journey) -
     from legato.store.runs import list_runs
 
     run_id = wait_until(
-        lambda: [r.run_id for r in list_runs(journey.store(), limit=1) if r.status.value == "running"],
+        lambda: [
+            r.run_id for r in list_runs(journey.store(), limit=1) if r.status.value == "running"
+        ],
         what="the run to start",
     )[0]
     follower = journey.start("logs", run_id, "-f")

@@ -7,8 +7,10 @@ Dask's own overhead. Outcomes come back as typed JSON. A Dask worker that dies m
 (``WorkerLost``) so the engine retries per policy: clusters started here set Dask's
 ``allowed-failures`` to 0; set ``distributed.scheduler.allowed-failures: 0`` on a cluster you run
 yourself, or Dask re-runs the task silently first. Timeouts are reported at the deadline; the
-task's thread cannot be stopped and its late result is dropped. Logs arrive with the outcome.
-Values move through storage, which every worker must share (``storage_root``).
+task's thread cannot be stopped and its late result is dropped. A cancelled step's thread gets an
+asynchronous ``StepInterrupted`` on its worker (at its next Python instruction). Lines a step
+prints are published as Dask events (topic ``legato-logs-<run>``) while it runs, and the rest
+arrive with the outcome. Values move through storage, which every worker must share (``storage_root``).
 Dask is imported only when the executor starts (``pip install 'legato[dask]'``).
 """
 
@@ -20,6 +22,7 @@ import logging
 import pickle
 import queue
 import sys
+import threading
 import time
 import uuid
 from collections import OrderedDict
@@ -33,7 +36,7 @@ from legato.definitions.keys import StepKey
 from legato.errors import ConfigError
 from legato.execution.executors._remote_codec import MalformedMessage, decode_outcome, encode
 from legato.execution.executors.base import ExecutorSetup, Message, WorkerLost
-from legato.execution.spec import StepOutcome, StepSpec
+from legato.execution.spec import LogChunk, StepOutcome, StepSpec
 from legato.execution.step import StepTimeout, describe_error
 
 _ENVS_PER_WORKER = 4  # projects (fingerprints) whose WorkerEnv a Dask worker keeps
@@ -101,6 +104,7 @@ class DaskExecutor:
         self._running: dict[str, _Running] = {}
         self._done: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._threads = n_workers * threads_per_worker
+        self._topics: set[str] = set()
 
     def start(self, setup: ExecutorSetup) -> None:
         import cloudpickle
@@ -131,7 +135,19 @@ class DaskExecutor:
         return self._threads * _IN_FLIGHT_PER_THREAD
 
     def submit(self, spec: StepSpec) -> None:
+        topic = _log_topic(spec.run_id)
+        if topic not in self._topics:
+            self._topics.add(topic)
+            self._client.subscribe_topic(topic, self._live_lines)
         self._pending.append(spec)  # sent in one batch when the engine polls
+
+    def _live_lines(self, event: tuple[float, Any]) -> None:
+        """A batch of lines a running step published (called on the client's event loop)."""
+        try:
+            step, attempt, lines = event[1]
+            self._done.put(LogChunk(StepKey.parse(step), int(attempt), [tuple(x) for x in lines]))
+        except (TypeError, ValueError):
+            return  # not ours, or garbled: the step's lines still arrive with its outcome
 
     def _send(self) -> None:
         """Send the buffered specs: one ``client.map`` per resource set, not one call per step.
@@ -180,7 +196,8 @@ class DaskExecutor:
                 finished.append(self._done.get_nowait())
         except queue.Empty:
             pass
-        out: list[Message] = []
+        out: list[Message] = [m for m in finished if isinstance(m, LogChunk)]
+        finished = [f for f in finished if not isinstance(f, LogChunk)]
         mine = [f for f in finished if f.key in self._running]
         ok = [f for f in mine if f.status == "finished"]
         values: dict[str, Any] = {}
@@ -207,6 +224,8 @@ class DaskExecutor:
             if running.step == step:
                 del self._running[key]
                 running.future.cancel()
+                with contextlib.suppress(Exception):  # a worker that is gone runs nothing
+                    self._client.run(interrupt_on_dask_worker, str(step), running.attempt)
 
     def shutdown(self, *, kill: bool = False) -> None:
         self._pending.clear()
@@ -214,6 +233,10 @@ class DaskExecutor:
             running.future.cancel()
         self._running.clear()
         if self._client is not None:
+            for topic in self._topics:
+                with contextlib.suppress(Exception):
+                    self._client.unsubscribe_topic(topic)
+            self._topics.clear()
             self._client.close()
             self._client = None
         if self._cluster is not None:
@@ -242,16 +265,51 @@ def run_on_dask_worker(fingerprint: str, spec: StepSpec) -> bytes:
     """The Dask task: run one step in this worker's environment; return the outcome as JSON."""
     from distributed import get_worker
 
+    from legato.execution.executors.inprocess import StepInterrupted
     from legato.execution.step import run_step
 
-    envs = getattr(get_worker(), "_legato_envs", {})
+    worker = get_worker()
+    envs = getattr(worker, "_legato_envs", {})
     if fingerprint not in envs:
         raise ConfigError(
             f"this Dask worker has no Legato project {fingerprint[:12]}",
             hint="the executor installs it on start; was the worker started after a restart of "
             "the scheduler?",
         )
-    return encode(run_step(spec, envs[fingerprint])).encode()
+    running: dict[tuple[str, int], int] = worker.__dict__.setdefault("_legato_running", {})
+    attempt = (str(spec.step), spec.attempt)
+    topic = _log_topic(spec.run_id)
+
+    def publish(batch: list[Any]) -> None:
+        worker.log_event(topic, (attempt[0], attempt[1], [list(r) for r in batch]))
+
+    running[attempt] = threading.get_ident()
+    try:
+        outcome = run_step(spec, envs[fingerprint], publish)
+    except StepInterrupted as exc:
+        outcome = StepOutcome(spec.step, spec.attempt, False, error=describe_error(exc))
+    finally:
+        running.pop(attempt, None)
+    return encode(outcome).encode()
+
+
+def interrupt_on_dask_worker(step: str, attempt: int, dask_worker: Any = None) -> bool:
+    """Run by ``client.run`` on every worker: interrupt the thread running ``step``'s attempt."""
+    import ctypes
+
+    from legato.execution.executors.inprocess import StepInterrupted
+
+    thread = getattr(dask_worker, "_legato_running", {}).get((step, attempt))
+    if thread is None:
+        return False
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread), ctypes.py_object(StepInterrupted)
+    )
+    return True
+
+
+def _log_topic(run_id: str) -> str:
+    return f"legato-logs-{run_id}"
 
 
 def _project_plugin(fingerprint: str, storage: str, sys_path: tuple[str, ...], boot: bytes) -> Any:
