@@ -8,6 +8,7 @@ test ends, whether it passed, failed or timed out (``Journey.close``, called by 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -85,10 +86,8 @@ class Process:
         return code
 
     def kill_group(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.popen.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 @dataclass
@@ -230,7 +229,7 @@ class Server:
         request.add_header("Cookie", f"legato_csrf={self.csrf}")
         request.add_header("X-CSRF-Token", self.csrf)
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=30) as response:
                 raw = response.read()
                 status = response.status
         except urllib.error.HTTPError as exc:
@@ -251,7 +250,7 @@ class Server:
         """Read a streaming response (SSE) for up to ``seconds``; yields raw lines."""
         request = urllib.request.Request(self.url + path)
         deadline = time.monotonic() + seconds
-        with urllib.request.urlopen(request, timeout=seconds + 5) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=seconds + 5) as response:
             while time.monotonic() < deadline:
                 line = response.readline()
                 if not line:
