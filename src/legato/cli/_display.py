@@ -1,4 +1,5 @@
-"""Live progress of a run in the terminal, and the summary table printed at its end."""
+"""Live progress of a run in the terminal, the summary table printed at its end, and one run in
+detail (``legato runs show``): its steps and why they failed."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from legato.cli._console import seconds, styled
+from legato.cli._console import seconds, styled, when
+from legato.events.errors import ErrorInfo
 from legato.events.types import Event, EventType
-from legato.store.runs import StepRecord
+from legato.store.runs import RunRecord, StepRecord
 
 _DONE = {"succeeded", "failed", "skipped", "reused", "cancelled"}
 
@@ -107,3 +109,67 @@ def summary_table(steps: Sequence[StepRecord]) -> Table:
             seconds(max(times) if times else None),
         )
     return table
+
+
+def run_details(run: RunRecord) -> Table:
+    """A run's status, what it ran, where it came from and its timing, one field a line."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    error = ErrorInfo.of(run.error)
+    rows = [
+        ("run", f"{run.run_id} {styled(run.status.value)}"),
+        ("selection", escape(run.selection)),
+        ("pipeline", escape(run.pipeline or "-")),
+        ("partition", escape(run.partition or "-")),
+        ("trigger", escape(run.trigger)),
+        ("executor", escape(run.executor or "default")),
+        ("re-run of", (run.parent_run_id or "-") + (" (from failure)" if run.from_failure else "")),
+        ("created", when(run.created_at)),
+        ("started", when(run.started_at)),
+        ("ended", when(run.ended_at)),
+        ("duration", seconds(run.duration)),
+        ("error", escape(error.headline) if error else "-"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def step_table(steps: Sequence[StepRecord]) -> Table:
+    """One row per step (each partition and mapped item), in the order they started."""
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("step", "kind", "status", "attempts", "started", "time", "error"):
+        table.add_column(column, justify="right" if column in ("attempts", "time") else "left")
+    for step in sorted(steps, key=lambda s: (s.started_at is None, s.started_at or 0.0)):
+        error = ErrorInfo.of(step.error)
+        took = step.ended_at - step.started_at if step.started_at and step.ended_at else None
+        table.add_row(
+            escape(step.step_key),
+            step.kind,
+            styled(step.status.value) + (f" ← {step.reused_from}" if step.reused_from else ""),
+            str(step.attempt),
+            when(step.started_at),
+            seconds(took),
+            escape(error.headline[:80]) if error else "",
+        )
+    return table
+
+
+def print_failures(console: Console, steps: Sequence[StepRecord]) -> int:
+    """Each failed step's error and its traceback, whole (for reading and for bug reports);
+    how many were printed."""
+    printed = 0
+    for step in steps:
+        error = ErrorInfo.of(step.error)
+        if error is None or not step.status.finished or step.status.ok:
+            continue
+        console.print(
+            f"\n[bold red]{step.status.value}[/] [cyan]{escape(step.step_key)}[/] "
+            f"(attempt {step.attempt}): {escape(error.headline)}",
+            soft_wrap=True,
+        )
+        if error.traceback:
+            console.print(error.traceback.rstrip(), markup=False, soft_wrap=True)
+        printed += 1
+    return printed

@@ -1,4 +1,4 @@
-"""Reading the store: ``legato runs``, ``legato logs`` and ``legato assets``."""
+"""Reading the store: ``legato runs`` (and ``runs show``), ``legato logs`` and ``legato assets``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from legato.cli._console import console, seconds, styled, when
+from legato.cli._display import print_failures, run_details, step_table
 from legato.cli._project import open_project, open_store
+from legato.errors import NotFoundError
+from legato.events.errors import ErrorInfo
 from legato.store.assets import latest_materializations, materialization_counts
 from legato.store.logs import read_logs
 from legato.store.runs import get_run, get_steps, list_runs
@@ -17,7 +20,7 @@ from legato.store.runs import get_run, get_steps, list_runs
 _LEVEL_STYLE = {"WARNING": "yellow", "ERROR": "red", "CRITICAL": "bold red"}
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--limit", default=20, type=click.IntRange(1, 1000), show_default=True)
 @click.option(
     "--status",
@@ -29,7 +32,9 @@ _LEVEL_STYLE = {"WARNING": "yellow", "ERROR": "red", "CRITICAL": "bold red"}
 def runs(
     ctx: click.Context, limit: int, status: str | None, pipeline: str | None, plain: bool
 ) -> None:
-    """List recent runs, newest first."""
+    """List recent runs, newest first ('legato runs show RUN' for one run in detail)."""
+    if ctx.invoked_subcommand is not None:
+        return
     records = list_runs(open_store(ctx), limit=limit, status=status, pipeline=pipeline)
     if plain:
         for r in records:
@@ -49,18 +54,32 @@ def runs(
     console.print(table if records else "no runs yet: start one with 'legato run SELECTION'")
 
 
+@runs.command("show")
+@click.argument("run_id")
+@click.pass_context
+def show(ctx: click.Context, run_id: str) -> None:
+    """One run: its status and timing, each step's status and attempts, and why steps failed
+    (error and traceback). RUN_ID may be a unique prefix of at least 6 characters."""
+    store = open_store(ctx)
+    record = get_run(store, run_id)
+    steps = get_steps(store, record.run_id)
+    console.print(run_details(record))
+    console.print()
+    console.print(step_table(steps))
+    print_failures(console, steps)
+
+
 @click.command()
 @click.argument("run_id")
 @click.argument("step", required=False)
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new lines until the run ends.")
 @click.pass_context
 def logs(ctx: click.Context, run_id: str, step: str | None, follow: bool) -> None:
-    """Print the captured output of RUN_ID (or of one STEP of it)."""
+    """Print the captured output of RUN_ID (or of one STEP of it), then the error and traceback
+    of each step that failed."""
     store = open_store(ctx)
     record = get_run(store, run_id)
     if step is not None and step not in {s.step_key for s in get_steps(store, record.run_id)}:
-        from legato.errors import NotFoundError
-
         raise NotFoundError(
             f"run {record.run_id} has no step {step!r}",
             obj=step,
@@ -79,6 +98,11 @@ def logs(ctx: click.Context, run_id: str, step: str | None, follow: bool) -> Non
             break
         if not lines:
             time.sleep(0.25)  # polling the store for new lines while the run goes on
+    steps = [s for s in get_steps(store, record.run_id) if step is None or s.step_key == step]
+    printed = print_failures(console, steps)
+    error = ErrorInfo.of(get_run(store, record.run_id).error)
+    if step is None and not printed and error is not None:  # the run failed outside its steps
+        console.print(f"\n[bold]run {record.run_id}[/]: {escape(error.headline)}", soft_wrap=True)
 
 
 @click.command()

@@ -88,6 +88,14 @@ class UserPatch(_Strict):
 # -- responses ----------------------------------------------------------------------------------
 
 
+class FailureOut(BaseModel):
+    """Why a run or a step failed: the exception's type, its message and the traceback."""
+
+    type: str = ""
+    message: str = ""
+    traceback: str = ""
+
+
 class RunOut(BaseModel):
     run_id: str
     status: str
@@ -106,7 +114,7 @@ class RunOut(BaseModel):
     backfill_id: str | None
     tags: dict[str, Any]
     config: dict[str, Any]
-    error: Any = None
+    error: FailureOut | None = None
 
 
 class RunPage(BaseModel):
@@ -136,7 +144,7 @@ class StepOut(BaseModel):
     started_at: float | None
     ended_at: float | None
     reused_from: str | None
-    error: Any = None
+    error: FailureOut | None = None
     attempts: list[AttemptOut]
 
 

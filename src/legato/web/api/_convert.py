@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from dataclasses import asdict
 from typing import Any
 
+from legato.events.errors import ErrorInfo
 from legato.store.runs import RunRecord
 from legato.web.catalog import Definitions
 from legato.web.errors import ApiError
-from legato.web.schemas import NodeOut, RunOut, clean_text
+from legato.web.schemas import FailureOut, NodeOut, RunOut, clean_text
 
 
 def run_out(run: RunRecord) -> RunOut:
@@ -32,8 +34,14 @@ def run_out(run: RunRecord) -> RunOut:
         backfill_id=run.backfill_id,
         tags=dict(run.tags),
         config=dict(run.config),
-        error=run.error,
+        error=error_out(run.error),
     )
+
+
+def error_out(recorded: Any) -> FailureOut | None:
+    """A recorded error (an object, or JSON text) as ``{type, message, traceback}``."""
+    error = ErrorInfo.of(recorded)
+    return FailureOut(**asdict(error)) if error else None
 
 
 def node_out(defs: Definitions, key: str) -> NodeOut:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from legato.events.status import RunStatus
 from legato.store.runs import get_events, get_run, get_steps
 from legato.store.web_queries import RunFilter, list_runs_page
-from legato.web.api._convert import decode_cursor, encode_cursor, run_out
+from legato.web.api._convert import decode_cursor, encode_cursor, error_out, run_out
 from legato.web.api.params import AfterId, KeyQuery, Limit, PartitionQuery, RunId, State, Timestamp
 from legato.web.policy import V1
 from legato.web.schemas import (
@@ -86,7 +86,7 @@ def run_steps(run_id: RunId, state: State) -> StepsOut:
             started_at=s.started_at,
             ended_at=s.ended_at,
             reused_from=s.reused_from,
-            error=s.error,
+            error=error_out(s.error),
             attempts=[AttemptOut(**a) for a in attempts.get(s.step_key, [])],
         )
         for s in get_steps(state.store, run.run_id)

@@ -12,6 +12,7 @@ export async function render(view, [runId], { me }) {
   const actions = h("div", { class: "toolbar" });
   const message = h("div");
   const stepsBox = h("div");
+  const failuresBox = h("div", { id: "step-failures" });
   const timeline = h("div");
   let logs = null;
   let timer = null;
@@ -42,7 +43,7 @@ export async function render(view, [runId], { me }) {
         h("dt", {}, "Duration"), h("dd", {}, duration(run.duration)),
         run.parent_run_id ? [h("dt", {}, "Re-run of"), h("dd", {}, runLink(run.parent_run_id), run.from_failure ? " (from failure)" : "")] : null,
         Object.keys(run.tags).length ? [h("dt", {}, "Tags"), h("dd", { class: "mono" }, shortJson(run.tags))] : null,
-        run.error ? [h("dt", {}, "Error"), h("dd", { class: "mono" }, shortJson(run.error))] : null));
+        run.error ? [h("dt", {}, "Error"), h("dd", { class: "mono", id: "run-error" }, errorHeadline(run.error))] : null));
     const active = ["queued", "running"].includes(run.status);
     const done = ["failed", "cancelled", "succeeded"].includes(run.status);
     mount(actions,
@@ -60,7 +61,12 @@ export async function render(view, [runId], { me }) {
         h("td", {}, s.kind === "asset" ? assetLink(s.node) : s.node, s.step_key !== s.node ? h("span", { class: "mono muted" }, ` ${s.step_key.slice(s.node.length)}`) : null),
         h("td", {}, s.kind), h("td", {}, badge(s.status)), h("td", {}, String(s.attempt)),
         h("td", {}, when(s.started_at)), h("td", {}, s.started_at ? duration((s.ended_at || Date.now() / 1000) - s.started_at) : "–"),
-        h("td", { class: "mono" }, s.error ? shortJson(s.error.message || s.error) : ""))))));
+        h("td", { class: "mono" }, s.error ? shortJson(errorHeadline(s.error)) : ""))))));
+    const failed = steps.filter((s) => s.error && s.status !== "succeeded" && s.status !== "reused");
+    mount(failuresBox, failed.length === 0 ? null : [h("h2", {}, "Failures"), failed.map((s) =>
+      h("div", { class: "failure", dataset: { step: s.step_key } },
+        h("h3", {}, s.step_key, h("span", { class: "muted" }, ` ${s.status}, attempt ${s.attempt}`)),
+        h("pre", { class: "traceback" }, [errorHeadline(s.error), s.error.traceback ? `\n\n${s.error.traceback}` : ""].join(""))))]);
   }
 
   async function refresh() {
@@ -85,11 +91,16 @@ export async function render(view, [runId], { me }) {
   }
 
   const logsBox = h("div");
-  mount(view, header, actions, message, h("h2", {}, "Steps"), stepsBox, h("h2", {}, "Timeline"), timeline, logsBox);
+  mount(view, header, actions, message, h("h2", {}, "Steps"), stepsBox, failuresBox, h("h2", {}, "Timeline"), timeline, logsBox);
   await refresh();
   if (!finished) timer = setInterval(refresh, 1000);
   return () => {
     if (timer) clearInterval(timer);
     if (logs) logs.stop();
   };
+}
+
+/** "Type: message" of a recorded error ({type, message, traceback}). */
+function errorHeadline(error) {
+  return [error.type, error.message].filter(Boolean).join(": ");
 }
