@@ -67,7 +67,10 @@ def append(conn: Connection, events: Sequence[Event], logs: Sequence[dict[str, A
 
 
 def _project_steps(conn: Connection, events: Iterable[Event]) -> None:
-    starts, ends, reuses = [], [], []
+    """Apply step events in their order: a retry followed by the next attempt's start in one
+    batch must leave the step running that attempt. Consecutive events of one kind share a
+    statement."""
+    batches: list[tuple[Any, list[dict[str, Any]]]] = []
     for e in events:
         row = {
             "b_run": e.run_id,
@@ -77,17 +80,22 @@ def _project_steps(conn: Connection, events: Iterable[Event]) -> None:
             "b_ts": e.ts,
         }
         if e.type in _STARTS:
-            starts.append(row)
+            stmt = _STEP_START
         elif e.type in _ENDS:
             err = e.data.get("error")
             row["b_error"] = dumps(err) if err else None
-            ends.append(row)
+            stmt = _STEP_END
         elif e.type is EventType.STEP_REUSED:
             row["b_from"] = e.data.get("from_run")
-            reuses.append(row)
-    for stmt, rows in ((_STEP_START, starts), (_STEP_END, ends), (_STEP_REUSE, reuses)):
-        if rows:
-            conn.execute(stmt, rows)
+            stmt = _STEP_REUSE
+        else:
+            continue
+        if batches and batches[-1][0] is stmt:
+            batches[-1][1].append(row)
+        else:
+            batches.append((stmt, [row]))
+    for stmt, rows in batches:
+        conn.execute(stmt, rows)
 
 
 def _project_runs(conn: Connection, events: Iterable[Event]) -> None:
