@@ -1,8 +1,7 @@
 import time
 
 import pytest
-from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from legato.errors import NotFoundError
 from legato.events.status import RunStatus, StepStatus
@@ -115,33 +114,6 @@ def test_get_run_by_unique_prefix_and_clear_errors(store: Store):
         get_run(store, "abcdef")
     with pytest.raises(NotFoundError, match="legato runs"):
         get_run(store, "%' OR 1=1 --")
-
-
-def test_fresh_schema_matches_the_migrations(tmp_path):
-    """A store created from the metadata and one built by Alembic have the same tables."""
-    from alembic import command
-    from alembic.script import ScriptDirectory
-
-    from legato.store.migrations.runner import alembic_config
-
-    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == schema.HEAD_REVISION
-    fresh = Store(f"sqlite:///{tmp_path}/fresh.db")
-    migrated = Store(f"sqlite:///{tmp_path}/migrated.db", create=False)
-    cfg = alembic_config()
-    with migrated.transaction() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
-
-    def shape(s: Store) -> dict[str, list[str]]:
-        with s.read() as conn:
-            insp = sa_inspect(conn)
-            return {
-                t: sorted(c["name"] for c in insp.get_columns(t)) for t in insp.get_table_names()
-            }
-
-    assert shape(fresh) == shape(migrated)
-    with migrated.read() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
 
 
 def test_snapshots_are_saved_only_when_definitions_change(store: Store):

@@ -29,6 +29,7 @@ COMMANDS = {
     "up": "legato.cli.web:up",
     "users": "legato.cli.web:users",
     "worker": "legato.cli.worker:worker",
+    "db": "legato.cli.db:db",
 }
 
 

@@ -1,7 +1,9 @@
-"""The store handle: URL → SQLAlchemy engine, SQLite pragmas, schema creation, one writer path."""
+"""The store handle: URL → SQLAlchemy engine, SQLite pragmas, schema creation under a lock, one
+writer path."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Iterator
@@ -71,45 +73,85 @@ class Store:
                 hint="check that the database is reachable",
             ) from exc
 
-    def ensure_schema(self) -> None:
-        """Create a fresh schema, or upgrade an older one with the migrations."""
+    def revision(self) -> str | None:
+        """The store's schema revision (an Alembic revision id); None while the store is empty."""
         try:
             with self.read() as conn:
-                version = _current_revision(conn)
+                return current_revision(conn)
         except SQLAlchemyError as exc:
             raise StoreError(
                 f"cannot open the store at {self!r}: {exc}",
                 hint="check LEGATO_DATABASE_URL and that the server is running",
             ) from exc
-        if version == HEAD_REVISION:
-            return
-        if version is None:
-            with self.transaction() as conn:
-                if _current_revision(conn) is None:
-                    metadata.create_all(conn)
-                    conn.execute(
-                        text(
-                            "CREATE TABLE IF NOT EXISTS alembic_version "
-                            "(version_num VARCHAR(32) NOT NULL PRIMARY KEY)"
-                        )
-                    )
-                    conn.execute(
-                        text("INSERT INTO alembic_version VALUES (:v)"), {"v": HEAD_REVISION}
-                    )
-            return
-        from legato.store.migrations.runner import upgrade
 
-        upgrade(self)
+    def ensure_schema(self, *, upgrade: bool | None = None) -> str | None:
+        """Bring the store to this Legato's schema; return the revision it was at (None: empty).
+
+        An empty store is created. An older one is upgraded if ``upgrade``; by default only on
+        SQLite (one project on one machine): a PostgreSQL store is shared by many processes,
+        maybe of several Legato versions, so it changes only when asked (``legato db upgrade``).
+        Both happen under the schema lock, and the revision is read again once the lock is held,
+        so processes starting together on a new database create it once and never collide.
+        """
+        before = self.revision()
+        if before == HEAD_REVISION:
+            return before
+        with self.schema_transaction() as conn:
+            before = current_revision(conn)
+            if before is None:
+                _create_schema(conn)
+            elif before != HEAD_REVISION:
+                from legato.store.migrations.runner import migrate
+
+                allowed = self.is_sqlite if upgrade is None else upgrade
+                migrate(conn, before, where=repr(self), allowed=allowed)
+        return before
+
+    @contextmanager
+    def schema_transaction(self) -> Iterator[Connection]:
+        """A write transaction holding the store's schema lock, for creating or migrating it.
+
+        On SQLite the write lock that ``BEGIN IMMEDIATE`` takes is that lock. On PostgreSQL it is
+        a transaction-level advisory lock keyed on the schema the tables live in, so stores in
+        other schemas of the same database don't wait; it is released at commit or rollback,
+        and by the server if this process dies.
+        """
+        with self.transaction() as conn:
+            if not self.is_sqlite:
+                key = _schema_lock_key(conn)
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def _current_revision(conn: Connection) -> str | None:
+def current_revision(conn: Connection) -> str | None:
+    """The revision recorded in ``alembic_version``; None if the store has no schema yet."""
     if not inspect(conn).has_table("alembic_version"):
         return None
     row = conn.execute(select(text("version_num")).select_from(text("alembic_version"))).first()
     return None if row is None else str(row[0])
+
+
+def _create_schema(conn: Connection) -> None:
+    """Create every table of the current schema and stamp it with the head revision (the tables
+    are those the migrations build: a test compares the two)."""
+    metadata.create_all(conn)
+    conn.execute(
+        text(
+            "CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL, "
+            "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"  # as Alembic makes it
+        )
+    )
+    conn.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": HEAD_REVISION})
+
+
+def _schema_lock_key(conn: Connection) -> int:
+    """The advisory-lock key of the PostgreSQL schema that unqualified tables are created in."""
+    schema = conn.execute(text("SELECT current_schema()")).scalar() or ""
+    digest = hashlib.blake2b(f"legato.schema:{schema}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)  # pg_advisory_xact_lock takes a bigint
 
 
 def _make_engine(url: str) -> Engine:

@@ -1,0 +1,241 @@
+"""The store's schema over time: the migrations build exactly what the code declares, every older
+revision upgrades to the head, and processes opening a new store together create it once."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect, text
+
+from legato.errors import StoreError
+from legato.store.engine import Store
+from legato.store.migrations.runner import alembic_config, revisions, run_migrations
+from legato.store.schema import HEAD_REVISION, metadata
+from newer_schema import pretend_a_newer_legato
+
+EmptyStores = Callable[[], str]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EmptyStores]:
+    """Makes URLs of empty stores: a new SQLite file, or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield lambda: f"sqlite:///{tmp_path}/{secrets.token_hex(4)}.db"
+        return
+    import psycopg
+
+    postgres_url: str = request.getfixturevalue("postgres_url")
+    plain = postgres_url.replace("+psycopg", "")
+    schemas: list[str] = []
+
+    def make() -> str:
+        schemas.append(f"legato_mig_{secrets.token_hex(6)}")
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schemas[-1]}"')
+        sep = "&" if "?" in postgres_url else "?"
+        return f"{postgres_url}{sep}options=-csearch_path%3D{schemas[-1]}"
+
+    yield make
+    with psycopg.connect(plain, autocommit=True) as conn:
+        for schema in schemas:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _differences(conn: Connection) -> list[Any]:
+    context = MigrationContext.configure(
+        conn, opts={"compare_type": True, "compare_server_default": True}
+    )
+    return list(compare_metadata(context, metadata))
+
+
+def _migrated(url: str, revision: str = "head") -> Store:
+    store = Store(url, create=False)
+    with store.schema_transaction() as conn:
+        run_migrations(conn, revision)
+    return store
+
+
+def test_the_head_revision_is_the_one_the_code_declares() -> None:
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
+    assert revisions()[-1] == HEAD_REVISION
+
+
+def test_the_migrations_build_exactly_the_schema_the_code_declares(empty_store: EmptyStores):
+    """What ``alembic check`` asks: nothing to autogenerate between the migrated store and the
+    tables, columns, types, defaults, indexes and constraints of ``schema.metadata``."""
+    store = _migrated(empty_store())
+    with store.read() as conn:
+        assert _differences(conn) == []
+    assert store.revision() == HEAD_REVISION
+    store.dispose()
+
+
+def _shape(store: Store) -> dict[str, Any]:
+    """Everything reflection sees of each table, default names of keys and sequences included."""
+    with store.read() as conn:
+        insp = inspect(conn)
+        return {
+            table: {
+                "columns": [
+                    (c["name"], str(c["type"]), c["nullable"], c.get("default"))
+                    for c in insp.get_columns(table)
+                ],
+                "pk": insp.get_pk_constraint(table),
+                "indexes": sorted(
+                    (i["name"] or "", tuple(i["column_names"]), bool(i["unique"]))
+                    for i in insp.get_indexes(table)
+                ),
+                "unique": sorted(
+                    (u["name"] or "", tuple(u["column_names"]))
+                    for u in insp.get_unique_constraints(table)
+                ),
+            }
+            for table in sorted(insp.get_table_names())
+        }
+
+
+def test_a_store_created_fresh_is_identical_to_one_built_by_the_migrations(
+    empty_store: EmptyStores,
+):
+    fresh = Store(empty_store())
+    migrated = _migrated(empty_store())
+    assert _shape(fresh) == _shape(migrated)
+    fresh.dispose()
+    migrated.dispose()
+
+
+@pytest.mark.parametrize("start", revisions())
+def test_every_revision_upgrades_to_the_head(empty_store: EmptyStores, start: str):
+    url = empty_store()
+    _migrated(url, start).dispose()
+    store = Store(url, create=False)
+    assert store.ensure_schema(upgrade=True) == start
+    with store.read() as conn:
+        assert _differences(conn) == []
+    assert store.revision() == HEAD_REVISION
+    store.dispose()
+
+
+def test_downgrading_to_the_base_removes_every_table(empty_store: EmptyStores):
+    store = _migrated(empty_store())
+    cfg = alembic_config()
+    with store.schema_transaction() as conn:
+        cfg.attributes["connection"] = conn
+        from alembic import command
+
+        command.downgrade(cfg, "base")
+    with store.read() as conn:
+        assert inspect(conn).get_table_names() == ["alembic_version"]
+    store.dispose()
+
+
+def test_processes_opening_a_new_store_together_create_it_once(empty_store: EmptyStores):
+    url = empty_store()
+    openers = 6
+    barrier = threading.Barrier(openers)
+    errors: list[BaseException] = []
+
+    def open_store() -> None:
+        store = Store(url, create=False)
+        try:
+            barrier.wait(timeout=30)
+            store.ensure_schema()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            store.dispose()
+
+    threads = [threading.Thread(target=open_store) for _ in range(openers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    store = Store(url, create=False)
+    with store.read() as conn:
+        assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+    store.dispose()
+
+
+def test_the_schema_lock_is_held_per_postgresql_schema(postgres_url: str):
+    """A store being created in one schema makes openers of that schema wait, not of another."""
+    import psycopg
+
+    plain = postgres_url.replace("+psycopg", "")
+    names = [f"legato_lock_{secrets.token_hex(6)}" for _ in range(2)]
+    with psycopg.connect(plain, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'CREATE SCHEMA "{name}"')
+    sep = "&" if "?" in postgres_url else "?"
+    held, same, other = (
+        Store(f"{postgres_url}{sep}options=-csearch_path%3D{name}", create=False)
+        for name in (names[0], names[0], names[1])
+    )
+    try:
+        with held.schema_transaction():
+            waiting = threading.Thread(target=same.ensure_schema)
+            waiting.start()
+            other.ensure_schema()  # another schema: not held up
+            waiting.join(timeout=1.0)
+            assert waiting.is_alive(), "an opener of the locked schema did not wait"
+        waiting.join(timeout=30)
+        assert not waiting.is_alive() and same.revision() == HEAD_REVISION
+    finally:
+        for store in (held, same, other):
+            store.dispose()
+        with psycopg.connect(plain, autocommit=True) as conn:
+            for name in names:
+                conn.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+# -- a store older than this Legato ------------------------------------------------------------
+
+
+@pytest.fixture
+def newer_legato(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pretend_a_newer_legato(tmp_path, monkeypatch)
+
+
+def test_an_older_sqlite_store_is_upgraded_when_opened(tmp_path: Path, request):
+    url = f"sqlite:///{tmp_path}/old.db"
+    Store(url).dispose()
+    request.getfixturevalue("newer_legato")
+    store = Store(url)
+    assert store.revision() == "0002"
+    with store.read() as conn:
+        assert "note" in {c["name"] for c in inspect(conn).get_columns("runs")}
+    store.dispose()
+
+
+def test_an_older_postgresql_store_is_upgraded_only_when_asked(pg_store: Store, request):
+    url = pg_store.url
+    request.getfixturevalue("newer_legato")
+    with pytest.raises(StoreError, match="legato db upgrade") as refused:
+        Store(url)
+    assert "revision 0001" in str(refused.value) and "needs 0002" in str(refused.value)
+    store = Store(url, create=False)
+    assert store.revision() == "0001"
+    assert store.ensure_schema(upgrade=True) == "0001"
+    assert store.revision() == "0002"
+    store.dispose()
+    reopened = Store(url)  # opens without complaint now
+    assert reopened.revision() == "0002"
+    reopened.dispose()
+
+
+def test_a_store_from_a_newer_legato_is_refused_with_the_reason(store: Store):
+    with store.transaction() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    newer = Store(store.url, create=False)
+    with pytest.raises(StoreError, match="newer Legato") as refused:
+        newer.ensure_schema(upgrade=True)
+    assert "upgrade Legato" in str(refused.value)
+    newer.dispose()
