@@ -14,12 +14,13 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from legato.definitions.keys import StepKey
 from legato.definitions.policies import NO_RETRY, Retry
+from legato.errors import LegatoError
 from legato.events.status import RunStatus, StepStatus
 from legato.events.transitions import next_run_status, next_step_status
 from legato.events.types import Event, EventType
@@ -43,6 +44,7 @@ from legato.store.runs import (
 )
 
 OnEvents = Callable[[Sequence[Event]], None]
+Publish = Callable[[Mapping[str, Any]], dict[str, Any]]  # a staged value's metadata → in place
 
 
 class StepLost(RuntimeError):
@@ -81,6 +83,7 @@ class RunEngine:
         launcher: str | None = None,
         lease_seconds: float = 30.0,
         resume: bool = False,
+        publish: Publish | None = None,
     ) -> None:
         self.store, self.graph, self.plan, self.run_id = store, graph, plan, run_id
         self.executor = executor
@@ -94,6 +97,7 @@ class RunEngine:
         self.launcher = launcher or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self._lease = lease_seconds
         self.resume = resume
+        self.publish = publish
         # A store only this process can see (``materialize``) needs no lease, cancel check or
         # live logs: nobody else could take the run over, cancel it or read its lines.
         self._watching = not _in_memory(store)
@@ -364,6 +368,7 @@ class RunEngine:
             self.run_config,
             report_length=key.node in self._producers,
             partition_keys=planned.partition_keys,
+            stage=f"{self.run_id}-{attempt}" if self.publish is not None else "",
         )
 
     def _expand(self, template: StepKey) -> None:
@@ -425,11 +430,45 @@ class RunEngine:
             ):
                 continue  # stopped by the cancel: recorded as cancelled, not as a failure
             if isinstance(message, StepOutcome):
-                self._running.discard(message.step)
-                if message.ok:
-                    self._succeeded(message)
+                outcome = self._published(message) if message.ok else message
+                if outcome is None:
+                    return  # the run is no longer ours: the loop stops at the fence
+                self._running.discard(outcome.step)
+                if outcome.ok:
+                    self._succeeded(outcome)
                 else:
-                    self._failed(message)
+                    self._failed(outcome)
+
+    def _published(self, outcome: StepOutcome) -> StepOutcome | None:
+        """Put the attempt's staged values in place, if this engine still holds the run (None if
+        it does not); a value that cannot be published fails the attempt."""
+        if self.publish is None or not _has_stage(outcome.metadata):
+            return outcome
+        if not self._holds_lease():
+            self._lease_lost.set()
+            return None
+        try:
+            parts = outcome.metadata.get("partitions")
+            if parts is not None:
+                metadata: dict[str, Any] = {
+                    "partitions": {k: self.publish(m) for k, m in parts.items()}
+                }
+            else:
+                metadata = self.publish(outcome.metadata)
+        except (OSError, LegatoError, KeyError, TypeError) as exc:
+            return replace(outcome, ok=False, error=describe_error(exc))
+        return replace(outcome, metadata=metadata)
+
+    def _holds_lease(self) -> bool:
+        if self._live is None:
+            return True
+        now = time.monotonic()
+        if self._live.held_until - now > self._lease / 3:
+            return True
+        if not self._claim():
+            return False
+        self._live.held_until = now + self._lease
+        return True
 
     def _succeeded(self, outcome: StepOutcome) -> None:
         key = outcome.step
@@ -627,3 +666,10 @@ class RunEngine:
 
 def _in_memory(store: Store) -> bool:
     return store.is_sqlite and store.engine.url.database in (None, "", ":memory:")
+
+
+def _has_stage(metadata: Mapping[str, Any]) -> bool:
+    parts = metadata.get("partitions")
+    if isinstance(parts, Mapping):
+        return any(isinstance(m, Mapping) and "staged" in m for m in parts.values())
+    return "staged" in metadata

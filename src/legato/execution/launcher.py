@@ -168,6 +168,7 @@ def execute_run(
         launcher=launcher,
         lease_seconds=LEASE_SECONDS,
         resume=resume,
+        publish=FilesystemIOManager(storage_root).publish if storage_root else None,
     )
     executor.start(ExecutorSetup(project, storage_root, sys_path, hint, live_logs=engine.live_logs))
     if engine_hook is not None:

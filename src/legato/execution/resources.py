@@ -10,6 +10,7 @@ from legato.definitions.keys import StepKey
 from legato.definitions.project import Project
 from legato.definitions.resources import Resource
 from legato.errors import ConfigError, NotFoundError
+from legato.execution.io.fs import FilesystemIOManager
 from legato.execution.spec import InputRef, StepSpec
 from legato.graph.build import build_graph
 
@@ -110,22 +111,24 @@ class WorkerEnv:
         if spec.partition_keys:
             return {
                 "partitions": {
-                    key: self._store(
-                        spec.run_id, spec.step._replace(partition=key), kind, value[key]
-                    )
+                    key: self._store(spec, spec.step._replace(partition=key), kind, value[key])
                     for key in spec.partition_keys
                 }
             }
-        return self._store(spec.run_id, spec.step, kind, value)
+        return self._store(spec, spec.step, kind, value)
 
-    def _store(self, run_id: str, step: StepKey, kind: str, value: Any) -> dict[str, Any]:
+    def _store(self, spec: StepSpec, step: StepKey, kind: str, value: Any) -> dict[str, Any]:
         asset_key = step.node if kind == "asset" else None
-        context = IOContext(step, run_id, asset_key)
-        metadata = dict(self.io_for(asset_key).store(context, value))
+        context = IOContext(step, spec.run_id, asset_key)
+        io = self.io_for(asset_key)
+        if spec.stage and isinstance(io, FilesystemIOManager):  # the engine publishes it
+            metadata = dict(io.stage(context, value, spec.stage))
+        else:
+            metadata = dict(io.store(context, value))
         if self.keep_values:
-            self._values[(run_id, str(step), None)] = value
+            self._values[(spec.run_id, str(step), None)] = value
             if asset_key is not None:
-                self._values[(run_id, str(step), asset_key)] = value
+                self._values[(spec.run_id, str(step), asset_key)] = value
         return metadata
 
     def resource(self, name: str, step_key: str, source: str | None) -> Any:

@@ -49,6 +49,7 @@ class RunWatch:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="legato-run-watch", daemon=True)
         self._next_renewal = time.monotonic() + lease / 3
+        self.held_until = time.monotonic() + lease  # the engine claimed the run just before
         self._cancel_seen = False
 
     def start(self) -> None:
@@ -89,6 +90,8 @@ class RunWatch:
             return True
         ok = renew_lease(self.store, self.run_id, self.launcher, time.time() + self.lease)
         self._next_renewal = now + self.lease / 3
+        if ok:
+            self.held_until = now + self.lease
         return ok
 
     def _canceling(self) -> bool:

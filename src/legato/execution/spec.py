@@ -42,6 +42,9 @@ class StepSpec:
     run_config: Mapping[str, Any] = field(default_factory=dict)
     report_length: bool = False  # a downstream step maps over this result
     partition_keys: tuple[str, ...] = ()  # a single-run step: it returns {key: value} for these
+    # Set: values are written under this token and put in place by the engine that holds the run
+    # (an attempt that lost its run can never overwrite the value of the one that replaced it).
+    stage: str = ""
 
 
 @dataclass(frozen=True)

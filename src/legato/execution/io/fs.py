@@ -81,21 +81,66 @@ class FilesystemIOManager:
             self._dirs.add(directory)
 
     def store(self, context: IOContext, value: Any) -> Mapping[str, Any]:
+        return self._write(context, value, staged=None)
+
+    def stage(self, context: IOContext, value: Any, token: str) -> Mapping[str, Any]:
+        """Write ``value`` beside its place under a name of its own (``token``: one attempt);
+        :meth:`publish` moves it into place. An attempt that lost its run never publishes, so it
+        can never overwrite the value of the attempt that replaced it."""
+        return self._write(context, value, staged=token)
+
+    def publish(self, metadata: Mapping[str, Any]) -> dict[str, Any]:
+        """Move a staged value into place (atomically); return its metadata without the stage."""
+        out = dict(metadata)
+        staged = self.root.joinpath(str(out.pop("staged"))).resolve()
+        final = Path(str(out["path"])).name
+        if (
+            not staged.is_relative_to(self.root)
+            or not staged.name.startswith(".staged-")
+            or not staged.name.endswith(final)
+            or final.startswith(".")
+        ):  # metadata crossed from a worker: trust no path in it
+            raise PartitionError(
+                f"refusing to publish {staged}: not a staged value under {self.root}"
+            )
+        target = staged.with_name(final)
+        staged.replace(target)
+        for other in _SUFFIXES:  # a value that changed format must not leave its old file behind
+            if not final.endswith(other):
+                _remove(target.with_name(final[: -len(_suffix_of(final))] + other))
+        if out.pop("durable", False):
+            _fsync_dir(target.parent)
+        return out
+
+    def _write(self, context: IOContext, value: Any, staged: str | None) -> dict[str, Any]:
         base = self._base(context)
         self._ensure_dir(base.parent)
         durable = context.asset_key is not None or self.durable_tasks
         library = type(value).__module__.split(".")[0]
         if library in _TABLE_SUFFIX and type(value).__name__ in ("DataFrame", "Table"):
-            suffix = _TABLE_SUFFIX[library]
-            path = base.with_name(base.name + suffix)
-            size = _atomic_write(path, lambda f: _write_parquet(library, value, f), durable)
-            fmt = "parquet"
+            suffix, fmt = _TABLE_SUFFIX[library], "parquet"
+
+            def write(f: Any) -> Any:
+                return _write_parquet(library, value, f)
         else:
-            suffix = ".pkl"
-            path = base.with_name(base.name + suffix)
+            suffix, fmt = ".pkl", "pickle"
             data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-            size = _atomic_write(path, lambda f: f.write(data), durable)
-            fmt = "pickle"
+
+            def write(f: Any) -> Any:
+                return f.write(data)
+
+        path = base.with_name(base.name + suffix)
+        if staged is not None:
+            target = base.with_name(f".staged-{staged}-{base.name}{suffix}")
+            size = _atomic_write(target, write, durable, sync_dir=False)
+            return {
+                "path": str(path),
+                "format": fmt,
+                "bytes": size,
+                "staged": str(target.relative_to(self.root)),
+                "durable": durable,
+            }
+        size = _atomic_write(path, write, durable)
         for other in _SUFFIXES:  # a value that changed format must not leave its old file behind
             if other != suffix:
                 _remove(base.with_name(base.name + other))
@@ -127,7 +172,19 @@ class FilesystemIOManager:
 _tmp_counter = itertools.count()
 
 
-def _atomic_write(path: Path, write: Any, durable: bool) -> int:
+def _suffix_of(name: str) -> str:
+    return next(s for s in _SUFFIXES if name.endswith(s))
+
+
+def _fsync_dir(directory: Path) -> None:
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _atomic_write(path: Path, write: Any, durable: bool, *, sync_dir: bool = True) -> int:
     """Write to a temporary file beside ``path``, then rename it over ``path``."""
     tmp = path.with_name(f".tmp-{os.getpid()}-{next(_tmp_counter)}-{path.name[:60]}")
     try:
@@ -141,12 +198,8 @@ def _atomic_write(path: Path, write: Any, durable: bool) -> int:
     except BaseException:
         _remove(tmp)
         raise
-    if durable:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    if durable and sync_dir:
+        _fsync_dir(path.parent)
     return int(size)
 
 
