@@ -15,7 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from legato.definitions.keys import StepKey
@@ -26,6 +26,9 @@ from legato.events.transitions import next_run_status, next_step_status
 from legato.events.types import Event, EventType
 from legato.execution.capture import LogRecordTuple
 from legato.execution.executors.base import Executor
+from legato.execution.fanout import FanOut
+from legato.execution.resume import ResumeSteps
+from legato.execution.run_state import RunState
 from legato.execution.run_watch import RunWatch
 from legato.execution.spec import InputRef, LogChunk, StepOutcome, StepSpec
 from legato.execution.step import describe_error
@@ -35,11 +38,9 @@ from legato.store import event_log
 from legato.store.engine import Store
 from legato.store.runs import (
     NewStep,
-    StepRecord,
     add_steps,
     get_run,
     get_steps,
-    recorded_length,
     renew_lease,
 )
 
@@ -47,24 +48,7 @@ OnEvents = Callable[[Sequence[Event]], None]
 Publish = Callable[[Mapping[str, Any]], dict[str, Any]]  # a staged value's metadata → in place
 
 
-class StepLost(RuntimeError):
-    """The process running a step attempt vanished (the run was taken over by another)."""
-
-
-@dataclass
-class _State:
-    status: dict[StepKey, StepStatus] = field(default_factory=dict)
-    attempt: dict[StepKey, int] = field(default_factory=dict)
-    waits: dict[StepKey, set[StepKey]] = field(default_factory=dict)
-    children: dict[StepKey, list[StepKey]] = field(default_factory=dict)
-    items: dict[StepKey, list[StepKey]] = field(default_factory=dict)
-    items_left: dict[StepKey, int] = field(default_factory=dict)  # fan-out items not finished
-    lengths: dict[StepKey, int] = field(default_factory=dict)
-    reused_from: dict[StepKey, str] = field(default_factory=dict)
-    unfinished: int = 0
-
-
-class RunEngine:
+class RunEngine(ResumeSteps, FanOut):
     """Executes one run's plan on an executor, recording every state change in the store."""
 
     def __init__(
@@ -102,7 +86,7 @@ class RunEngine:
         # live logs: nobody else could take the run over, cancel it or read its lines.
         self._watching = not _in_memory(store)
         self._live: RunWatch | None = None
-        self.s = _State()
+        self.s = RunState()
         self._ready: deque[StepKey] = deque()
         self._retries: list[tuple[float, StepKey]] = []
         self._running: set[StepKey] = set()
@@ -225,69 +209,6 @@ class RunEngine:
             elif not self.s.waits[planned.key]:
                 self._ready.append(planned.key)
 
-    def _restore(self, key: StepKey, found: StepRecord, recorded: dict[str, StepRecord]) -> None:
-        """Take over a step from a process that died: finished steps stay finished; an attempt
-        that was running is lost and retried per policy (never run twice as the same attempt)."""
-        if self.s.status[key].finished:  # already settled by an upstream restored before it
-            return
-        self.s.attempt[key] = found.attempt
-        if found.reused_from:
-            self.s.reused_from[key] = found.reused_from
-        if found.status.finished:
-            self.s.status[key] = found.status
-            self._done(key)
-            return
-        if key in self._templates:  # a fan-out that was expanded: adopt its items as recorded
-            items = sorted(
-                (
-                    StepKey.parse(k)
-                    for k in recorded
-                    if StepKey.parse(k)._replace(map_index=-1) == key
-                    and StepKey.parse(k).map_index >= 0
-                ),
-                key=lambda k: k.map_index,
-            )
-            self.s.status[key] = StepStatus.RUNNING
-            self.s.items[key] = items
-            self.s.items_left[key] = len(items)
-            self.s.lengths[key] = len(items)
-            for item in items:
-                self._template_of[item] = key
-                self.s.status[item] = StepStatus.PENDING
-                self.s.attempt[item] = 0
-                self.s.unfinished += 1
-            for item in items:
-                self._restore_item(item, recorded[str(item)])
-            if self.s.items_left[key] == 0 and not self.s.status[key].finished:
-                self._finish_template(key)
-            return
-        if found.status is StepStatus.RETRYING:  # its failed attempt is recorded; try again
-            self.s.status[key] = StepStatus.RETRYING
-            self._ready.append(key)
-            return
-        self.s.status[key] = StepStatus.RUNNING
-        self._running.add(key)
-        self._lost(key, found.attempt)
-
-    def _restore_item(self, item: StepKey, found: StepRecord) -> None:
-        self.s.attempt[item] = found.attempt
-        if found.status.finished:
-            self.s.status[item] = found.status
-            self.s.unfinished -= 1
-            self.s.items_left[self._template_of[item]] -= 1
-        elif found.status in (StepStatus.RUNNING, StepStatus.RETRYING):
-            self.s.status[item] = StepStatus.RUNNING
-            self._running.add(item)
-            self._lost(item, found.attempt)
-        else:
-            self._ready.append(item)
-
-    def _lost(self, key: StepKey, attempt: int) -> None:
-        """Record that ``key``'s attempt vanished with its process, then retry it per policy."""
-        error = describe_error(StepLost("the process running this attempt stopped"))
-        self._running.discard(key)
-        self._failed(StepOutcome(key, max(1, attempt), False, error=error))
-
     def _fenced(self) -> RunStatus:
         """Our lease is gone: stop the steps and leave the record to whoever holds the run now."""
         for key in list(self._running):
@@ -370,45 +291,6 @@ class RunEngine:
             partition_keys=planned.partition_keys,
             stage=f"{self.run_id}-{attempt}" if self.publish is not None else "",
         )
-
-    def _expand(self, template: StepKey) -> None:
-        """A fan-out's input is known: create one step per item (or finish at once if none)."""
-        node = self.graph[template.node]
-        source = node.inputs[node.step.map_over]  # type: ignore[index]
-        read = self._planned[template].upstream.get(source)
-        producer = StepKey(source, read.keys[0] if read is not None else "")
-        count = self._length_of(producer)
-        items = [template._replace(map_index=i) for i in range(count)]
-        self.s.items[template] = items
-        self.s.items_left[template] = count
-        self.s.lengths[template] = count
-        self._new_steps.extend(
-            NewStep(str(k), k.node, node.step.kind, k.partition, k.map_index) for k in items
-        )
-        self._step_event(template, EventType.STEP_EXPANDED, data={"count": count})
-        for item in items:
-            self._template_of[item] = template
-            self.s.status[item] = StepStatus.PENDING
-            self.s.attempt[item] = 0
-            self.s.unfinished += 1
-        for item in items:
-            reused = self.plan.reused.get(item)
-            if reused is not None:
-                self._reuse(item, reused)
-            else:
-                self._ready.append(item)
-        if not items:
-            self._finish_template(template)
-
-    def _reused_items(self, template: StepKey, run: str) -> tuple[str, ...]:
-        """Items of a fan-out reused whole from an earlier run."""
-        return (run,) * recorded_length(self.store, run, str(template), key="count")
-
-    def _length_of(self, producer: StepKey) -> int:
-        if producer in self.s.lengths:
-            return self.s.lengths[producer]
-        run = self.s.reused_from[producer]  # produced by an earlier run: use what it recorded
-        return recorded_length(self.store, run, str(producer))
 
     def _release_due_retries(self) -> None:
         now = time.monotonic()
@@ -540,23 +422,6 @@ class RunEngine:
             self.s.items_left[template] -= 1
             if self.s.items_left[template] == 0:
                 self._finish_template(template)
-
-    def _finish_template(self, template: StepKey) -> None:
-        failed = [str(i) for i in self.s.items[template] if not self.s.status[i].ok]
-        if failed:
-            error = {
-                "type": "MappedStepsFailed",
-                "message": f"{len(failed)} item(s) failed: "
-                + ", ".join(failed[:10])
-                + (" …" if len(failed) > 10 else ""),
-                "traceback": "",
-            }
-            self._step_event(template, EventType.STEP_FAILED, data={"error": error})
-        else:
-            self._step_event(
-                template, EventType.STEP_SUCCEEDED, data={"count": len(self.s.items[template])}
-            )
-        self._done(template)
 
     def _skip(self, key: StepKey, because: StepKey) -> None:
         if self.s.status[key] is not StepStatus.PENDING:

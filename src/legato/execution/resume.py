@@ -1,0 +1,76 @@
+"""Taking over a run whose engine died: finished steps stay finished, a running attempt is lost
+and retried per policy (never run twice as the same attempt), a fan-out keeps its recorded items."""
+
+from __future__ import annotations
+
+from legato.definitions.keys import StepKey
+from legato.events.status import StepStatus
+from legato.execution.run_state import EngineParts, StepLost
+from legato.execution.spec import StepOutcome
+from legato.execution.step import describe_error
+from legato.store.runs import StepRecord
+
+
+class ResumeSteps(EngineParts):
+    def _restore(self, key: StepKey, found: StepRecord, recorded: dict[str, StepRecord]) -> None:
+        """Take over a step from a process that died: finished steps stay finished; an attempt
+        that was running is lost and retried per policy (never run twice as the same attempt)."""
+        if self.s.status[key].finished:  # already settled by an upstream restored before it
+            return
+        self.s.attempt[key] = found.attempt
+        if found.reused_from:
+            self.s.reused_from[key] = found.reused_from
+        if found.status.finished:
+            self.s.status[key] = found.status
+            self._done(key)
+            return
+        if key in self._templates:  # a fan-out that was expanded: adopt its items as recorded
+            items = sorted(
+                (
+                    StepKey.parse(k)
+                    for k in recorded
+                    if StepKey.parse(k)._replace(map_index=-1) == key
+                    and StepKey.parse(k).map_index >= 0
+                ),
+                key=lambda k: k.map_index,
+            )
+            self.s.status[key] = StepStatus.RUNNING
+            self.s.items[key] = items
+            self.s.items_left[key] = len(items)
+            self.s.lengths[key] = len(items)
+            for item in items:
+                self._template_of[item] = key
+                self.s.status[item] = StepStatus.PENDING
+                self.s.attempt[item] = 0
+                self.s.unfinished += 1
+            for item in items:
+                self._restore_item(item, recorded[str(item)])
+            if self.s.items_left[key] == 0 and not self.s.status[key].finished:
+                self._finish_template(key)
+            return
+        if found.status is StepStatus.RETRYING:  # its failed attempt is recorded; try again
+            self.s.status[key] = StepStatus.RETRYING
+            self._ready.append(key)
+            return
+        self.s.status[key] = StepStatus.RUNNING
+        self._running.add(key)
+        self._lost(key, found.attempt)
+
+    def _restore_item(self, item: StepKey, found: StepRecord) -> None:
+        self.s.attempt[item] = found.attempt
+        if found.status.finished:
+            self.s.status[item] = found.status
+            self.s.unfinished -= 1
+            self.s.items_left[self._template_of[item]] -= 1
+        elif found.status in (StepStatus.RUNNING, StepStatus.RETRYING):
+            self.s.status[item] = StepStatus.RUNNING
+            self._running.add(item)
+            self._lost(item, found.attempt)
+        else:
+            self._ready.append(item)
+
+    def _lost(self, key: StepKey, attempt: int) -> None:
+        """Record that ``key``'s attempt vanished with its process, then retry it per policy."""
+        error = describe_error(StepLost("the process running this attempt stopped"))
+        self._running.discard(key)
+        self._failed(StepOutcome(key, max(1, attempt), False, error=error))
