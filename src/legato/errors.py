@@ -11,6 +11,7 @@
     ├── ConfigError                configuration (toml, environment) is invalid
     ├── StoreError                 the store cannot be reached or is in an unexpected state
     │   └── NotFoundError          a run, step or asset that the caller named does not exist
+    ├── EngineError                the engine itself failed mid-run (the run is recorded failed)
     └── StepError                  a step failed inside user code (wraps the original exception)
 
 Each message names the object, where it was defined (file:line) when known, what is wrong, and the
@@ -95,6 +96,11 @@ class NotFoundError(StoreError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return self._render()
+
+
+class EngineError(LegatoError):
+    """The engine failed while executing a run (not a step: the engine); the run is recorded
+    as failed with the reason, and its running steps are stopped."""
 
 
 class StepError(LegatoError):

@@ -13,6 +13,7 @@ import secrets
 import socket
 import threading
 import time
+import traceback
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -20,7 +21,7 @@ from typing import Any
 
 from legato.definitions.keys import StepKey
 from legato.definitions.policies import NO_RETRY, Retry
-from legato.errors import LegatoError
+from legato.errors import EngineError, LegatoError
 from legato.events.status import RunStatus, StepStatus
 from legato.events.transitions import next_run_status, next_step_status
 from legato.events.types import Event, EventType
@@ -133,9 +134,17 @@ class RunEngine(ResumeSteps, FanOut):
             if self._lease_lost.is_set():
                 return self._fenced()
             self._cancel()
-        except BaseException as exc:
+        except LegatoError as exc:  # the store broke mid-run: recorded if it still can be
             self._crash(exc)
             raise
+        except Exception as exc:
+            self._crash(exc)
+            raise EngineError(
+                f"run {self.run_id}: the engine failed: {exc!r}",
+                obj=self.run_id,
+                hint="the run is recorded as failed; this is a bug in Legato, please report it "
+                "with the traceback (legato runs show RUN)",
+            ) from exc
         finally:
             if watch is not None:
                 watch.stop()
@@ -460,13 +469,36 @@ class RunEngine(ResumeSteps, FanOut):
         self._flush()
 
     def _crash(self, exc: BaseException) -> None:
-        """The engine itself failed: record it (best effort) so the run is never left running."""
+        """The engine itself failed: record it (best effort) so the run and its steps are never
+        left running: steps the store shows running fail with the reason, pending ones skip."""
         try:
             self._events.clear()
             self._logs.clear()
-            self._run_event(
-                EventType.RUN_FAILED, {"error": {"message": f"the engine failed: {exc!r}"}}
-            )
+            self._new_steps.clear()
+            error = {
+                "type": type(exc).__name__,
+                "message": f"the engine failed: {exc!r}",
+                "traceback": "".join(traceback.format_exception(exc))[-50_000:],
+            }
+            for step in get_steps(self.store, self.run_id):
+                if step.status.finished:
+                    continue
+                ends = step.status is not StepStatus.PENDING
+                data: dict[str, Any] = {"error": error} if ends else {"reason": "the engine failed"}
+                if step.kind == "asset" and step.node not in {k.node for k in self._ranged}:
+                    data.update(asset_key=step.node, partition=step.partition)
+                self._emit(
+                    Event(
+                        EventType.STEP_FAILED if ends else EventType.STEP_SKIPPED,
+                        self.run_id,
+                        step.step_key,
+                        step.attempt,
+                        time.time(),
+                        (StepStatus.FAILED if ends else StepStatus.SKIPPED).value,
+                        data,
+                    )
+                )
+            self._run_event(EventType.RUN_FAILED, {"error": error})
             self._flush()
         except Exception:  # noqa: S110 - the original error is what the caller must see
             pass
