@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from journey import Journey
 
 
@@ -36,3 +35,10 @@ def journey(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Journey]
         j.close()
         with psycopg.connect(plain, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Journeys start real processes: give each more time than a unit test (still bounded)."""
+    for item in items:
+        if "journeys" in str(item.path) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(300))

@@ -1,7 +1,8 @@
-"""Time-ordered identifiers for runs and backfills."""
+"""Time-ordered identifiers for runs and backfills, and keys bounded by construction."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 
@@ -9,3 +10,13 @@ import time
 def new_run_id() -> str:
     """20 hex characters: milliseconds since the epoch, then 32 random bits. Sorts by creation."""
     return f"{int(time.time() * 1000):012x}{secrets.token_hex(4)}"
+
+
+def bounded_key(text: str, limit: int) -> str:
+    """``text`` if it fits in ``limit`` characters, else its start and a digest of the whole: a key
+    derived from user data (a cursor, a file list, a message id) always fits its column, and
+    distinct texts stay distinct."""
+    if len(text) <= limit:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{text[: max(0, limit - len(digest) - 1)]}~{digest}"[:limit]

@@ -13,11 +13,18 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select, update
 
+from legato._internal.ids import bounded_key
 from legato.store._json import dumps, loads
 from legato.store.engine import Store
 from legato.store.event_log import upsert
 from legato.store.runs import RunRecord, insert_run
-from legato.store.schema_automation import daemons, dead_letters, ticks, triggers
+from legato.store.schema_automation import (
+    TICK_KEY_LENGTH,
+    daemons,
+    dead_letters,
+    ticks,
+    triggers,
+)
 
 
 @dataclass(frozen=True)
@@ -150,7 +157,7 @@ def record_tick(
             run_ids.append(insert_run(conn, run)[0])
         stmt = upsert(conn.dialect.name, ticks).values(
             trigger_id=trigger,
-            tick_key=tick_key,
+            tick_key=bounded_key(tick_key, TICK_KEY_LENGTH),
             ts=time.time(),
             status=status,
             run_id=run_ids[0] if run_ids else None,
@@ -233,7 +240,7 @@ def record_dead_letter(
         conn.execute(
             insert(dead_letters).values(
                 trigger_id=trigger,
-                message_id=message_id,
+                message_id=bounded_key(message_id, TICK_KEY_LENGTH),
                 reason=reason,
                 body=body[:65536].decode("utf-8", "replace"),
                 ts=time.time(),

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, insert, or_, select, update
 
+from legato._internal.ids import bounded_key
 from legato.errors import NotFoundError
 from legato.events.status import RunStatus, StepStatus
 from legato.events.transitions import next_run_status, next_step_status
@@ -102,18 +103,18 @@ def insert_run(conn: Connection, run: RunRecord, steps: Sequence[NewStep] = ()) 
         "status": run.status.value,
         "created_at": run.created_at,
         "parent_run_id": run.parent_run_id,
-        "idempotency_key": run.idempotency_key,
+        "idempotency_key": _fit(run.idempotency_key, schema.runs.c.idempotency_key),
         "executor": run.executor,
         "tags": dumps(dict(run.tags)),
         "config": dumps(dict(run.config)),
         "priority": run.priority,
-        "trigger": run.trigger,
+        "trigger": _fit(run.trigger, schema.runs.c.trigger),
         "from_failure": int(run.from_failure),
         "backfill_id": run.backfill_id,
         "launcher": run.launcher,
         "lease_until": run.lease_until,
     }
-    if run.idempotency_key is None:
+    if values["idempotency_key"] is None:
         conn.execute(insert(schema.runs).values(**values))
     else:
         stmt = upsert(conn.dialect.name, schema.runs).values(**values)
@@ -375,3 +376,8 @@ def fail_abandoned(store: Store, run_id: str, reason: str) -> None:
     )
     with store.transaction() as conn:
         append(conn, events)
+
+
+def _fit(value: str | None, column: Any) -> str | None:
+    """A key made from user data, bounded to its column (hashing what does not fit)."""
+    return None if value is None else bounded_key(value, int(column.type.length))

@@ -7,6 +7,8 @@ from sqlalchemy import Column, Float, Index, Integer, String, Table, Text, Uniqu
 
 from legato.store.schema import metadata
 
+TICK_KEY_LENGTH = 300  # keys made from user data are bounded to it (hashing the excess)
+
 triggers = Table(
     "triggers",
     metadata,
@@ -29,7 +31,9 @@ ticks = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("trigger_id", String(300), nullable=False),
-    Column("tick_key", String(300), nullable=False),  # the scheduled time, cursor or message id
+    Column(
+        "tick_key", String(TICK_KEY_LENGTH), nullable=False
+    ),  # the scheduled time, cursor or message id
     Column("ts", Float, nullable=False),
     Column("status", String(16), nullable=False),  # requested | skipped | failed
     Column("run_id", String(40)),
@@ -54,7 +58,7 @@ dead_letters = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("trigger_id", String(300), nullable=False),
-    Column("message_id", String(300), nullable=False),
+    Column("message_id", String(TICK_KEY_LENGTH), nullable=False),
     Column("reason", Text, nullable=False),
     Column("body", Text, nullable=False),
     Column("ts", Float, nullable=False),
