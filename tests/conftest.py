@@ -37,8 +37,8 @@ def postgres_url() -> str:
 
 
 @pytest.fixture
-def pg_store(postgres_url: str) -> Iterator[Store]:
-    """A store in a fresh PostgreSQL schema, dropped afterwards."""
+def pg_schema_url(postgres_url: str) -> Iterator[str]:
+    """The URL of a fresh PostgreSQL schema (on the search path), dropped afterwards."""
     import psycopg
 
     schema = f"legato_test_{secrets.token_hex(6)}"
@@ -46,13 +46,21 @@ def pg_store(postgres_url: str) -> Iterator[Store]:
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     sep = "&" if "?" in postgres_url else "?"
-    store = Store(f"{postgres_url}{sep}options=-csearch_path%3D{schema}")
+    try:
+        yield f"{postgres_url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def pg_store(pg_schema_url: str) -> Iterator[Store]:
+    """A store in a fresh PostgreSQL schema, dropped afterwards."""
+    store = Store(pg_schema_url)
     try:
         yield store
     finally:
         store.dispose()
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture

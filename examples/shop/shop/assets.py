@@ -43,7 +43,7 @@ def clean_orders(raw_orders: list[dict], customers: dict[int, str], context) -> 
     return kept
 
 
-@lg.asset(group="sales")
+@lg.asset(group="sales", tags={"team": "finance"})
 def revenue_by_region(clean_orders: list[dict], warehouse: Warehouse) -> dict[str, float]:
     """Revenue per region, also exported to the warehouse."""
     totals: dict[str, float] = {}
