@@ -101,3 +101,41 @@ def test_a_queued_run_is_still_executed_by_the_daemon(journey: Journey) -> None:
         lambda: get_run(journey.store(), run_id.group(1)).status.value == "succeeded",
         what="the daemon to execute the queued run",
     )
+
+
+SLOW = """
+    import time
+    from pathlib import Path
+    import legato as lg
+
+    @lg.asset(retries=lg.Retry(1, delay=0.1))
+    def slow() -> int:
+        marker = Path("slow.started")
+        if not marker.exists():
+            marker.write_text("first attempt")
+            time.sleep(600)
+        return 1
+"""
+
+
+def test_the_daemon_takes_over_a_command_line_run_whose_process_died(journey: Journey) -> None:
+    from legato.store.runs import get_steps, list_runs
+
+    journey.write({"pipes.py": SLOW})
+    _daemon_ready(journey)
+    cli = journey.start("run", "slow")
+    wait_until((journey.dir / "slow.started").exists, what="the step's first attempt to start")
+    [run] = list_runs(journey.store())
+    assert run.status.value == "running" and run.launcher and ":" in run.launcher, run
+    cli.kill_group()  # the command and its step's process vanish, as in a crash
+
+    def finished() -> bool:
+        [record] = list_runs(journey.store())
+        return record.status.finished
+
+    wait_until(finished, timeout=180, what="the daemon to resume the run after its lease")
+    [record] = list_runs(journey.store())
+    assert record.status.value == "succeeded", record
+    assert record.launcher != run.launcher, record
+    [step] = get_steps(journey.store(), run.run_id)
+    assert step.status.value == "succeeded" and step.attempt == 2, step
