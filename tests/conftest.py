@@ -1,4 +1,5 @@
-"""Shared fixtures: a store on SQLite and on the machine's PostgreSQL (required when CI=true)."""
+"""Shared fixtures: a store on SQLite and on the machine's PostgreSQL (required when CI=true), and
+a PostgreSQL server of a test's own for tests that stop the database."""
 
 from __future__ import annotations
 
@@ -90,3 +91,23 @@ def redis_client() -> Iterator[Any]:
         pytest.skip(f"Redis not reachable: {exc}")
     yield client
     client.close()
+
+
+@pytest.fixture
+def postgres_cluster(tmp_path: Any) -> Iterator[Any]:
+    """A PostgreSQL server of this test's own (``pg_cluster.Cluster``), free to stop and start;
+    stopped and deleted afterwards. Required when CI=true; skipped without initdb otherwise."""
+    import shutil
+
+    import pg_cluster
+
+    if pg_cluster.find_bindir() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("initdb and pg_ctl are required under CI (install postgresql)")
+        pytest.skip("initdb not found: install postgresql to run this test")
+    with pg_cluster.cluster() as made:
+        try:
+            yield made
+        finally:
+            if made.log.exists():  # kept beside the test's files for a post-mortem
+                shutil.copy(made.log, tmp_path / "postgres.log")
