@@ -1,5 +1,5 @@
 """kill -9 of each Legato process while a step is working: the daemon, a run worker, a step
-worker and a ``legato run``. Nothing is left running, the run ends as its retry policy says, and
+worker, a ``legato run``, and all of them at once. Nothing is left running, the run ends as its retry policy says, and
 every asset is materialized exactly once per successful attempt (RELIABILITY F-02).
 
 Each step appends ``run step attempt start|end pid`` to a ledger file, with no dedupe, so an
@@ -274,3 +274,39 @@ def test_kill_9_of_legato_run_is_recovered_by_the_daemon_after_the_lease(
     assert _materialized(journey, step.run) == {"slow": 1, "after": 1}
     _nothing_left_running(journey)
     assert daemon.alive(), daemon.output()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_kill_9_of_the_daemon_and_all_it_started_is_recovered_by_the_next_daemon(
+    journey: Journey,
+) -> None:
+    """A host or container crash: every process goes at once; the next daemon resumes the run
+    once its lease has expired."""
+    journey.write({"pipes.py": PROJECT})
+    daemon = journey.daemon()
+    run_id = _queue(journey, "slow+")
+    step = _started(journey).pid
+    run_worker = parent(step)
+    assert run_worker is not None and parent(run_worker) == daemon.pid
+    doomed = [*children(daemon.pid), *children(run_worker)]
+    for pid in [daemon.pid, *doomed]:
+        os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not daemon.alive(), timeout=10, what="the daemon to die")
+    _gone(doomed, timeout=10, what="every process of the daemon to die")
+
+    successor = journey.daemon()
+    _release(journey)
+    _ends(journey, run_id, "succeeded", timeout=30 + 60)  # the 30 s lease, then the resume
+
+    assert _steps(journey, run_id)["slow"] == ("succeeded", 2)
+    assert _attempts(journey, run_id) == {
+        ("slow", 1, "start"): 1,
+        ("slow", 2, "start"): 1,
+        ("slow", 2, "end"): 1,
+        ("after", 1, "start"): 1,
+        ("after", 1, "end"): 1,
+    }
+    assert _materialized(journey, run_id) == {"slow": 1, "after": 1}
+    _nothing_left_running(journey)
+    assert successor.alive(), successor.output()
