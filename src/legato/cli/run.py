@@ -125,6 +125,7 @@ def run(
         pipeline=pipeline,
         tags=_tags(tags),
         run_config=_config(config_json),
+        trigger="cli",
     )
     sys.exit(EXIT.get(status, 1))
 
@@ -162,6 +163,7 @@ def rerun(ctx: click.Context, run_id: str, from_failure: bool, executor: str | N
         tags=dict(parent.tags),
         run_config=dict(parent.config),
         parent_run_id=parent.run_id,
+        trigger="cli",
     )
     sys.exit(EXIT.get(status, 1))
 
