@@ -99,7 +99,9 @@ def _materialized(journey: Journey) -> Counter[tuple[str, str]]:
     from legato.store.schema import materializations as m
 
     with journey.store().read() as conn:
-        return Counter(conn.execute(select(m.c.run_id, m.c.asset_key)).tuples())
+        return Counter(
+            (r.run_id, r.asset_key) for r in conn.execute(select(m.c.run_id, m.c.asset_key))
+        )
 
 
 @contextmanager
@@ -148,6 +150,27 @@ def test_legato_run_while_the_database_is_down_says_so_without_a_traceback(
             assert "Traceback" not in output, (args, output)
             assert "store" in output and "reachable" in output, (args, output)
     assert list(_runs(journey).values()) == ["queued"]  # nothing was recorded meanwhile
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="the daemon's run queue never reopens its LISTEN connection after a PostgreSQL "
+    "restart: Listener.fileno() raises psycopg.OperationalError in RunWorkers.wait on every "
+    "iteration, so no queued run is launched and no dead run recovered again",
+)
+def test_the_daemon_executes_a_run_queued_after_a_database_restart(
+    journey: Journey, postgres_cluster: Any
+) -> None:
+    journey.write({"pipes.py": PROJECT})
+    daemon = journey.daemon()
+    run_id = journey.ok("run", "extract", "--queue").stdout.split("run ", 1)[1].split()[0]
+    wait_until(lambda: _runs(journey)[run_id] == "succeeded", timeout=60, what="the first run")
+    with _outage(postgres_cluster, 1.0, daemon):
+        pass
+    run_id = journey.ok("run", "extract", "--queue").stdout.split("run ", 1)[1].split()[0]
+    _all_end(journey, 30, daemon)
+    assert _runs(journey)[run_id] == "succeeded", _state(journey)
 
 
 @pytest.mark.slow
