@@ -2,8 +2,10 @@
 
 State lives in the store: the backfill record (status, driver lease) and the runs it created, each
 keyed ``backfill:<id>:<group>:<attempt>`` so that resuming after a crash creates exactly the runs
-that are missing. A run left running by a driver that died is failed visibly and re-run from its
-failure, so steps that finished are not done twice.
+that are missing. A group's outcome is always its run's final status in the store, whoever
+executed the run: the driver waits for a run another process executes (a daemon's run queue), and
+a run whose process died is failed visibly and re-run from its failure, so steps that finished are
+not done twice.
 """
 
 from __future__ import annotations
@@ -22,17 +24,21 @@ from legato.errors import LegatoError
 from legato.events.status import RunStatus
 from legato.graph.backfill import RunGroup
 from legato.store.backfills import (
+    backfill_run,
     backfill_runs,
     claim_driver,
     get_backfill,
     release_driver,
     set_status,
 )
+from legato.store.claims import Lease, run_lease, seize
 from legato.store.engine import Store
 from legato.store.runs import RunRecord, fail_abandoned, request_cancel
 
-# launch(group, idempotency_key, parent_run_id) executes one run to its end and returns its status.
-Launch = Callable[[RunGroup, str, str | None], RunStatus]
+# launch(group, idempotency_key, parent_run_id) creates the run keyed so, and executes it or has
+# it executed; what it returns is ignored: the run's outcome is read from the store.
+Launch = Callable[[RunGroup, str, str | None], object]
+SETTLE_POLL = 0.25  # seconds between reads of a run that another process executes
 
 
 @dataclass
@@ -90,23 +96,21 @@ def drive_backfill(
     on_progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
     pause_on_stop: bool = True,
+    driver: str | None = None,
 ) -> str:
     """Drive the backfill until it completes, fails, is paused or cancelled; return its status.
 
     When ``stop`` is set, running runs finish and the backfill is paused (``pause_on_stop``, as
     Ctrl-C in the CLI does) or left running for another driver to take over (a daemon stopping).
+    ``driver`` is this driver's id, if the backfill was created already driven by it.
     """
     record = get_backfill(store, backfill_id)
     bid = record.backfill_id
     if record.status in ("completed", "cancelled"):
         return record.status
-    me = driver_id()
-    dead = (
-        record.lease_until is None
-        or record.lease_until < time.time()
-        or not driver_alive(record.driver)
-    )
-    if not claim_driver(store, bid, me, lease_seconds, steal=dead):
+    me = driver or driver_id()
+    dead = record.driver if record.driver and not driver_alive(record.driver) else None
+    if not claim_driver(store, bid, me, lease_seconds, steal_from=dead):
         raise LegatoError(
             f"backfill {bid} is being driven by {record.driver}",
             obj=bid,
@@ -114,9 +118,9 @@ def drive_backfill(
         )
     try:
         set_status(store, bid, "running", allowed_from=("requested", "paused", "failed", "running"))
-        driver = _Driver(store, bid, launch, me, lease_seconds, on_progress, stop)
-        driver.pause_on_stop = pause_on_stop
-        return driver.run()
+        driving = _Driver(store, bid, launch, me, lease_seconds, on_progress, stop)
+        driving.pause_on_stop = pause_on_stop
+        return driving.run()
     finally:
         release_driver(store, bid, me)
 
@@ -142,14 +146,20 @@ class _Driver:
         self.state: dict[int, str] = {}  # group → succeeded | failed | running
         self.attempts: dict[int, int] = {}
         self.parents: dict[int, str] = {}  # group → run to re-run from its failure
+        self.adopted: dict[int, str] = {}  # group → unfinished run of an earlier driver
+        self.orphaned: set[int] = set()  # groups whose run lost its process in this drive
+        self.errors: dict[int, str] = {}  # group → why its run could not be created
         self.progress = Progress(len(self.groups))
         self.pause_on_stop = True
 
     def run(self) -> str:
         self._recover()
-        futures: dict[Future[RunStatus], int] = {}
+        futures: dict[Future[str], int] = {}
         next_renew = 0.0
         with ThreadPoolExecutor(self.limit, thread_name_prefix="legato-backfill") as pool:
+            for index, run_id in self.adopted.items():  # runs another process may still execute
+                self.state[index] = "running"
+                futures[pool.submit(self._outcome, index, run_id)] = index
             while True:
                 if time.monotonic() >= next_renew:
                     claim_driver(self.store, self.bid, self.me, self.lease)
@@ -163,26 +173,80 @@ class _Driver:
                         self.state[index] = "running"
                         self.attempts[index] = self.attempts.get(index, 0) + 1
                         key = run_key(self.bid, index, self.attempts[index])
-                        futures[
-                            pool.submit(
-                                self.launch, self.groups[index], key, self.parents.get(index)
-                            )
-                        ] = index
+                        futures[pool.submit(self._run_group, index, key)] = index
                 self._report(len(futures))
                 if not futures:
                     break
                 finished, _ = wait(futures, timeout=1.0, return_when=FIRST_COMPLETED)
                 for future in finished:
                     index = futures.pop(future)
-                    try:
-                        ok = future.result() is RunStatus.SUCCEEDED
-                    except Exception:  # a launch that raised is a failed group, not a dead driver
-                        ok = False
-                    self.state[index] = "succeeded" if ok else "failed"
+                    self._settle(index, future.result())
         return self._finish()
 
+    def _settle(self, index: int, outcome: str) -> None:
+        if outcome in ("succeeded", "failed"):
+            self.state[index] = outcome
+        else:  # unsettled (the driver stops) or orphaned (re-run from its failure): not counted
+            del self.state[index]
+
+    def _run_group(self, index: int, key: str) -> str:
+        """Create (and maybe execute) the group's run, then wait for its outcome in the store."""
+        problem = ""
+        try:
+            self.launch(self.groups[index], key, self.parents.get(index))
+        except Exception as exc:  # a launch that raised is a failed group, not a dead driver
+            problem = str(exc) or type(exc).__name__
+        run = backfill_run(self.store, key)
+        if run is None:
+            self.errors[index] = problem or "its run was not created"
+            return "failed"
+        return self._outcome(index, run.run_id)
+
+    def _outcome(self, index: int, run_id: str) -> str:
+        """``succeeded`` or ``failed`` once the run finished; ``orphaned`` if its process died
+        (it is failed, to be re-run from its failure); ``""`` if the driver stops first."""
+        while True:
+            lease = run_lease(self.store, run_id)
+            if lease.status.finished:
+                return "succeeded" if lease.status is RunStatus.SUCCEEDED else "failed"
+            if self._take_orphan(run_id, lease):
+                fail_abandoned(self.store, run_id, "the process running it stopped")
+                if index in self.orphaned:  # its process died twice: say so, do not loop
+                    return "failed"
+                self.orphaned.add(index)
+                self.parents[index] = run_id
+                return "orphaned"
+            if self.stop.is_set():
+                return ""
+            self.stop.wait(SETTLE_POLL)
+
+    def _take_orphan(self, run_id: str, lease: Lease) -> bool:
+        """Whether the run's holder is gone (a command whose process died on this host, or any
+        holder silent a whole lease past its expiry, when a daemon would have resumed it) and
+        this driver took the run from it."""
+        if lease.launcher is None:  # queued for a run queue: a daemon executes it
+            return False
+        now = time.time()
+        # A daemon's claim (``daemon/run``) is not judged by the daemon's pid: its run worker
+        # goes on executing the run, renewing the lease, after the daemon itself died.
+        if "/" in lease.launcher or driver_alive(lease.launcher):
+            expired_before = now - self.lease
+            if lease.lease_until is None or lease.lease_until >= expired_before:
+                return False
+            return seize(
+                self.store,
+                run_id,
+                lease.launcher,
+                self.me,
+                lease=self.lease,
+                now=now,
+                expired_before=expired_before,
+            )
+        return seize(self.store, run_id, lease.launcher, self.me, lease=self.lease, now=now)
+
     def _recover(self) -> None:
-        """Read what earlier drivers did: finished groups stay finished, interrupted ones resume."""
+        """Read what earlier drivers did: finished groups stay finished, failed ones are re-run
+        from their failure, runs still held by a process are waited for."""
         latest: dict[int, RunRecord] = {}
         for run in backfill_runs(self.store, self.bid):
             parsed = parse_run_key(run.idempotency_key)
@@ -194,12 +258,13 @@ class _Driver:
                 latest[index] = run
         for index, run in latest.items():
             status = run.status
-            if status is RunStatus.QUEUED:  # created, never started: nothing ran
-                status = request_cancel(self.store, run.run_id).status
-            elif not status.finished:  # its driver died while it ran
-                fail_abandoned(self.store, run.run_id, "the backfill driver running it stopped")
-                status = RunStatus.FAILED
-            if status is RunStatus.SUCCEEDED:
+            if status is RunStatus.QUEUED and run_lease(self.store, run.run_id).launcher is None:
+                with contextlib.suppress(LegatoError):  # created, never started: nothing ran
+                    request_cancel(self.store, run.run_id)
+                status = run_lease(self.store, run.run_id).status
+            if not status.finished:
+                self.adopted[index] = run.run_id
+            elif status is RunStatus.SUCCEEDED:
                 self.state[index] = "succeeded"
             elif status is RunStatus.FAILED:
                 self.parents[index] = run.run_id  # resume: re-run from its failure
@@ -255,6 +320,9 @@ class _Driver:
                 f"{len(failed)} run(s) failed (groups {failed[:10]}), "
                 f"{self.progress.blocked} blocked behind them"
             )
+            unstarted = [f"group {i}: {self.errors[i]}" for i in failed if i in self.errors]
+            if unstarted:
+                error += f"; {len(unstarted)} could not start ({'; '.join(unstarted[:3])})"
             return set_status(
                 self.store, self.bid, "failed", allowed_from=("running",), error=error
             ).status

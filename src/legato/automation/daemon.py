@@ -59,7 +59,7 @@ from legato.store.claims import (
 from legato.store.engine import Store
 from legato.store.notify import RUN_QUEUED_CHANNEL, Listener
 from legato.store.partitions import add_dynamic_keys, dynamic_lookup
-from legato.store.runs import RunRecord, create_run, fail_abandoned, get_run
+from legato.store.runs import RunRecord, create_run, fail_abandoned
 from legato.store.snapshots import SnapshotCache, save_snapshot
 
 log = logging.getLogger("legato.daemon")
@@ -458,7 +458,7 @@ class Daemon:
             drive_backfill(
                 self.store,
                 backfill_id,
-                self._queue_and_wait,
+                self._queue_backfill_run,
                 lease_seconds=self.lease,
                 stop=self._stopping,
                 pause_on_stop=False,
@@ -466,8 +466,8 @@ class Daemon:
         except LegatoError as exc:  # another driver won the race: it drives, we don't
             log.info("backfill %s: %s", backfill_id, exc)
 
-    def _queue_and_wait(self, group: RunGroup, key: str, parent: str | None) -> RunStatus:
-        """Queue one backfill run (idempotent by key) for the run queue; wait for its end."""
+    def _queue_backfill_run(self, group: RunGroup, key: str, parent: str | None) -> None:
+        """Queue one backfill run (idempotent by key) for the run queue; its driver waits for it."""
         record = get_backfill(self.store, key.split(":")[1])
         run = RunRecord(
             run_id=new_run_id(),
@@ -483,13 +483,7 @@ class Daemon:
             from_failure=parent is not None,
             backfill_id=record.backfill_id,
         )
-        run_id, _ = create_run(self.store, run)
-        while not self._stopping.is_set():
-            status = get_run(self.store, run_id).status
-            if status.finished:
-                return status
-            self._stopping.wait(0.25)  # the run queue executes it; we only watch the store
-        return get_run(self.store, run_id).status
+        create_run(self.store, run)
 
     def _consumers(self, now: datetime, report: TickReport) -> None:
         """Keep the message-consumer child running while any pipeline has an OnMessage trigger."""

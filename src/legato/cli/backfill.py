@@ -14,7 +14,7 @@ from rich.table import Table
 
 from legato._internal.ids import new_run_id
 from legato.automation.backfills import Progress as BackfillProgress
-from legato.automation.backfills import drive_backfill, parse_run_key
+from legato.automation.backfills import drive_backfill, driver_id, parse_run_key
 from legato.cli._console import console, styled, when
 from legato.cli._project import OpenProject, open_project, open_store
 from legato.definitions.pipeline import EXECUTORS
@@ -96,7 +96,14 @@ def backfill(
             "a backfill needs partition keys",
             hint="pass --from KEY --to KEY, --keys K1,K2 or --partition KEY",
         )
-    done = {n: set(materialized_times(store, n)) for n in nodes} if missing_only else None
+    # what exists already: the selection (for --missing-only) and what it reads (for windows
+    # the backfill covers only in part, such as a month of which two days are backfilled)
+    relevant = set(nodes) | {up for n in nodes for up in proj.graph[n].upstream}
+    done = {
+        n: set(materialized_times(store, n))
+        for n in relevant
+        if proj.graph[n].step.kind == "asset" and proj.graph[n].partitions is not None
+    }
     plan = plan_backfill(
         proj.graph,
         nodes,
@@ -109,6 +116,7 @@ def backfill(
     _preview(plan, len(keys))
     if dry_run:
         return
+    me = driver_id()  # recorded with the backfill: a daemon beside us must not drive it too
     record = create_backfill(
         store,
         new_run_id(),
@@ -118,9 +126,10 @@ def backfill(
         max_concurrent=max_concurrent,
         missing_only=missing_only,
         executor=executor or proj.settings.executor,
+        driver=me,
     )
     console.print(f"backfill [bold]{record.backfill_id}[/] created")
-    sys.exit(EXIT.get(_drive(proj, store, record.backfill_id, max_concurrency), 1))
+    sys.exit(EXIT.get(_drive(proj, store, record.backfill_id, max_concurrency, me), 1))
 
 
 @click.group()
@@ -194,6 +203,10 @@ def _preview(plan: BackfillPlan, keys: int) -> None:
     console.print(f"{keys:,} key(s) → {len(plan.groups):,} run(s), {plan.steps:,} step(s)")
     for node, count in plan.skipped.items():
         console.print(f"  {escape(node)}: {count:,} key(s) already materialized, skipped")
+    for waiting in plan.waiting[:5]:
+        console.print(f"  waiting, not planned: {escape(waiting.describe())}")
+    if len(plan.waiting) > 5:
+        console.print(f"  … {len(plan.waiting) - 5:,} more key(s) waiting")
     for index, group in enumerate(plan.groups[:5]):
         parts = ", ".join(group.partitions[:3]) + (" …" if len(group.partitions) > 3 else "")
         after = f" after run {', '.join(map(str, group.after[:3]))}" if group.after else ""
@@ -202,7 +215,13 @@ def _preview(plan: BackfillPlan, keys: int) -> None:
         console.print(f"  … {len(plan.groups) - 5:,} more")
 
 
-def _drive(proj: OpenProject, store: Store, backfill_id: str, max_concurrency: int | None) -> str:
+def _drive(
+    proj: OpenProject,
+    store: Store,
+    backfill_id: str,
+    max_concurrency: int | None,
+    driver: str | None = None,
+) -> str:
     record = get_backfill(store, backfill_id)
 
     def launch(group: RunGroup, key: str, parent: str | None) -> RunStatus:
@@ -262,7 +281,7 @@ def _drive(proj: OpenProject, store: Store, backfill_id: str, max_concurrency: i
     try:
         with bar:
             status = drive_backfill(
-                store, record.backfill_id, launch, on_progress=progress, stop=stop
+                store, record.backfill_id, launch, on_progress=progress, stop=stop, driver=driver
             )
     finally:
         signal.signal(signal.SIGINT, previous)

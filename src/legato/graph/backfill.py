@@ -1,6 +1,10 @@
 """Plan a backfill: the (asset, key) targets of a selection over many keys, grouped into runs in
 dependency order — a day's run before the roll-up run of its month, upstream spaces first.
 
+A key reached only through a partition mapping (the month of a backfilled day) is planned only if
+what it reads will exist: planned by the backfill or already materialized. A month of which the
+backfill covers two days is not run to fail; it is reported as waiting, naming the missing keys.
+
 Pure: facts about what is already materialized are handed in.
 """
 
@@ -14,7 +18,7 @@ from typing import Any
 
 from legato.definitions.partitions import DynamicLookup
 from legato.graph.graph import Graph
-from legato.graph.plan import plan_nodes
+from legato.graph.plan import canonical_key, plan_nodes
 
 
 @dataclass(frozen=True)
@@ -38,9 +42,28 @@ class RunGroup:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """A key left out of the backfill because upstream keys it reads will not exist."""
+
+    node: str
+    key: str
+    missing: Mapping[str, tuple[str, ...]]  # upstream node → its keys neither planned nor stored
+
+    def describe(self, most: int = 3) -> str:
+        parts = []
+        for up, keys in self.missing.items():
+            shown = ", ".join(keys[:most]) + (
+                f" … ({len(keys)} missing)" if len(keys) > most else ""
+            )
+            parts.append(f"{up} {shown}")
+        return f"{self.node}[{self.key}] waits for {'; '.join(parts)}"
+
+
+@dataclass(frozen=True)
 class BackfillPlan:
     groups: tuple[RunGroup, ...]
     skipped: Mapping[str, int] = field(default_factory=dict)  # node → keys already materialized
+    waiting: tuple[Waiting, ...] = ()  # keys whose upstream keys will not all exist
 
     @property
     def steps(self) -> int:
@@ -61,12 +84,16 @@ def plan_backfill(
     """Group the selection's targets into runs.
 
     Nodes sharing a partition space and a key run together; unpartitioned nodes run last, in
-    one run. With ``missing_only``, asset keys already materialized are left out. With
-    ``single_run``, everything is one run over all keys (for steps that process a range at once).
+    one run. ``materialized`` maps asset keys to their materialized partition keys (for the
+    selection and its upstream assets). With ``missing_only``, asset keys already materialized
+    are left out. A key not given but reached through a mapping is left out as waiting when it
+    reads upstream keys that are neither planned nor materialized. With ``single_run``,
+    everything is one run over all keys (for steps that process a range at once).
     """
     now = now or datetime.now(UTC)
     order, keys_of = plan_nodes(graph, selected, keys, now=now, dynamic=dynamic)
     skipped: dict[str, int] = {}
+    waiting: list[Waiting] = []
     if missing_only and materialized:
         for node in order:
             done = materialized.get(node, set())
@@ -77,6 +104,12 @@ def plan_backfill(
     if single_run:
         nodes = tuple(n for n in order if keys_of[n])
         return BackfillPlan((RunGroup(nodes, tuple(keys)),), skipped)
+    for node in order:
+        found = _waiting(graph, node, keys, keys_of, materialized or {}, now, dynamic)
+        if found:
+            waiting.extend(found)
+            left_out = {w.key for w in found}
+            keys_of[node] = [k for k in keys_of[node] if k not in left_out]
     space_ids = {n: _space_id(graph, n) for n in order}
     group_of: dict[tuple[str, str], int] = {}  # (space id, key) → group index
     members: list[list[str]] = []
@@ -114,7 +147,49 @@ def plan_backfill(
         RunGroup(tuple(m), (p,) if p else (), tuple(sorted(a)))
         for m, p, a in zip(members, parts, after, strict=True)
     ]
-    return BackfillPlan(tuple(_topological(groups)), skipped)
+    return BackfillPlan(tuple(_topological(groups)), skipped, tuple(waiting))
+
+
+def _waiting(
+    graph: Graph,
+    node: str,
+    given: Sequence[str],
+    keys_of: Mapping[str, list[str]],
+    materialized: Mapping[str, set[str]],
+    now: datetime,
+    dynamic: DynamicLookup | None,
+) -> list[Waiting]:
+    """The keys of ``node`` reached through a mapping whose upstream keys will not all exist.
+
+    Upstream nodes come first in the plan's order, so their own waiting keys are already gone
+    from ``keys_of``: a key waiting on a waiting key waits too."""
+    space = graph[node].partitions
+    if space is None:
+        return []
+    asked = {canonical_key(space, k) for k in given}
+    ups = [
+        up
+        for up in graph[node].upstream
+        if graph[up].step.kind == "asset"
+        and graph[up].partitions is not None
+        and graph[node].mappings.get(up) is not None
+    ]
+    found = []
+    for key in keys_of[node]:
+        if key in asked:  # asked for by name: run it, and let it say what it lacks
+            continue
+        missing: dict[str, tuple[str, ...]] = {}
+        for up in ups:
+            mapping = graph[node].mappings[up]
+            needed = mapping.upstream_keys(
+                key, graph[up].partitions, space, now=now, dynamic=dynamic
+            )
+            there = set(keys_of.get(up, ())) | materialized.get(up, set())
+            if not mapping.is_ready(needed, there):
+                missing[up] = tuple(k for k in needed if k not in there)
+        if missing:
+            found.append(Waiting(node, key, missing))
+    return found
 
 
 def _space_id(graph: Graph, node: str) -> str:

@@ -49,7 +49,11 @@ def create_backfill(
     missing_only: bool,
     executor: str,
     tags: Mapping[str, str] | None = None,
+    driver: str | None = None,
+    lease_seconds: float = 30.0,
 ) -> BackfillRecord:
+    """Record a requested backfill. With ``driver`` it is recorded already driven by that process
+    (for ``lease_seconds``), so that no daemon starts driving it before its creator does."""
     now = time.time()
     with store.transaction() as conn:
         conn.execute(
@@ -65,6 +69,8 @@ def create_backfill(
                 plan=dumps(list(groups)),
                 executor=executor,
                 tags=dumps(dict(tags or {})),
+                driver=driver,
+                lease_until=now + lease_seconds if driver else None,
             )
         )
     return get_backfill(store, backfill_id)
@@ -127,18 +133,25 @@ def set_status(
 
 
 def claim_driver(
-    store: Store, backfill_id: str, driver: str, lease_seconds: float, *, steal: bool = False
+    store: Store,
+    backfill_id: str,
+    driver: str,
+    lease_seconds: float,
+    *,
+    steal_from: str | None = None,
 ) -> bool:
-    """Become (or stay) the process driving a backfill. ``steal`` takes over a dead driver's."""
+    """Become (or stay) the process driving a backfill: if nobody drives it, or its driver's
+    lease expired, or its driver is still ``steal_from`` (one known dead). Compare-and-set: of
+    two processes racing for it, one wins."""
     b = backfills.c
     now = time.time()
     free = or_(b.driver.is_(None), b.driver == driver, b.lease_until < now)
+    if steal_from is not None:
+        free = or_(free, b.driver == steal_from)
     with store.transaction() as conn:
         result = conn.execute(
             update(backfills)
-            .where(
-                b.backfill_id == backfill_id, free if not steal else b.backfill_id == backfill_id
-            )
+            .where(b.backfill_id == backfill_id, free)
             .values(driver=driver, lease_until=now + lease_seconds)
         )
     return bool(result.rowcount)
@@ -162,6 +175,14 @@ def backfill_runs(store: Store, backfill_id: str) -> list[RunRecord]:
             select(runs_table).where(r.backfill_id == backfill_id).order_by(r.created_at, r.run_id)
         ).all()
     return [run_from_row(row) for row in rows]
+
+
+def backfill_run(store: Store, key: str) -> RunRecord | None:
+    """The run created under idempotency key ``key`` (``backfill:<id>:<group>:<attempt>``)."""
+    r = runs_table.c
+    with store.read() as conn:
+        row = conn.execute(select(runs_table).where(r.idempotency_key == key)).first()
+    return None if row is None else run_from_row(row)
 
 
 def backfill_from_row(row: Any) -> BackfillRecord:

@@ -163,3 +163,46 @@ def expire_claim(store: Store, run_id: str, launcher: str, now: float) -> None:
             .where(r.run_id == run_id, r.launcher == launcher)
             .values(lease_until=now - 1.0)
         )
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Who holds a run (``launcher``) and until when; ``None`` for a run nobody claimed."""
+
+    status: RunStatus
+    launcher: str | None
+    lease_until: float | None
+
+
+def run_lease(store: Store, run_id: str) -> Lease:
+    r = runs.c
+    with store.read() as conn:
+        row = conn.execute(
+            select(r.status, r.launcher, r.lease_until).where(r.run_id == run_id)
+        ).one()
+    return Lease(RunStatus(row.status), row.launcher, row.lease_until)
+
+
+def seize(
+    store: Store,
+    run_id: str,
+    holder: str,
+    new_holder: str,
+    *,
+    lease: float,
+    now: float,
+    expired_before: float | None = None,
+) -> bool:
+    """Take an unfinished run from ``holder``, known dead (or silent since ``expired_before``);
+    compare-and-set, so that nobody who took the run over meanwhile loses it."""
+    r = runs.c
+    query = update(runs).where(
+        r.run_id == run_id,
+        r.launcher == holder,
+        r.status.in_([RunStatus.QUEUED.value, *_ACTIVE]),
+    )
+    if expired_before is not None:
+        query = query.where(r.lease_until < expired_before)
+    with store.transaction() as conn:
+        result = conn.execute(query.values(launcher=new_holder, lease_until=now + lease))
+    return bool(result.rowcount)
