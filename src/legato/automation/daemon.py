@@ -29,6 +29,7 @@ from legato._internal.ids import new_run_id
 from legato.automation.backfills import drive_backfill, driver_alive
 from legato.automation.code import CodeLocation
 from legato.automation.file_watch import FileWatch
+from legato.automation.run_queue import RunQueue
 from legato.automation.run_workers import RunWorkers
 from legato.automation.ticks import evaluate_schedule
 from legato.errors import LegatoError, StoreError
@@ -47,24 +48,14 @@ from legato.store.automation import (
     sync_triggers,
 )
 from legato.store.backfills import get_backfill, list_backfills
-from legato.store.claims import (
-    QueueLimits,
-    claim_queued,
-    expire_claim,
-    expired_claims,
-    queue_waiting,
-    release_claim,
-    take_over,
-)
+from legato.store.claims import QueueLimits
 from legato.store.engine import Store
-from legato.store.notify import RUN_QUEUED_CHANNEL, Listener
 from legato.store.partitions import add_dynamic_keys, dynamic_lookup
-from legato.store.runs import RunRecord, create_run, fail_abandoned
+from legato.store.runs import RunRecord, create_run
 from legato.store.snapshots import SnapshotCache, save_snapshot
 
 log = logging.getLogger("legato.daemon")
 SCHEDULES = ("cron", "every")
-QUEUE_POLL = 0.02  # seconds between probes of the run queue where no notification wakes us
 MIN_PAUSE = 0.01  # seconds the main loop rests at least between iterations
 EVALUATED = ("sensor", "file_arrival", "on_update")
 
@@ -109,6 +100,7 @@ class Daemon:
         self.snapshot_every = snapshot_every
         self._next_snapshot = 0.0
         self.workers = RunWorkers(self.project_dir, self.limits.total)
+        self.run_queue = RunQueue(store, self.id, self.workers, self.limits, lease)
         self._runs_thread: threading.Thread | None = None
         self._drivers: dict[str, threading.Thread] = {}
         self._consumer: subprocess.Popen[bytes] | None = None
@@ -371,65 +363,7 @@ class Daemon:
     # -- runs -----------------------------------------------------------------------------------
 
     def _run_loop(self, interval: float) -> None:
-        """Launch queued runs on free run workers and recover runs whose process died, until the
-        daemon stops; then let the workers finish their runs."""
-        listener = None
-        if not self.store.is_sqlite:
-            try:
-                listener = Listener(self.store, RUN_QUEUED_CHANNEL)
-            except Exception as exc:  # no notifications: probe the queue instead
-                log.warning("listening for queued runs failed (%s); polling instead", exc)
-        recover_at = 0.0
-        self.workers.fill()  # warm before the first run arrives
-        try:
-            while not self._stopping.is_set():
-                wake = [listener] if listener is not None else []
-                try:
-                    outcome = self.workers.wait(1.0 if listener else QUEUE_POLL, wake)
-                    if listener is not None:
-                        listener.drain()
-                    for job, why in outcome.lost:
-                        log.warning("run %s lost: %s; it is recovered", job[0], why)
-                        expire_claim(self.store, job[0], job[1], time.time())
-                        recover_at = 0.0
-                    self._launch()
-                    if time.monotonic() >= recover_at:
-                        recover_at = time.monotonic() + interval
-                        self._recover()
-                except (DBAPIError, StoreError) as exc:  # the database blinked: go on
-                    log.warning("run queue: %s", exc)
-                    self._stopping.wait(min(interval, 1.0))
-                except Exception:
-                    log.exception("run queue iteration failed; retrying")
-                    self._stopping.wait(min(interval, 1.0))
-        finally:
-            if listener is not None:
-                listener.close()
-            self.workers.close()
-
-    def _launch(self) -> None:
-        free = self.workers.free
-        if free <= 0 or not queue_waiting(self.store):
-            return
-        claimed = claim_queued(
-            self.store, self.id, limits=self.limits, lease=self.lease, now=time.time(), most=free
-        )
-        for run in claimed:
-            self.workers.submit((run.run_id, f"{self.id}/{run.run_id}", False))
-
-    def _recover(self) -> None:
-        for run in expired_claims(self.store, time.time()):
-            if self.workers.holds(run.run_id):
-                continue  # ours and alive (a slow heartbeat is not a death)
-            if run.status is RunStatus.QUEUED:
-                release_claim(self.store, run.run_id)
-            elif run.status is RunStatus.CANCELING:
-                fail_abandoned(self.store, run.run_id, "cancelled; its process had stopped")
-            elif self.workers.free > 0:
-                launcher = f"{self.id}/{run.run_id}/resume-{secrets.token_hex(2)}"
-                if take_over(self.store, run.run_id, launcher, lease=self.lease, now=time.time()):
-                    log.info("run %s: its process stopped; resuming it", run.run_id)
-                    self.workers.submit((run.run_id, launcher, True))
+        self.run_queue.run(self._stopping, interval)
 
     def _backfills(self, now: datetime, report: TickReport) -> None:
         """Drive backfills nobody drives (requested from the API, or whose driver died)."""

@@ -111,12 +111,13 @@ def claim_queued(
 
 
 def take_over(store: Store, run_id: str, launcher: str, *, lease: float, now: float) -> bool:
-    """Become the run's launcher if its lease expired (compare-and-set: one taker wins)."""
+    """Become the launcher of a running run if its lease expired (compare-and-set: one taker
+    wins; a run that finished meanwhile is left alone)."""
     r = runs.c
     with store.transaction() as conn:
         result = conn.execute(
             update(runs)
-            .where(r.run_id == run_id, r.lease_until < now)
+            .where(r.run_id == run_id, r.lease_until < now, r.status.in_(_ACTIVE))
             .values(launcher=launcher, lease_until=now + lease)
         )
     return bool(result.rowcount)
