@@ -153,12 +153,6 @@ def test_legato_run_while_the_database_is_down_says_so_without_a_traceback(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="the daemon's run queue never reopens its LISTEN connection after a PostgreSQL "
-    "restart: Listener.fileno() raises psycopg.OperationalError in RunWorkers.wait on every "
-    "iteration, so no queued run is launched and no dead run recovered again",
-)
 def test_the_daemon_executes_a_run_queued_after_a_database_restart(
     journey: Journey, postgres_cluster: Any
 ) -> None:
@@ -175,13 +169,6 @@ def test_the_daemon_executes_a_run_queued_after_a_database_restart(
 
 @pytest.mark.slow
 @pytest.mark.timeout(400)
-@pytest.mark.xfail(
-    strict=True,
-    reason="after a PostgreSQL restart the daemon's run queue launches and recovers nothing: its "
-    "LISTEN connection is lost, Listener.fileno() raises psycopg.OperationalError in "
-    "RunWorkers.wait on every iteration and the listener is never reopened; behind that, runs "
-    "whose step ended in the outage end failed (engine: see the legato run test below)",
-)
 def test_a_daemon_and_its_runs_ride_out_a_30_second_outage(
     journey: Journey, postgres_cluster: Any
 ) -> None:
@@ -207,12 +194,6 @@ def test_a_daemon_and_its_runs_ride_out_a_30_second_outage(
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-@pytest.mark.xfail(
-    strict=True,
-    reason="a store write that fails as a step ends aborts the run: RunEngine._flush raises "
-    "StoreError out of execute(), legato run exits 2 and the run stays running; resumed, the "
-    "attempt that finished counts as lost, so without retries its step fails",
-)
 def test_a_legato_run_in_flight_finishes_after_a_10_second_outage(
     journey: Journey, postgres_cluster: Any
 ) -> None:

@@ -41,21 +41,24 @@ class RunQueue:
         self.store, self.owner, self.workers = store, owner, workers
         self.limits, self.lease = limits, lease
         self.orphans: list[str] = []  # runs whose process died, waiting for a free worker
+        self._listen_failed = False
 
     def run(self, stopping: threading.Event, interval: float) -> None:
         """Launch queued runs and recover dead ones until ``stopping`` is set; then let the
         workers finish their runs. Expired leases are looked for every ``interval`` s, and at
         once when a worker of ours dies."""
-        listener = None
-        if not self.store.is_sqlite:
-            try:
-                listener = Listener(self.store, RUN_QUEUED_CHANNEL)
-            except Exception as exc:  # no notifications: probe the queue instead
-                log.warning("listening for queued runs failed (%s); polling instead", exc)
+        listener = self._listen()
+        listen_at = time.monotonic() + 1.0
         recover_at = 0.0
         self.workers.fill()  # warm before the first run arrives
         try:
             while not stopping.is_set():
+                if listener is not None and listener.broken:  # the database restarted
+                    listener.close()
+                    listener = None
+                if listener is None and time.monotonic() >= listen_at:
+                    listen_at = time.monotonic() + 1.0
+                    listener = self._listen()
                 wake = [listener] if listener is not None else []
                 try:
                     outcome = self.workers.wait(1.0 if listener else QUEUE_POLL, wake)
@@ -81,6 +84,19 @@ class RunQueue:
             if listener is not None:
                 listener.close()
             self.workers.close()
+
+    def _listen(self) -> Listener | None:
+        """A listener for queued-run notifications (PostgreSQL), or None: then the queue is
+        probed every few milliseconds, and listening is tried again every second."""
+        if self.store.is_sqlite:
+            return None
+        try:
+            return Listener(self.store, RUN_QUEUED_CHANNEL)
+        except Exception as exc:
+            if not self._listen_failed:
+                log.warning("listening for queued runs failed (%s); polling instead", exc)
+            self._listen_failed = True
+            return None
 
     def launch(self) -> None:
         """Claim as many queued runs as there are free workers (within the limits)."""

@@ -8,6 +8,7 @@ the store is never behind what executes, and a run of 1,000 steps costs a few do
 from __future__ import annotations
 
 import heapq
+import logging
 import os
 import secrets
 import socket
@@ -21,7 +22,7 @@ from typing import Any
 
 from legato.definitions.keys import StepKey
 from legato.definitions.policies import NO_RETRY, Retry
-from legato.errors import EngineError, LegatoError
+from legato.errors import EngineError, LegatoError, StoreError
 from legato.events.status import RunStatus, StepStatus
 from legato.events.transitions import next_run_status, next_step_status
 from legato.events.types import Event, EventType
@@ -44,6 +45,12 @@ from legato.store.runs import (
     get_steps,
     renew_lease,
 )
+
+log = logging.getLogger("legato.engine")
+
+# How long an engine keeps the events of a run while its store is unreachable before it gives
+# up (the run is then resumed by whoever reaches the store after its lease).
+STORE_OUTAGE_LIMIT = 600
 
 OnEvents = Callable[[Sequence[Event]], None]
 Publish = Callable[[Mapping[str, Any]], dict[str, Any]]  # a staged value's metadata → in place
@@ -554,11 +561,43 @@ class RunEngine(ResumeSteps, FanOut):
             return
         events, logs, new_steps = self._events, self._logs, self._new_steps
         self._events, self._logs, self._new_steps = [], [], []
-        with self.store.transaction() as conn:
-            add_steps(conn, self.run_id, new_steps)
-            event_log.append(conn, events, logs)
+        if not self._write(events, logs, new_steps):
+            return
         if self.on_events is not None and events:
             self.on_events(events)
+
+    def _write(self, events: list[Event], logs: list[dict[str, Any]], steps: list[NewStep]) -> bool:
+        """Commit one batch. While the store is unreachable the batch is kept and retried (steps
+        go on running meanwhile); once it answers again the run must still be ours: if another
+        process took it over during the outage, the batch is dropped and the loop stops at the
+        fence (False)."""
+        waited, delay = 0.0, 0.5
+        while True:
+            try:
+                if waited and not self._claim():
+                    self._lease_lost.set()
+                    return False
+                with self.store.transaction() as conn:
+                    add_steps(conn, self.run_id, steps)
+                    event_log.append(conn, events, logs)
+                if waited:
+                    log.warning("run %s: the store answers again; recording resumed", self.run_id)
+                return True
+            except StoreError as exc:
+                if not self._watching or waited >= STORE_OUTAGE_LIMIT:
+                    raise
+                if not waited:
+                    log.warning(
+                        "run %s: the store is unreachable (%s); keeping %d event(s) and "
+                        "retrying for up to %d s",
+                        self.run_id,
+                        exc.message,
+                        len(events),
+                        STORE_OUTAGE_LIMIT,
+                    )
+                time.sleep(delay)
+                waited += delay
+                delay = min(delay * 2, 5.0)
 
 
 def _in_memory(store: Store) -> bool:

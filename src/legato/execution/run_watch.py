@@ -51,6 +51,7 @@ class RunWatch:
         self._next_renewal = time.monotonic() + lease / 3
         self.held_until = time.monotonic() + lease  # the engine claimed the run just before
         self._cancel_seen = False
+        self._store_away = False
 
     def start(self) -> None:
         self._thread.start()
@@ -82,7 +83,11 @@ class RunWatch:
                     self._cancel_seen = True
                     self._on_cancel()
             except (StoreError, SQLAlchemyError) as exc:  # the store is away: try again soon
-                log.warning("run %s: the store did not answer (%s); retrying", self.run_id, exc)
+                if not self._store_away:
+                    log.warning("run %s: the store did not answer (%s); retrying", self.run_id, exc)
+                self._store_away = True
+            else:
+                self._store_away = False
 
     def _renew(self) -> bool:
         now = time.monotonic()

@@ -39,20 +39,37 @@ class Listener:
 
         require_postgres(store, "listening for notifications")
         url = store.engine.url.set(drivername="postgresql")
+        self._url = url.render_as_string(hide_password=True)
         self._conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
         for channel in channels:
             self._conn.execute(f"LISTEN {channel}")  # constant names, never user input
+
+    @property
+    def broken(self) -> bool:
+        """The connection was lost (the server restarted): close this listener, open another."""
+        return bool(self._conn.closed or self._conn.broken)
 
     def fileno(self) -> int:
         return self._conn.fileno()
 
     def wait(self, timeout: float) -> list[str]:
         """Payloads that arrive within ``timeout`` s (returns at the first batch)."""
-        got = [n.payload for n in self._conn.notifies(timeout=max(0.0, timeout), stop_after=1)]
+        got = self._notifies(max(0.0, timeout), stop_after=1)
         return got + self.drain() if got else got
 
     def drain(self) -> list[str]:
-        return [n.payload for n in self._conn.notifies(timeout=0)]
+        return self._notifies(0)
+
+    def _notifies(self, timeout: float, stop_after: int | None = None) -> list[str]:
+        import psycopg
+
+        try:
+            return [n.payload for n in self._conn.notifies(timeout=timeout, stop_after=stop_after)]
+        except psycopg.Error as exc:
+            raise StoreError(
+                f"the notification connection to {self._url} was lost: {exc}",
+                hint="it is reopened once the database answers again",
+            ) from exc
 
     def close(self) -> None:
         self._conn.close()
