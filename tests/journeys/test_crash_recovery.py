@@ -1,6 +1,6 @@
 """kill -9 of each Legato process while a step is working: the daemon, a run worker, a step
-worker, a ``legato run``, and all of them at once. Nothing is left running, the run ends as its retry policy says, and
-every asset is materialized exactly once per successful attempt (RELIABILITY F-02).
+worker, a ``legato run``, and all of them at once. Nothing is left running, the run ends as its
+retry policy says, and every asset is materialized exactly once per successful attempt (RELIABILITY F-02).
 
 Each step appends ``run step attempt start|end pid`` to a ledger file, with no dedupe, so an
 attempt that ran twice, or one that went on after its process was killed, shows up there.
