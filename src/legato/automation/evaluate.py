@@ -8,20 +8,23 @@ nothing was requested; the daemon records them in one transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
-from legato.automation.files import evaluate_file_arrival
+from legato._internal.ids import bounded_key
+from legato.automation.files import PartitionCheck, evaluate_file_arrival
 from legato.definitions.project import Project
-from legato.definitions.triggers import OnUpdate, RunRequest, Sensor, SensorResult
-from legato.errors import LegatoError
+from legato.definitions.triggers import FileArrival, OnUpdate, RunRequest, Sensor, SensorResult
+from legato.errors import LegatoError, PartitionError
 from legato.graph.graph import Graph
+from legato.graph.plan import canonical_key
 from legato.graph.select import select as select_nodes
 from legato.store import schema
+from legato.store.automation import trigger_id
 from legato.store.engine import Store
 from legato.store.partitions import dynamic_lookup
 
@@ -60,9 +63,59 @@ def evaluate(
         return evaluate_on_update(
             graph, store, select_nodes(graph, pipe.selection), trigger, cursor, now
         )
-    if type(trigger).__name__ == "FileArrival":
-        return evaluate_file_arrival(trigger, cursor, now)
+    if isinstance(trigger, FileArrival):
+        return evaluate_file_arrival(
+            trigger,
+            cursor,
+            now,
+            check_partition=_partition_check(graph, store, pipe.selection, now),
+            requested=_requested(store, trigger_id(pipe.name, request["index"], "file_arrival")),
+        )
     raise LegatoError(f"trigger kind {type(trigger).__name__} is not evaluated here")
+
+
+def _partition_check(graph: Graph, store: Store, selection: Any, now: datetime) -> PartitionCheck:
+    """Whether a file batch's partition key is a key of every selected partitioned node: if it
+    will be once its time window has ended, the batch waits; if it never will, it is refused."""
+    spaces = list(
+        dict.fromkeys(
+            space
+            for key in select_nodes(graph, selection)
+            if (space := graph[key].partitions) is not None
+        )
+    )
+    stored = dynamic_lookup(store)
+
+    def check(partition: str, adding: Mapping[str, list[str]]) -> tuple[str, str] | None:
+        def dynamic(name: str) -> Sequence[str]:
+            return [*stored(name), *adding.get(name, [])]
+
+        for space in spaces:
+            key = canonical_key(space, partition)
+            try:
+                space.validate_key(key, now, dynamic)
+            except PartitionError as exc:
+                if space.contains(key, now + timedelta(days=400), dynamic):
+                    return "wait", f"partition {partition!r} is a key once its window has ended"
+                return "refuse", str(exc)
+        return None
+
+    return check
+
+
+def _requested(store: Store, trigger: str) -> Callable[[str], bool]:
+    """Whether a run was already requested for a file batch (the daemon's idempotency key)."""
+    column = schema.runs.c.idempotency_key
+    limit = int(getattr(column.type, "length", None) or 512)
+
+    def requested(batch_key: str) -> bool:
+        key = bounded_key(f"file_arrival:{trigger}:{batch_key}", limit)
+        with store.read() as conn:
+            return (
+                conn.execute(select(schema.runs.c.run_id).where(column == key)).first() is not None
+            )
+
+    return requested
 
 
 def _sensor_result(raw: Any, cursor: str | None) -> dict[str, Any]:

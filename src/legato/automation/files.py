@@ -1,29 +1,65 @@
 """File arrival: find complete batches of files in a landing zone and request runs for them.
 
 A pattern like ``{tenant}/{batch}/*.csv`` names the parts of each path; files with the same
-field values form a batch. A batch is complete when every expected file is present (a fixed
-list, a function of the fields, or a ``manifest`` file listing them) and, with ``stable_for``,
-when no file size changed for that long. Complete batches are optionally copied to a timestamped
-archive first, then requested once (the cursor remembers them; the run key dedupes).
+field values form a batch. A batch is requested when:
+
+1. it is complete: every expected file is present (a fixed list, a function of the fields, or a
+   ``manifest`` file listing them);
+2. it is stable: the size and modification time of each of its files stayed the same for
+   ``stable_for`` seconds, seen on two evaluations at least (a file still being written is not
+   taken half-written);
+3. it is acceptable: no symbolic link on its paths (unless ``follow_links``, and then none that
+   leaves the landing directory) and every field that makes a partition key is a valid key.
+
+A batch that fails 3 is refused alone: the cursor records it with its reason (said once, in the
+tick history) and leaves it be until its files change; with ``quarantine_to`` it is moved there.
+An accepted batch is archived (``legato.automation.archive``) and requested once: the cursor
+remembers it, and its run's idempotency key is derived from its fields.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import json
 import os
 import re
-import shutil
-from collections.abc import Iterator, Mapping, Set
-from datetime import datetime
+import time
+from collections.abc import Callable, Iterator, Mapping, Set
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from legato.definitions.triggers import FileArrival
-from legato.errors import LegatoError
+from legato.automation.archive import Refused, archive_batch, quarantine_batch
+from legato.definitions.partitions.keys import check_key
+from legato.definitions.triggers import FileArrival, template_fields
+from legato.errors import PartitionError
 
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+ARCHIVE_BUDGET = 20.0  # seconds of archiving per evaluation; the code server answers within 60
+
+# (partition key, dynamic keys the run would add) → None, or ("wait" | "refuse", why)
+PartitionCheck = Callable[[str, Mapping[str, list[str]]], tuple[str, str] | None]
+
+
+@dataclass
+class Batch:
+    """The files of one batch: relative path → [size, mtime in ns]; and its refused links."""
+
+    fields: dict[str, str]
+    files: dict[str, list[int]] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)  # link → why it is refused
+
+    @property
+    def where(self) -> str:
+        """The batch's directory under the landing root (its file, for a one-file batch there)."""
+        common = os.path.commonpath([str(Path(f).parent) for f in self.files])
+        return next(iter(self.files)) if common in ("", ".") else common
+
+    @property
+    def arrived(self) -> datetime:
+        """When the batch was last written: the newest modification time of its files."""
+        return datetime.fromtimestamp(max(s[1] for s in self.files.values()) / 1e9, UTC)
 
 
 def _regex(pattern: str) -> re.Pattern[str]:
@@ -40,20 +76,19 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile("^" + "/".join(parts) + "$")
 
 
-def scan(
-    trigger: FileArrival, done: Set[str] = frozenset()
-) -> tuple[dict[str, dict[str, Any]], set[str]]:
-    """The batches under the landing path not in ``done`` (batch id → {fields, files: {relative
-    path: size}}), and the ids of every batch found there, done ones included.
+def scan(trigger: FileArrival, done: Set[str] = frozenset()) -> tuple[dict[str, Batch], set[str]]:
+    """The batches under the landing path not in ``done``, by batch id, and the ids of every
+    batch found there, done ones included.
 
-    Walks exactly as deep as the pattern with ``os.scandir`` (one listing per directory, sizes
-    from the listing's cached stat), and does not stat the files of done batches."""
-    root = Path(trigger.path)
+    Walks exactly as deep as the pattern with ``os.scandir`` and does not stat the files of done
+    batches. Symbolic links are never followed to read a file's state unless ``follow_links``
+    allows it; a link on a batch's paths is recorded in ``Batch.links`` with why it is refused."""
+    root = trigger.path
+    real_root = Path(root).resolve()
     regex = _regex(trigger.pattern)
-    depth = trigger.pattern.count("/") + 1
-    batches: dict[str, dict[str, Any]] = {}
+    batches: dict[str, Batch] = {}
     present: set[str] = set()
-    for rel, entry in _walk(str(root), "", depth):
+    for rel, entry, link in _walk(root, "", trigger.pattern.count("/") + 1, None):
         match = regex.match(rel)
         if match is None:
             continue
@@ -62,16 +97,23 @@ def scan(
         present.add(batch_id)
         if batch_id in done:
             continue
+        problem = None if link is None else _link_problem(trigger, real_root, rel, link)
         try:
-            size = entry.stat().st_size
+            stat = entry.stat(follow_symlinks=link is not None and problem is None)
         except OSError:  # removed while we looked: the next evaluation sees the batch as it is
             continue
-        batches.setdefault(batch_id, {"fields": fields, "files": {}})["files"][rel] = size
+        batch = batches.setdefault(batch_id, Batch(fields))
+        batch.files[rel] = [stat.st_size, stat.st_mtime_ns]
+        if problem is not None and link is not None:
+            batch.links[link] = problem
     return batches, present
 
 
-def _walk(directory: str, prefix: str, depth: int) -> Iterator[tuple[str, os.DirEntry[str]]]:
-    """Files exactly ``depth`` levels below ``directory``, as (relative path, entry)."""
+def _walk(
+    directory: str, prefix: str, depth: int, link: str | None
+) -> Iterator[tuple[str, os.DirEntry[str], str | None]]:
+    """Files exactly ``depth`` levels below ``directory``: (relative path, entry, the first
+    symbolic link on the way to it or None)."""
     try:
         entries = list(os.scandir(directory))
     except OSError:  # missing, or vanished meanwhile
@@ -79,17 +121,139 @@ def _walk(directory: str, prefix: str, depth: int) -> Iterator[tuple[str, os.Dir
     for entry in entries:
         rel = f"{prefix}{entry.name}"
         try:
+            via = link if link is not None else rel if entry.is_symlink() else None
             if depth == 1:
                 if entry.is_file():
-                    yield rel, entry
-            elif entry.is_dir():
-                yield from _walk(entry.path, f"{rel}/", depth - 1)
+                    yield rel, entry, via
+            elif entry.is_dir():  # through a link too: its batch is found, then refused
+                yield from _walk(entry.path, f"{rel}/", depth - 1, via)
         except OSError:
             continue
 
 
+def _link_problem(trigger: FileArrival, real_root: Path, rel: str, link: str) -> str | None:
+    if not trigger.follow_links:
+        return (
+            f"{link} is a symbolic link, and links are not followed (follow_links=True follows "
+            "those that stay inside the landing directory)"
+        )
+    target = Path(trigger.path, rel).resolve()
+    if real_root in target.parents:
+        return None
+    return f"{link} is a symbolic link that leads outside the landing directory (to {target})"
+
+
+@dataclass
+class _Cursor:
+    done: set[str]
+    seen: dict[str, Any]  # batch id → {"files": fingerprint, "since": when first seen so}
+    refused: dict[str, Any]  # batch id → {"files": fingerprint, "reason": why}
+
+    @classmethod
+    def load(cls, text: str | None) -> _Cursor:
+        state = json.loads(text) if text else {}
+        return cls(set(state.get("done", [])), state.get("seen", {}), state.get("refused", {}))
+
+    def dump(self, present: Set[str]) -> str:
+        """Only batches still on disk are remembered, so the cursor does not grow forever; one
+        that comes back under the same name maps to the same run key and starts no second run."""
+        return json.dumps(
+            {
+                "done": sorted(self.done & present),
+                "seen": {k: v for k, v in self.seen.items() if k in present},
+                "refused": {k: v for k, v in self.refused.items() if k in present},
+            }
+        )
+
+
+def evaluate_file_arrival(
+    trigger: FileArrival,
+    cursor: str | None,
+    now: datetime,
+    *,
+    check_partition: PartitionCheck | None = None,
+    requested: Callable[[str], bool] | None = None,
+) -> dict[str, Any]:
+    """Requests for the batches that became complete, stable and acceptable since ``cursor``.
+
+    ``check_partition`` validates a run's partition key against the pipeline's partitions;
+    ``requested(batch id)`` says whether a run was already requested for a batch (then it is
+    neither archived nor requested again)."""
+    state = _Cursor.load(cursor)
+    started = time.monotonic()
+    requests: list[dict[str, Any]] = []
+    refusals: list[str] = []
+    waiting: list[str] = []
+    batches, present = scan(trigger, state.done)
+    for batch_id, batch in sorted(batches.items()):
+        earlier = state.refused.get(batch_id)
+        if earlier is not None and earlier["files"] == batch.files:
+            continue  # refused, and unchanged since
+        state.refused.pop(batch_id, None)
+        note = _not_ready(trigger, batch_id, batch, state, now)
+        verdict = _verdict(trigger, batch, check_partition) if note is None else None
+        if verdict is not None and verdict[0] == "refuse":
+            refusals.append(_refuse(trigger, batch_id, batch, state, verdict[1]))
+            continue
+        note = note or (verdict[1] if verdict else None)
+        if note is not None:
+            waiting.append(note)
+            continue
+        if requested is not None and requested(batch_id):
+            state.done.add(batch_id)  # requested before (and archived then): not again
+            state.seen.pop(batch_id, None)
+            continue
+        if time.monotonic() - started > ARCHIVE_BUDGET:
+            waiting.append(f"{batch.where!r}: ready; archived at the next evaluation")
+            continue
+        try:
+            requests.append(_request(trigger, batch_id, batch))
+        except Refused as exc:
+            refusals.append(_refuse(trigger, batch_id, batch, state, str(exc)))
+            continue
+        except OSError as exc:  # disk full, a file removed meanwhile: this batch waits alone
+            waiting.append(f"{batch.where!r}: archiving failed ({exc}); retrying")
+            continue
+        state.done.add(batch_id)
+        state.seen.pop(batch_id, None)
+    if requests:
+        reason = "; ".join(refusals) or None
+    else:
+        reason = "; ".join([*refusals, *waiting][:5]) or "no new complete batch"
+        if not refusals and state.refused.keys() & present:
+            reason += f" ({len(state.refused.keys() & present)} refused batch(es) left as is)"
+    return {"requests": requests, "cursor": state.dump(present), "skip_reason": reason}
+
+
+def _not_ready(
+    trigger: FileArrival, batch_id: str, batch: Batch, state: _Cursor, now: datetime
+) -> str | None:
+    """Why the batch is not complete and stable yet, or None."""
+    try:
+        expected = _expected(trigger, batch.fields, batch.files)
+    except Exception as exc:  # the user's function or the manifest: this batch waits alone
+        state.seen.pop(batch_id, None)
+        return f"{batch.where!r}: cannot tell which files to expect ({type(exc).__name__}: {exc})"
+    names = {Path(f).name for f in batch.files}
+    missing = [n for n in expected if n not in names]
+    if missing:
+        state.seen.pop(batch_id, None)
+        return f"{batch.where!r}: waiting for {missing[:3]}"
+    if not trigger.stable_for:
+        return None
+    previous = state.seen.get(batch_id)
+    if previous is None or previous["files"] != batch.files:
+        state.seen[batch_id] = {"files": batch.files, "since": now.timestamp()}
+        return (
+            f"{batch.where!r}: files changed; waiting until unchanged for {trigger.stable_for:g} s"
+        )
+    if now.timestamp() - previous["since"] < trigger.stable_for:
+        return f"{batch.where!r}: waiting until unchanged for {trigger.stable_for:g} s"
+    return None  # stable; ``seen`` keeps it so, until it is requested or refused
+
+
 def _expected(
-    trigger: FileArrival, fields: Mapping[str, str], files: Mapping[str, int]
+    trigger: FileArrival, fields: Mapping[str, str], files: Mapping[str, Any]
 ) -> list[str]:
     names = {Path(f).name: f for f in files}
     if callable(trigger.expected):
@@ -101,79 +265,60 @@ def _expected(
     return expected
 
 
-def evaluate_file_arrival(
-    trigger: FileArrival, cursor: str | None, now: datetime
-) -> dict[str, Any]:
-    state = json.loads(cursor) if cursor else {"done": [], "seen": {}}
-    done = set(state["done"])
-    seen: dict[str, Any] = state["seen"]
-    requests = []
-    waiting = []
-    batches, present = scan(trigger, done)
-    for batch_id, batch in sorted(batches.items()):
-        files: dict[str, int] = batch["files"]
-        names = {Path(f).name for f in files}
-        missing = [n for n in _expected(trigger, batch["fields"], files) if n not in names]
-        if missing:
-            waiting.append(f"{batch_id}: waiting for {missing[:3]}")
-            seen.pop(batch_id, None)
-            continue
-        if trigger.stable_for:
-            previous = seen.get(batch_id)
-            if previous is None or previous["files"] != files:
-                seen[batch_id] = {"files": files, "since": now.timestamp()}
-                waiting.append(f"{batch_id}: sizes changed; waiting until stable")
-                continue
-            if now.timestamp() - previous["since"] < trigger.stable_for:
-                waiting.append(f"{batch_id}: sizes not yet stable for {trigger.stable_for:g} s")
-                continue
-        requests.append(_request(trigger, batch_id, batch["fields"], sorted(files), now))
-        done.add(batch_id)
-        seen.pop(batch_id, None)
-    # Remember only done batches still on disk, so the cursor does not grow forever; one that
-    # comes back under the same name maps to the same run key and starts no second run.
-    cursor_out = json.dumps({"done": sorted(done & present), "seen": seen})
-    reason = None if requests else ("; ".join(waiting[:5]) or "no new complete batch")
-    return {"requests": requests, "cursor": cursor_out, "skip_reason": reason}
+def _verdict(
+    trigger: FileArrival, batch: Batch, check_partition: PartitionCheck | None
+) -> tuple[str, str] | None:
+    """("refuse", why) if the batch can never be requested, ("wait", why) if not yet, or None."""
+    if batch.links:
+        return "refuse", "; ".join(batch.links[k] for k in sorted(batch.links))
+    keyed = set(template_fields(trigger.partition)) if trigger.partition else set()
+    keyed |= {trigger.dynamic_set} if trigger.dynamic_set else set()
+    for name in trigger.fields:
+        if name in keyed:
+            try:
+                check_key(batch.fields[name], what=name)
+            except PartitionError as exc:
+                return "refuse", f"cannot be a partition key: {exc}"
+    if not trigger.partition or check_partition is None:
+        return None
+    adding = _dynamic(trigger, batch.fields)
+    verdict = check_partition(trigger.partition.format(**batch.fields), adding)
+    if verdict is None or verdict[0] == "refuse":
+        return verdict
+    return "wait", f"{batch.where!r}: {verdict[1]}"
 
 
-def _request(
-    trigger: FileArrival, batch_id: str, fields: Mapping[str, str], files: list[str], now: datetime
-) -> dict[str, Any]:
-    root = Path(trigger.path)
-    paths = [str(root / f) for f in files]
-    if trigger.archive_to:
-        paths = _archive(trigger, batch_id, files, now)
-    partition = trigger.partition.format(**fields) if trigger.partition else ""
-    dynamic = {trigger.dynamic_set: [fields[trigger.dynamic_set]]} if trigger.dynamic_set else {}
-    if trigger.dynamic_set and trigger.dynamic_set not in fields:
-        raise LegatoError(
-            f"FileArrival dynamic_set {trigger.dynamic_set!r} is not a field of "
-            f"{trigger.pattern!r}",
-            hint="name a {field} of the pattern",
+def _dynamic(trigger: FileArrival, fields: Mapping[str, str]) -> dict[str, list[str]]:
+    """The dynamic partition keys a batch's run adds."""
+    return {trigger.dynamic_set: [fields[trigger.dynamic_set]]} if trigger.dynamic_set else {}
+
+
+def _refuse(trigger: FileArrival, batch_id: str, batch: Batch, state: _Cursor, why: str) -> str:
+    """Record the refusal in the cursor, and move the batch to quarantine if asked."""
+    note = f"refused {batch.where!r}: {why}"
+    state.refused[batch_id] = {"files": batch.files, "reason": note}
+    state.seen.pop(batch_id, None)
+    if trigger.quarantine_to is None:
+        return note
+    try:
+        moved = quarantine_batch(
+            trigger, batch_id, batch.where, batch.files, batch.links, batch.arrived, note
         )
+    except OSError as exc:
+        return f"{note}; could not move it to {trigger.quarantine_to!r} ({exc})"
+    return f"{note}; moved to {moved}"
+
+
+def _request(trigger: FileArrival, batch_id: str, batch: Batch) -> dict[str, Any]:
+    files = sorted(batch.files)
+    paths = [str(Path(trigger.path, f)) for f in files]
+    if trigger.archive_to:
+        paths = archive_batch(trigger, batch_id, batch.fields, files, batch.arrived)
+    fields = batch.fields
     return {
-        "partition": partition,
+        "partition": trigger.partition.format(**fields) if trigger.partition else "",
         "config": {"files": paths, "batch": dict(fields)},
         "tags": {},
         "key": batch_id,
-        "dynamic_partitions": dynamic,
+        "dynamic_partitions": _dynamic(trigger, fields),
     }
-
-
-def _archive(trigger: FileArrival, batch_id: str, files: list[str], now: datetime) -> list[str]:
-    """Copy the batch to ``archive_to/<timestamp>-<batch>/`` atomically (copy to a temporary
-    directory, then rename it)."""
-    digest = hashlib.sha256(batch_id.encode()).hexdigest()[:10]
-    stamp = f"{now.strftime('%Y%m%dT%H%M%S%fZ')}-{digest}"
-    target = Path(trigger.archive_to or "") / stamp
-    staging = target.with_name("." + stamp + ".partial")
-    for rel in files:
-        destination = staging / rel
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(Path(trigger.path) / rel, destination)
-    if target.exists():  # this batch was archived already at this instant: keep that copy
-        shutil.rmtree(staging)
-    else:
-        staging.rename(target)
-    return [str(target / rel) for rel in files]

@@ -7,9 +7,13 @@ is attached to a pipeline (``Pipeline(..., triggers=[...])``) or to an asset
 
 from __future__ import annotations
 
+import os
+import re
+import string
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any, Literal
 
 from legato.definitions.messages import RunRequest
@@ -139,42 +143,103 @@ class FileArrival:
     """A built-in sensor: request runs when a batch of files has fully arrived.
 
     Args:
-        path: the landing directory (local path or fsspec URL).
+        path: the local landing directory (relative to the project directory, or absolute).
         pattern: a path template under ``path`` whose ``{fields}`` become partition values,
-            e.g. ``"{tenant}/{batch}/*.csv"``.
+            e.g. ``"{tenant}/{batch}/*.csv"``. Files with the same field values form a batch.
         expected: file names a batch must contain to be complete (``"manifest"`` in it: the
             manifest file lists them), or a callable ``fields -> list of names``.
-        stable_for: seconds a batch's file sizes must stay unchanged.
-        archive_to: copy each complete batch to ``archive_to/<timestamp>/...`` before requesting.
+        stable_for: seconds the size and modification time of every file of a complete batch
+            must stay unchanged (checked on two evaluations at least) before it is requested;
+            0 requests a complete batch at once, for producers that move files into place whole.
+        archive_to: copy each batch, once, before requesting its run: a template such as
+            ``"archive/{tenant}/{ts}/"`` (the pattern's fields, ``{ts}``: when the batch arrived,
+            ``{batch_id}``: a digest of its fields), or a plain directory (each batch then goes to
+            ``<archive_to>/<ts>-<batch_id>/`` with its path under the landing directory).
         dynamic_set: add the value of this field (e.g. ``tenant``) to the dynamic set of that name.
         partition: a template of the run's partition key from the fields, e.g. ``"{tenant}"``.
+        follow_links: symbolic links are refused unless this is True; even then, a link that
+            leaves the landing directory is refused.
+        quarantine_to: move refused batches there (with a ``refused.txt`` saying why); without
+            it, a refused batch stays where it is and is left alone until its files change.
     """
 
     path: str
     pattern: str
     expected: Sequence[str] | Callable[[Mapping[str, str]], Sequence[str]] = ()
-    stable_for: float = 0.0
+    stable_for: float = 5.0
     archive_to: str | None = None
     dynamic_set: str | None = None
     partition: str | None = None
     interval: float = 5.0
     name: str | None = None
+    follow_links: bool = False
+    quarantine_to: str | None = None
     source: str = field(default_factory=_caller, compare=False)
 
     def __post_init__(self) -> None:
-        if "{" not in self.pattern:
-            raise DefinitionError(
-                f"FileArrival pattern {self.pattern!r} ({self.source}) has no {{field}}",
-                obj="FileArrival",
-                source=self.source,
-                hint='name the parts of the path, e.g. "{tenant}/{batch}/*.csv"',
+        if not _PATTERN_FIELD.search(self.pattern):
+            raise self._error(
+                f"pattern {self.pattern!r} has no {{field}}",
+                'name the parts of the path, e.g. "{tenant}/{batch}/*.csv"',
             )
         if self.stable_for < 0 or self.interval <= 0:
-            raise DefinitionError(
-                f"FileArrival ({self.source}): stable_for and interval must be positive",
-                obj="FileArrival",
-                source=self.source,
+            raise self._error(
+                "stable_for and interval must be positive",
+                "pass seconds: stable_for >= 0 (0: no waiting), interval > 0",
             )
+        names = self.fields
+        if self.dynamic_set is not None and self.dynamic_set not in names:
+            raise self._error(
+                f"dynamic_set {self.dynamic_set!r} is not a field of the pattern {self.pattern!r}",
+                f"name one of its fields: {_listed(names)}",
+            )
+        self._check_template("partition", self.partition, names)
+        self._check_template("archive_to", self.archive_to, (*names, *ARCHIVE_FIELDS))
+        if self.quarantine_to is not None and ("{" in self.quarantine_to):
+            raise self._error(
+                f"quarantine_to {self.quarantine_to!r} is a template",
+                'name a plain directory, e.g. quarantine_to="quarantine"',
+            )
+        for option in ("archive_to", "quarantine_to"):
+            target = getattr(self, option)
+            if target is not None and _inside(target.split("{", 1)[0], self.path):
+                raise self._error(
+                    f"{option} {target!r} is inside the landing directory {self.path!r}",
+                    f'put it beside the landing directory, e.g. {option}="{option[:-3]}"',
+                )
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The pattern's field names, in order."""
+        return tuple(dict.fromkeys(_PATTERN_FIELD.findall(self.pattern)))
+
+    def _check_template(self, option: str, template: str | None, allowed: Sequence[str]) -> None:
+        if template is None:
+            return
+        example = {"partition": '"{tenant}"', "archive_to": '"archive/{tenant}/{ts}/"'}[option]
+        try:
+            used = template_fields(template)
+        except ValueError as exc:
+            raise self._error(
+                f"{option} {template!r} is not a valid template ({exc})",
+                f"write fields as {{name}}, e.g. {option}={example}",
+            ) from None
+        unknown = [name for name in used if name not in allowed]
+        if unknown:
+            raise self._error(
+                f"{option} {template!r} names {_listed(unknown)}, which "
+                f"{'is' if len(unknown) == 1 else 'are'} not a field of the pattern "
+                f"{self.pattern!r}",
+                f"use {_listed(allowed)}, e.g. {option}={example}",
+            )
+
+    def _error(self, problem: str, hint: str) -> DefinitionError:
+        return DefinitionError(
+            f"FileArrival ({self.source}): {problem}",
+            obj="FileArrival",
+            source=self.source,
+            hint=hint,
+        )
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -186,8 +251,42 @@ class FileArrival:
             "dynamic_set": self.dynamic_set,
             "partition": self.partition,
             "interval": self.interval,
+            "follow_links": self.follow_links,
+            "quarantine_to": self.quarantine_to,
             "expected": list(self.expected) if not callable(self.expected) else "<function>",
         }
+
+
+ARCHIVE_FIELDS = ("ts", "batch_id")  # besides the pattern's fields
+_PATTERN_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def template_fields(template: str) -> list[str]:
+    """The ``{names}`` of a str.format template; ValueError if it does not parse or a field is
+    not a plain name (``{0}``, ``{}``, ``{a.b}``, ``{a[0]}``)."""
+    names = []
+    for _, name, _, _ in string.Formatter().parse(template):
+        if name is None:
+            continue
+        if not name.isidentifier():
+            raise ValueError(f"{{{name}}} is not a field name")
+        names.append(name)
+    return names
+
+
+def _listed(names: Sequence[str]) -> str:
+    return ", ".join(f"{{{name}}}" for name in names)
+
+
+def _inside(target: str, root: str) -> bool:
+    """Whether the local path ``target`` is ``root`` or below it (as written, not resolved)."""
+    target_path, root_path = (
+        PurePath(os.path.normpath(target or ".")),
+        PurePath(os.path.normpath(root)),
+    )
+    if target_path.is_absolute() != root_path.is_absolute():
+        return False
+    return target_path == root_path or root_path in target_path.parents
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,62 @@
+"""The file watch wakes a file-arrival trigger when its directory changes, and again when the
+trigger's quiet period (``stable_for``) has passed since the last change: only an evaluation
+then can see the batch stable, whatever the trigger's poll interval."""
+
+import itertools
+import threading
+import time
+
+from legato.automation import file_watch
+from legato.automation.file_watch import FileWatch
+from legato.store.automation import TriggerRow
+
+
+def _trigger(path, stable_for):
+    spec = {"kind": "file_arrival", "path": str(path), "stable_for": stable_for}
+    return TriggerRow("files#0:file_arrival", "files", "file_arrival", spec, True, None, None, 0.0)
+
+
+def test_a_trigger_is_woken_when_its_quiet_period_has_passed(tmp_path, monkeypatch):
+    monkeypatch.setattr(file_watch, "QUIET_MARGIN", 0.1)
+    wakes: list[float] = []
+    woken = threading.Event()
+
+    def on_change(trigger_id):
+        wakes.append(time.monotonic())
+        woken.set()
+
+    watch = FileWatch(tmp_path, on_change)
+    try:
+        watch.sync([_trigger(tmp_path, stable_for=0.5)])
+        assert watch.watching() == {"files#0:file_arrival": tmp_path.resolve()}
+        with open(tmp_path / "orders.csv", "w") as f:
+            for i in range(5):  # still being written: the quiet period starts over each time
+                f.write(f"{i}\n")
+                f.flush()
+                time.sleep(0.1)
+        assert woken.wait(10)
+        deadline = time.monotonic() + 10
+        while len(_pauses(wakes)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.8)  # no third wake comes
+        # woken at each change (every 0.1 s), then at the end of the quiet period and once more
+        pauses = _pauses(wakes)
+        assert len(pauses) == 2 and all(0.55 <= p < 1.5 for p in pauses), wakes
+    finally:
+        watch.close()
+
+
+def _pauses(wakes):
+    return [b - a for a, b in itertools.pairwise(wakes) if b - a > 0.3]
+
+
+def test_without_a_quiet_period_a_change_wakes_the_trigger_once(tmp_path):
+    woken = threading.Event()
+    watch = FileWatch(tmp_path, lambda trigger_id: woken.set())
+    try:
+        watch.sync([_trigger(tmp_path, stable_for=0)])
+        (tmp_path / "orders.csv").write_text("1\n")
+        assert woken.wait(10)
+        assert watch._timers == {}
+    finally:
+        watch.close()

@@ -1,0 +1,45 @@
+"""FileArrival is checked where it is written: every template names fields of its pattern, and
+the archive and quarantine are not inside the landing directory."""
+
+import pytest
+
+import legato as lg
+
+
+def _arrival(**options):
+    return lg.FileArrival(path="landing", pattern="{tenant}/{batch}/*.csv", **options)
+
+
+@pytest.mark.parametrize(
+    ("options", "problem", "fix"),
+    [
+        ({"partition": "{customer}"}, "partition '{customer}' names {customer}", "{tenant}"),
+        ({"partition": "{tenant"}, "is not a valid template", "{name}"),
+        ({"archive_to": "archive/{0}/"}, "is not a valid template", 'archive_to="archive/'),
+        ({"archive_to": "archive/{day}/{ts}"}, "names {day}", "{ts}, {batch_id}"),
+        ({"dynamic_set": "customer"}, "dynamic_set 'customer' is not a field", "{tenant}"),
+        ({"archive_to": "landing/archive"}, "inside the landing directory", 'archive_to="archive"'),
+        ({"quarantine_to": "landing/q"}, "inside the landing directory", "quarantine"),
+        ({"quarantine_to": "q/{tenant}"}, "is a template", 'quarantine_to="quarantine"'),
+        ({"stable_for": -1}, "must be positive", "stable_for >= 0"),
+    ],
+)
+def test_a_file_arrival_that_cannot_work_is_refused_with_its_line_and_the_fix(
+    options, problem, fix
+):
+    with pytest.raises(lg.DefinitionError) as error:
+        _arrival(**options)
+    message = str(error.value)
+    assert f"FileArrival ({__file__}:" in message and problem in message and fix in message
+
+
+def test_templates_may_use_the_pattern_fields_ts_and_batch_id():
+    arrival = _arrival(
+        partition="tenant={tenant}",
+        archive_to="archive/{tenant}/{ts}-{batch_id}/",
+        quarantine_to="quarantine",
+        dynamic_set="tenant",
+    )
+    assert arrival.fields == ("tenant", "batch")
+    assert arrival.stable_for == 5 and arrival.follow_links is False
+    assert arrival.describe()["archive_to"] == "archive/{tenant}/{ts}-{batch_id}/"
