@@ -43,18 +43,8 @@ def _live_daemons(journey: Journey) -> int:
 
 
 @pytest.mark.parametrize("trial", TRIALS)
-def test_two_daemons_started_at_once_on_a_fresh_store(
-    journey: Journey, trial: int, request: pytest.FixtureRequest
-) -> None:
+def test_two_daemons_started_at_once_on_a_fresh_store(journey: Journey, trial: int) -> None:
     """On PostgreSQL both stay up; on SQLite one does and the other is refused with the reason."""
-    if journey.backend == "sqlite":
-        request.node.add_marker(
-            pytest.mark.xfail(
-                strict=False,
-                reason="Daemon.start looks for a live daemon and records its own heartbeat in "
-                "two transactions, so two daemons started together on SQLite can both start",
-            )
-        )
     journey.write({"pipes.py": PROJECT})
     daemons = [journey.daemon(), journey.daemon()]
     # The test opens the store only once the daemons have, or it would create it for them.

@@ -41,9 +41,9 @@ from legato.store.automation import (
     claim_triggers,
     heartbeat,
     list_triggers,
-    live_daemons,
     next_due,
     record_tick,
+    register_alone,
     stop_daemon,
     sync_triggers,
 )
@@ -115,20 +115,18 @@ class Daemon:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
+        host, pid = socket.gethostname(), os.getpid()
         if self.store.is_sqlite:
-            others = [
-                d
-                for d in live_daemons(self.store, within=self.lease)
-                if d["daemon_id"] != self.id and _alive(d)
-            ]
-            if others:
-                d = others[0]
+            other = register_alone(self.store, self.id, host, pid, within=self.lease, alive=_alive)
+            if other is not None:
                 raise AnotherDaemonRunning(
-                    f"another daemon ({d['host']}, pid {d['pid']}) is running on this SQLite store",
+                    f"another daemon ({other['host']}, pid {other['pid']}) is running on this "
+                    "SQLite store",
                     hint="run one daemon per SQLite store, or use PostgreSQL "
                     "(LEGATO_DATABASE_URL) to run several",
                 )
-        heartbeat(self.store, self.id, socket.gethostname(), os.getpid())
+        else:
+            heartbeat(self.store, self.id, host, pid)
         self.started = True
 
     def stop(self) -> None:

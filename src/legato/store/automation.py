@@ -7,11 +7,11 @@ carries an idempotency key, so two daemons racing on one tick create one run.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
 from legato._internal.ids import bounded_key
 from legato.store._json import dumps, loads
@@ -249,24 +249,55 @@ def record_dead_letter(
 
 
 def heartbeat(store: Store, daemon_id: str, host: str, pid: int) -> None:
-    now = time.time()
     with store.transaction() as conn:
-        found = conn.execute(
-            update(daemons)
-            .where(daemons.c.daemon_id == daemon_id)
-            .values(heartbeat_at=now, status="running")
-        )
-        if not found.rowcount:
-            conn.execute(
-                insert(daemons).values(
-                    daemon_id=daemon_id,
-                    host=host,
-                    pid=pid,
-                    started_at=now,
-                    heartbeat_at=now,
-                    status="running",
-                )
+        _beat(conn, daemon_id, host, pid)
+
+
+def register_alone(
+    store: Store,
+    daemon_id: str,
+    host: str,
+    pid: int,
+    *,
+    within: float,
+    alive: Callable[[dict[str, Any]], bool],
+) -> dict[str, Any] | None:
+    """Record this daemon unless another live one is recorded (one write transaction, so two
+    daemons starting together cannot both pass the check); return that other one, if any."""
+    cutoff = time.time() - within
+    with store.transaction() as conn:
+        rows = conn.execute(
+            select(daemons).where(
+                daemons.c.heartbeat_at >= cutoff,
+                daemons.c.status == "running",
+                daemons.c.daemon_id != daemon_id,
             )
+        )
+        others = [d for d in (dict(r._mapping) for r in rows) if alive(d)]
+        if others:
+            return others[0]
+        _beat(conn, daemon_id, host, pid)
+    return None
+
+
+def _beat(conn: Connection, daemon_id: str, host: str, pid: int) -> None:
+    now = time.time()
+    found = conn.execute(
+        update(daemons)
+        .where(daemons.c.daemon_id == daemon_id)
+        .values(heartbeat_at=now, status="running")
+    )
+    if not found.rowcount:
+        conn.execute(
+            insert(daemons).values(
+                daemon_id=daemon_id,
+                host=host,
+                pid=pid,
+                started_at=now,
+                heartbeat_at=now,
+                status="running",
+            )
+        )
 
 
 def live_daemons(store: Store, *, within: float) -> list[dict[str, Any]]:
