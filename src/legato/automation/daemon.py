@@ -351,7 +351,7 @@ class Daemon:
             pipeline=pipeline["name"],
             partition=request.get("partition", ""),
             idempotency_key=f"{trigger.kind}:{trigger.trigger_id}:{key}",
-            executor=pipeline.get("executor") or "process",
+            executor=pipeline.get("executor") or "",  # "": the project's executor
             tags={**pipeline.get("tags", {}), **request.get("tags", {})},
             config=dict(request.get("config", {})),
             trigger=f"{trigger.kind}:{trigger.trigger_id}",

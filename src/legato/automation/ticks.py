@@ -116,7 +116,7 @@ def evaluate_schedule(
             pipeline=pipeline["name"],
             partition="|".join(partitions),
             idempotency_key=f"tick:{trigger.trigger_id}:{tick.isoformat()}",
-            executor=pipeline.get("executor") or "process",
+            executor=pipeline.get("executor") or "",  # "": the project's executor
             tags={**pipeline.get("tags", {}), "legato/tick": tick.isoformat()},
             trigger=f"schedule:{trigger.trigger_id}",
             priority=int(pipeline.get("priority", 0)),
