@@ -7,7 +7,8 @@ import legato as lg
 
 
 def _arrival(**options):
-    return lg.FileArrival(path="landing", pattern="{tenant}/{batch}/*.csv", **options)
+    options.setdefault("path", "landing")
+    return lg.FileArrival(pattern="{tenant}/{batch}/*.csv", **options)
 
 
 @pytest.mark.parametrize(
@@ -22,6 +23,7 @@ def _arrival(**options):
         ({"quarantine_to": "landing/q"}, "inside the landing directory", "quarantine"),
         ({"quarantine_to": "q/{tenant}"}, "is a template", 'quarantine_to="quarantine"'),
         ({"stable_for": -1}, "must be positive", "stable_for >= 0"),
+        ({"path": "s3://bucket/landing"}, "is a URL", "@lg.sensor"),
     ],
 )
 def test_a_file_arrival_that_cannot_work_is_refused_with_its_line_and_the_fix(

@@ -1,6 +1,7 @@
 """The landing-zone example through the real daemon: files land per tenant, complete batches are
 archived and requested, two pipelines follow by OnUpdate, and a per-day roll-up across tenants
-runs when its inputs are complete. Onboarding a tenant is config and files, not code."""
+runs when its inputs are complete. A directory that cannot be a tenant is refused alone and moved
+to quarantine. Onboarding a tenant is config and files, not code."""
 
 import shutil
 from collections import Counter
@@ -63,8 +64,17 @@ def test_landing_zone_end_to_end_through_the_daemon(tmp_path):
         )
         assert _value(root, "landed", "tenant=acme,date=2025-03-01") is None
         _drop(root, "globex", "2025-03-01", "orders.csv", 2)
+        _drop(root, "north,east", "2025-03-01", "orders.csv", 1)  # ',' separates key parts
         _drop(root, "acme", "2025-03-01", "items.csv", 7)
         _wait(lambda: _value(root, "daily_billing", "2025-03-01") == 5, what="the roll-up")
+        [refused] = _wait(
+            lambda: list((root / "quarantine").glob("*/refused.txt")), what="the quarantine"
+        )
+        assert "cannot be a partition key: tenant 'north,east'" in refused.read_text()
+        assert (refused.parent / "north,east" / "2025-03-01" / "orders.csv").exists()
+        assert not (root / "landing" / "north,east").exists()
+        reasons = [t.reason or "" for t in list_ticks(store, limit=500)]
+        assert len([r for r in reasons if "refused 'north,east/2025-03-01'" in r]) == 1
         assert _value(root, "landed", "tenant=acme,date=2025-03-01") == {
             "orders.csv": 3,
             "items.csv": 7,

@@ -1,4 +1,9 @@
-"""Raw batches: one partition per tenant and day, requested by the file-arrival sensor."""
+"""Raw batches: one partition per tenant and day, requested by the file-arrival trigger.
+
+A tenant's directory must be a valid partition key: one named ``north,east`` (``,`` separates the
+parts of a key) is refused, moved to ``quarantine/`` and said once in ``legato automation
+ticks``, while the other tenants' batches run.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +28,9 @@ arrivals = lg.FileArrival(
     path="landing",
     pattern="{tenant}/{date}/*.csv",
     expected=expected_files,
-    archive_to="archive",
+    # stable_for=5 (the default): a batch is taken once its files stayed unchanged for 5 s
+    archive_to="archive/{tenant}/{date}/{ts}/",  # each batch copied once; {ts}: when it arrived
+    quarantine_to="quarantine",  # a batch that can never run goes there, with refused.txt
     dynamic_set="tenant",
     partition="tenant={tenant},date={date}",
     interval=0.5,

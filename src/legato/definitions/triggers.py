@@ -187,6 +187,12 @@ class FileArrival:
                 "stable_for and interval must be positive",
                 "pass seconds: stable_for >= 0 (0: no waiting), interval > 0",
             )
+        if "://" in self.path:
+            raise self._error(
+                f"path {self.path!r} is a URL; file arrival watches a local directory",
+                "give the directory's path (a mounted bucket is one), or list a bucket in a "
+                "@lg.sensor",
+            )
         names = self.fields
         if self.dynamic_set is not None and self.dynamic_set not in names:
             raise self._error(
