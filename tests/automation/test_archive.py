@@ -1,6 +1,7 @@
 """The archive of a landing-zone batch: its directory from a template or a plain directory,
 copied exactly once whatever happens to the tick, never through a link swapped in late."""
 
+import json
 import os
 import re
 from datetime import UTC, datetime, timedelta
@@ -9,7 +10,9 @@ from pathlib import Path
 import pytest
 
 import legato as lg
-from legato.automation.archive import MARKER, Refused, archive_batch, batch_digest
+from legato.automation import archive as archive_module
+from legato.automation import files
+from legato.automation.archive import MARKER, Refused, archive_batch
 from legato.automation.files import evaluate_file_arrival
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -82,19 +85,32 @@ def test_a_batch_is_archived_once_when_the_tick_that_requested_it_was_lost(tmp_p
     assert source.exists()
 
 
-def test_an_interrupted_copy_is_resumed_and_only_ever_seen_whole(tmp_path):
+def test_a_large_batch_is_copied_over_several_evaluations_and_only_ever_seen_whole(
+    tmp_path, monkeypatch
+):
+    """An evaluation copies for a bounded time (the code server must answer); the next goes on
+    where it stopped, unless the batch changed meanwhile, and the archive appears whole."""
+    monkeypatch.setattr(files, "ARCHIVE_BUDGET", 0.0)
+    monkeypatch.setattr(archive_module, "CHUNK", 10)  # one chunk per evaluation
     trigger = _trigger(tmp_path, "archive/{tenant}/{batch}/")
     landing, archive = tmp_path / "landing", tmp_path / "archive" / "acme"
-    _land(landing, "acme/b1/a.csv", "a" * 100)
-    _land(landing, "acme/b1/b.csv", "b" * 100)
-    batch_id = '{"batch": "b1", "tenant": "acme"}'
-    staging = archive / f".b1.{batch_digest(batch_id)}.partial"  # a copy cut short
-    _land(staging, "a.csv", "a" * 100)
-    _land(staging, "b.csv", "b" * 10)
-    [request] = evaluate_file_arrival(trigger, None, T0)["requests"]
+    _land(landing, "acme/b1/a.csv", "a" * 30)
+    _land(landing, "acme/b1/b.csv", "b" * 30)
+    cursor, evaluations = None, 0
+    while True:
+        result = evaluate_file_arrival(trigger, cursor, T0)
+        cursor, evaluations = result["cursor"], evaluations + 1
+        if evaluations == 2:  # rewritten after a part was copied: the copy starts over
+            _land(landing, "acme/b1/a.csv", "A" * 30, when=ARRIVED + timedelta(seconds=1))
+        if result["requests"]:
+            break
+        assert "archiving, continued at the next evaluation" in result["skip_reason"]
+        assert not (archive / "b1").exists()  # never half in place
+    assert evaluations > 6
+    [request] = result["requests"]
+    assert [Path(f).read_text() for f in request["config"]["files"]] == ["A" * 30, "b" * 30]
     assert [p.name for p in archive.iterdir()] == ["b1"]
-    assert [Path(f).read_text() for f in request["config"]["files"]] == ["a" * 100, "b" * 100]
-    assert (archive / "b1" / MARKER).read_text() == batch_id
+    assert json.loads((archive / "b1" / MARKER).read_text())["batch"] == request["key"]
 
 
 def test_a_file_swapped_for_a_link_after_the_scan_is_refused_not_copied(tmp_path):
@@ -104,7 +120,7 @@ def test_a_file_swapped_for_a_link_after_the_scan_is_refused_not_copied(tmp_path
     (landing / "acme" / "b1" / "orders.csv").symlink_to("/etc/passwd")
     with pytest.raises(Refused, match="leads outside the landing directory"):
         archive_batch(
-            trigger, "{}", {"tenant": "acme", "batch": "b1"}, ["acme/b1/orders.csv"], ARRIVED
+            trigger, "{}", {"tenant": "acme", "batch": "b1"}, {"acme/b1/orders.csv": [0, 0]}
         )
     assert not list((tmp_path / "archive").rglob("*.csv"))
 

@@ -304,3 +304,20 @@ def test_the_daemon_waits_for_a_window_to_end_and_refuses_a_key_that_never_will(
 
     later = daemon.advance(days=2)  # 2025-03-09 has ended
     assert [r.partition for r in later] == ["tenant=acme,date=2025-03-09"]
+
+
+def test_a_manifest_is_never_read_through_a_link(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("hunter2 s3cr3t")
+    landing = tmp_path / "landing"
+    trigger = lg.FileArrival(
+        path=str(landing), pattern="{batch}/*", expected=["manifest"], stable_for=0
+    )
+    _write(landing, "b1/data.csv")
+    (landing / "b1" / "manifest").symlink_to(secret)
+    result = evaluate_file_arrival(trigger, None, T0)
+    assert (
+        result["requests"] == []
+        and "refused 'b1': b1/manifest is a symbolic link" in (result["skip_reason"])
+    )
+    assert "hunter2" not in result["skip_reason"] and "hunter2" not in result["cursor"]

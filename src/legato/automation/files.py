@@ -26,17 +26,17 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from legato.automation.archive import Refused, archive_batch, quarantine_batch
+from legato.automation.archive import Deferred, Refused, archive_batch, arrival, quarantine_batch
 from legato.definitions.partitions.keys import check_key
 from legato.definitions.triggers import FileArrival, template_fields
 from legato.errors import PartitionError
 
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-ARCHIVE_BUDGET = 20.0  # seconds of archiving per evaluation; the code server answers within 60
+ARCHIVE_BUDGET = 20.0  # seconds of copying per evaluation; the code server must answer in 60
 
 # (partition key, dynamic keys the run would add) → None, or ("wait" | "refuse", why)
 PartitionCheck = Callable[[str, Mapping[str, list[str]]], tuple[str, str] | None]
@@ -55,11 +55,6 @@ class Batch:
         """The batch's directory under the landing root (its file, for a one-file batch there)."""
         common = os.path.commonpath([str(Path(f).parent) for f in self.files])
         return next(iter(self.files)) if common in ("", ".") else common
-
-    @property
-    def arrived(self) -> datetime:
-        """When the batch was last written: the newest modification time of its files."""
-        return datetime.fromtimestamp(max(s[1] for s in self.files.values()) / 1e9, UTC)
 
 
 def _regex(pattern: str) -> re.Pattern[str]:
@@ -184,6 +179,7 @@ def evaluate_file_arrival(
     requests: list[dict[str, Any]] = []
     refusals: list[str] = []
     waiting: list[str] = []
+    copied = False
     batches, present = scan(trigger, state.done)
     for batch_id, batch in sorted(batches.items()):
         earlier = state.refused.get(batch_id)
@@ -203,11 +199,16 @@ def evaluate_file_arrival(
             state.done.add(batch_id)  # requested before (and archived then): not again
             state.seen.pop(batch_id, None)
             continue
-        if time.monotonic() - started > ARCHIVE_BUDGET:
+        deadline = started + ARCHIVE_BUDGET
+        if copied and time.monotonic() > deadline:  # the first batch always makes progress
             waiting.append(f"{batch.where!r}: ready; archived at the next evaluation")
             continue
+        copied = copied or bool(trigger.archive_to)
         try:
-            requests.append(_request(trigger, batch_id, batch))
+            requests.append(_request(trigger, batch_id, batch, deadline))
+        except Deferred as exc:
+            waiting.append(f"{batch.where!r}: archiving, continued at the next evaluation ({exc})")
+            continue
         except Refused as exc:
             refusals.append(_refuse(trigger, batch_id, batch, state, str(exc)))
             continue
@@ -228,9 +229,11 @@ def evaluate_file_arrival(
 def _not_ready(
     trigger: FileArrival, batch_id: str, batch: Batch, state: _Cursor, now: datetime
 ) -> str | None:
-    """Why the batch is not complete and stable yet, or None."""
+    """Why the batch is not complete and stable yet, or None. A batch with refused links is not
+    asked for its expected files (a manifest is never read through a link): it is refused once
+    stable."""
     try:
-        expected = _expected(trigger, batch.fields, batch.files)
+        expected = [] if batch.links else _expected(trigger, batch.fields, batch.files)
     except Exception as exc:  # the user's function or the manifest: this batch waits alone
         state.seen.pop(batch_id, None)
         return f"{batch.where!r}: cannot tell which files to expect ({type(exc).__name__}: {exc})"
@@ -302,18 +305,17 @@ def _refuse(trigger: FileArrival, batch_id: str, batch: Batch, state: _Cursor, w
         return note
     try:
         moved = quarantine_batch(
-            trigger, batch_id, batch.where, batch.files, batch.links, batch.arrived, note
+            trigger, batch_id, batch.where, batch.files, batch.links, arrival(batch.files), note
         )
     except OSError as exc:
         return f"{note}; could not move it to {trigger.quarantine_to!r} ({exc})"
     return f"{note}; moved to {moved}"
 
 
-def _request(trigger: FileArrival, batch_id: str, batch: Batch) -> dict[str, Any]:
-    files = sorted(batch.files)
-    paths = [str(Path(trigger.path, f)) for f in files]
+def _request(trigger: FileArrival, batch_id: str, batch: Batch, deadline: float) -> dict[str, Any]:
+    paths = [str(Path(trigger.path, f)) for f in sorted(batch.files)]
     if trigger.archive_to:
-        paths = archive_batch(trigger, batch_id, batch.fields, files, batch.arrived)
+        paths = archive_batch(trigger, batch_id, batch.fields, batch.files, deadline=deadline)
     fields = batch.fields
     return {
         "partition": trigger.partition.format(**fields) if trigger.partition else "",
