@@ -16,8 +16,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from legato.definitions.keys import StepKey
@@ -29,11 +28,11 @@ from legato.events.types import Event, EventType
 from legato.execution.capture import LogRecordTuple
 from legato.execution.executors.base import Executor
 from legato.execution.fanout import FanOut
+from legato.execution.fencing import Fencing, Publish
 from legato.execution.resume import ResumeSteps
 from legato.execution.run_state import RunState
 from legato.execution.run_watch import RunWatch
 from legato.execution.spec import InputRef, LogChunk, StepOutcome, StepSpec
-from legato.execution.step import describe_error
 from legato.graph.graph import Graph
 from legato.graph.plan import Plan
 from legato.store import event_log
@@ -43,7 +42,6 @@ from legato.store.runs import (
     add_steps,
     get_run,
     get_steps,
-    renew_lease,
 )
 
 log = logging.getLogger("legato.engine")
@@ -53,10 +51,9 @@ log = logging.getLogger("legato.engine")
 STORE_OUTAGE_LIMIT = 600
 
 OnEvents = Callable[[Sequence[Event]], None]
-Publish = Callable[[Mapping[str, Any]], dict[str, Any]]  # a staged value's metadata → in place
 
 
-class RunEngine(ResumeSteps, FanOut):
+class RunEngine(ResumeSteps, FanOut, Fencing):
     """Executes one run's plan on an executor, recording every state change in the store."""
 
     def __init__(
@@ -157,10 +154,6 @@ class RunEngine(ResumeSteps, FanOut):
                 watch.stop()
             self.executor.shutdown(kill=self._run_status is not RunStatus.SUCCEEDED)
         return self._run_status
-
-    def _claim(self) -> bool:
-        """Take (or keep) the run's lease before writing anything."""
-        return renew_lease(self.store, self.run_id, self.launcher, time.time() + self._lease)
 
     def _watch(self) -> RunWatch | None:
         if not self._watching:
@@ -336,37 +329,6 @@ class RunEngine(ResumeSteps, FanOut):
                     self._succeeded(outcome)
                 else:
                     self._failed(outcome)
-
-    def _published(self, outcome: StepOutcome) -> StepOutcome | None:
-        """Put the attempt's staged values in place, if this engine still holds the run (None if
-        it does not); a value that cannot be published fails the attempt."""
-        if self.publish is None or not _has_stage(outcome.metadata):
-            return outcome
-        if not self._holds_lease():
-            self._lease_lost.set()
-            return None
-        try:
-            parts = outcome.metadata.get("partitions")
-            if parts is not None:
-                metadata: dict[str, Any] = {
-                    "partitions": {k: self.publish(m) for k, m in parts.items()}
-                }
-            else:
-                metadata = self.publish(outcome.metadata)
-        except (OSError, LegatoError, KeyError, TypeError) as exc:
-            return replace(outcome, ok=False, error=describe_error(exc))
-        return replace(outcome, metadata=metadata)
-
-    def _holds_lease(self) -> bool:
-        if self._live is None:
-            return True
-        now = time.monotonic()
-        if self._live.held_until - now > self._lease / 3:
-            return True
-        if not self._claim():
-            return False
-        self._live.held_until = now + self._lease
-        return True
 
     def _succeeded(self, outcome: StepOutcome) -> None:
         key = outcome.step
@@ -602,10 +564,3 @@ class RunEngine(ResumeSteps, FanOut):
 
 def _in_memory(store: Store) -> bool:
     return store.is_sqlite and store.engine.url.database in (None, "", ":memory:")
-
-
-def _has_stage(metadata: Mapping[str, Any]) -> bool:
-    parts = metadata.get("partitions")
-    if isinstance(parts, Mapping):
-        return any(isinstance(m, Mapping) and "staged" in m for m in parts.values())
-    return "staged" in metadata

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,7 @@ class EngineParts:
     _template_of: dict[StepKey, StepKey]
     _planned: dict[StepKey, PlannedStep]
     _templates: set[StepKey]
+    _lease_lost: threading.Event
 
     def _step_event(
         self, key: StepKey, type_: EventType, data: dict[str, Any] | None = None

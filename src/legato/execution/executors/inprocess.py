@@ -37,6 +37,7 @@ class InProcessExecutor:
         self._lock = threading.Lock()
         self._running_in: int | None = None  # the thread running a step, while it runs one
         self._interrupted = False
+        self._old: object = None  # the SIGINT handler before ours (main thread only)
 
     def start(self, setup: ExecutorSetup) -> None:
         io = (
@@ -86,7 +87,21 @@ class InProcessExecutor:
     def cancel(self, step: StepKey) -> None:
         self._queue = deque(s for s in self._queue if s.step != step)
 
+    def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
+        if self._running_in is not None:  # an interrupt, or Ctrl-C, while a step runs
+            raise StepInterrupted("the step was stopped from outside its run")
+        if self._interrupted:
+            return  # meant for a step that has ended meanwhile
+        previous = self._old
+        if callable(previous):
+            previous(signum, frame)
+        elif previous != signal.SIG_IGN:
+            raise KeyboardInterrupt
+
     def shutdown(self, *, kill: bool = False) -> None:
+        if self._old is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, self._old)  # type: ignore[arg-type]
+            self._old = None
         if self._env is not None:
             self._env.close()
 
@@ -106,28 +121,25 @@ class _LiveLines:
 
 
 class _Interruptible:
-    """While a step runs: where it runs, and SIGINT turned into StepInterrupted (main thread)."""
+    """While a step runs: where it runs (for ``interrupt``). In the main thread, SIGINT is
+    handled by the executor from the first step until ``shutdown``: during a step it raises
+    StepInterrupted there; an interrupt that arrives after its step ended is dropped; between
+    steps a Ctrl-C goes to the handler that was there before."""
 
     def __init__(self, executor: InProcessExecutor) -> None:
         self.executor = executor
-        self._old: object = None
-        self._main = threading.current_thread() is threading.main_thread()
 
     def __enter__(self) -> None:
-        if self._main:
-            self._old = signal.signal(signal.SIGINT, self._raise)
-        with self.executor._lock:
-            self.executor._interrupted = False
-            self.executor._running_in = threading.get_ident()
-
-    def _raise(self, _signum: int, _frame: FrameType | None) -> None:
-        raise StepInterrupted("the step was stopped from outside its run")
+        executor = self.executor
+        if threading.current_thread() is threading.main_thread() and executor._old is None:
+            executor._old = signal.signal(signal.SIGINT, executor._on_sigint)
+        with executor._lock:
+            executor._interrupted = False
+            executor._running_in = threading.get_ident()
 
     def __exit__(self, *exc: object) -> None:
         with self.executor._lock:
             self.executor._running_in = None
-        if self._main:
-            signal.signal(signal.SIGINT, self._old)  # type: ignore[arg-type]
 
 
 class _alarm:

@@ -1,0 +1,72 @@
+"""Fencing: a run's values are published, and its lease taken, only by the engine that holds it.
+
+Values of the default IO manager are staged under the attempt by whatever process ran the step;
+the engine moves them into place after checking that the run is still its own, so an attempt
+that lost its run (a paused worker, an engine cut off from the store) never overwrites the value
+of the attempt that replaced it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from legato.errors import LegatoError
+from legato.execution.run_state import EngineParts
+from legato.execution.run_watch import RunWatch
+from legato.execution.spec import StepOutcome
+from legato.execution.step import describe_error
+from legato.store.runs import renew_lease
+
+Publish = Callable[[Mapping[str, Any]], dict[str, Any]]  # a staged value's metadata → in place
+
+
+class Fencing(EngineParts):
+    publish: Publish | None
+    launcher: str
+    _lease: float
+    _live: RunWatch | None
+
+    def _claim(self) -> bool:
+        """Take (or keep) the run's lease before writing anything."""
+        return renew_lease(self.store, self.run_id, self.launcher, time.time() + self._lease)
+
+    def _published(self, outcome: StepOutcome) -> StepOutcome | None:
+        """Put the attempt's staged values in place, if this engine still holds the run (None if
+        it does not); a value that cannot be published fails the attempt."""
+        if self.publish is None or not _has_stage(outcome.metadata):
+            return outcome
+        if not self._holds_lease():
+            self._lease_lost.set()
+            return None
+        try:
+            parts = outcome.metadata.get("partitions")
+            if parts is not None:
+                metadata: dict[str, Any] = {
+                    "partitions": {k: self.publish(m) for k, m in parts.items()}
+                }
+            else:
+                metadata = self.publish(outcome.metadata)
+        except (OSError, LegatoError, KeyError, TypeError) as exc:
+            return replace(outcome, ok=False, error=describe_error(exc))
+        return replace(outcome, metadata=metadata)
+
+    def _holds_lease(self) -> bool:
+        if self._live is None:
+            return True
+        now = time.monotonic()
+        if self._live.held_until - now > self._lease / 3:
+            return True
+        if not self._claim():
+            return False
+        self._live.held_until = now + self._lease
+        return True
+
+
+def _has_stage(metadata: Mapping[str, Any]) -> bool:
+    parts = metadata.get("partitions")
+    if isinstance(parts, Mapping):
+        return any(isinstance(m, Mapping) and "staged" in m for m in parts.values())
+    return "staged" in metadata
