@@ -111,3 +111,17 @@ def postgres_cluster(tmp_path: Any) -> Iterator[Any]:
         finally:
             if made.log.exists():  # kept beside the test's files for a post-mortem
                 shutil.copy(made.log, tmp_path / "postgres.log")
+
+
+# Tests that start real processes (daemons, workers, brokers, servers) get more time than unit
+# tests: under coverage and xdist on two cores they take several times longer than alone. Still
+# bounded, so a hang fails its test instead of the run.
+_PROCESS_TESTS = ("journeys", "e2e", "fault", "scaleout", "messages")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("timeout") is not None:
+            continue
+        if any(part in _PROCESS_TESTS for part in item.path.parts):
+            item.add_marker(pytest.mark.timeout(600))

@@ -35,10 +35,3 @@ def journey(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Journey]
         j.close()
         with psycopg.connect(plain, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Journeys start real processes: give each more time than a unit test (still bounded)."""
-    for item in items:
-        if "journeys" in str(item.path) and item.get_closest_marker("timeout") is None:
-            item.add_marker(pytest.mark.timeout(300))

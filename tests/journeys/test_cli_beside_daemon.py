@@ -34,7 +34,7 @@ PROJECT = """
         return context.partition_key
 """
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = pytest.mark.timeout(600)
 
 
 def _daemon_ready(journey: Journey) -> None:

@@ -247,7 +247,7 @@ def test_kill_9_of_a_step_worker_without_retries_fails_the_run_naming_the_signal
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(600)
 def test_kill_9_of_legato_run_is_recovered_by_the_daemon_after_the_lease(
     journey: Journey,
 ) -> None:
@@ -277,7 +277,7 @@ def test_kill_9_of_legato_run_is_recovered_by_the_daemon_after_the_lease(
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(600)
 def test_kill_9_of_the_daemon_and_all_it_started_is_recovered_by_the_next_daemon(
     journey: Journey,
 ) -> None:

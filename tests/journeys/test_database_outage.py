@@ -168,7 +168,7 @@ def test_the_daemon_executes_a_run_queued_after_a_database_restart(
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(400)
+@pytest.mark.timeout(600)
 def test_a_daemon_and_its_runs_ride_out_a_30_second_outage(
     journey: Journey, postgres_cluster: Any
 ) -> None:
@@ -193,7 +193,7 @@ def test_a_daemon_and_its_runs_ride_out_a_30_second_outage(
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)
 def test_a_legato_run_in_flight_finishes_after_a_10_second_outage(
     journey: Journey, postgres_cluster: Any
 ) -> None:

@@ -27,7 +27,7 @@ PROJECT = """
         return sum(numbers)
 """
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = pytest.mark.timeout(600)
 
 
 def _where(journey: Journey) -> list[str]:
