@@ -4,7 +4,6 @@ that list is known, and finishes when every item has."""
 from __future__ import annotations
 
 from legato.definitions.keys import StepKey
-from legato.events.status import StepStatus
 from legato.events.types import EventType
 from legato.execution.run_state import EngineParts
 from legato.store.runs import NewStep, recorded_length
@@ -19,18 +18,11 @@ class FanOut(EngineParts):
         producer = StepKey(source, read.keys[0] if read is not None else "")
         count = self._length_of(producer)
         items = [template._replace(map_index=i) for i in range(count)]
-        self.s.items[template] = items
-        self.s.items_left[template] = count
-        self.s.lengths[template] = count
         self._new_steps.extend(
             NewStep(str(k), k.node, node.step.kind, k.partition, k.map_index) for k in items
         )
         self._step_event(template, EventType.STEP_EXPANDED, data={"count": count})
-        for item in items:
-            self._template_of[item] = template
-            self.s.status[item] = StepStatus.PENDING
-            self.s.attempt[item] = 0
-            self.s.unfinished += 1
+        self._adopt_items(template, items)
         for item in items:
             reused = self.plan.reused.get(item)
             if reused is not None:

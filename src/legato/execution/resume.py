@@ -35,14 +35,7 @@ class ResumeSteps(EngineParts):
                 key=lambda k: k.map_index,
             )
             self.s.status[key] = StepStatus.RUNNING
-            self.s.items[key] = items
-            self.s.items_left[key] = len(items)
-            self.s.lengths[key] = len(items)
-            for item in items:
-                self._template_of[item] = key
-                self.s.status[item] = StepStatus.PENDING
-                self.s.attempt[item] = 0
-                self.s.unfinished += 1
+            self._adopt_items(key, items)
             for item in items:
                 self._restore_item(item, recorded[str(item)])
             if self.s.items_left[key] == 0 and not self.s.status[key].finished:

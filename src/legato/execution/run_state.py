@@ -51,6 +51,17 @@ class EngineParts:
     _templates: set[StepKey]
     _lease_lost: threading.Event
 
+    def _adopt_items(self, template: StepKey, items: list[StepKey]) -> None:
+        """Track ``items`` as the pending steps of fan-out ``template``."""
+        self.s.items[template] = items
+        self.s.items_left[template] = len(items)
+        self.s.lengths[template] = len(items)
+        for item in items:
+            self._template_of[item] = template
+            self.s.status[item] = StepStatus.PENDING
+            self.s.attempt[item] = 0
+            self.s.unfinished += 1
+
     def _step_event(
         self, key: StepKey, type_: EventType, data: dict[str, Any] | None = None
     ) -> None:
