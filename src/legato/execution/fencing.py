@@ -56,13 +56,9 @@ class Fencing(EngineParts):
     def _holds_lease(self) -> bool:
         if self._live is None:
             return True
-        now = time.monotonic()
-        if self._live.held_until - now > self._lease / 3:
+        if self._live.held_until - time.monotonic() > self._lease / 3:
             return True
-        if not self._claim():
-            return False
-        self._live.held_until = now + self._lease
-        return True
+        return self._live.renew()
 
 
 def _has_stage(metadata: Mapping[str, Any]) -> bool:

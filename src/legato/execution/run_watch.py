@@ -90,9 +90,14 @@ class RunWatch:
                 self._store_away = False
 
     def _renew(self) -> bool:
-        now = time.monotonic()
-        if now < self._next_renewal:
+        """Renew when a third of the lease has passed since the last renewal."""
+        if time.monotonic() < self._next_renewal:
             return True
+        return self.renew()
+
+    def renew(self) -> bool:
+        """Renew the lease now; False if the run is no longer this launcher's."""
+        now = time.monotonic()
         ok = renew_lease(self.store, self.run_id, self.launcher, time.time() + self.lease)
         self._next_renewal = now + self.lease / 3
         if ok:
