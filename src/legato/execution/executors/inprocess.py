@@ -11,11 +11,10 @@ import ctypes
 import signal
 import threading
 from collections import deque
-from collections.abc import Sequence
+from functools import partial
 from types import FrameType
 
 from legato.definitions.keys import StepKey
-from legato.execution.capture import LogRecordTuple
 from legato.execution.executors.base import ExecutorSetup, LiveLogs, Message
 from legato.execution.io.fs import FilesystemIOManager
 from legato.execution.io.memory import MemoryIOManager
@@ -60,15 +59,10 @@ class InProcessExecutor:
         out: list[Message] = []
         while self._queue:
             spec = self._queue.popleft()
-            with _alarm(spec.timeout), self._interruptible():
-                out.append(run_step(spec, self._env, self._logs_of(spec)))
+            live = None if self._live is None else partial(self._live, spec.step, spec.attempt)
+            with _alarm(spec.timeout), _Interruptible(self):
+                out.append(run_step(spec, self._env, live))
         return out
-
-    def _logs_of(self, spec: StepSpec) -> _LiveLines | None:
-        return None if self._live is None else _LiveLines(self._live, spec)
-
-    def _interruptible(self) -> _Interruptible:
-        return _Interruptible(self)
 
     def interrupt(self) -> None:
         """Stop the step running now (called from another thread); no-op between steps."""
@@ -110,14 +104,6 @@ class StepInterrupted(KeyboardInterrupt):
     """The step was stopped from outside (its run was cancelled or taken over). Like Ctrl-C it
     passes every error boundary, up to the engine, which records the run as cancelled (or leaves
     it to the process that took it over)."""
-
-
-class _LiveLines:
-    def __init__(self, live: LiveLogs, spec: StepSpec) -> None:
-        self.live, self.step, self.attempt = live, spec.step, spec.attempt
-
-    def __call__(self, batch: Sequence[LogRecordTuple]) -> None:
-        self.live(self.step, self.attempt, batch)
 
 
 class _Interruptible:
