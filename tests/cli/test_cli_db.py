@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,17 +20,7 @@ def project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Pa
     if request.param == "sqlite":
         yield tmp_path, f"sqlite:///{tmp_path}/.legato/legato.db"
         return
-    import psycopg
-
-    postgres_url: str = request.getfixturevalue("postgres_url")
-    plain = postgres_url.replace("+psycopg", "")
-    schema = f"legato_cli_{secrets.token_hex(6)}"
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in postgres_url else "?"
-    yield tmp_path, f"{postgres_url}{sep}options=-csearch_path%3D{schema}"
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    yield tmp_path, request.getfixturevalue("pg_schema_url")
 
 
 def _db(project: tuple[Path, str], *args: str) -> Result:
