@@ -295,16 +295,12 @@ def run_on_dask_worker(fingerprint: str, spec: StepSpec) -> bytes:
 
 def interrupt_on_dask_worker(step: str, attempt: int, dask_worker: Any = None) -> bool:
     """Run by ``client.run`` on every worker: interrupt the thread running ``step``'s attempt."""
-    import ctypes
-
-    from legato.execution.executors.inprocess import StepInterrupted
+    from legato.execution.executors.inprocess import interrupt_thread
 
     thread = getattr(dask_worker, "_legato_running", {}).get((step, attempt))
     if thread is None:
         return False
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(thread), ctypes.py_object(StepInterrupted)
-    )
+    interrupt_thread(thread)
     return True
 
 

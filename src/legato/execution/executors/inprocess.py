@@ -74,9 +74,7 @@ class InProcessExecutor:
             if thread == threading.main_thread().ident:
                 signal.pthread_kill(thread, signal.SIGINT)
             else:
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(
-                    ctypes.c_ulong(thread), ctypes.py_object(StepInterrupted)
-                )
+                interrupt_thread(thread)
 
     def cancel(self, step: StepKey) -> None:
         self._queue = deque(s for s in self._queue if s.step != step)
@@ -104,6 +102,13 @@ class StepInterrupted(KeyboardInterrupt):
     """The step was stopped from outside (its run was cancelled or taken over). Like Ctrl-C it
     passes every error boundary, up to the engine, which records the run as cancelled (or leaves
     it to the process that took it over)."""
+
+
+def interrupt_thread(thread: int) -> None:
+    """Raise StepInterrupted in thread ``thread`` at its next Python instruction."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread), ctypes.py_object(StepInterrupted)
+    )
 
 
 class _Interruptible:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import queue
 import threading
 import time
@@ -11,7 +10,7 @@ from typing import Any
 
 from legato.definitions.keys import StepKey
 from legato.execution.executors.base import ExecutorSetup, Message
-from legato.execution.executors.inprocess import StepInterrupted
+from legato.execution.executors.inprocess import StepInterrupted, interrupt_thread
 from legato.execution.io.fs import FilesystemIOManager
 from legato.execution.io.memory import MemoryIOManager
 from legato.execution.resources import WorkerEnv
@@ -103,9 +102,7 @@ class ThreadExecutor:
         with self._lock:
             for (running, _), thread in self._threads.items():
                 if running == step:
-                    ctypes.pythonapi.PyThreadState_SetAsyncExc(
-                        ctypes.c_ulong(thread), ctypes.py_object(StepInterrupted)
-                    )
+                    interrupt_thread(thread)
 
     def shutdown(self, *, kill: bool = False) -> None:
         if self._pool is not None:
