@@ -17,14 +17,14 @@ from sqlalchemy import func, select
 
 from legato._internal.clock import FakeClock
 from legato.automation.code import InProcessCode
-from legato.automation.daemon import Daemon, TickReport
+from legato.automation.daemon import EVALUATED, Daemon, TickReport
 from legato.definitions.pipeline import Pipeline
 from legato.definitions.project import Project
 from legato.definitions.step import StepDef, registered_steps
 from legato.execution.api import RunResult, materialize
 from legato.store.automation import sync_triggers
 from legato.store.engine import Store
-from legato.store.runs import RunRecord, get_run
+from legato.store.runs import RunRecord, get_runs
 from legato.store.schema_automation import triggers
 from legato.store.snapshots import save_snapshot
 
@@ -92,14 +92,20 @@ class VirtualDaemon:
             previous = due
             if due > self.clock.now():
                 self.clock.set(due)
-            created += self.tick().runs_requested
-        return [get_run(self.store, run_id) for run_id in dict.fromkeys(created)]
+            # Schedules tick ahead to the next trigger that runs code (or the end) at once:
+            # nothing they depend on can change before then.
+            barrier = self._next_due(EVALUATED)
+            until = end if barrier is None else min(end, barrier)
+            created += self.daemon.tick_once(until=until).runs_requested
+        return get_runs(self.store, list(dict.fromkeys(created)))
 
-    def _next_due(self) -> datetime | None:
+    def _next_due(self, kinds: tuple[str, ...] = ()) -> datetime | None:
+        t = triggers.c
+        query = select(func.min(t.next_due)).where(t.enabled == 1)
+        if kinds:
+            query = query.where(t.kind.in_(kinds))
         with self.store.read() as conn:
-            value = conn.execute(
-                select(func.min(triggers.c.next_due)).where(triggers.c.enabled == 1)
-            ).scalar()
+            value = conn.execute(query).scalar()
         if value is None:
             return None
         return datetime.fromtimestamp(max(value, self.clock.now().timestamp()), UTC)

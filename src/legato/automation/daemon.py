@@ -31,7 +31,7 @@ from legato.automation.code import CodeLocation
 from legato.automation.file_watch import FileWatch
 from legato.automation.run_queue import RunQueue
 from legato.automation.run_workers import RunWorkers
-from legato.automation.ticks import evaluate_schedule
+from legato.automation.ticks import plan_schedule
 from legato.errors import LegatoError, StoreError
 from legato.events.status import RunStatus
 from legato.graph.backfill import RunGroup
@@ -53,11 +53,15 @@ from legato.store.engine import Store
 from legato.store.partitions import add_dynamic_keys, dynamic_lookup
 from legato.store.runs import RunRecord, create_run
 from legato.store.snapshots import SnapshotCache, save_snapshot
+from legato.store.tick_writes import TickWrite, write_ticks
 
 log = logging.getLogger("legato.daemon")
 SCHEDULES = ("cron", "every")
 MIN_PAUSE = 0.01  # seconds the main loop rests at least between iterations
 EVALUATED = ("sensor", "file_arrival", "on_update")
+HEARTBEAT_EVERY = 1.0  # seconds between heartbeats at most (the lease is many times longer)
+BATCH = 200  # triggers claimed, evaluated and committed together
+EVALUATION_BUDGET = 1.0  # seconds of trigger evaluation before the loop's other jobs run
 
 
 @dataclass
@@ -105,12 +109,15 @@ class Daemon:
         self._drivers: dict[str, threading.Thread] = {}
         self._consumer: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
+        self._stop = self._stopping  # run_forever's stop event: long loops look at it
         self._snapshot = SnapshotCache(store)
         self._wake = threading.Event()  # set to end the main loop's pause early
         watch = isinstance(self.clock, SystemClock) if watch_files is None else watch_files
         self._files = FileWatch(self.project_dir, self._file_changed) if watch else None
         self._skipped: dict[str, tuple[str | None, str | None]] = {}  # trigger → (cursor, reason)
         self.started = False
+        self._until: datetime | None = None  # see tick_once
+        self._beat_at = 0.0
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -150,6 +157,7 @@ class Daemon:
         Triggers, backfills and consumers are evaluated every ``interval`` s in this thread;
         queued runs are launched by a second thread the moment a run worker is free and a run
         is queued (woken by a notification on PostgreSQL, by a cheap probe on SQLite)."""
+        self._stop = stop
         self.start()
         if self.launch_runs:
             self._runs_thread = threading.Thread(
@@ -187,9 +195,12 @@ class Daemon:
 
     # -- one iteration --------------------------------------------------------------------------
 
-    def tick_once(self) -> TickReport:
+    def tick_once(self, *, until: datetime | None = None) -> TickReport:
+        """One iteration. ``until``: a virtual clock jumps there next, and no trigger but
+        schedules falls due before it: schedules make their ticks up to it now."""
         if not self.started:
             self.start()
+        self._until = until
         return self._run_parts(
             (
                 self._heartbeat,
@@ -216,7 +227,10 @@ class Daemon:
         return report
 
     def _heartbeat(self, now: datetime, report: TickReport) -> None:
+        if time.monotonic() < self._beat_at:
+            return
         heartbeat(self.store, self.id, socket.gethostname(), os.getpid())
+        self._beat_at = time.monotonic() + HEARTBEAT_EVERY
 
     def _refresh(self, now: datetime, report: TickReport) -> None:
         if self.code is None or self.clock.monotonic() < self._next_snapshot:
@@ -243,34 +257,46 @@ class Daemon:
         self._wake.set()
 
     def _evaluate_triggers(self, now: datetime, report: TickReport) -> None:
+        """Evaluate every due trigger, a claimed batch at a time, each batch at its own ``now``,
+        for at most ``EVALUATION_BUDGET`` s (the loop's other jobs must not wait longer)."""
         snap = self._snapshot.get()
         pipelines = {p["name"]: p for p in snap.get("pipelines", [])}
         nodes = {n["key"]: n for n in snap.get("nodes", [])}
-        claimed = claim_triggers(self.store, self.id, now=now.timestamp(), lease=self.lease)
+        budget = time.monotonic() + EVALUATION_BUDGET
+        while not self._stop.is_set():
+            claimed = claim_triggers(
+                self.store, self.id, now=now.timestamp(), lease=self.lease, limit=BATCH
+            )
+            self._evaluate_batch(claimed, pipelines, nodes, now, report)
+            if len(claimed) < BATCH or time.monotonic() > budget:
+                return
+            now = self.clock.now()
+
+    def _evaluate_batch(
+        self,
+        claimed: list[TriggerRow],
+        pipelines: Mapping[str, Mapping[str, Any]],
+        nodes: Mapping[str, Mapping[str, Any]],
+        now: datetime,
+        report: TickReport,
+    ) -> None:
+        """Schedules are planned in memory and committed together; sensors, file arrival and
+        OnUpdate run user code in the code server, one trigger at a time."""
+        writes: list[TickWrite] = []
+        dynamic = dynamic_lookup(self.store)
         for trigger in claimed:
             pipeline = pipelines.get(trigger.pipeline)
-            if pipeline is None:
-                continue
             try:
-                if trigger.kind in SCHEDULES:
-                    report.runs_requested += evaluate_schedule(
-                        self.store,
-                        trigger,
-                        pipeline,
-                        nodes,
-                        now,
-                        owner=self.id,
-                        dynamic=dynamic_lookup(self.store),
+                if pipeline is None:  # defined after our snapshot was read: look again soon
+                    writes.append(TickWrite(trigger.trigger_id, next_due=now.timestamp() + 1))
+                elif trigger.kind in SCHEDULES:
+                    writes += plan_schedule(
+                        trigger, pipeline, nodes, now, dynamic, until=self._until
                     )
                 elif trigger.kind in EVALUATED and self.code is not None:
                     report.runs_requested += self._evaluate(trigger, pipeline, now)
                 elif trigger.kind not in EVALUATED:  # messages and webhooks arrive elsewhere
-                    advance_trigger(
-                        self.store,
-                        trigger.trigger_id,
-                        next_due=now.timestamp() + 3600,
-                        owner=self.id,
-                    )
+                    writes.append(TickWrite(trigger.trigger_id, next_due=now.timestamp() + 3600))
             except LegatoError as exc:
                 interval = float(trigger.spec.get("interval", 30.0))
                 record_tick(
@@ -283,6 +309,8 @@ class Daemon:
                     owner=self.id,
                 )
                 report.errors.append(f"trigger {trigger.trigger_id}: {exc}")
+        for run_ids in write_ticks(self.store, writes, owner=self.id).values():
+            report.runs_requested += run_ids
 
     def _evaluate(
         self, trigger: TriggerRow, pipeline: Mapping[str, Any], now: datetime

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from legato._internal.ids import new_run_id
@@ -22,9 +23,17 @@ from legato.definitions.partitions import (
 from legato.definitions.partitions.restore import space_from_description
 from legato.definitions.schedules import CatchUp, Cron, Every
 from legato.events.status import RunStatus
-from legato.store.automation import TriggerRow, advance_trigger, record_tick
+from legato.store._json import dumps, loads
+from legato.store.automation import TriggerRow
 from legato.store.engine import Store
 from legato.store.runs import RunRecord
+from legato.store.tick_writes import TickWrite, write_ticks
+
+
+@lru_cache(maxsize=4096)
+def _schedule(spec: str) -> Cron | Every:
+    """Parsing a cron expression costs more than evaluating it: once per distinct spec."""
+    return schedule_from_spec(loads(spec))
 
 
 def schedule_from_spec(spec: Mapping[str, Any]) -> Cron | Every:
@@ -82,6 +91,52 @@ def tick_partitions(
     return tuple(space.keys(tick, dynamic))
 
 
+def plan_schedule(
+    trigger: TriggerRow,
+    pipeline: Mapping[str, Any],
+    nodes: Mapping[str, Mapping[str, Any]],
+    now: datetime,
+    dynamic: DynamicLookup | Callable[[str], Sequence[str]] | None = None,
+    *,
+    until: datetime | None = None,
+) -> list[TickWrite]:
+    """What a schedule does at ``now``: a tick with its run for each tick due since the last
+    one, then the trigger moves on. Pure: the daemon commits the writes of a batch at once.
+
+    ``until`` (a virtual clock about to jump there) adds the ticks of ``(now, until]`` as a
+    daemon evaluating at each of them would have made them: on time, every one."""
+    schedule = _schedule(dumps(trigger.spec))
+    end = now if until is None or until < now else until
+    next_due = schedule.next_fire(end).timestamp()
+    if trigger.last_tick is None:  # first sight: start from now, replay nothing
+        if end == now:
+            return [TickWrite(trigger.trigger_id, last_tick=now.timestamp(), next_due=next_due)]
+        last = now
+    else:
+        last = datetime.fromtimestamp(trigger.last_tick, UTC)
+    selection = " ".join(pipeline.get("selection", ["*"]))
+    writes = []
+    for tick in [*schedule.due_ticks(last, now), *schedule.fires_between(max(last, now), end)]:
+        key = tick.isoformat()
+        run = RunRecord(
+            run_id=new_run_id(),
+            selection=selection,
+            status=RunStatus.QUEUED,
+            created_at=time.time(),
+            pipeline=pipeline["name"],
+            partition="|".join(tick_partitions(pipeline, nodes, tick, dynamic)),
+            idempotency_key=f"tick:{trigger.trigger_id}:{key}",
+            executor=pipeline.get("executor") or "",  # "": the project's executor
+            tags={**pipeline.get("tags", {}), "legato/tick": key},
+            trigger=f"schedule:{trigger.trigger_id}",
+            priority=int(pipeline.get("priority", 0)),
+        )
+        writes.append(TickWrite(trigger.trigger_id, key, runs=[run], last_tick=tick.timestamp()))
+    last_tick = max(last, end).timestamp()
+    writes.append(TickWrite(trigger.trigger_id, last_tick=last_tick, next_due=next_due))
+    return writes
+
+
 def evaluate_schedule(
     store: Store,
     trigger: TriggerRow,
@@ -92,49 +147,6 @@ def evaluate_schedule(
     owner: str | None = None,
     dynamic: DynamicLookup | Callable[[str], Sequence[str]] | None = None,
 ) -> list[str]:
-    """Create the runs of the ticks now due; returns their run ids."""
-    schedule = schedule_from_spec(trigger.spec)
-    if trigger.last_tick is None:  # first sight: start from now, replay nothing
-        advance_trigger(
-            store,
-            trigger.trigger_id,
-            last_tick=now.timestamp(),
-            next_due=schedule.next_fire(now).timestamp(),
-            owner=owner,
-        )
-        return []
-    last = datetime.fromtimestamp(trigger.last_tick, UTC)
-    due = schedule.due_ticks(last, now)
-    created: list[str] = []
-    for tick in due:
-        partitions = tick_partitions(pipeline, nodes, tick, dynamic)
-        run = RunRecord(
-            run_id=new_run_id(),
-            selection=" ".join(pipeline.get("selection", ["*"])),
-            status=RunStatus.QUEUED,
-            created_at=time.time(),
-            pipeline=pipeline["name"],
-            partition="|".join(partitions),
-            idempotency_key=f"tick:{trigger.trigger_id}:{tick.isoformat()}",
-            executor=pipeline.get("executor") or "",  # "": the project's executor
-            tags={**pipeline.get("tags", {}), "legato/tick": tick.isoformat()},
-            trigger=f"schedule:{trigger.trigger_id}",
-            priority=int(pipeline.get("priority", 0)),
-        )
-        created += record_tick(
-            store,
-            trigger.trigger_id,
-            tick.isoformat(),
-            status="requested",
-            runs=[run],
-            last_tick=tick.timestamp(),
-            owner=owner,
-        )
-    advance_trigger(
-        store,
-        trigger.trigger_id,
-        next_due=schedule.next_fire(now).timestamp(),
-        last_tick=max(last, now).timestamp(),
-        owner=owner,
-    )
-    return created
+    """Create the runs of the ticks now due (one transaction); returns their run ids."""
+    writes = plan_schedule(trigger, pipeline, nodes, now, dynamic)
+    return write_ticks(store, writes, owner=owner).get(trigger.trigger_id, [])

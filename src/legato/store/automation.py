@@ -16,8 +16,7 @@ from sqlalchemy import Connection, delete, func, insert, or_, select, update
 from legato._internal.ids import bounded_key
 from legato.store._json import dumps, loads
 from legato.store.engine import Store
-from legato.store.event_log import upsert
-from legato.store.runs import RunRecord, insert_run
+from legato.store.runs import RunRecord
 from legato.store.schema_automation import (
     TICK_KEY_LENGTH,
     daemons,
@@ -25,6 +24,7 @@ from legato.store.schema_automation import (
     ticks,
     triggers,
 )
+from legato.store.tick_writes import TickWrite, write_ticks
 
 
 @dataclass(frozen=True)
@@ -146,33 +146,8 @@ def record_tick(
     Returns the run ids (existing ones for requests already made). With ``owner``, the write
     only happens if this daemon still holds the trigger's lease (a stale daemon is fenced).
     """
-    t = triggers.c
-    run_ids: list[str] = []
-    with store.transaction() as conn:
-        if owner is not None:
-            held = conn.execute(select(t.owner).where(t.trigger_id == trigger)).scalar()
-            if held not in (None, owner):
-                return []
-        for run in runs:
-            run_ids.append(insert_run(conn, run)[0])
-        stmt = upsert(conn.dialect.name, ticks).values(
-            trigger_id=trigger,
-            tick_key=bounded_key(tick_key, TICK_KEY_LENGTH),
-            ts=time.time(),
-            status=status,
-            run_id=run_ids[0] if run_ids else None,
-            reason=reason,
-        )
-        conn.execute(stmt.on_conflict_do_nothing(index_elements=["trigger_id", "tick_key"]))
-        values: dict[str, Any] = {"updated_at": time.time()}
-        if cursor is not None:
-            values["cursor"] = cursor
-        if last_tick is not None:
-            values["last_tick"] = last_tick
-        if next_due is not None:
-            values["next_due"] = next_due
-        conn.execute(update(triggers).where(t.trigger_id == trigger).values(**values))
-    return run_ids
+    write = TickWrite(trigger, tick_key, status, runs, reason, cursor, last_tick, next_due)
+    return write_ticks(store, [write], owner=owner).get(trigger, [])
 
 
 def next_due(store: Store) -> float | None:
@@ -195,17 +170,8 @@ def advance_trigger(
     """Move a trigger on without recording a tick (nothing was due). With ``owner``, only while
     that daemon still holds the trigger: a daemon that lost its lease while evaluating must not
     move ``last_tick`` past ticks it could not record (the new owner records them)."""
-    t = triggers.c
-    values: dict[str, Any] = {"next_due": next_due, "updated_at": time.time()}
-    if cursor is not None:
-        values["cursor"] = cursor
-    if last_tick is not None:
-        values["last_tick"] = last_tick
-    query = update(triggers).where(t.trigger_id == trigger)
-    if owner is not None:
-        query = query.where(or_(t.owner.is_(None), t.owner == owner))
-    with store.transaction() as conn:
-        conn.execute(query.values(**values))
+    write = TickWrite(trigger, cursor=cursor, last_tick=last_tick, next_due=next_due)
+    write_ticks(store, [write], owner=owner)
 
 
 def set_enabled(store: Store, trigger: str, enabled: bool) -> None:

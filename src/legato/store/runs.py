@@ -95,7 +95,55 @@ def insert_run(conn: Connection, run: RunRecord, steps: Sequence[NewStep] = ()) 
     The insert is ``ON CONFLICT DO NOTHING`` on the idempotency key, so a duplicate never aborts
     the surrounding transaction.
     """
-    values = {
+    values = _run_values(run)
+    if values["idempotency_key"] is None:
+        conn.execute(insert(schema.runs).values(**values))
+    else:
+        stmt = upsert(conn.dialect.name, schema.runs).values(**values)
+        stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
+        if conn.execute(stmt.returning(schema.runs.c.run_id)).first() is None:
+            existing = conn.execute(
+                select(schema.runs.c.run_id).where(
+                    schema.runs.c.idempotency_key == values["idempotency_key"]
+                )
+            ).scalar_one()
+            return str(existing), False
+    add_steps(conn, run.run_id, steps)
+    if run.status is RunStatus.QUEUED and run.launcher is None:
+        notify(conn, RUN_QUEUED_CHANNEL)
+    return run.run_id, True
+
+
+def insert_runs(conn: Connection, runs: Sequence[RunRecord]) -> list[str]:
+    """Insert many runs, each with an idempotency key, in the caller's transaction with one
+    batched statement; return each run's id in order (the existing run's id for a key already
+    used, so a duplicate request is answered with the run it made before)."""
+    if not runs:
+        return []
+    rows = [_run_values(run) for run in runs]
+    if any(row["idempotency_key"] is None for row in rows):
+        raise ValueError("insert_runs needs an idempotency key on every run")
+    stmt = upsert(conn.dialect.name, schema.runs).on_conflict_do_nothing(
+        index_elements=["idempotency_key"]
+    )
+    conn.execute(stmt, rows)
+    keys = [row["idempotency_key"] for row in rows]
+    c = schema.runs.c
+    ids: dict[str, str] = {}
+    for start in range(0, len(keys), 500):  # bounded IN lists
+        found = conn.execute(
+            select(c.idempotency_key, c.run_id).where(
+                c.idempotency_key.in_(keys[start : start + 500])
+            )
+        )
+        ids.update({str(key): str(run_id) for key, run_id in found})
+    if any(run.status is RunStatus.QUEUED and run.launcher is None for run in runs):
+        notify(conn, RUN_QUEUED_CHANNEL)
+    return [ids[key] for key in keys]
+
+
+def _run_values(run: RunRecord) -> dict[str, Any]:
+    return {
         "run_id": run.run_id,
         "pipeline": run.pipeline,
         "selection": run.selection,
@@ -114,22 +162,6 @@ def insert_run(conn: Connection, run: RunRecord, steps: Sequence[NewStep] = ()) 
         "launcher": run.launcher,
         "lease_until": run.lease_until,
     }
-    if values["idempotency_key"] is None:
-        conn.execute(insert(schema.runs).values(**values))
-    else:
-        stmt = upsert(conn.dialect.name, schema.runs).values(**values)
-        stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
-        if conn.execute(stmt.returning(schema.runs.c.run_id)).first() is None:
-            existing = conn.execute(
-                select(schema.runs.c.run_id).where(
-                    schema.runs.c.idempotency_key == run.idempotency_key
-                )
-            ).scalar_one()
-            return str(existing), False
-    add_steps(conn, run.run_id, steps)
-    if run.status is RunStatus.QUEUED and run.launcher is None:
-        notify(conn, RUN_QUEUED_CHANNEL)
-    return run.run_id, True
 
 
 def add_steps(conn: Connection, run_id: str, steps: Sequence[NewStep]) -> None:
@@ -178,6 +210,17 @@ def get_run(store: Store, run_id: str) -> RunRecord:
     if row is None:
         raise NotFoundError(f"no run {run_id!r}", obj=run_id, hint="run 'legato runs' to list runs")
     return run_from_row(row)
+
+
+def get_runs(store: Store, run_ids: Sequence[str]) -> list[RunRecord]:
+    """The runs with these ids, in the order given (ids of no run are left out)."""
+    found: dict[str, RunRecord] = {}
+    with store.read() as conn:
+        for start in range(0, len(run_ids), 500):  # bounded IN lists
+            chunk = run_ids[start : start + 500]
+            query = select(schema.runs).where(schema.runs.c.run_id.in_(chunk))
+            found.update((row.run_id, run_from_row(row)) for row in conn.execute(query))
+    return [found[run_id] for run_id in run_ids if run_id in found]
 
 
 def list_runs(
