@@ -59,6 +59,7 @@ log = logging.getLogger("legato.daemon")
 SCHEDULES = ("cron", "every")
 MIN_PAUSE = 0.01  # seconds the main loop rests at least between iterations
 EVALUATED = ("sensor", "file_arrival", "on_update")
+DRAIN = 3.0  # seconds a stopping daemon lets its runs finish before handing them on
 HEARTBEAT_EVERY = 1.0  # seconds between heartbeats at most (the lease is many times longer)
 BATCH = 200  # triggers claimed, evaluated and committed together
 EVALUATION_BUDGET = 1.0  # seconds of trigger evaluation before the loop's other jobs run
@@ -91,6 +92,7 @@ class Daemon:
         snapshot_every: float = 10.0,
         limits: QueueLimits | None = None,
         watch_files: bool | None = None,
+        drain: float = DRAIN,
     ) -> None:
         self.store = store
         self.code = code
@@ -104,7 +106,8 @@ class Daemon:
         self.snapshot_every = snapshot_every
         self._next_snapshot = 0.0
         self.workers = RunWorkers(self.project_dir, self.limits.total)
-        self.run_queue = RunQueue(store, self.id, self.workers, self.limits, lease)
+        self.drain = drain
+        self.run_queue = RunQueue(store, self.id, self.workers, self.limits, lease, drain)
         self._runs_thread: threading.Thread | None = None
         self._drivers: dict[str, threading.Thread] = {}
         self._consumer: subprocess.Popen[bytes] | None = None
@@ -136,15 +139,27 @@ class Daemon:
             heartbeat(self.store, self.id, host, pid)
         self.started = True
 
+    def wake(self) -> None:
+        """End the main loop's pause now (a trigger fell due, or a stop was asked for)."""
+        self._wake.set()
+
     def stop(self) -> None:
+        """Stop within about ``drain`` seconds: consumers finish their batch, runs still going
+        then are stopped and handed to the next daemon, triggers are released."""
         self._stopping.set()
-        if self._runs_thread is not None:
-            self._runs_thread.join()
+        deadline = time.monotonic() + self.drain + 1.0
         if self._consumer is not None and self._consumer.poll() is None:
             self._consumer.terminate()  # it stops after its current batch
-            self._consumer.wait(30)
-        for thread in self._drivers.values():
-            thread.join(30)
+        if self._runs_thread is not None:
+            self._runs_thread.join()
+        if self._consumer is not None:
+            try:
+                self._consumer.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:  # its messages are delivered again
+                self._consumer.kill()
+                self._consumer.wait()
+        for thread in self._drivers.values():  # they stop at their next look at the queue
+            thread.join(max(0.0, deadline - time.monotonic()))
         if self._files is not None:
             self._files.close()
         stop_daemon(self.store, self.id)
@@ -254,7 +269,7 @@ class Daemon:
     def _file_changed(self, trigger_id: str) -> None:
         """A watched landing directory changed: evaluate its trigger now, not at its next poll."""
         advance_trigger(self.store, trigger_id, next_due=self.clock.now().timestamp())
-        self._wake.set()
+        self.wake()
 
     def _evaluate_triggers(self, now: datetime, report: TickReport) -> None:
         """Evaluate every due trigger, a claimed batch at a time, each batch at its own ``now``,

@@ -14,7 +14,7 @@ import time
 
 from sqlalchemy.exc import DBAPIError
 
-from legato.automation.run_workers import RunWorkers
+from legato.automation.run_workers import Job, RunWorkers
 from legato.errors import StoreError
 from legato.events.status import RunStatus
 from legato.store.claims import (
@@ -22,6 +22,7 @@ from legato.store.claims import (
     claim_queued,
     expire_claim,
     expired_claims,
+    hand_off,
     queue_waiting,
     release_claim,
     take_over,
@@ -36,17 +37,25 @@ QUEUE_POLL = 0.02  # seconds between probes of the run queue where no notificati
 
 class RunQueue:
     def __init__(
-        self, store: Store, owner: str, workers: RunWorkers, limits: QueueLimits, lease: float
+        self,
+        store: Store,
+        owner: str,
+        workers: RunWorkers,
+        limits: QueueLimits,
+        lease: float,
+        drain: float | None = None,
     ) -> None:
         self.store, self.owner, self.workers = store, owner, workers
-        self.limits, self.lease = limits, lease
+        self.limits, self.lease, self.drain = limits, lease, drain
         self.orphans: list[str] = []  # runs whose process died, waiting for a free worker
         self._listen_failed = False
 
     def run(self, stopping: threading.Event, interval: float) -> None:
         """Launch queued runs and recover dead ones until ``stopping`` is set; then let the
-        workers finish their runs. Expired leases are looked for every ``interval`` s, and at
-        once when a worker of ours dies."""
+        workers finish their runs for up to ``drain`` s. A run still going then is stopped and
+        its claim ended, so that the next daemon resumes it at once (its finished steps are
+        kept). Expired leases are looked for every ``interval`` s, and at once when a worker
+        of ours dies."""
         listener = self._listen()
         listen_at = time.monotonic() + 1.0
         recover_at = 0.0
@@ -83,7 +92,15 @@ class RunQueue:
         finally:
             if listener is not None:
                 listener.close()
-            self.workers.close()
+            self._release(self.workers.close(self.drain))
+
+    def _release(self, jobs: list[Job]) -> None:
+        for run_id, launcher, _ in jobs:
+            try:
+                hand_off(self.store, run_id, launcher, f"the daemon {self.owner} stopped")
+                log.info("run %s: stopped with the daemon; the next daemon resumes it", run_id)
+            except (DBAPIError, StoreError) as exc:  # recovered after its lease instead
+                log.warning("run %s: could not release its claim: %s", run_id, exc)
 
     def _listen(self) -> Listener | None:
         """A listener for queued-run notifications (PostgreSQL), or None: then the queue is

@@ -152,18 +152,29 @@ class RunWorkers:
         worker.close()
         self._pool.remove(worker)
 
-    def close(self) -> None:
-        """Stop taking jobs and let busy workers finish their run. Jobs still waiting for a
-        worker are dropped: their runs stay claimed and are recovered after the lease."""
+    def close(self, drain: float | None = None) -> list[Job]:
+        """Stop taking jobs and let busy workers finish their run, for at most ``drain`` s
+        (None: as long as they take); kill those still busy then. Returns the jobs cut short
+        and those still waiting for a worker: their runs stay claimed until the caller
+        releases them."""
         self._closed = True
+        cut = list(self._pending)
         self._pending.clear()
         for worker in self._pool:
             with contextlib.suppress(OSError):
                 worker.send.send(None)  # read after the current run, if any
+        deadline = None if drain is None else time.monotonic() + drain
         for worker in self._pool:
-            worker.process.wait()
+            try:
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                worker.process.wait(left)
+            except subprocess.TimeoutExpired:
+                if worker.job is not None:
+                    cut.append(worker.job)
+                worker.kill()
             worker.close()
         self._pool.clear()
+        return cut
 
 
 def _death(process: subprocess.Popen[bytes]) -> str:

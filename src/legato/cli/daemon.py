@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from legato.automation.code import SubprocessCode
-from legato.automation.daemon import Daemon
+from legato.automation.daemon import DRAIN, Daemon
 from legato.cli._console import console, styled, when
 from legato.cli._project import open_store, settings_of
 from legato.store.automation import list_ticks, list_triggers, set_enabled
@@ -21,7 +21,12 @@ from legato.store.engine import Store
 
 
 def build_daemon(
-    ctx: click.Context, *, max_concurrent_runs: int | None, lease: float, launch: bool = True
+    ctx: click.Context,
+    *,
+    max_concurrent_runs: int | None,
+    lease: float,
+    launch: bool = True,
+    drain: float = DRAIN,
 ) -> Daemon:
     settings = settings_of(ctx)
     store = Store(settings.database_url)
@@ -40,6 +45,7 @@ def build_daemon(
         max_concurrent_runs=limits.total,
         limits=limits,
         lease=lease,
+        drain=drain,
     )
 
 
@@ -65,6 +71,14 @@ def build_daemon(
     help="Seconds between iterations.",
 )
 @click.option(
+    "--drain",
+    default=DRAIN,
+    show_default=True,
+    type=click.FloatRange(0.0, 86400.0),
+    help="On SIGTERM or Ctrl-C, seconds to let running runs finish; runs still going then "
+    "are stopped and resumed by the next daemon (their finished steps are kept).",
+)
+@click.option(
     "--launch/--no-launch",
     default=True,
     show_default=True,
@@ -77,17 +91,19 @@ def daemon(
     lease: float,
     interval: float,
     launch: bool,
+    drain: float,
 ) -> None:
     """Run the automation daemon: schedules, sensors, file arrival, OnUpdate chaining, the run
     queue and recovery of runs whose process died. Stops cleanly on Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     instance = build_daemon(
-        ctx, max_concurrent_runs=max_concurrent_runs, lease=lease, launch=launch
+        ctx, max_concurrent_runs=max_concurrent_runs, lease=lease, launch=launch, drain=drain
     )
     stop = threading.Event()
 
     def handle(signum: int, frame: Any) -> None:
         stop.set()
+        instance.wake()
 
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)

@@ -6,6 +6,7 @@ wait on each other and never take the same one. SQLite has one daemon and one wr
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,11 +14,13 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 
-from legato.events.status import RunStatus
+from legato.events.status import RunStatus, StepStatus
+from legato.events.types import Event, EventType
 from legato.store._json import loads
 from legato.store.engine import Store
+from legato.store.event_log import append
 from legato.store.notify import RUN_QUEUED_CHANNEL, notify
-from legato.store.runs import RunRecord, run_from_row
+from legato.store.runs import RunRecord, get_steps, run_from_row
 from legato.store.schema import runs
 
 _ACTIVE = [RunStatus.RUNNING.value, RunStatus.CANCELING.value]
@@ -164,6 +167,34 @@ def expire_claim(store: Store, run_id: str, launcher: str, now: float) -> None:
             .where(r.run_id == run_id, r.launcher == launcher)
             .values(lease_until=now - 1.0)
         )
+
+
+def hand_off(store: Store, run_id: str, launcher: str, reason: str) -> None:
+    """A stopping daemon stopped this run on purpose: its running attempts are marked to be
+    tried again without counting against their retries, and the claim ends at once, so the
+    next daemon resumes the run now (finished steps stay finished)."""
+    now = time.time()
+    events = [
+        Event(
+            EventType.STEP_RETRY,
+            run_id,
+            step.step_key,
+            step.attempt,
+            now,
+            StepStatus.RETRYING.value,
+            {"error": {"type": "HandedOff", "message": reason, "traceback": ""}, "retry_in": 0},
+        )
+        for step in get_steps(store, run_id)
+        if step.status is StepStatus.RUNNING
+    ]
+    with store.transaction() as conn:
+        owned = conn.execute(
+            update(runs)
+            .where(runs.c.run_id == run_id, runs.c.launcher == launcher)
+            .values(lease_until=now - 1.0)
+        ).rowcount
+        if owned:  # still ours: nobody took it over meanwhile
+            append(conn, events)
 
 
 @dataclass(frozen=True)

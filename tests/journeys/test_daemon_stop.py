@@ -1,0 +1,62 @@
+"""SIGTERM (a service manager's stop, a Ctrl-C) of a daemon with a run in flight: the daemon exits
+within seconds, not when the run ends; it releases its triggers and hands the run on, and the next
+daemon resumes it at once. The interrupted attempt does not count against the step's retries."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+from journey import Journey, wait_until
+from sqlalchemy import select
+from test_crash_recovery import PROJECT, _attempts, _ends, _queue, _release, _started
+
+from legato.automation.daemon import DRAIN
+from legato.store.schema import runs
+from legato.store.schema_automation import triggers
+
+SCHEDULED = """
+    import legato as lg
+
+    hourly = lg.Pipeline("hourly", select="after", triggers=[lg.Cron("0 * * * *")])
+"""
+
+
+def test_sigterm_stops_the_daemon_in_seconds_and_the_next_one_resumes_its_run(
+    journey: Journey,
+) -> None:
+    journey.write({"pipes.py": PROJECT, "sched.py": SCHEDULED})
+    daemon = journey.daemon()
+    run_id = _queue(journey, "fragile")  # no retries: a lost attempt would fail the run
+    _started(journey, "fragile")
+    owned = wait_until(lambda: _trigger_owners(journey) == {daemon_id(journey)}, what="a claim")
+    assert owned
+
+    daemon.signal(signal.SIGTERM)
+    # Bounded by the drain plus a margin for a loaded machine, far below the run's minute.
+    wait_until(lambda: not daemon.alive(), timeout=DRAIN + 20, what="the daemon to exit")
+    assert daemon.popen.returncode == 0, daemon.output()
+    assert "daemon stopped" in daemon.output()
+    assert _trigger_owners(journey) == {None}
+    with journey.store().read() as conn:
+        lease = conn.execute(select(runs.c.lease_until).where(runs.c.run_id == run_id)).scalar()
+    assert lease is not None and lease < time.time()  # handed on, not held for 30 s more
+
+    _release(journey)
+    journey.daemon()
+    _ends(journey, run_id, "succeeded", timeout=60)
+    ledger = _attempts(journey, run_id)
+    assert ledger[("fragile", 1, "start")] == 1 and ledger[("fragile", 1, "end")] == 0
+    assert ledger[("fragile", 2, "start")] == ledger[("fragile", 2, "end")] == 1
+
+
+def daemon_id(journey: Journey) -> str:
+    from legato.store.automation import live_daemons
+
+    found = wait_until(lambda: live_daemons(journey.store(), within=60), what="a heartbeat")
+    return str(found[0]["daemon_id"])
+
+
+def _trigger_owners(journey: Journey) -> set[str | None]:
+    with journey.store().read() as conn:
+        return set(conn.execute(select(triggers.c.owner)).scalars())
