@@ -41,6 +41,7 @@ from legato.store.automation import (
     claim_triggers,
     heartbeat,
     list_triggers,
+    mark_dead,
     next_due,
     record_tick,
     register_alone,
@@ -51,6 +52,7 @@ from legato.store.backfills import get_backfill, list_backfills
 from legato.store.claims import QueueLimits
 from legato.store.engine import Store
 from legato.store.partitions import add_dynamic_keys, dynamic_lookup
+from legato.store.presence import Presence
 from legato.store.runs import RunRecord, create_run
 from legato.store.snapshots import SnapshotCache, save_snapshot
 from legato.store.tick_writes import TickWrite, write_ticks
@@ -121,6 +123,7 @@ class Daemon:
         self.started = False
         self._until: datetime | None = None  # see tick_once
         self._beat_at = 0.0
+        self._presence = Presence(store, self.id)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -136,6 +139,7 @@ class Daemon:
                     "(LEGATO_DATABASE_URL) to run several",
                 )
         else:
+            self._presence.hold()  # before the heartbeat: a running daemon without one is dead
             heartbeat(self.store, self.id, host, pid)
         self.started = True
 
@@ -163,6 +167,7 @@ class Daemon:
         if self._files is not None:
             self._files.close()
         stop_daemon(self.store, self.id)
+        self._presence.close()
         if self.code is not None:
             self.code.close()
 
@@ -244,8 +249,10 @@ class Daemon:
     def _heartbeat(self, now: datetime, report: TickReport) -> None:
         if time.monotonic() < self._beat_at:
             return
+        self._presence.hold()
         heartbeat(self.store, self.id, socket.gethostname(), os.getpid())
         self._beat_at = time.monotonic() + HEARTBEAT_EVERY
+        mark_dead(self.store, within=self.lease)
 
     def _refresh(self, now: datetime, report: TickReport) -> None:
         if self.code is None or self.clock.monotonic() < self._next_snapshot:

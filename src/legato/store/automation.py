@@ -16,6 +16,7 @@ from sqlalchemy import Connection, delete, func, insert, or_, select, update
 from legato._internal.ids import bounded_key
 from legato.store._json import dumps, loads
 from legato.store.engine import Store
+from legato.store.presence import gone_owner
 from legato.store.runs import RunRecord
 from legato.store.schema_automation import (
     TICK_KEY_LENGTH,
@@ -105,19 +106,18 @@ def claim_triggers(
     other and never evaluate the same trigger at once.
     """
     t = triggers.c
+    free = [t.owner.is_(None), t.owner == owner, t.lease_until < now]
+    if not store.is_sqlite:  # or held by a daemon that died (its presence lock is gone)
+        free.append(gone_owner(t.owner))
     query = (
         select(triggers)
-        .where(
-            t.enabled == 1,
-            t.next_due <= now,
-            or_(t.owner.is_(None), t.owner == owner, t.lease_until < now),
-        )
+        .where(t.enabled == 1, t.next_due <= now, or_(*free))
         .order_by(t.next_due)
         .limit(limit)
     )
     with store.transaction() as conn:
         if conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
+            query = query.with_for_update(of=triggers, skip_locked=True)
         rows = conn.execute(query).all()
         if rows:
             conn.execute(
@@ -273,6 +273,18 @@ def live_daemons(store: Store, *, within: float) -> list[dict[str, Any]]:
             select(daemons).where(daemons.c.heartbeat_at >= cutoff, daemons.c.status == "running")
         )
         return [dict(r._mapping) for r in rows]
+
+
+def mark_dead(store: Store, *, within: float) -> int:
+    """Record as dead the daemons recorded running that are not: silent for ``within`` s, or
+    (PostgreSQL) whose presence lock is gone. Returns how many were marked."""
+    d = daemons.c
+    dead = d.heartbeat_at < time.time() - within
+    if not store.is_sqlite:
+        dead = or_(dead, gone_owner(d.daemon_id))
+    with store.transaction() as conn:
+        query = update(daemons).where(d.status == "running", dead).values(status="dead")
+        return int(conn.execute(query).rowcount or 0)
 
 
 def stop_daemon(store: Store, daemon_id: str) -> None:
