@@ -1,5 +1,6 @@
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -92,3 +93,17 @@ def test_tables_are_written_as_parquet_when_pandas_is_installed(tmp_path):
     assert io.store(ctx, pd.DataFrame({"a": [1, 2]}))["format"] == "parquet"
     assert io.load(ctx)["a"].tolist() == [1, 2]
     assert os.path.exists(tmp_path / "assets" / "table" / "__all__.pandas.parquet")
+
+
+def test_stored_values_and_their_directories_are_readable_by_their_owner_only(tmp_path):
+    old = os.umask(0o022)  # the common default, under which files are world-readable
+    try:
+        io = FilesystemIOManager(tmp_path / "storage")
+        io.store(IOContext(StepKey("sales.orders", "2025-01-01"), "run1", "sales.orders"), [1])
+        io.store(IOContext(StepKey("report"), "run1"), "done")
+    finally:
+        os.umask(old)
+    made = [tmp_path / "storage", *(tmp_path / "storage").rglob("*")]
+    modes = {str(p.relative_to(tmp_path)): stat.S_IMODE(p.stat().st_mode) for p in made}
+    assert all(m == (0o700 if (tmp_path / p).is_dir() else 0o600) for p, m in modes.items()), modes
+    assert len(modes) == 8, modes  # storage, assets, sales, orders, the value; runs, run1, value

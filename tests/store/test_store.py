@@ -1,3 +1,5 @@
+import os
+import stat
 import time
 
 import pytest
@@ -138,3 +140,31 @@ def test_request_cancel_cancels_queued_runs_at_once_and_running_ones_via_canceli
     assert request_cancel(store, "running").status is RunStatus.CANCELING
     with pytest.raises(IllegalTransition):
         request_cancel(store, "queued")
+
+
+@pytest.fixture
+def permissive_umask():
+    """The common default umask (022), under which files are created world-readable."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def test_the_sqlite_store_and_its_directory_are_readable_by_their_owner_only(
+    tmp_path, permissive_umask
+):
+    db = tmp_path / "project" / ".legato" / "legato.db"
+    store = Store(f"sqlite:///{db}")
+    try:
+        create_run(store, _run("r1"), [NewStep("a", "a", "asset")])
+        with store.read() as conn:  # the WAL and shared-memory files exist while connected
+            conn.execute(select(schema.runs.c.run_id)).all()
+            files = [db, db.with_name("legato.db-wal"), db.with_name("legato.db-shm")]
+            modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in files}
+    finally:
+        store.dispose()
+    assert modes == {"legato.db": 0o600, "legato.db-wal": 0o600, "legato.db-shm": 0o600}
+    assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "project").stat().st_mode) == 0o700

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from legato._internal.private import create_private_file, make_private_dirs
 from legato.errors import StoreError
 from legato.store.schema import HEAD_REVISION, metadata
 
@@ -161,7 +162,7 @@ def _make_engine(url: str) -> Engine:
         if path in ("", ":memory:"):
             kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
         else:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_database_file(path)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 60}
         engine = create_engine(url, **kwargs)
         _sqlite_pragmas(engine)
@@ -169,6 +170,16 @@ def _make_engine(url: str) -> Engine:
     engine = create_engine(url, pool_size=5, max_overflow=10)
     _ping_when_idle(engine, PING_AFTER_IDLE)
     return engine
+
+
+def _create_database_file(path: str) -> None:
+    """Create the SQLite file (and its directory) readable by its owner only, before SQLite
+    opens it: SQLite creates the -wal and -shm files with the mode of the database file."""
+    file = path.split("?", 1)[0]
+    if file.startswith("file:"):  # a URI filename: SQLite's to interpret
+        return
+    make_private_dirs(Path(file).parent)
+    create_private_file(Path(file))
 
 
 def _ping_when_idle(engine: Engine, after: float) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from legato._internal.private import make_private_dirs, open_private
 from legato.definitions.io import IOContext
 from legato.errors import NotFoundError, PartitionError
 
@@ -77,7 +78,7 @@ class FilesystemIOManager:
 
     def _ensure_dir(self, directory: Path) -> None:
         if directory not in self._dirs:
-            directory.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(directory)
             self._dirs.add(directory)
 
     def store(self, context: IOContext, value: Any) -> Mapping[str, Any]:
@@ -188,7 +189,7 @@ def _atomic_write(path: Path, write: Any, durable: bool, *, sync_dir: bool = Tru
     """Write to a temporary file beside ``path``, then rename it over ``path``."""
     tmp = path.with_name(f".tmp-{os.getpid()}-{next(_tmp_counter)}-{path.name[:60]}")
     try:
-        with open(tmp, "xb") as f:
+        with os.fdopen(open_private(tmp), "wb") as f:
             write(f)
             size = f.tell()
             if durable:
