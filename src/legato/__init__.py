@@ -23,6 +23,7 @@ from legato.definitions.triggers import (
     Webhook,
     sensor,
 )
+from legato.definitions.webhooks import sign_webhook
 from legato.errors import (
     ConfigError,
     CycleError,
@@ -168,5 +169,6 @@ __all__ = [
     "asset",
     "materialize",
     "sensor",
+    "sign_webhook",
     "task",
 ]

@@ -45,3 +45,24 @@ def test_templates_may_use_the_pattern_fields_ts_and_batch_id():
     assert arrival.fields == ("tenant", "batch")
     assert arrival.stable_for == 5 and arrival.follow_links is False
     assert arrival.describe()["archive_to"] == "archive/{tenant}/{ts}-{batch_id}/"
+
+
+@pytest.mark.parametrize("tolerance", [0, -5, 86401, True, "300"])
+def test_a_webhook_tolerance_outside_a_day_is_refused(tolerance):
+    with pytest.raises(lg.DefinitionError, match="must be seconds between 0 and 86400"):
+        lg.Webhook(secret_env="HOOK", tolerance=tolerance)
+    assert lg.Webhook(secret_env="HOOK").describe()["tolerance"] == 300.0
+
+
+def test_sign_webhook_signs_timestamp_delivery_and_body():
+    import hashlib
+    import hmac
+
+    headers = lg.sign_webhook("s3cret", b'{"a": 1}', "evt_42", timestamp=1700000000)
+    digest = hmac.new(b"s3cret", b'1700000000.evt_42.{"a": 1}', hashlib.sha256).hexdigest()
+    assert headers == {
+        "X-Legato-Signature": f"t=1700000000,v1={digest}",
+        "X-Legato-Delivery": "evt_42",
+    }
+    with pytest.raises(ValueError, match=r"delivery id 'a\.b'"):
+        lg.sign_webhook("s3cret", b"{}", "a.b")

@@ -1,10 +1,10 @@
-"""Webhooks: a signed POST queues exactly one run per delivery; anything unsigned is refused."""
+"""Webhooks: a signed POST queues exactly one run per delivery; anything unsigned, re-labelled or
+replayed late is refused."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
+import time
 
 import pytest
 from web_helpers import record_definitions, remote_client
@@ -14,6 +14,7 @@ from legato.definitions.project import Project
 from legato.store.automation import list_ticks
 from legato.store.engine import Store
 from legato.store.runs import get_run, list_runs
+from legato.web.audit import list_audit
 
 SECRET = "s3cret-value-for-tests"
 
@@ -29,44 +30,93 @@ def hooked(store: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
         select="ingest",
         triggers=[lg.Webhook(secret_env="LEGATO_TEST_HOOK", partition_field="day")],
     )
-    record_definitions(store, Project.of([ingest], [pipe]))
+    patient = lg.Pipeline(
+        "patient",
+        select="ingest",
+        triggers=[lg.Webhook(secret_env="LEGATO_TEST_HOOK", tolerance=3600)],
+    )
+    record_definitions(store, Project.of([ingest], [pipe, patient]))
     monkeypatch.setenv("LEGATO_TEST_HOOK", SECRET)
     return store
 
 
-def _signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return {"X-Legato-Signature": f"sha256={digest}", "Content-Type": "application/json"}
+def _signed(
+    body: bytes, secret: str = SECRET, delivery: str = "d-1", timestamp: int | None = None
+) -> dict[str, str]:
+    return {
+        **lg.sign_webhook(secret, body, delivery, timestamp=timestamp),
+        "Content-Type": "application/json",
+    }
 
 
 def test_a_signed_delivery_queues_one_run_and_a_retry_does_not_double_it(hooked, app):
     client = remote_client(app)
     body = json.dumps({"day": "2025-03-01", "rows": 12}).encode()
-    headers = {**_signed(body), "X-Legato-Delivery": "delivery-1"}
-    first = client.post("/api/v1/webhooks/ingest", content=body, headers=headers)
+    first = client.post("/api/v1/webhooks/ingest", content=body, headers=_signed(body))
     assert first.status_code == 202, first.text
     run = get_run(hooked, first.json()["run_id"])
     assert run.status.value == "queued" and run.partition == "2025-03-01"
     assert run.config == {"day": "2025-03-01", "rows": 12} and run.trigger.startswith("webhook:")
-    again = client.post("/api/v1/webhooks/ingest", content=body, headers=headers)
+    # the sender retries the same delivery, signed again a little later
+    retry = _signed(body, timestamp=int(time.time()) + 2)
+    again = client.post("/api/v1/webhooks/ingest", content=body, headers=retry)
     assert again.status_code == 200 and again.json() == {**first.json(), "duplicate": True}
     assert len(list_runs(hooked)) == 1
-    assert [t.tick_key for t in list_ticks(hooked)] == ["delivery-1"]
+    assert [t.tick_key for t in list_ticks(hooked)] == ["d-1"]
+    [entry] = list_audit(hooked)
+    assert (entry.actor, entry.action, entry.target) == ("webhook", "run.webhook", run.run_id)
+    assert entry.detail["trigger"] == "ingest#0:webhook" and entry.detail["delivery"] == "d-1"
+
+
+def test_a_signed_body_replayed_with_other_delivery_ids_starts_no_more_runs(hooked, app):
+    client = remote_client(app)
+    body = b'{"day": "2025-03-01"}'
+    signed = _signed(body, delivery="d-1")
+    assert client.post("/api/v1/webhooks/ingest", content=body, headers=signed).status_code == 202
+    for other in ("d-2", "d-3"):
+        replay = {**signed, "X-Legato-Delivery": other}
+        response = client.post("/api/v1/webhooks/ingest", content=body, headers=replay)
+        assert response.status_code == 401, response.text
+        assert response.json()["error"]["field"] == "X-Legato-Signature"
+    assert len(list_runs(hooked)) == 1 and len(list_audit(hooked)) == 1
+
+
+@pytest.mark.parametrize(("shift", "said"), [(-400, " s old;"), (400, " s ahead of the server")])
+def test_a_delivery_signed_outside_the_tolerance_is_refused_with_its_age(hooked, app, shift, said):
+    client = remote_client(app)
+    body = b"{}"
+    stale = _signed(body, timestamp=int(time.time()) + shift)
+    response = client.post("/api/v1/webhooks/ingest", content=body, headers=stale)
+    assert response.status_code == 401, response.text
+    error = response.json()["error"]
+    assert said in error["message"] and "within 300 s" in error["message"]
+    assert "current time" in error["hint"]
+    assert list_runs(hooked) == []
+    # the tolerance is the trigger's: an hour on the 'patient' pipeline
+    patient = client.post("/api/v1/webhooks/patient", content=body, headers=stale)
+    assert patient.status_code == 202, patient.text
+
+
+NOW = int(time.time())
+SIGNATURE, DELIVERY = "X-Legato-Signature", "X-Legato-Delivery"
 
 
 @pytest.mark.parametrize(
-    "headers, status",
+    ("headers", "field"),
     [
-        ({}, 401),
-        ({"X-Legato-Signature": "sha256=" + "0" * 64}, 401),
-        ({"X-Legato-Signature": "md5=abc"}, 401),
+        ({}, SIGNATURE),
+        ({SIGNATURE: "sha256=" + "0" * 64, DELIVERY: "d-1"}, SIGNATURE),  # the old scheme
+        ({SIGNATURE: f"t={NOW},v1={'0' * 64}", DELIVERY: "d-1"}, SIGNATURE),
+        ({SIGNATURE: "md5=abc", DELIVERY: "d-1"}, SIGNATURE),
+        ({SIGNATURE: f"t={NOW},v1={'0' * 64}"}, DELIVERY),
+        ({SIGNATURE: f"t={NOW},v1={'0' * 64}", DELIVERY: "a.b"}, DELIVERY),
     ],
 )
-def test_unsigned_or_badly_signed_deliveries_are_refused(hooked, app, headers, status):
+def test_unsigned_or_badly_signed_deliveries_are_refused(hooked, app, headers, field):
     body = b'{"day": "2025-03-01"}'
     response = remote_client(app).post("/api/v1/webhooks/ingest", content=body, headers=headers)
-    assert response.status_code == status
-    assert response.json()["error"]["field"] == "X-Legato-Signature"
+    assert response.status_code == 401
+    assert response.json()["error"]["field"] == field
     assert list_runs(hooked) == []
 
 

@@ -17,6 +17,7 @@ from pathlib import PurePath
 from typing import Any, Literal
 
 from legato.definitions.messages import RunRequest
+from legato.definitions.webhooks import DEFAULT_TOLERANCE
 from legato.errors import DefinitionError
 
 __all__ = [
@@ -299,15 +300,19 @@ def _inside(target: str, root: str) -> bool:
 class Webhook:
     """Start a run for each HMAC-signed HTTP POST to ``/api/v1/webhooks/<pipeline>``.
 
-    The sender signs the raw body with a shared secret: header ``X-Legato-Signature:
-    sha256=<hex HMAC-SHA256>``. The secret is read by the server from the environment variable
-    ``secret_env`` and is never stored. The JSON object body becomes the run config; with
-    ``partition_field`` its value names the partition. ``X-Legato-Delivery`` (the sender's
-    delivery id) makes a retried delivery start no second run.
+    The sender signs ``<timestamp>.<delivery id>.<raw body>`` with a shared secret and sends
+    ``X-Legato-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>`` and ``X-Legato-Delivery: <id>``
+    (:func:`legato.sign_webhook` makes both; the scheme is in ``legato.definitions.webhooks``).
+    The secret is read by the server from the environment variable ``secret_env`` and is never
+    stored. A delivery signed more than ``tolerance`` seconds away from the server's clock is
+    refused, and a delivery id starts at most one run, so a captured request cannot be replayed.
+    The JSON object body becomes the run config; with ``partition_field`` its value names the
+    partition.
     """
 
     secret_env: str
     partition_field: str | None = None
+    tolerance: float = DEFAULT_TOLERANCE
     source: str = field(default_factory=_caller, compare=False)
 
     def __post_init__(self) -> None:
@@ -319,10 +324,23 @@ class Webhook:
                 source=self.source,
                 hint='name the variable holding the secret, e.g. Webhook(secret_env="ORDERS_HOOK")',
             )
+        if (
+            isinstance(self.tolerance, bool)
+            or not isinstance(self.tolerance, int | float)
+            or not (0 < self.tolerance <= 86400)
+        ):
+            raise DefinitionError(
+                f"Webhook(tolerance={self.tolerance!r}) ({self.source}) must be seconds between "
+                "0 and 86400",
+                obj="Webhook",
+                source=self.source,
+                hint="keep the default (300: five minutes) unless senders' clocks drift more",
+            )
 
     def describe(self) -> dict[str, Any]:
         return {
             "kind": "webhook",
             "secret_env": self.secret_env,
             "partition_field": self.partition_field,
+            "tolerance": float(self.tolerance),
         }

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from legato._internal.ids import bounded_key
 from legato.store.engine import Store
@@ -44,56 +44,61 @@ def write_ticks(
     are skipped; their rows are locked meanwhile, so no claim can slip in between."""
     if not writes:
         return {}
+    with store.transaction() as conn:
+        return write_ticks_in(conn, writes, owner=owner)
+
+
+def write_ticks_in(
+    conn: Connection, writes: Sequence[TickWrite], *, owner: str | None = None
+) -> dict[str, list[str]]:
+    """:func:`write_ticks` inside the caller's transaction (to commit more with the ticks)."""
     t = triggers.c
     names = sorted({w.trigger for w in writes})
     out: dict[str, list[str]] = {}
-    with store.transaction() as conn:
+    if owner is not None:
+        query = select(t.trigger_id, t.owner).where(t.trigger_id.in_(names))
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        held = {row.trigger_id: row.owner for row in conn.execute(query)}
+        writes = [w for w in writes if held.get(w.trigger) in (None, owner)]
+    run_ids = iter(insert_runs(conn, [run for w in writes for run in w.runs]))
+    now = time.time()
+    rows = []
+    for w in writes:
+        ids = [next(run_ids) for _ in w.runs]
+        out.setdefault(w.trigger, []).extend(ids)
+        if w.tick_key is not None:
+            rows.append(
+                {
+                    "trigger_id": w.trigger,
+                    "tick_key": bounded_key(w.tick_key, TICK_KEY_LENGTH),
+                    "ts": now,
+                    "status": w.status,
+                    "run_id": ids[0] if ids else None,
+                    "reason": w.reason,
+                }
+            )
+    if rows:
+        stmt = upsert(conn.dialect.name, ticks).on_conflict_do_nothing(
+            index_elements=["trigger_id", "tick_key"]
+        )
+        conn.execute(stmt, rows)
+    progress = _progress(writes, now)
+    if progress:
+        change = update(triggers).where(t.trigger_id == bindparam("b_trigger"))
         if owner is not None:
-            query = select(t.trigger_id, t.owner).where(t.trigger_id.in_(names))
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update()
-            held = {row.trigger_id: row.owner for row in conn.execute(query)}
-            writes = [w for w in writes if held.get(w.trigger) in (None, owner)]
-        run_ids = iter(insert_runs(conn, [run for w in writes for run in w.runs]))
-        now = time.time()
-        rows = []
-        for w in writes:
-            ids = [next(run_ids) for _ in w.runs]
-            out.setdefault(w.trigger, []).extend(ids)
-            if w.tick_key is not None:
-                rows.append(
-                    {
-                        "trigger_id": w.trigger,
-                        "tick_key": bounded_key(w.tick_key, TICK_KEY_LENGTH),
-                        "ts": now,
-                        "status": w.status,
-                        "run_id": ids[0] if ids else None,
-                        "reason": w.reason,
-                    }
-                )
-        if rows:
-            stmt = upsert(conn.dialect.name, ticks).on_conflict_do_nothing(
-                index_elements=["trigger_id", "tick_key"]
-            )
-            conn.execute(stmt, rows)
-        progress = _progress(writes, now)
-        if progress:
-            change = update(triggers).where(t.trigger_id == bindparam("b_trigger"))
-            if owner is not None:
-                change = change.where(or_(t.owner.is_(None), t.owner == owner))
-            conn.execute(
-                change.values(
-                    updated_at=bindparam("b_updated"),
-                    cursor=func.coalesce(bindparam("b_cursor", type_=t.cursor.type), t.cursor),
-                    last_tick=func.coalesce(
-                        bindparam("b_last_tick", type_=t.last_tick.type), t.last_tick
-                    ),
-                    next_due=func.coalesce(
-                        bindparam("b_next_due", type_=t.next_due.type), t.next_due
-                    ),
+            change = change.where(or_(t.owner.is_(None), t.owner == owner))
+        conn.execute(
+            change.values(
+                updated_at=bindparam("b_updated"),
+                cursor=func.coalesce(bindparam("b_cursor", type_=t.cursor.type), t.cursor),
+                last_tick=func.coalesce(
+                    bindparam("b_last_tick", type_=t.last_tick.type), t.last_tick
                 ),
-                progress,
-            )
+                next_due=func.coalesce(bindparam("b_next_due", type_=t.next_due.type), t.next_due),
+            ),
+            progress,
+        )
     return out
 
 

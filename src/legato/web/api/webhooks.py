@@ -1,14 +1,15 @@
-"""Webhooks: an HMAC-signed POST starts a run of the pipeline whose ``Webhook`` trigger it names.
+"""Webhooks: a signed POST starts a run of the pipeline whose ``Webhook`` trigger it names.
 
-No login and no cookie: the body's signature (``X-Legato-Signature: sha256=<hex>``, HMAC-SHA256
-with the secret in the server's environment variable named by the trigger) is the credential.
-The run, its tick and the delivery id commit together; a retried delivery starts no second run.
+No login and no cookie: the signature is the credential. The sender signs
+``<timestamp>.<delivery id>.<raw body>`` (HMAC-SHA256 with the secret in the server's environment
+variable named by the trigger; see ``legato.definitions.webhooks``). A delivery signed outside the
+trigger's tolerance is refused, so a captured request cannot be replayed later; the signed
+delivery id is the idempotency key, so one replayed at once starts no second run. The run, its
+tick and its audit-log entry commit together.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 import time
@@ -18,15 +19,31 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from legato._internal.ids import new_run_id
+from legato.definitions.webhooks import (
+    DEFAULT_TOLERANCE,
+    DELIVERY_HEADER,
+    DELIVERY_ID,
+    SIGNATURE_HEADER,
+    parse_signature,
+    signature_matches,
+)
 from legato.events.status import RunStatus
-from legato.store.automation import record_tick, trigger_id
+from legato.store.automation import trigger_id
 from legato.store.runs import RunRecord, get_run
 from legato.store.snapshots import latest_snapshot
+from legato.store.tick_writes import TickWrite, write_ticks_in
 from legato.web.api.params import State
+from legato.web.audit import record as record_audit
 from legato.web.errors import ApiError
 from legato.web.policy import V1
 
 router = APIRouter(prefix=V1, tags=["webhooks"])
+
+_SCHEME = (
+    f"send {SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256 of "
+    f"'<t>.<delivery id>.<raw body>' with the shared secret> and {DELIVERY_HEADER}: <delivery id> "
+    "(legato.sign_webhook makes both)"
+)
 
 
 def _trigger(snapshot: dict[str, Any], pipeline: str) -> tuple[dict[str, Any], int, dict[str, Any]]:
@@ -43,9 +60,44 @@ def _trigger(snapshot: dict[str, Any], pipeline: str) -> tuple[dict[str, Any], i
     )
 
 
+def _credentials(request: Request) -> tuple[int, list[str], str]:
+    """The signature's timestamp and digests and the delivery id; 401 if either is malformed."""
+    parsed = parse_signature(request.headers.get(SIGNATURE_HEADER, "")[:1000])
+    if parsed is None:
+        raise ApiError(
+            401, "missing or malformed webhook signature", field=SIGNATURE_HEADER, hint=_SCHEME
+        )
+    delivery = request.headers.get(DELIVERY_HEADER, "")
+    if not DELIVERY_ID.fullmatch(delivery):
+        raise ApiError(
+            401,
+            f"missing or malformed {DELIVERY_HEADER}",
+            field=DELIVERY_HEADER,
+            hint="send the delivery's id (1-200 letters, digits, '-', '_' or ':'), the same on "
+            "each retry, and sign it with the body",
+        )
+    return parsed[0], parsed[1], delivery
+
+
+def _check_age(timestamp: int, tolerance: float) -> None:
+    skew = time.time() - timestamp
+    if abs(skew) <= tolerance:
+        return
+    age = f"{round(skew)} s old" if skew > 0 else f"{round(-skew)} s ahead of the server's clock"
+    raise ApiError(
+        401,
+        f"the webhook signature's timestamp is {age}; this trigger accepts deliveries signed "
+        f"within {tolerance:g} s",
+        field=SIGNATURE_HEADER,
+        hint="sign each attempt with the current time (t=<unix seconds>), keeping its delivery "
+        "id, and check the sender's clock",
+    )
+
+
 @router.post("/webhooks/{pipeline}", status_code=202)
 async def receive(pipeline: str, request: Request, state: State) -> JSONResponse:
-    """Verify the signature, then queue one run (idempotent by ``X-Legato-Delivery``)."""
+    """Verify the signature and its age, then queue one run per signed delivery id."""
+    timestamp, digests, delivery = _credentials(request)
     pipe, index, spec = _trigger(latest_snapshot(state.store) or {}, pipeline)
     secret = os.environ.get(spec["secret_env"], "")
     if not secret:
@@ -55,15 +107,11 @@ async def receive(pipeline: str, request: Request, state: State) -> JSONResponse
             hint=f"set the environment variable {spec['secret_env']} on the server",
         )
     body = await request.body()
-    given = request.headers.get("x-legato-signature", "")
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(given.encode(), expected.encode()):
+    if not signature_matches(secret, timestamp, delivery, body, digests):
         raise ApiError(
-            401,
-            "the webhook signature does not match",
-            field="X-Legato-Signature",
-            hint="sign the raw body: sha256=<hex HMAC-SHA256 with the shared secret>",
+            401, "the webhook signature does not match", field=SIGNATURE_HEADER, hint=_SCHEME
         )
+    _check_age(timestamp, float(spec.get("tolerance") or DEFAULT_TOLERANCE))
     try:
         config = json.loads(body or b"{}")
     except ValueError:
@@ -76,8 +124,6 @@ async def receive(pipeline: str, request: Request, state: State) -> JSONResponse
     partition = config.get(field, "") if field else ""
     if not isinstance(partition, str) or len(partition) > 1024 or "|" in partition:
         raise ApiError(400, f"{field} must be one partition key", field=field)
-    delivery = request.headers.get("x-legato-delivery") or hashlib.sha256(body).hexdigest()
-    delivery = delivery[:200]
     key = trigger_id(pipeline, index, "webhook")
     run = RunRecord(
         run_id=new_run_id(),
@@ -93,7 +139,14 @@ async def receive(pipeline: str, request: Request, state: State) -> JSONResponse
         trigger=f"webhook:{key}",
         priority=int(pipe.get("priority", 0)),
     )
-    [run_id] = record_tick(state.store, key, delivery, status="requested", runs=[run])
+    write = TickWrite(key, delivery, status="requested", runs=[run])
+    with state.store.transaction() as conn:
+        [run_id] = write_ticks_in(conn, [write])[key]
+        if run_id == run.run_id:
+            detail = {"trigger": key, "delivery": delivery, "partition": partition}
+            if request.client is not None:
+                detail["client"] = request.client.host
+            record_audit(conn, "webhook", "run.webhook", run_id, detail)
     duplicate = run_id != run.run_id
     status = get_run(state.store, run_id).status.value
     return JSONResponse(
