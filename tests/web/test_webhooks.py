@@ -11,9 +11,10 @@ from web_helpers import record_definitions, remote_client
 
 import legato as lg
 from legato.definitions.project import Project
-from legato.store.automation import list_ticks
+from legato.store.automation import list_ticks, set_enabled, sync_triggers
 from legato.store.engine import Store
 from legato.store.runs import get_run, list_runs
+from legato.store.snapshots import latest_snapshot
 from legato.web.audit import list_audit
 
 SECRET = "s3cret-value-for-tests"
@@ -95,6 +96,24 @@ def test_a_delivery_signed_outside_the_tolerance_is_refused_with_its_age(hooked,
     # the tolerance is the trigger's: an hour on the 'patient' pipeline
     patient = client.post("/api/v1/webhooks/patient", content=body, headers=stale)
     assert patient.status_code == 202, patient.text
+
+
+def test_a_disabled_webhook_trigger_requests_no_run_and_says_how_to_enable_it(hooked, app):
+    sync_triggers(hooked, latest_snapshot(hooked) or {})  # what the daemon does
+    set_enabled(hooked, "ingest#0:webhook", False)
+    client = remote_client(app)
+    body = b'{"day": "2025-03-01"}'
+    refused = client.post("/api/v1/webhooks/ingest", content=body, headers=_signed(body))
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert (
+        error["code"] == "trigger_disabled" and "'ingest#0:webhook' is disabled" in error["message"]
+    )
+    assert "legato automation enable ingest#0:webhook" in error["hint"]
+    assert list_runs(hooked) == [] and list_ticks(hooked) == [] and list_audit(hooked) == []
+    set_enabled(hooked, "ingest#0:webhook", True)
+    accepted = client.post("/api/v1/webhooks/ingest", content=body, headers=_signed(body))
+    assert accepted.status_code == 202, accepted.text
 
 
 NOW = int(time.time())

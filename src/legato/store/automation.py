@@ -183,6 +183,14 @@ def set_enabled(store: Store, trigger: str, enabled: bool) -> None:
         )
 
 
+def trigger_enabled(conn: Connection, trigger: str) -> bool:
+    """False only if ``trigger`` is registered and switched off (one the daemon has not
+    registered yet is on, as registering it would make it)."""
+    query = select(triggers.c.enabled).where(triggers.c.trigger_id == trigger)
+    enabled = conn.execute(query).scalar()
+    return enabled is None or bool(enabled)
+
+
 def list_triggers(store: Store) -> list[TriggerRow]:
     with store.read() as conn:
         return [_trigger(r) for r in conn.execute(select(triggers).order_by(triggers.c.trigger_id))]

@@ -14,6 +14,7 @@ import json
 import os
 import time
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -28,7 +29,7 @@ from legato.definitions.webhooks import (
     signature_matches,
 )
 from legato.events.status import RunStatus
-from legato.store.automation import trigger_id
+from legato.store.automation import trigger_enabled, trigger_id
 from legato.store.runs import RunRecord, get_run
 from legato.store.snapshots import latest_snapshot
 from legato.store.tick_writes import TickWrite, write_ticks_in
@@ -94,6 +95,17 @@ def _check_age(timestamp: int, tolerance: float) -> None:
     )
 
 
+def _disabled(key: str) -> ApiError:
+    return ApiError(
+        409,
+        f"the webhook trigger {key!r} is disabled; it requests no runs",
+        code="trigger_disabled",
+        field="pipeline",
+        hint=f"enable it with 'legato automation enable {key}' or POST "
+        f"/api/v1/automation/triggers/{quote(key, safe='')}/enable (operators)",
+    )
+
+
 @router.post("/webhooks/{pipeline}", status_code=202)
 async def receive(pipeline: str, request: Request, state: State) -> JSONResponse:
     """Verify the signature and its age, then queue one run per signed delivery id."""
@@ -141,6 +153,8 @@ async def receive(pipeline: str, request: Request, state: State) -> JSONResponse
     )
     write = TickWrite(key, delivery, status="requested", runs=[run])
     with state.store.transaction() as conn:
+        if not trigger_enabled(conn, key):
+            raise _disabled(key)
         [run_id] = write_ticks_in(conn, [write])[key]
         if run_id == run.run_id:
             detail = {"trigger": key, "delivery": delivery, "partition": partition}
