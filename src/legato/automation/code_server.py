@@ -2,12 +2,20 @@
 
 Reads one JSON request per line on stdin, writes one JSON answer per line on stdout. Errors in
 user code become ``{"error": ...}`` answers; the process itself only exits at end of input.
+
+When the project's files change on disk (a module edited, one added under ``paths``, the config),
+the server replaces itself with a fresh one (``exec``, keeping its pipes) that loads the project
+again and answers the request that was waiting: a running daemon picks up new code within its
+next snapshot (10 s) without a restart.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import sys
+import time
 import traceback
 from typing import Any
 
@@ -16,20 +24,34 @@ from legato.errors import LegatoError
 from legato.graph.build import build_graph, build_graph_with_errors
 from legato.graph.snapshot import snapshot
 from legato.loader.config import load_settings
+from legato.loader.fingerprint import fingerprint, loaded_at
 from legato.loader.modules import load_project
 from legato.store.engine import Store
+
+PENDING = "LEGATO_CODE_SERVER_PENDING"  # the request a replaced server answers first
+CHECK_EVERY = 1.0  # seconds between looks at the project's files, at most
 
 
 def main() -> None:
     out = sys.stdout
     sys.stdout = sys.stderr  # user code that prints must not corrupt the protocol
     settings = load_settings()
+    loading = time.time()
     loaded = load_project(settings)
+    sources = loaded_at(settings, loading)
+    checked = time.monotonic()
     partial, definition_errors = build_graph_with_errors(loaded.project)
     errors = [*loaded.errors, *definition_errors]
     graph = None if errors else build_graph(loaded.project)
     store = Store(settings.database_url)
-    for line in sys.stdin:
+    pending = os.environ.pop(PENDING, None)
+    for line in itertools.chain([pending] if pending else [], sys.stdin):
+        if time.monotonic() - checked >= CHECK_EVERY:
+            checked = time.monotonic()
+            if fingerprint(settings) != sources:  # the daemon waits for this line's answer
+                out.flush()
+                argv = [sys.executable, "-m", "legato.automation.code_server"]
+                os.execve(sys.executable, argv, {**os.environ, PENDING: line})  # noqa: S606
         try:
             request = json.loads(line)
             answer: dict[str, Any]

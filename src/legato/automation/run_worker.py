@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from pathlib import Path
 
 from legato.errors import LegatoError
 from legato.execution.api import make_executor
@@ -26,6 +25,7 @@ from legato.execution.launcher import execute_run
 from legato.graph.build import build_graph
 from legato.graph.graph import Graph
 from legato.loader.config import Settings, load_settings
+from legato.loader.fingerprint import fingerprint, loaded_at
 from legato.loader.modules import Loaded, load_project
 from legato.store.engine import Store
 from legato.store.runs import fail_abandoned, get_run
@@ -43,10 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     loading = time.time()
     loaded = load_project(settings)
     graph, problem = _graph(loaded)  # once, not once per run
-    files = _project_files(settings)
-    sources = _mtimes(files)
-    if any(mtime >= loading - 1.0 for mtime in sources.values()):
-        sources = {}  # a file changed while (or just before) it was read: reload before a run
+    sources = loaded_at(settings, loading)
     try:
         while True:
             try:
@@ -55,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             if job is None:  # retired
                 return 0
-            if _mtimes(files) != sources:
+            if fingerprint(settings) != sources:
                 send.send(("stale", job[0]))
                 return 0
             _execute(settings, store, loaded, graph or problem, job)
@@ -110,30 +107,6 @@ def _execute(
                 fail_abandoned(store, run_id, f"the run could not execute: {exc}")
         except Exception:  # still unreachable: the daemon recovers the run after its lease
             log.exception("run %s could not be marked failed", run_id)
-
-
-def _project_files(settings: Settings) -> list[Path]:
-    """The config file and every loaded module under the project root (not installed packages)."""
-    root = settings.root.resolve()
-    files = [Path(settings.source)] if settings.source.endswith(".toml") else []
-    for module in list(sys.modules.values()):
-        name = getattr(module, "__file__", None)
-        if not name or "site-packages" in name:
-            continue
-        path = Path(name).resolve()
-        if root in path.parents:
-            files.append(path)
-    return files
-
-
-def _mtimes(files: list[Path]) -> dict[Path, float]:
-    out = {}
-    for path in files:
-        try:
-            out[path] = path.stat().st_mtime
-        except OSError:  # deleted: the change shows as a missing entry
-            continue
-    return out
 
 
 if __name__ == "__main__":
