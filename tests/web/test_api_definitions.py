@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import web_sample as sample
-from web_helpers import Seeded, local_client, record_definitions
+from web_helpers import PASSWORDS, Seeded, local_client, login, record_definitions, remote_client
 
 from legato.web.app import create_app
 
@@ -100,6 +100,15 @@ def test_health_reports_the_daemon(store):
 
     body = local_client(create_app(store, daemon_status=broken)).get("/api/v1/health").json()
     assert body["status"] == "ok" and body["daemon"]["state"] == "unknown"
+
+
+def test_health_names_the_daemon_only_to_a_logged_in_caller(store, users):
+    app = create_app(store, daemon_status=lambda: {"id": "host-7:4242", "running": True})
+    anonymous = remote_client(app).get("/api/v1/health")
+    assert anonymous.status_code == 200 and "host-7" not in anonymous.text
+    assert anonymous.json()["daemon"] == {"running": True}
+    viewer = login(remote_client(app), "vera", PASSWORDS["vera"]).get("/api/v1/health").json()
+    assert viewer["daemon"] == {"id": "host-7:4242", "running": True}
 
 
 def test_overview_lists_running_queued_and_failures(seeded: Seeded):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from legato.events.status import RunStatus
 from legato.store.web_queries import RunFilter, list_runs_page, ping
@@ -16,14 +16,21 @@ from legato.web.schemas import HealthOut, OverviewOut
 router = APIRouter(prefix=V1, tags=["system"])
 
 RECENT_FAILURES_WINDOW = 24 * 3600.0
+# What a probe without credentials learns of the daemon: whether it runs, not who it is (its id
+# names the host and process).
+_PUBLIC_DAEMON_FIELDS = ("state", "running")
 
 
 @router.get("/health", response_model=HealthOut)
-def health(state: State) -> HealthOut:
+def health(request: Request, state: State) -> HealthOut:
     """Liveness and readiness: 200 once the server answers and the store is reachable (503 with
-    the error shape otherwise). Needs no login."""
+    the error shape otherwise). Needs no login; the daemon's id and details are shown only to a
+    logged-in caller."""
     ping(state.store)
-    return HealthOut(status="ok", daemon=state.daemon())
+    daemon = state.daemon()
+    if getattr(request.state, "principal", None) is None:
+        daemon = {k: v for k, v in daemon.items() if k in _PUBLIC_DAEMON_FIELDS}
+    return HealthOut(status="ok", daemon=daemon)
 
 
 @router.get("/overview", response_model=OverviewOut)

@@ -11,6 +11,7 @@ tick and its audit-log entry commit together.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from typing import Any
@@ -39,6 +40,7 @@ from legato.web.errors import ApiError
 from legato.web.policy import V1
 
 router = APIRouter(prefix=V1, tags=["webhooks"])
+log = logging.getLogger("legato.web")
 
 _SCHEME = (
     f"send {SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256 of "
@@ -47,18 +49,21 @@ _SCHEME = (
 )
 
 
+def _mismatch() -> ApiError:
+    """The one answer for a wrong signature and for a pipeline without a webhook, so that a
+    caller without the secret cannot tell which pipelines take webhooks."""
+    return ApiError(
+        401, "the webhook signature does not match", field=SIGNATURE_HEADER, hint=_SCHEME
+    )
+
+
 def _trigger(snapshot: dict[str, Any], pipeline: str) -> tuple[dict[str, Any], int, dict[str, Any]]:
     for pipe in snapshot.get("pipelines", []):
         if pipe["name"] == pipeline:
             for index, spec in enumerate(pipe.get("triggers", [])):
                 if spec.get("kind") == "webhook":
                     return pipe, index, spec
-    raise ApiError(
-        404,
-        f"pipeline {pipeline!r} has no webhook trigger",
-        field="pipeline",
-        hint="add triggers=[Webhook(secret_env=...)] to the pipeline",
-    )
+    raise _mismatch()
 
 
 def _credentials(request: Request) -> tuple[int, list[str], str]:
@@ -113,16 +118,20 @@ async def receive(pipeline: str, request: Request, state: State) -> JSONResponse
     pipe, index, spec = _trigger(latest_snapshot(state.store) or {}, pipeline)
     secret = os.environ.get(spec["secret_env"], "")
     if not secret:
+        log.warning(
+            "webhook of pipeline %r refused: the environment variable %s holding its secret is "
+            "not set on the server",
+            pipeline,
+            spec["secret_env"],
+        )
         raise ApiError(
             503,
-            f"the webhook secret of {pipeline!r} is not configured",
-            hint=f"set the environment variable {spec['secret_env']} on the server",
+            "this webhook is not configured on the server",
+            hint="the server's log names what is missing",
         )
     body = await request.body()
     if not signature_matches(secret, timestamp, delivery, body, digests):
-        raise ApiError(
-            401, "the webhook signature does not match", field=SIGNATURE_HEADER, hint=_SCHEME
-        )
+        raise _mismatch()
     _check_age(timestamp, float(spec.get("tolerance") or DEFAULT_TOLERANCE))
     try:
         config = json.loads(body or b"{}")
