@@ -11,6 +11,7 @@
     ├── ConfigError                configuration (toml, environment) is invalid
     ├── StoreError                 the store cannot be reached or is in an unexpected state
     │   └── NotFoundError          a run, step or asset that the caller named does not exist
+    ├── SignatureError             a stored value is unsigned, signed with another key, or altered
     ├── EngineError                the engine itself failed mid-run (the run is recorded failed)
     └── StepError                  a step failed inside user code (wraps the original exception)
 
@@ -96,6 +97,11 @@ class NotFoundError(StoreError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return self._render()
+
+
+class SignatureError(LegatoError):
+    """A stored value is not signed, is signed with another key, or changed after it was
+    written; it is refused before any of it is loaded."""
 
 
 class EngineError(LegatoError):

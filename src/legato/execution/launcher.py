@@ -155,6 +155,9 @@ def execute_run(
     if pool_limits or any(graph[p.key.node].step.pool for p in plan.steps):
         executor = PoolGate(executor, store, pool_limits or {}, nodes=plan.nodes)
     hint = 0 if any(p.template for p in plan.steps) else len(plan) - len(plan.reused)
+    values = FilesystemIOManager(storage_root) if storage_root is not None else None
+    if values is not None:
+        values.key  # noqa: B018 - made here, if new, before any worker looks for it
     engine = RunEngine(
         store,
         graph,
@@ -168,7 +171,7 @@ def execute_run(
         launcher=launcher,
         lease_seconds=LEASE_SECONDS,
         resume=resume,
-        publish=FilesystemIOManager(storage_root).publish if storage_root else None,
+        publish=values.publish if values is not None else None,
     )
     executor.start(ExecutorSetup(project, storage_root, sys_path, hint, live_logs=engine.live_logs))
     if engine_hook is not None:

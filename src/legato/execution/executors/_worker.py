@@ -33,7 +33,8 @@ def main(argv: list[str]) -> None:
     from legato.execution.spec import LogChunk, StepSpec
     from legato.execution.step import run_step
 
-    env = WorkerEnv(project, FilesystemIOManager(Path(storage)))
+    # the engine made the signing key before starting us; a worker never makes one of its own
+    env = WorkerEnv(project, FilesystemIOManager(Path(storage), create_key=False))
     sending = threading.Lock()  # log batches are also sent by the log-flush thread
     with capturing():
         while True:

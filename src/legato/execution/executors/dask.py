@@ -10,8 +10,9 @@ yourself, or Dask re-runs the task silently first. Timeouts are reported at the 
 task's thread cannot be stopped and its late result is dropped. A cancelled step's thread gets an
 asynchronous ``StepInterrupted`` on its worker (at its next Python instruction). Lines a step
 prints are published as Dask events (topic ``legato-logs-<run>``) while it runs, and the rest
-arrive with the outcome. Values move through storage, which every worker must share (``storage_root``).
-Dask is imported only when the executor starts (``pip install 'legato[dask]'``).
+arrive with the outcome. Values move through storage, which every worker must share (``storage_root``),
+signed with one key: workers read ``$LEGATO_SIGNING_KEY`` or the engine's key file (the key never
+travels through Dask). Dask is imported only when the executor starts (``pip install 'legato[dask]'``).
 """
 
 from __future__ import annotations
@@ -339,7 +340,8 @@ def _install(
     if fingerprint not in envs:
         sys.path[:0] = [p for p in sys_path if p not in sys.path]
         project = pickle.loads(boot)  # sent by the engine that started us: definitions by reference
-        envs[fingerprint] = WorkerEnv(project, FilesystemIOManager(Path(storage)))
+        io = FilesystemIOManager(Path(storage), create_key=False)  # LEGATO_SIGNING_KEY, or
+        envs[fingerprint] = WorkerEnv(project, io)  # the engine's key file on a shared path
     envs.move_to_end(fingerprint)
     while len(envs) > _ENVS_PER_WORKER:
         envs.popitem(last=False)[1].close()

@@ -3,6 +3,8 @@
 Assets live at ``ROOT/assets/<segment>/.../<name>/<partition>.<ext>`` (partition ``__all__`` when
 unpartitioned); task results at ``ROOT/runs/<run_id>/<step>.<ext>``. Every path segment comes from
 a validated key or is percent-encoded, and the final path is checked to lie under the root.
+Pickles are signed (see ``signing``) and loaded only if their signature holds; Parquet files are
+data, never code, and stay plain Parquet. Directories are 0700 and files 0600.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from legato._internal.private import make_private_dirs, open_private
 from legato.definitions.io import IOContext
 from legato.errors import NotFoundError, PartitionError
+from legato.execution.io.signing import SigningKey, load_key
 
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 _TABLE_SUFFIX = {
@@ -68,10 +71,28 @@ class FilesystemIOManager:
             results are run-scoped intermediates and skip it unless asked).
     """
 
-    def __init__(self, root: str | os.PathLike[str], *, durable_tasks: bool = False) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        durable_tasks: bool = False,
+        create_key: bool = True,
+    ) -> None:
         self.root = Path(root).resolve()
         self.durable_tasks = durable_tasks
+        self.create_key = create_key
         self._dirs: set[Path] = set()
+        self._key: SigningKey | None = None
+
+    def __getstate__(self) -> dict[str, Any]:  # the key never travels: each process reads its own
+        return {**self.__dict__, "_key": None, "_dirs": set()}
+
+    @property
+    def key(self) -> SigningKey:
+        """The key values are signed with (read, or first created, on first use)."""
+        if self._key is None:
+            self._key = load_key(self.root, create=self.create_key)
+        return self._key
 
     def _base(self, context: IOContext) -> Path:
         return self.root.joinpath(*storage_parts(context, where=str(self.root)))
@@ -126,8 +147,10 @@ class FilesystemIOManager:
         else:
             suffix, fmt = ".pkl", "pickle"
             data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            header = self.key.header(self._place(base, suffix), data)
 
             def write(f: Any) -> Any:
+                f.write(header)
                 return f.write(data)
 
         path = base.with_name(base.name + suffix)
@@ -153,8 +176,12 @@ class FilesystemIOManager:
             path = base.with_name(base.name + suffix)
             try:
                 if suffix == ".pkl":
+                    key = self.key  # before reading: a missing key is the error to report
                     with open(path, "rb") as f:
-                        return pickle.load(f)
+                        data = f.read()
+                    what, fix = _describe(context)
+                    place = self._place(base, suffix)
+                    return pickle.loads(key.verified(data, place, what=what, path=path, fix=fix))
                 return _read_parquet(suffix, path)
             except FileNotFoundError:
                 continue
@@ -168,6 +195,26 @@ class FilesystemIOManager:
     def exists(self, context: IOContext) -> bool:
         base = self._base(context)
         return any(base.with_name(base.name + s).exists() for s in _SUFFIXES)
+
+    def _place(self, base: Path, suffix: str) -> str:
+        """Where a value lives under the root (what its signature binds it to)."""
+        return base.relative_to(self.root).as_posix() + suffix
+
+
+def _describe(context: IOContext) -> tuple[str, str]:
+    """The value ``context`` names, and the command that materializes it again."""
+    if context.asset_key is None:
+        return (
+            f"the result of step {str(context.step)!r} of run {context.run_id}",
+            f"legato rerun {context.run_id}",
+        )
+    partition = context.partition_key
+    if not partition:
+        return f"asset {context.asset_key!r}", f"legato run {context.asset_key}"
+    return (
+        f"asset {context.asset_key!r} partition {partition!r}",
+        f"legato run {context.asset_key} --partition {partition}",
+    )
 
 
 _tmp_counter = itertools.count()
