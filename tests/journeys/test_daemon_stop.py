@@ -7,6 +7,7 @@ from __future__ import annotations
 import signal
 import time
 
+import pytest
 from journey import Journey, wait_until
 from sqlalchemy import select
 from test_crash_recovery import PROJECT, _attempts, _ends, _queue, _release, _started
@@ -14,6 +15,12 @@ from test_crash_recovery import PROJECT, _attempts, _ends, _queue, _release, _st
 from legato.automation.daemon import DRAIN
 from legato.store.schema import runs
 from legato.store.schema_automation import triggers
+
+EVERY_SECOND = """
+    import legato as lg
+
+    ticking = lg.Pipeline("ticking", select="after", triggers=[lg.Every(1)])
+"""
 
 SCHEDULED = """
     import legato as lg
@@ -38,6 +45,8 @@ def test_sigterm_stops_the_daemon_in_seconds_and_the_next_one_resumes_its_run(
     assert daemon.popen.returncode == 0, daemon.output()
     assert "daemon stopped" in daemon.output()
     assert _trigger_owners(journey) == {None}
+    listed = journey.ok("automation", "daemons").stdout
+    assert "stopped" in listed and "running" not in listed, listed
     with journey.store().read() as conn:
         lease = conn.execute(select(runs.c.lease_until).where(runs.c.run_id == run_id)).scalar()
     assert lease is not None and lease < time.time()  # handed on, not held for 30 s more
@@ -48,6 +57,47 @@ def test_sigterm_stops_the_daemon_in_seconds_and_the_next_one_resumes_its_run(
     ledger = _attempts(journey, run_id)
     assert ledger[("fragile", 1, "start")] == 1 and ledger[("fragile", 1, "end")] == 0
     assert ledger[("fragile", 2, "start")] == ledger[("fragile", 2, "end")] == 1
+
+
+def test_kill_9_of_a_daemon_hands_its_triggers_to_another_at_once(journey: Journey) -> None:
+    if journey.backend == "sqlite":
+        pytest.skip("a SQLite store runs one daemon")
+    journey.write({"pipes.py": PROJECT, "sched.py": EVERY_SECOND})
+    first = journey.daemon()
+    victim = wait_until(lambda: _trigger_owners(journey) - {None}, what="a trigger claimed")
+    second = journey.daemon()
+    wait_until(lambda: len(_running_daemons(journey)) == 2, what="both daemons to beat")
+    [victim_id] = victim
+    dead, survivor = (
+        (first, second) if int(victim_id.split(":")[-2]) == first.pid else (second, first)
+    )
+
+    dead.signal(signal.SIGKILL)
+    # Well inside the 30 s lease: the presence lock died with the process's connection.
+    wait_until(
+        lambda: _running_daemons(journey) == [_survivor_id(journey, survivor.pid)],
+        timeout=20,
+        what=f"the killed daemon to be marked dead: {_running_daemons(journey)}",
+    )
+    wait_until(
+        lambda: _trigger_owners(journey) == {_survivor_id(journey, survivor.pid)},
+        timeout=20,
+        what=f"the survivor to take the triggers over: {_trigger_owners(journey)}",
+    )
+    assert survivor.alive(), survivor.output()
+    listed = journey.ok("automation", "daemons").stdout
+    assert "dead" in listed, listed
+
+
+def _survivor_id(journey: Journey, pid: int) -> str:
+    [found] = [d for d in _running_daemons(journey) if int(d.split(":")[-2]) == pid]
+    return found
+
+
+def _running_daemons(journey: Journey) -> list[str]:
+    from legato.store.automation import live_daemons
+
+    return [str(d["daemon_id"]) for d in live_daemons(journey.store(), within=60)]
 
 
 def daemon_id(journey: Journey) -> str:

@@ -15,7 +15,7 @@ from legato.automation.code import SubprocessCode
 from legato.automation.daemon import DRAIN, Daemon
 from legato.cli._console import console, styled, when
 from legato.cli._project import open_store, settings_of
-from legato.store.automation import list_ticks, list_triggers, set_enabled
+from legato.store.automation import list_daemons, list_ticks, list_triggers, set_enabled
 from legato.store.claims import QueueLimits
 from legato.store.engine import Store
 
@@ -134,6 +134,27 @@ def list_cmd(ctx: click.Context) -> None:
             "yes" if trigger.enabled else "[red]no[/]",
             when(trigger.next_due) if trigger.next_due else "-",
             latest,
+        )
+    console.print(table)
+
+
+@automation.command("daemons")
+@click.option("--all", "show_all", is_flag=True, help="Also daemons stopped or dead long ago.")
+@click.pass_context
+def daemons_cmd(ctx: click.Context, show_all: bool) -> None:
+    """Daemons on this store: running, stopped (cleanly) or dead (killed, or silent past their
+    lease), with their last heartbeat."""
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("daemon", "host", "pid", "status", "started", "last heartbeat"):
+        table.add_column(column)
+    for d in list_daemons(open_store(ctx), limit=None if show_all else 50):
+        table.add_row(
+            escape(d["daemon_id"]),
+            escape(d["host"]),
+            str(d["pid"]),
+            styled(d["status"]),
+            when(d["started_at"]),
+            when(d["heartbeat_at"]),
         )
     console.print(table)
 

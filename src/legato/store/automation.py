@@ -295,6 +295,14 @@ def mark_dead(store: Store, *, within: float) -> int:
         return int(conn.execute(query).rowcount or 0)
 
 
+def list_daemons(store: Store, limit: int | None = 50) -> list[dict[str, Any]]:
+    """Recorded daemons, running ones first, then by latest heartbeat."""
+    d = daemons.c
+    query = select(daemons).order_by((d.status == "running").desc(), d.heartbeat_at.desc())
+    with store.read() as conn:
+        return [dict(r._mapping) for r in conn.execute(query.limit(limit))]
+
+
 def stop_daemon(store: Store, daemon_id: str) -> None:
     with store.transaction() as conn:
         conn.execute(

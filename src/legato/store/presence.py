@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, select, text
+from sqlalchemy import ColumnElement, and_, exists, or_, select, text
 
 from legato.store.engine import Store
 from legato.store.schema_automation import daemons
@@ -59,8 +59,8 @@ class Presence:
 
 
 def gone_owner(owner: Any) -> ColumnElement[bool]:
-    """SQL (PostgreSQL): ``owner`` is a daemon recorded as running whose presence lock nobody
-    holds, so it is dead whatever its leases say."""
+    """SQL (PostgreSQL): ``owner`` is a daemon recorded dead, or recorded running while nobody
+    holds its presence lock: dead whatever its leases say."""
     unheld = text(
         "NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'"
         " AND l.classid = :presence_class AND l.objsubid = 2"
@@ -70,6 +70,7 @@ def gone_owner(owner: Any) -> ColumnElement[bool]:
     known = daemons.alias("known")  # an alias: the outer query may be on daemons itself
     return exists(
         select(known.c.daemon_id).where(
-            and_(known.c.daemon_id == owner, known.c.status == "running", unheld)
+            known.c.daemon_id == owner,
+            or_(known.c.status == "dead", and_(known.c.status == "running", unheld)),
         )
     )
