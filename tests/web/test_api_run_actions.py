@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 import web_sample as sample
-from web_helpers import Client, Seeded, execute_queued, local_client
+from web_helpers import Client, Seeded, execute_queued, local_client, record_definitions
 
-from legato.store.runs import get_run, get_steps
+import legato as lg
+from legato.definitions.project import Project
+from legato.store.engine import Store
+from legato.store.partitions import add_dynamic_keys
+from legato.store.runs import get_run, get_steps, list_runs
 from legato.web.app import create_app
 from legato.web.audit import list_audit
 
@@ -126,3 +131,83 @@ def test_launch_without_definitions_is_409(store):
     response = local_client(create_app(store)).post("/api/v1/runs", json={"selection": "*"})
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "no_definitions"
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_launch_refuses_numbers_json_cannot_carry_naming_where(seeded: Seeded, number):
+    client = _client(seeded)
+    before = len(list_runs(seeded.store))
+    body = '{"selection": "*", "config": {"rows": [1, NUMBER]}}'.replace("NUMBER", number)
+    response = client.post(
+        "/api/v1/runs", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert (
+        error["field"] == "config" and "config.rows[1] is not a finite number" in error["message"]
+    )
+    assert len(list_runs(seeded.store)) == before
+
+
+DAYS = lg.DailyPartitions(start="2024-01-01", end="2024-03-01")
+REGIONS = lg.StaticPartitions(["eu", "us"], name="region")
+
+
+@pytest.fixture
+def partitioned(store: Store) -> Store:
+    @lg.asset(partitions=DAYS)
+    def daily_sales() -> int:
+        return 1
+
+    @lg.asset(partitions=DAYS * REGIONS)
+    def regional_sales() -> int:
+        return 2
+
+    @lg.asset(partitions=lg.DynamicPartitions("tenants"))
+    def tenant_report() -> int:
+        return 3
+
+    @lg.task
+    def notify() -> None:
+        return None
+
+    steps = [daily_sales, regional_sales, tenant_report, notify]
+    record_definitions(store, Project.of(steps, []))
+    add_dynamic_keys(store, "tenants", ["acme"])
+    return store
+
+
+@pytest.mark.parametrize(
+    ("selection", "partition", "named", "example"),
+    [
+        ("daily_sales", "2024-13-01", "asset 'daily_sales'", "'2024-01-01'"),
+        ("daily_sales", "2024-02-01|2099-01-01", "'2099-01-01'", "'2024-02-29'"),
+        ("regional_sales", "date=2024-02-01,region=mars", "asset 'regional_sales'", "'us'"),
+        ("tenant_report", "globex", "asset 'tenant_report'", "'acme'"),
+        ("notify", "2024-02-01", "nothing selected is partitioned", "leave out partition"),
+    ],
+)
+def test_launch_refuses_partition_keys_outside_the_space(
+    partitioned: Store, selection, partition, named, example
+):
+    client = local_client(create_app(partitioned))
+    body = {"selection": selection, "partition": partition}
+    response = client.post("/api/v1/runs", json=body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["field"] == "partition" and named in error["message"]
+    assert example in error["hint"]
+    assert list_runs(partitioned) == []
+
+
+def test_launch_accepts_keys_of_the_space_in_any_dimension_order(partitioned: Store):
+    client = local_client(create_app(partitioned))
+    for selection, partition in (
+        ("daily_sales", "2024-02-01"),
+        ("daily_sales notify", "2024-02-01|2024-02-02"),
+        ("regional_sales", "region=eu,date=2024-02-01"),
+        ("tenant_report", "acme"),
+    ):
+        body = {"selection": selection, "partition": partition}
+        response = client.post("/api/v1/runs", json=body)
+        assert response.status_code == 201, response.text

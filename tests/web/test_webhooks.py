@@ -142,9 +142,12 @@ def test_unsigned_or_badly_signed_deliveries_are_refused(hooked, app, headers, f
 
 def test_bad_bodies_are_clear_4xx(hooked, app):
     client = remote_client(app)
-    for body in (b"not json", b"[1, 2]", b'{"day": "a|b"}'):
+    for body in (b"not json", b"[1, 2]", b'{"day": "a|b"}', b"[" * 100_000):
         response = client.post("/api/v1/webhooks/ingest", content=body, headers=_signed(body))
         assert response.status_code == 400, response.text
+    body = b'{"day": "2025-03-01", "rows": [1, NaN]}'
+    response = client.post("/api/v1/webhooks/ingest", content=body, headers=_signed(body))
+    assert response.status_code == 400 and response.json()["error"]["field"] == "body.rows[1]"
     assert list_runs(hooked) == []
 
 

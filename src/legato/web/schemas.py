@@ -7,9 +7,11 @@ object that the store can encode.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from legato.store._json import dumps
 from legato.web.policy import Role
@@ -23,6 +25,22 @@ def clean_text(value: str) -> str:
     except UnicodeEncodeError:
         raise ValueError("must be valid Unicode (no unpaired surrogates)") from None
     return value
+
+
+def non_finite_number(value: Any, path: str) -> str | None:
+    """Where ``value`` holds a NaN or infinite number (``NaN``, ``Infinity``, ``1e999`` parse to
+    one), e.g. ``config.rows[2]``; None if nowhere. JSON has no such numbers: stored, they
+    would silently become null."""
+    pending: list[tuple[Any, str]] = [(value, path)]
+    while pending:  # a loop, not recursion: a deeply nested body cannot exhaust the stack
+        item, where = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return where
+        if isinstance(item, dict):
+            pending.extend((v, f"{where}.{k}") for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            pending.extend((v, f"{where}[{i}]") for i, v in reversed(list(enumerate(item))))
+    return None
 
 
 Text = Annotated[str, AfterValidator(clean_text)]
@@ -48,6 +66,19 @@ class LaunchRunRequest(_Strict):
     partition: Annotated[Text, Field(max_length=1024)] = ""
     config: dict[str, Any] = Field(default_factory=dict)
     tags: dict[Key, Annotated[Text, Field(max_length=1024)]] = Field(default_factory=dict)
+
+    @field_validator("config")
+    @classmethod
+    def _finite(cls, config: dict[str, Any]) -> dict[str, Any]:
+        where = non_finite_number(config, "config")
+        if where is not None:
+            raise PydanticCustomError(
+                "non_finite_number",
+                "{where} is not a finite number (NaN, Infinity or out of range); JSON cannot "
+                "carry one: send a finite number, or null",
+                {"where": where},
+            )
+        return config
 
     @model_validator(mode="after")
     def _check(self) -> LaunchRunRequest:

@@ -11,16 +11,20 @@ from fastapi import APIRouter, Header, Request
 from pydantic import AfterValidator
 
 from legato._internal.ids import new_run_id
-from legato.errors import SelectionError
+from legato.errors import PartitionError, SelectionError
 from legato.events.status import RunStatus
 from legato.events.transitions import IllegalTransition
+from legato.graph.plan import canonical_key, split_partitions
+from legato.store.partitions import dynamic_lookup
 from legato.store.runs import RunRecord, get_run, insert_run, request_cancel
 from legato.web.api._convert import run_out
 from legato.web.api.params import Defs, RunId, State
 from legato.web.audit import audit
 from legato.web.audit import record as record_audit
 from legato.web.auth import Principal, principal_of
+from legato.web.catalog import Definitions
 from legato.web.errors import ApiError
+from legato.web.partition_view import space_of
 from legato.web.policy import V1
 from legato.web.schemas import (
     ErrorOut,
@@ -72,6 +76,42 @@ def _queue(state: WebState, principal: Principal, record: RunRecord, action: str
     return run_out(get_run(state.store, run_id))
 
 
+def _check_partition(
+    state: WebState, defs: Definitions, selected: set[str], partition: str
+) -> None:
+    """Refuse partition keys the planner would refuse: each must be a key of a selected asset or
+    task (checked against the spaces of the snapshot and the store's dynamic sets)."""
+    keys = split_partitions(partition)
+    if not keys:
+        return
+    spaces = [
+        (key, node.get("kind", "asset"), space_of(key, node["partitions"]))
+        for key, node in defs.nodes.items()
+        if key in selected and node.get("partitions")
+    ]
+    if not spaces:
+        raise ApiError(
+            400,
+            f"partition {keys[0]!r} was given, but nothing selected is partitioned",
+            field="partition",
+            hint="leave out partition, or select partitioned assets",
+        )
+    dynamic = dynamic_lookup(state.store)
+    for wanted in keys:
+        if any(s.contains(canonical_key(s, wanted), None, dynamic) for _, _, s in spaces):
+            continue
+        node, kind, space = spaces[0]
+        try:
+            space.validate_key(canonical_key(space, wanted), None, dynamic)
+        except PartitionError as exc:
+            raise ApiError(
+                400,
+                f"partition {wanted!r} is not a key of {kind} {node!r}: {exc.message}",
+                field="partition",
+                hint=exc.hint,
+            ) from None
+
+
 @router.post("/runs", response_model=LaunchedRun, status_code=201, responses=_ERRORS)
 def launch_run(
     body: LaunchRunRequest,
@@ -110,10 +150,11 @@ def launch_run(
             hint="send a selection such as 'raw_orders+' or '*', or a pipeline name",
         )
     try:
-        select_keys(defs, terms)
+        selected = select_keys(defs, terms)
         text = " ".join(split_terms(terms))
     except SelectionError as exc:
         raise ApiError(400, exc.message, field="selection", hint=exc.hint) from None
+    _check_partition(state, defs, selected, body.partition)
     principal = principal_of(request)
     record = RunRecord(
         run_id=new_run_id(),

@@ -38,6 +38,7 @@ from legato.web.api.params import State
 from legato.web.audit import record as record_audit
 from legato.web.errors import ApiError
 from legato.web.policy import V1
+from legato.web.schemas import non_finite_number
 
 router = APIRouter(prefix=V1, tags=["webhooks"])
 log = logging.getLogger("legato.web")
@@ -135,12 +136,20 @@ async def receive(pipeline: str, request: Request, state: State) -> JSONResponse
     _check_age(timestamp, float(spec.get("tolerance") or DEFAULT_TOLERANCE))
     try:
         config = json.loads(body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ApiError(
             400, "the webhook body is not JSON", field="body", hint="send a JSON object"
         ) from None
     if not isinstance(config, dict):
         raise ApiError(400, "the webhook body must be a JSON object", field="body")
+    where = non_finite_number(config, "body")
+    if where is not None:
+        raise ApiError(
+            400,
+            f"{where} is not a finite number (NaN, Infinity or out of range)",
+            field=where,
+            hint="JSON cannot carry one: send a finite number, or null",
+        )
     field = spec.get("partition_field")
     partition = config.get(field, "") if field else ""
     if not isinstance(partition, str) or len(partition) > 1024 or "|" in partition:
