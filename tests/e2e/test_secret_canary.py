@@ -12,9 +12,11 @@ import urllib.parse
 import pytest
 from fastapi.testclient import TestClient
 
+import legato as lg
 from legato._internal.secrets import MIN_LENGTH, redact, remember, resolve
 from legato.errors import ConfigError
 from legato.store.engine import Store
+from legato.store.logs import read_logs
 from legato.web.app import create_app
 from legato_process import run_legato
 
@@ -136,3 +138,35 @@ def test_masking_keeps_ordinary_text_and_masks_a_value_inside_a_longer_one():
     remember("correct-horse-battery")
     line = "the correct horse is not correct-horse-battery-staple"
     assert redact(line) == "the correct horse is not ***-staple"
+
+
+class _Vault(lg.Resource):
+    token: lg.SecretRef
+
+
+@lg.asset
+def fetched() -> str:
+    return os.environ["LEGATO_UNRESOLVED_CANARY"]  # the value arrives without SecretRef.get()
+
+
+@lg.asset
+def shown(fetched: str) -> None:
+    print(f"got {fetched}")
+    raise RuntimeError(f"refused {fetched}")
+
+
+def test_a_step_process_masks_the_project_secrets_that_no_step_resolved(monkeypatch, tmp_path):
+    token = f"unresolved-{secrets.token_hex(16)}"
+    monkeypatch.setenv("LEGATO_UNRESOLVED_CANARY", token)
+    vault = _Vault(token=lg.SecretRef("LEGATO_UNRESOLVED_CANARY"))  # referenced, never read
+    result = lg.materialize(
+        [fetched, shown],
+        resources={"vault": vault},
+        executor="process",
+        storage=tmp_path / ".legato" / "storage",
+        raise_on_error=False,
+    )
+    lines = [line.message for line in read_logs(result.store, result.run_id)]
+    error = result.failures()["shown"]
+    assert "got ***" in lines and error["message"] == "refused ***", (lines, error)
+    assert token not in repr(lines) + repr(error)

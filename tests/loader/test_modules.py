@@ -1,3 +1,4 @@
+import os
 import textwrap
 
 import legato as lg
@@ -69,3 +70,40 @@ def test_a_configured_resource_without_a_definition_says_how_to_define_it(tmp_pa
     settings = _project(tmp_path, 'modules = []\n[resources.ghost]\nurl = "x"\n')
     messages = [str(e) for e in load_project(settings).errors]
     assert any("resource 'ghost' is configured but no module defines it" in m for m in messages)
+
+
+def test_the_secrets_a_project_refers_to_are_masked_once_it_is_loaded(tmp_path, monkeypatch):
+    from legato._internal.secrets import redact
+
+    values = {
+        name: f"{name.lower()}-{os.urandom(12).hex()}" for name in ("API_KEY", "DB_PW", "OTHER")
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    settings = _project(
+        tmp_path,
+        'modules = ["with_secrets"]\nsecrets = ["OTHER", "NOT_SET_ANYWHERE"]\n',
+        **{
+            "with_secrets.py": """
+            import legato as lg
+
+            API_KEY = lg.SecretRef("API_KEY")
+
+            class Db(lg.Resource):
+                options: dict
+
+            db = Db(options={"auth": [lg.SecretRef("DB_PW")]})
+
+            @lg.asset
+            def orders() -> int:
+                return 1
+        """
+        },
+    )
+    loaded = load_project(settings)
+    assert loaded.errors == []
+    assert loaded.project.secret_names() == {"API_KEY", "DB_PW", "OTHER", "NOT_SET_ANYWHERE"}
+    line = " ".join(values.values())
+    assert redact(line) == "*** *** ***"  # no step resolved any of them

@@ -168,3 +168,23 @@ def test_the_sqlite_store_and_its_directory_are_readable_by_their_owner_only(
     assert modes == {"legato.db": 0o600, "legato.db-wal": 0o600, "legato.db-shm": 0o600}
     assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "project").stat().st_mode) == 0o700
+
+
+def test_a_remembered_secret_is_stored_masked_whatever_writes_it(store: Store):
+    from legato._internal.secrets import remember
+    from legato.store.automation import record_tick
+
+    token = f"canary-{os.urandom(16).hex()}"
+    remember(token)
+    run = _run("r-secret")
+    run = RunRecord(**{**run.__dict__, "config": {"password": token}, "tags": {"t": token}})
+    create_run(store, run, [NewStep("a", "a", "asset")])
+    record_tick(store, "p#0:sensor", "k1", status="failed", reason=f"sensor raised {token}")
+    with store.read() as conn:
+        dump = "\n".join(
+            str(row)
+            for table in schema.metadata.sorted_tables
+            for row in conn.execute(select(table))
+        )
+    assert token not in dump
+    assert "sensor raised ***" in dump and '"password":"***"' in dump

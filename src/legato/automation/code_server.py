@@ -19,6 +19,8 @@ import time
 import traceback
 from typing import Any
 
+from legato._internal.masking import mask_process_output
+from legato._internal.secrets import redact_data
 from legato.automation.evaluate import evaluate
 from legato.errors import LegatoError
 from legato.graph.build import build_graph, build_graph_with_errors
@@ -33,7 +35,8 @@ CHECK_EVERY = 1.0  # seconds between looks at the project's files, at most
 
 
 def main() -> None:
-    out = sys.stdout
+    out = sys.stdout  # answers are masked as data: text masking could break their JSON
+    mask_process_output()
     sys.stdout = sys.stderr  # user code that prints must not corrupt the protocol
     settings = load_settings()
     loading = time.time()
@@ -70,7 +73,7 @@ def main() -> None:
         except Exception as exc:  # user code failed: report it, keep serving
             tb = traceback.format_exc(limit=-8)
             answer = {"error": f"{type(exc).__name__}: {exc}", "hint": tb[-2000:]}
-        out.write(json.dumps(answer, default=str) + "\n")
+        out.write(json.dumps(redact_data(answer), default=str) + "\n")
         out.flush()
 
 

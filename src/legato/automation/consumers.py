@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from legato._internal.ids import new_run_id
+from legato._internal.masking import mask_process_output
 from legato.automation.consume import ConsumerLoop
 from legato.definitions.messages import Message, OnMessage, RunRequest, idempotency_key
 from legato.definitions.pipeline import Pipeline
@@ -90,6 +91,7 @@ def _daemon_pid() -> int:
 
 
 def main() -> None:
+    mask_process_output()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = load_settings()
     store = Store(settings.database_url)

@@ -18,6 +18,7 @@ import logging
 import sys
 import time
 
+from legato._internal.masking import mask_process_output
 from legato.errors import LegatoError
 from legato.execution.api import make_executor
 from legato.execution.children import child_connections
@@ -37,6 +38,7 @@ Job = tuple[str, str, bool]  # run id, launcher (the lease holder), resume a run
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    mask_process_output()
     recv, send = child_connections(args)
     settings = load_settings()
     store = Store(settings.database_url)

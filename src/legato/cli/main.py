@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from legato._internal.masking import mask_process_output
 from legato.errors import LegatoError
 
 # Each command's module is imported only when that command runs, so `legato run` does not pay
@@ -74,4 +75,5 @@ def cli(ctx: click.Context, project_dir: Path | None) -> None:
 
 
 def main() -> None:
+    mask_process_output()  # the daemon, the web server and workers run inside this process
     cli(prog_name="legato")

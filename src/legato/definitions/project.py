@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from legato.definitions.pipeline import Pipeline
-from legato.definitions.resources import Resource
+from legato.definitions.resources import Resource, referenced_secrets
 from legato.definitions.step import StepDef
 from legato.errors import DuplicateKeyError
 
@@ -20,6 +20,12 @@ class Project:
     pipelines: Mapping[str, Pipeline] = field(default_factory=dict)
     resources: Mapping[str, Resource] = field(default_factory=dict)
     io_managers: Mapping[str, Any] = field(default_factory=dict)
+    secrets: frozenset[str] = frozenset()  # secret names declared besides resources' fields
+
+    def secret_names(self) -> set[str]:
+        """Every secret the project refers to: ``secrets``, and the SecretRefs of its resources
+        and IO managers. Each process that runs project code masks their values."""
+        return set(self.secrets) | referenced_secrets(self.resources, self.io_managers)
 
     @classmethod
     def of(
@@ -28,6 +34,7 @@ class Project:
         pipelines: Iterable[Pipeline] = (),
         resources: Mapping[str, Resource] | None = None,
         io_managers: Mapping[str, Any] | None = None,
+        secrets: Iterable[str] = (),
     ) -> Project:
         """Build a project, refusing two definitions with one key (both places are named)."""
         by_key: dict[str, StepDef] = {}
@@ -57,4 +64,10 @@ class Project:
                     hint="rename one of them",
                 )
             named[pipe.name] = pipe
-        return cls(tuple(by_key.values()), named, dict(resources or {}), dict(io_managers or {}))
+        return cls(
+            tuple(by_key.values()),
+            named,
+            dict(resources or {}),
+            dict(io_managers or {}),
+            frozenset(secrets),
+        )

@@ -40,6 +40,28 @@ class SecretRef:
         return resolve_secret(self.name)
 
 
+def referenced_secrets(*objects: Any) -> set[str]:
+    """Names of the secrets ``objects`` refer to: SecretRefs among them, in their attributes
+    (resources, IO managers) and in the lists, tuples, sets and dicts those hold."""
+    names: set[str] = set()
+    seen: set[int] = set()
+    todo = list(objects)
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or isinstance(obj, str | bytes | int | float | type | types.ModuleType):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, SecretRef):
+            names.add(obj.name)
+        elif isinstance(obj, Mapping):
+            todo.extend(obj.values())
+        elif isinstance(obj, list | tuple | set | frozenset):
+            todo.extend(obj)
+        elif len(seen) < 10_000:  # an object's own fields; a huge client object is not walked
+            todo.extend(getattr(obj, "__dict__", {}).values())
+    return names
+
+
 @dataclass_transform(kw_only_default=True)
 class Resource:
     """Base class for configured clients injected into steps.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
+from legato._internal.secrets import remember_names
 from legato.definitions.io import IOContext, IOManager
 from legato.definitions.keys import StepKey
 from legato.definitions.project import Project
@@ -27,6 +28,7 @@ class WorkerEnv:
     def __init__(
         self, project: Project, io_manager: IOManager, *, keep_values: bool = False
     ) -> None:
+        remember_names(project.secret_names())  # masked here even if no step here resolves them
         self.project = project
         self.graph = build_graph(project)
         self.default_io = io_manager

@@ -66,7 +66,12 @@ def snapshot(project: Project, graph: Graph) -> dict[str, Any]:
                 "triggers": [_trigger(t) for t in pipe.triggers],
             }
         )
-    return {"nodes": nodes, "pipelines": pipelines, "resources": sorted(project.resources)}
+    return {
+        "nodes": nodes,
+        "pipelines": pipelines,
+        "resources": sorted(project.resources),
+        "secrets": sorted(project.secret_names()),  # names only: each process resolves its own
+    }
 
 
 def _trigger(trigger: Any) -> dict[str, Any]:

@@ -28,6 +28,7 @@ _KNOWN = {
     "max_concurrency",
     "resources",
     "project",
+    "secrets",
 }
 
 
@@ -45,6 +46,7 @@ class Settings:
     resources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     pools: Mapping[str, int] = field(default_factory=dict)
     run_queue: Mapping[str, Any] = field(default_factory=dict)
+    secrets: tuple[str, ...] = ()  # secret names to mask that no SecretRef at module level names
     source: str = "defaults"
 
     @property
@@ -138,6 +140,7 @@ def load_settings(start: Path | None = None, env: Mapping[str, str] | None = Non
         resources=resources,
         pools=dict(pools),
         run_queue=_run_queue(table.get("run_queue", {}), source),
+        secrets=_strings(table.get("secrets", []), "secrets", source),
         source=source,
     )
 

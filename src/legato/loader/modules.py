@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from legato._internal.secrets import remember_names
 from legato.definitions.io import IOManager
 from legato.definitions.pipeline import Pipeline
 from legato.definitions.project import Project
-from legato.definitions.resources import Resource
+from legato.definitions.resources import Resource, SecretRef
 from legato.definitions.step import StepDef
 from legato.errors import ConfigError, LegatoError, ProjectLoadError
 from legato.loader.config import Settings
@@ -53,6 +54,7 @@ def load_project(settings: Settings) -> Loaded:
     pipelines: list[Pipeline] = []
     resources: dict[str, Resource] = {}
     io_managers: dict[str, Any] = {}
+    secrets = set(settings.secrets)
     names = module_names(settings)
     if not names:
         errors.append(
@@ -75,16 +77,19 @@ def load_project(settings: Settings) -> Loaded:
                 resources.setdefault(attr, value)
             elif not isinstance(value, type) and isinstance(value, IOManager):
                 io_managers.setdefault(attr, value)
+            elif isinstance(value, SecretRef):
+                secrets.add(value.name)
     for name, values in settings.resources.items():
         try:
             resources[name] = _configure(name, values, resources.get(name), settings.source)
         except LegatoError as exc:
             errors.append(exc)
     try:
-        project = Project.of(steps, pipelines, resources, io_managers)
+        project = Project.of(steps, pipelines, resources, io_managers, secrets)
     except LegatoError as exc:
         errors.append(exc)
-        project = Project.of([], [], resources, io_managers)
+        project = Project.of([], [], resources, io_managers, secrets)
+    remember_names(project.secret_names())  # before any step, sensor or trigger runs here
     return Loaded(project, errors, tuple(sys.path))
 
 

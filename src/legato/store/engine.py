@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from legato._internal import secrets
 from legato._internal.private import create_private_file, make_private_dirs
 from legato.errors import StoreError
 from legato.store.schema import HEAD_REVISION, metadata
@@ -155,7 +156,33 @@ def _schema_lock_key(conn: Connection) -> int:
     return int.from_bytes(digest, "big", signed=True)  # pg_advisory_xact_lock takes a bigint
 
 
+def _mask_parameters(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
+) -> tuple[str, Any]:
+    """Mask secrets in every value written or compared, whichever process and code path it came
+    from: a secret is never stored in clear (statements carry values as parameters only)."""
+    if not secrets.active() or not parameters:
+        return statement, parameters
+    if executemany:
+        return statement, [_masked(p) for p in parameters]
+    return statement, _masked(parameters)
+
+
+def _masked(parameters: Any) -> Any:
+    if isinstance(parameters, dict):
+        return {k: secrets.redact(v) if isinstance(v, str) else v for k, v in parameters.items()}
+    if isinstance(parameters, list | tuple):
+        return type(parameters)(secrets.redact(v) if isinstance(v, str) else v for v in parameters)
+    return parameters
+
+
 def _make_engine(url: str) -> Engine:
+    engine = _connect(url)
+    event.listen(engine, "before_cursor_execute", _mask_parameters, retval=True)
+    return engine
+
+
+def _connect(url: str) -> Engine:
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""

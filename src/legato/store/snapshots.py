@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from legato._internal.secrets import remember_names
 from legato.graph.snapshot import fingerprint
 from legato.store import schema
 from legato.store._json import dumps, loads
@@ -31,13 +32,21 @@ def save_snapshot(store: Store, data: dict[str, Any], location: str = "default")
     return True
 
 
+def parse_snapshot(text: str) -> dict[str, Any]:
+    """A stored snapshot, read: the process reading it masks the secrets it names from now on
+    (the daemon and the web server never load the project, so this is how they learn them)."""
+    data = dict(loads(text))
+    remember_names(data.get("secrets", ()))
+    return data
+
+
 def latest_snapshot(store: Store, location: str = "default") -> dict[str, Any] | None:
     s = schema.snapshots.c
     with store.read() as conn:
         row = conn.execute(
             select(s.data).where(s.location == location).order_by(s.id.desc()).limit(1)
         ).first()
-    return None if row is None else dict(loads(row[0]))
+    return None if row is None else parse_snapshot(row[0])
 
 
 class SnapshotCache:
@@ -56,5 +65,5 @@ class SnapshotCache:
             latest = conn.execute(newest).scalar()
             if latest is not None and latest != self._id:
                 data = conn.execute(select(s.data).where(s.id == latest)).scalar_one()
-                self._id, self._data = latest, dict(loads(data))
+                self._id, self._data = latest, parse_snapshot(data)
         return self._data

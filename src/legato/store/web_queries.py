@@ -24,6 +24,7 @@ from legato.store.partitions import KeyStatus
 from legato.store.runs import RunRecord, run_from_row
 from legato.store.schema_automation import ticks
 from legato.store.schema_partitions import backfills, dynamic_partitions
+from legato.store.snapshots import parse_snapshot
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def snapshot_data(store: Store, snapshot_id: int) -> dict[str, Any]:
     s = schema.snapshots.c
     with store.read() as conn:
         text = conn.execute(select(s.data).where(s.id == snapshot_id)).scalar_one()
-    return dict(loads(text))
+    return parse_snapshot(text)
 
 
 def node_statuses(store: Store, recent_runs: int = 200) -> dict[str, tuple[str, float]]:

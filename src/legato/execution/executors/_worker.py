@@ -14,11 +14,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from legato._internal.masking import mask_process_output
 from legato.execution.children import child_connections
 
 
 def main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the engine decides when a step stops
+    mask_process_output()
     recv, send = child_connections(argv)
     try:
         storage, path = recv.recv()  # plain strings: safe to read before user code is importable

@@ -326,12 +326,14 @@ def _project_plugin(fingerprint: str, storage: str, sys_path: tuple[str, ...], b
 def _install(
     worker: Any, fingerprint: str, storage: str, sys_path: tuple[str, ...], boot: bytes
 ) -> None:
+    from legato._internal.masking import mask_process_output
     from legato.execution.capture import capturing
     from legato.execution.io.fs import FilesystemIOManager
     from legato.execution.resources import WorkerEnv
 
     envs: OrderedDict[str, WorkerEnv] | None = getattr(worker, "_legato_envs", None)
     if envs is None:
+        mask_process_output()  # the worker's own output and logs, as in every Legato process
         envs = OrderedDict()
         capture = capturing()  # route prints of every step thread to its sink, for good
         capture.__enter__()

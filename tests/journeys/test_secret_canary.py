@@ -1,0 +1,112 @@
+"""A canary secret through every process Legato runs (RELIABILITY S-04): a sensor in the code
+server raises with it, a step returns it, a downstream step in another worker process logs the
+value it received and another raises with it, from the ``legato`` command and from a real
+daemon's run workers. The token appears nowhere: not in any text of the store, not in any
+command's output, not in the daemon's log. Only masks do."""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+
+import pytest
+from journey import Journey, wait_until
+from sqlalchemy import MetaData, select
+
+PROJECT = """
+    import logging
+    import legato as lg
+
+    CANARY = lg.SecretRef("LEGATO_JOURNEY_CANARY")
+
+    @lg.sensor(interval=0.2)
+    def feed(context):
+        raise RuntimeError(f"the feed refused token {CANARY.get()}")
+
+    watch = lg.Pipeline("watch", select="token", triggers=[feed])
+
+    @lg.asset
+    def token() -> str:
+        return CANARY.get()
+
+    @lg.asset
+    def echo(token: str) -> int:
+        print(f"received {token}")
+        logging.getLogger("echo").warning("upstream gave %s", token)
+        return len(token)
+
+    @lg.asset
+    def explode(token: str) -> None:
+        raise ValueError(f"cannot use {token}")
+"""
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def _forms(token: str) -> list[str]:
+    raw = token.encode()
+    return [token, base64.b64encode(raw).decode(), raw.hex()]
+
+
+def _store_text(journey: Journey) -> str:
+    """Every value of every row of every table of the store, as text."""
+    store = journey.store()
+    tables = MetaData()
+    with store.read() as conn:
+        tables.reflect(conn)
+        return "\n".join(
+            repr(tuple(row))
+            for table in tables.sorted_tables
+            for row in conn.execute(select(table))
+        )
+
+
+def test_a_canary_secret_is_masked_in_every_process_and_every_sink(journey: Journey) -> None:
+    from legato.store.automation import list_ticks
+    from legato.store.runs import get_run
+
+    canary = f"canary-{secrets.token_hex(16)}"
+    journey.write({"pipes.py": PROJECT})
+    env = {"LEGATO_JOURNEY_CANARY": canary}
+    outputs = []
+
+    def legato(*args: str) -> str:
+        done = journey.legato(*args, env=env)
+        outputs.append(done.stdout + done.stderr)
+        return done.stdout + done.stderr
+
+    ran = legato("run", "token", "echo", "explode")
+    assert "failed" in ran, ran
+    daemon = journey.start("daemon", env=env)
+    queued = legato("run", "token", "echo", "explode", "--queue")
+    run_id = re.search(r"run (\S+) queued", queued)
+    assert run_id, queued
+
+    def done() -> bool:
+        if not daemon.alive():
+            raise AssertionError(f"legato daemon exited:\n{daemon.output()}")
+        ticks = list_ticks(journey.store(), None, limit=10)
+        return get_run(journey.store(), run_id.group(1)).status.finished and any(
+            t.status == "failed" for t in ticks
+        )
+
+    wait_until(done, timeout=180, what="the daemon's run to finish and the sensor to fail")
+    runs = legato("runs", "--plain").split()
+    assert len(runs) == 2, runs
+    for run in runs:
+        legato("logs", run)
+        legato("runs", "show", run)
+    legato("automation", "ticks")
+    daemon.stop()
+
+    recorded = _store_text(journey)
+    everything = {"the store": recorded, "the commands": "\n".join(outputs)}
+    everything["the daemon's log"] = daemon.log_path.read_text(errors="replace")
+    for where, text in everything.items():
+        leaked = [form for form in _forms(canary) if form in text]
+        assert not leaked, f"the canary leaked into {where} as {leaked}:\n{text[-3000:]}"
+    # every sink did receive the text, masked
+    assert "the feed refused token ***" in recorded, recorded[-3000:]
+    assert "received ***" in recorded and "upstream gave ***" in recorded
+    assert "cannot use ***" in recorded and "cannot use ***" in "\n".join(outputs)
