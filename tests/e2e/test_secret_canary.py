@@ -88,7 +88,9 @@ def test_a_canary_secret_appears_nowhere(tmp_path, executor):
     with sqlite3.connect(db) as conn:
         dump = "\n".join(conn.iterdump())
     store = Store(f"sqlite:///{db}")
-    client = TestClient(create_app(store), base_url="http://127.0.0.1", client=("127.0.0.1", 1))
+    app = create_app(store)
+    client = TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 1))
+    client.headers["Authorization"] = f"Bearer {app.state.legato.auth.local_token}"
     api = ""
     for path in ("", "/steps", "/events", "/logs"):
         response = client.get(f"/api/v1/runs/{run_id}{path}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -166,10 +167,12 @@ class Journey:
         return self.start("daemon", *args)
 
     def up(self, *args: str) -> Server:
-        """``legato up`` on a free port, waited for until its API answers."""
+        """``legato up`` on a free port, waited for until its API answers. Its local-mode token
+        is chosen here (``LEGATO_UP_TOKEN``), so the Server sends the one of its own start."""
         port = free_port()
-        process = self.start("up", "--port", str(port), *args)
-        server = Server(process, f"http://127.0.0.1:{port}")
+        token = secrets.token_urlsafe(32)
+        process = self.start("up", "--port", str(port), *args, env={"LEGATO_UP_TOKEN": token})
+        server = Server(process, f"http://127.0.0.1:{port}", token)
 
         def answering() -> bool:
             if not process.alive():
@@ -208,15 +211,23 @@ class Journey:
 
 @dataclass
 class Server:
-    """A ``legato up`` process and a JSON client of its API (local mode: the implicit admin)."""
+    """A ``legato up`` process and a JSON client of its API (local mode: the implicit admin,
+    proved by the start's token)."""
 
     process: Process
     url: str
+    token: str
     csrf: str = "journey-csrf-token"
+
+    @property
+    def login_url(self) -> str:
+        """The URL ``legato up`` prints: opening it gives a browser the token as a cookie."""
+        return f"{self.url}/?token={self.token}"
 
     def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.url + path, data=data, method=method)
+        request.add_header("Authorization", f"Bearer {self.token}")
         request.add_header("Content-Type", "application/json")
         request.add_header("Cookie", f"legato_csrf={self.csrf}")
         request.add_header("X-CSRF-Token", self.csrf)
@@ -241,6 +252,7 @@ class Server:
     def stream(self, path: str, seconds: float) -> Iterable[bytes]:
         """Read a streaming response (SSE) for up to ``seconds``; yields raw lines."""
         request = urllib.request.Request(self.url + path)
+        request.add_header("Authorization", f"Bearer {self.token}")
         deadline = time.monotonic() + seconds
         with urllib.request.urlopen(request, timeout=seconds + 5) as response:
             while time.monotonic() < deadline:

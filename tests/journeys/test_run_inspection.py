@@ -108,6 +108,7 @@ def test_the_run_page_shows_a_failed_steps_message_and_traceback(journey: Journe
         )
         try:
             page = browser.new_page()
+            page.goto(server.login_url)
             page.goto(f"{server.url}/#/runs/{run_id}")
             page.wait_for_selector("#step-failures .failure[data-step='extract'] pre.traceback")
             shown = page.text_content("#step-failures pre.traceback") or ""

@@ -4,7 +4,16 @@ tokens (S-07), CSRF (S-06), the local single-user mode (S-02) and login throttli
 from __future__ import annotations
 
 import pytest
-from web_helpers import PASSWORDS, Client, Seeded, local_client, login, remote_client
+from fastapi.testclient import TestClient
+from web_helpers import (
+    PASSWORDS,
+    Client,
+    Seeded,
+    local_client,
+    local_token,
+    login,
+    remote_client,
+)
 
 from legato.web import accounts
 from legato.web.app import create_app
@@ -185,9 +194,58 @@ def test_api_tokens_need_no_csrf_token(seeded: Seeded, app, users):
 def test_implicit_local_admin_only_for_loopback_without_users(
     store, base_url, client_addr, headers, admin
 ):
-    client = Client(create_app(store), base_url=base_url, client=(client_addr, 40000))
+    app = create_app(store)
+    client = Client(app, base_url=base_url, client=(client_addr, 40000))
+    client.cookies.set("legato_local", local_token(app))
     status = client.get("/api/v1/runs", headers=headers).status_code
     assert status == (200 if admin else 401)
+
+
+def test_local_mode_without_the_token_is_401_saying_where_it_is_printed(store):
+    # a TCP forwarder on the machine (socat, ssh -R) delivers remote clients from 127.0.0.1 with
+    # whatever Host they send: everything local mode checks holds, except the token
+    app = create_app(store)
+    forwarded = local_client(app, token=False)
+    response = forwarded.get("/api/v1/runs")
+    assert response.status_code == 401
+    hint = response.json()["error"]["hint"]
+    assert "'legato up' printed" in hint and ".legato/up-token" in hint and "?token=" in hint
+    assert forwarded.get("/api/v1/session").json()["login_hint"] == hint
+    for wrong in ("x" * 43, local_token(create_app(store))):  # a guess; another start's token
+        bad = forwarded.get("/api/v1/runs", headers={"Authorization": f"Bearer {wrong}"})
+        assert bad.status_code == 401
+        forwarded.cookies.set("legato_local", wrong)
+        assert forwarded.get("/api/v1/runs").status_code == 401
+    assert remote_client(app).get("/api/v1/session").json()["login_hint"] is None
+
+
+def test_the_printed_url_sets_an_httponly_strict_cookie_and_drops_the_token(store):
+    app = create_app(store)
+    browser = local_client(app, token=False)
+    opened = browser.get(f"/?token={local_token(app)}", follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"] == "/"
+    cookie = opened.headers["set-cookie"]
+    assert cookie.startswith("legato_local=") and "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie and "Path=/" in cookie
+    assert browser.get("/api/v1/session").json()["user"]["via"] == "local"
+    assert browser.post("/api/v1/runs", json={"selection": "*"}).status_code == 409  # admitted
+    stranger = local_client(app, token=False)
+    refused = stranger.get("/?token=guess-guess-guess", follow_redirects=False)
+    assert refused.status_code == 303 and "set-cookie" not in refused.headers
+    assert stranger.get("/api/v1/runs").status_code == 401
+
+
+def test_the_local_token_as_a_bearer_header_needs_no_csrf_and_ends_with_the_first_user(store):
+    app = create_app(store)
+    bearer = {"Authorization": f"Bearer {local_token(app)}"}
+    script = TestClient(app, base_url="http://127.0.0.1:8642", client=("127.0.0.1", 1))
+    script.headers.update(bearer)
+    launched = script.post("/api/v1/runs", json={"selection": "*"})  # no CSRF token sent
+    assert launched.status_code == 409 and launched.json()["error"]["code"] == "no_definitions"
+    assert script.get("/api/v1/runs").status_code == 200
+    accounts.add_user(store, "ada", "admin", PASSWORDS["ada"])
+    ended = script.get("/api/v1/runs")
+    assert ended.status_code == 401 and "no user" in ended.json()["error"]["message"]
 
 
 def test_local_admin_ends_when_the_first_user_exists_or_is_disabled(store):

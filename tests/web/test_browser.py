@@ -74,6 +74,7 @@ def test_launch_from_lineage_watch_it_succeed_and_read_its_logs(page, tmp_path: 
     record_definitions(store, sample.project())
     lg.materialize(sample.STEPS, selection="broken", store=store, raise_on_error=False)
     with LiveServer(create_app(store)) as server:
+        page.goto(server.login_url)
         page.goto(f"{server.url}/#/lineage")
         page.wait_for_selector("#lineage-canvas[data-ready='1']")
         _shot(page, "lineage")
@@ -148,6 +149,7 @@ def test_automation_switch_and_partition_matrix(page, tmp_path: Path):  # type: 
     ops = web_ops_sample.seed(store, tmp_path / "storage")
     cron = "parts_nightly#0:cron"
     with LiveServer(create_app(store)) as server:
+        page.goto(server.login_url)
         page.goto(f"{server.url}/#/automation")
         row = f"tr[data-trigger='{cron}']"
         page.wait_for_selector(f"{row}[data-enabled='true'] button.toggle")

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from legato.cli.main import cli
-from legato.cli.web import check_bind, up, users
+from legato.cli.web import check_bind, local_token, up, users, write_token
 from legato.errors import ConfigError
 from legato.store.engine import Store
 from legato.web import accounts
@@ -92,11 +92,28 @@ def test_check_bind_local_mode_only_on_loopback(tmp_path: Path):
     assert check_bind("0.0.0.0", store) is False  # users exist: no implicit admin on this bind
 
 
+def test_the_local_token_is_chosen_by_env_or_random_and_written_owner_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.delenv("LEGATO_UP_TOKEN", raising=False)
+    assert local_token() != local_token() and len(local_token()) >= 32
+    monkeypatch.setenv("LEGATO_UP_TOKEN", "chosen-by-the-test-0001")
+    assert local_token() == "chosen-by-the-test-0001"
+    monkeypatch.setenv("LEGATO_UP_TOKEN", "short")
+    with pytest.raises(ConfigError, match="16 to 200 printable"):
+        local_token()
+    path = write_token(tmp_path / "state", "first-token-value")
+    assert path.read_text() == "first-token-value\n" and path.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "state").stat().st_mode & 0o777 == 0o700
+    assert write_token(tmp_path / "state", "second-token").read_text() == "second-token\n"
+
+
 def test_up_serves_health_within_seconds(project: Path):
     import json
     import subprocess
     import sys
     import time
+    import urllib.error
     import urllib.request
 
     from web_server import free_port
@@ -125,7 +142,18 @@ def test_up_serves_health_within_seconds(project: Path):
                 time.sleep(0.05)
         assert body["status"] == "ok"
         assert body["daemon"]["running"] is True  # `legato up` runs the daemon in-process
+        token_file = project / ".legato" / "up-token"
+        token = token_file.read_text().strip()
+        assert token_file.stat().st_mode & 0o777 == 0o600 and len(token) >= 32
+        runs = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/runs")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(runs, timeout=5)
+        assert refused.value.code == 401
+        refused.value.close()
+        runs.add_header("Authorization", f"Bearer {token}")
+        with urllib.request.urlopen(runs, timeout=5) as response:
+            assert response.status == 200
     finally:
         server.terminate()
         output = server.communicate(timeout=20)[0]
-    assert f"http://127.0.0.1:{port}/" in output and "local mode" in output
+    assert f"http://127.0.0.1:{port}/?token={token}" in output and "local mode" in output

@@ -25,7 +25,9 @@ CODE = textwrap.dedent(
     cron = {"kind": "cron", "expr": "0 2 * * *", "timezone": "Europe/Berlin"}
     pipe = {"name": "nightly", "selection": ["*"], "nodes": [], "triggers": [cron]}
     save_snapshot(store, {"nodes": [node, daily], "pipelines": [pipe], "resources": []})
-    client = TestClient(create_app(store), base_url="http://127.0.0.1", client=("127.0.0.1", 1))
+    app = create_app(store)
+    client = TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 1))
+    client.cookies.set("legato_local", app.state.legato.auth.local_token)
     for path in ("/", "/api/v1/session", "/api/v1/definitions", "/api/v1/graph/layout",
                  "/api/v1/graph/status", "/api/v1/assets/shop_assets.orders", "/api/v1/runs",
                  "/api/v1/overview", "/api/v1/assets/shop_assets.daily/partitions",

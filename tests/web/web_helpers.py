@@ -82,9 +82,19 @@ class Client(TestClient):
         return super().request(method, url, **kwargs)
 
 
-def local_client(app: Any) -> Client:
-    """A client on the same machine as the server (the implicit local admin may apply)."""
-    return Client(app, base_url="http://127.0.0.1:8642", client=("127.0.0.1", 40000))
+def local_client(app: Any, *, token: bool = True) -> Client:
+    """A client on the same machine as the server (the implicit local admin may apply), holding
+    the local-mode token in its cookie as a browser does after opening the printed URL."""
+    client = Client(app, base_url="http://127.0.0.1:8642", client=("127.0.0.1", 40000))
+    if token:
+        client.cookies.set("legato_local", local_token(app))
+    return client
+
+
+def local_token(app: Any) -> str:
+    """The app's local-mode token (what ``legato up`` prints and writes to .legato/up-token)."""
+    token: str = app.state.legato.auth.local_token
+    return token
 
 
 def remote_client(app: Any) -> Client:

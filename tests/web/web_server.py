@@ -20,6 +20,8 @@ class LiveServer:
     def __init__(self, app: Any, port: int | None = None) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # what `legato up` prints in local mode: opening it gives the browser the token's cookie
+        self.login_url = f"{self.url}/?token={app.state.legato.auth.local_token}"
         config = uvicorn.Config(
             app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off", ws="none"
         )

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from legato.cli._console import console, err_console
-from legato.cli._project import open_store
+from legato.cli._project import open_store, settings_of
 from legato.errors import ConfigError
 from legato.store.engine import Store
 
@@ -71,6 +74,42 @@ def _start_daemon(ctx: click.Context, store: Store) -> Any:
     return status
 
 
+TOKEN_FILE = "up-token"  # noqa: S105 - a file name, under the project's .legato/ directory
+TOKEN_ENV = "LEGATO_UP_TOKEN"  # noqa: S105 - the variable's name
+
+
+def local_token() -> str:
+    """The local-mode token: ``$LEGATO_UP_TOKEN`` if set (scripts and tests that start ``legato
+    up`` choose it), else a new random one."""
+    from legato.web.passwords import new_secret
+
+    given = os.environ.get(TOKEN_ENV, "")
+    if not given:
+        return new_secret()
+    if len(given) < 16 or len(given) > 200 or not given.isascii() or not given.isprintable():
+        raise ConfigError(
+            f"{TOKEN_ENV} must be 16 to 200 printable ASCII characters",
+            obj=TOKEN_ENV,
+            hint=f"unset it for a random token, or set e.g. {TOKEN_ENV}=$(openssl rand -hex 16)",
+        )
+    return given
+
+
+def write_token(state_dir: Path, token: str) -> Path:
+    """Write ``token`` to ``<state_dir>/up-token`` readable by its owner only (replacing an older
+    one at once, so a reader never sees half a token)."""
+    from legato._internal.private import make_private_dirs, open_private
+
+    make_private_dirs(state_dir)
+    path = state_dir / TOKEN_FILE
+    staged = state_dir / f".{TOKEN_FILE}.{os.getpid()}"
+    staged.unlink(missing_ok=True)
+    with os.fdopen(open_private(staged), "w") as out:
+        out.write(token + "\n")
+    staged.replace(path)
+    return path
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8642, show_default=True, type=click.IntRange(1, 65535))
@@ -88,27 +127,42 @@ def _start_daemon(ctx: click.Context, store: Store) -> Any:
 @click.pass_context
 def up(ctx: click.Context, host: str, port: int, secure_cookies: bool | None, daemon: bool) -> None:
     """Serve the UI and REST API (http://127.0.0.1:8642 by default) over the project's store,
-    with the automation daemon (schedules, sensors, run queue) in the same process."""
+    with the automation daemon (schedules, sensors, run queue) in the same process.
+
+    On a loopback address and until a user exists, local mode: whoever has this start's token
+    is admin. The URL printed carries it (open it once: the browser keeps it in a cookie), and
+    it is written to .legato/up-token for scripts (send 'Authorization: Bearer <token>')."""
     import uvicorn
 
+    from legato.web.accounts import count_active_users
     from legato.web.app import create_app
     from legato.web.config import AuthConfig
 
     store = open_store(ctx)
     local_admin = check_bind(host, store)
+    token = local_token()
+    # The file stays after the server stops: the token then opens nothing, and the next start
+    # replaces it.
+    token_path = write_token(settings_of(ctx).state_dir, token) if local_admin else None
     daemon_status = _start_daemon(ctx, store) if daemon else None
     app = create_app(
         store,
-        auth=AuthConfig(local_admin=local_admin, secure_cookies=secure_cookies),
+        auth=AuthConfig(local_admin=local_admin, local_token=token, secure_cookies=secure_cookies),
         daemon_status=daemon_status,
     )
     shown = f"[{host}]" if ":" in host else host
-    console.print(f"Legato is serving http://{shown}:{port}/ (Ctrl-C to stop)")
-    if local_admin:
+    url = f"http://{shown}:{port}/"
+    if token_path is not None and count_active_users(store) == 0:
         console.print(
-            "[dim]local mode: until a user exists, requests from this machine act as admin; "
-            "add users with 'legato users add'[/]"
+            f"Legato is serving {escape(url)}?token={token} (Ctrl-C to stop)", soft_wrap=True
         )
+        console.print(
+            "[dim]local mode: until a user exists, whoever has this token is admin; scripts find "
+            f"it in {escape(str(token_path))}; add users with 'legato users add'[/]",
+            soft_wrap=True,
+        )
+    else:
+        console.print(f"Legato is serving {escape(url)} (Ctrl-C to stop)")
     uvicorn.run(
         app,
         host=host,

@@ -1,10 +1,12 @@
 """Who is calling, and may they: every route depends on :func:`authorize`.
 
-Credentials, in order: an ``Authorization: Bearer lgt_…`` API token; the ``legato_session``
-cookie of a login; else, in the local single-user mode only, an implicit local admin (see
-:func:`_local_admin_allowed` for when that applies). State-changing requests that do not carry a
-token must also pass the CSRF check: a same-origin ``Origin`` (if sent) and an ``X-CSRF-Token``
-header equal to the ``legato_csrf`` cookie (double submit).
+Credentials, in order: an ``Authorization: Bearer …`` header (an API token ``lgt_…``, or the
+local-mode token); the ``legato_session`` cookie of a login; the ``legato_local`` cookie holding
+the local-mode token. The local-mode token makes the caller an implicit local admin, and only in
+the local single-user mode (see :func:`_local_mode` for when that applies). State-changing
+requests that do not carry an Authorization header must also pass the CSRF check: a same-origin
+``Origin`` (if sent) and an ``X-CSRF-Token`` header equal to the ``legato_csrf`` cookie (double
+submit).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from legato.web.policy import PUBLIC, SIGNED, Role, access_for
 from legato.web.state import WebState, web_state
 
 SESSION_COOKIE = "legato_session"
+LOCAL_COOKIE = "legato_local"
 CSRF_COOKIE = "legato_csrf"
 CSRF_HEADER = "x-csrf-token"
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -72,11 +75,12 @@ def authorize(request: Request) -> None:
         raise ApiError(
             401,
             "this route needs a login",
-            hint="log in at / (or POST /api/v1/session), or send 'Authorization: Bearer <token>'",
+            hint=login_hint(request, state)
+            or "log in at / (or POST /api/v1/session), or send 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": 'Bearer realm="legato"'},
         )
-    if request.method in _UNSAFE and (principal is None or principal.via != "token"):
-        check_csrf(request)
+    if request.method in _UNSAFE and "authorization" not in request.headers:
+        check_csrf(request)  # a header credential is never sent by a browser on its own
     if access == PUBLIC or principal is None:
         return
     assert isinstance(access, Role)
@@ -94,6 +98,14 @@ def identify(request: Request, state: WebState) -> Principal | None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise ApiError(401, "the Authorization header is not 'Bearer <token>'")
+        if is_local_token(token.strip(), state):
+            if _local_mode(request, state):
+                return Principal("local", Role.ADMIN, "local")
+            raise ApiError(
+                401,
+                "the local-mode token works only from this machine while the store has no user",
+                hint="log in, or send an API token ('legato users token NAME')",
+            )
         found = accounts.token_user(state.store, token.strip())
         if found is None:
             raise ApiError(401, "the API token is invalid or revoked", hint="create a new one")
@@ -104,7 +116,8 @@ def identify(request: Request, state: WebState) -> Principal | None:
         user_or_none = accounts.session_user(state.store, session_id)
         if user_or_none is not None:
             return Principal(user_or_none.name, user_or_none.role, "session", user_or_none)
-    if _local_admin_allowed(request, state):
+    local = request.cookies.get(LOCAL_COOKIE)
+    if local and is_local_token(local, state) and _local_mode(request, state):
         return Principal("local", Role.ADMIN, "local")
     return None
 
@@ -124,11 +137,34 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _local_admin_allowed(request: Request, state: WebState) -> bool:
-    """The implicit local admin applies only if all hold: it is enabled (``legato up`` disables
-    it for any non-loopback bind); the TCP peer is a loopback address; the Host header names a
-    loopback host (defeats DNS rebinding from a web page); no proxy header is present (a local
-    reverse proxy would make remote clients look local); and the store has no active user yet."""
+def is_local_token(given: str, state: WebState) -> bool:
+    """Whether ``given`` is this server's local-mode token (compared in constant time)."""
+    expected = state.auth.local_token
+    return (
+        state.auth.local_admin
+        and len(expected) >= 16
+        and hmac.compare_digest(given.encode(), expected.encode())
+    )
+
+
+def login_hint(request: Request, state: WebState) -> str | None:
+    """What to do in local mode without the token (None outside local mode)."""
+    if not _local_mode(request, state):
+        return None
+    return (
+        "local mode: open the URL that 'legato up' printed (http://127.0.0.1:<port>/?token=…), "
+        "or send 'Authorization: Bearer <token>' with the token in .legato/up-token of the "
+        "project directory"
+    )
+
+
+def _local_mode(request: Request, state: WebState) -> bool:
+    """Whether the local-mode token may make this caller the implicit local admin: local mode
+    is enabled (``legato up`` disables it for any non-loopback bind); the TCP peer is a loopback
+    address; the Host header names a loopback host (defeats DNS rebinding from a web page); no
+    proxy header is present (a reverse proxy on this machine would make remote clients look
+    local); and the store has no active user yet. None of these can tell a TCP forwarder from
+    a local client: the token is what proves the caller was told the URL."""
     if not state.auth.local_admin:
         return False
     client = request.client.host if request.client else ""
@@ -201,6 +237,18 @@ def set_session_cookie(request: Request, response: Response, session_id: str) ->
         httponly=True,
         samesite="strict",
         secure=_secure(request, state),
+        path="/",
+    )
+
+
+def set_local_cookie(request: Request, response: Response, token: str) -> None:
+    """Keep the local-mode token in a cookie the page's scripts cannot read."""
+    response.set_cookie(
+        LOCAL_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request, web_state(request)),
         path="/",
     )
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from legato.web.passwords import new_secret
 
 
 @dataclass(frozen=True)
@@ -11,8 +13,13 @@ class AuthConfig:
 
     Args:
         local_admin: while the store has no active user, treat requests from a loopback client to
-            a loopback host name as an implicit admin (the single-user laptop mode). ``legato up``
-            turns this off whenever it binds a non-loopback address.
+            a loopback host name that carry ``local_token`` as an implicit admin (the single-user
+            laptop mode). ``legato up`` turns this off whenever it binds a non-loopback address.
+        local_token: the secret of local mode, new for each server start unless given (``legato
+            up`` prints it in the URL and writes it to ``.legato/up-token``). A client sends it
+            as ``Authorization: Bearer <token>``, or opens ``/?token=<token>`` once to get it as
+            a cookie. Without it nothing is trusted: a TCP forwarder or a proxy on the machine
+            makes any remote client look local.
         secure_cookies: mark cookies ``Secure``; ``None`` means "when the request came over https".
         session_ttl: seconds a login session lasts.
         login_attempts: failed logins allowed per client and user name per ``login_window``.
@@ -20,6 +27,7 @@ class AuthConfig:
     """
 
     local_admin: bool = True
+    local_token: str = field(default_factory=new_secret, repr=False)
     secure_cookies: bool | None = None
     session_ttl: float = 12 * 3600.0
     login_attempts: int = 10

@@ -332,6 +332,9 @@ class SessionOut(BaseModel):
     user: PrincipalOut | None
     csrf_token: str
     local_mode: bool = Field(description="true when the implicit local admin applies")
+    login_hint: str | None = Field(
+        default=None, description="how to get in, when not logged in (e.g. local mode's token)"
+    )
 
 
 class UserOut(BaseModel):

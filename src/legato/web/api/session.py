@@ -13,6 +13,7 @@ from legato.web.auth import (
     Principal,
     clear_session_cookie,
     ensure_csrf_cookie,
+    login_hint,
     principal_of,
     set_session_cookie,
 )
@@ -40,6 +41,7 @@ def _session_out(request: Request, response: Response, state: State) -> SessionO
         user=user,
         csrf_token=ensure_csrf_cookie(request, response),
         local_mode=principal is not None and principal.via == "local",
+        login_hint=login_hint(request, state) if principal is None else None,
     )
 
 

@@ -1,5 +1,6 @@
 // Log in with a user name and password (a session cookie; the UI never sees the password again).
-import { api } from "../api.js";
+// In local mode the server says instead how to get in: the URL with the token `legato up` printed.
+import { api, session } from "../api.js";
 import { h, mount } from "../dom.js";
 import { errorBox } from "../format.js";
 
@@ -11,6 +12,11 @@ export async function render(view, _params, { me, refreshUser }) {
   const user = h("input", { id: "username", name: "username", autocomplete: "username", required: true });
   const password = h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true });
   const message = h("div");
+  const hint = h("p", { id: "login-hint", class: "notice", hidden: true });
+  session().then((data) => {
+    hint.textContent = data.login_hint || "";
+    hint.hidden = !data.login_hint;
+  }).catch(() => {});
   const form = h("form", { class: "panel login", on: { submit: async (event) => {
     event.preventDefault();
     try {
@@ -23,6 +29,7 @@ export async function render(view, _params, { me, refreshUser }) {
     }
   } } },
   h("h1", {}, "Log in to Legato"),
+  hint,
   h("label", { for: "username" }, "User name"), user,
   h("label", { for: "password" }, "Password"), password,
   h("p", {}, h("button", { class: "primary", type: "submit" }, "Log in")),
