@@ -3,7 +3,7 @@ import stat
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from legato.errors import NotFoundError
 from legato.events.status import RunStatus, StepStatus
@@ -178,8 +178,14 @@ def test_a_remembered_secret_is_stored_masked_whatever_writes_it(store: Store):
     remember(token)
     run = _run("r-secret")
     run = RunRecord(**{**run.__dict__, "config": {"password": token}, "tags": {"t": token}})
-    create_run(store, run, [NewStep("a", "a", "asset")])
+    create_run(store, run, [NewStep(f"a{i}", f"a{i}", "asset", f"{token}-{i}") for i in range(3)])
     record_tick(store, "p#0:sensor", "k1", status="failed", reason=f"sensor raised {token}")
+    line = {"run_id": "r-secret", "step_key": "a", "ts": 1.0, "level": "INFO", "stream": "stdout"}
+    with store.transaction() as conn:  # many rows with RETURNING: one batched statement
+        conn.execute(
+            insert(schema.logs).returning(schema.logs.c.id),
+            [{**line, "message": f"line {i}: {token}"} for i in range(3)],
+        )
     with store.read() as conn:
         dump = "\n".join(
             str(row)
@@ -187,4 +193,5 @@ def test_a_remembered_secret_is_stored_masked_whatever_writes_it(store: Store):
             for row in conn.execute(select(table))
         )
     assert token not in dump
-    assert "sensor raised ***" in dump and '"password":"***"' in dump
+    assert "sensor raised ***" in dump and '"password":"***"' in dump and "***-2" in dump
+    assert "line 2: ***" in dump

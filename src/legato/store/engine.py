@@ -157,23 +157,25 @@ def _schema_lock_key(conn: Connection) -> int:
 
 
 def _mask_parameters(
-    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
 ) -> tuple[str, Any]:
     """Mask secrets in every value written or compared, whichever process and code path it came
     from: a secret is never stored in clear (statements carry values as parameters only)."""
     if not secrets.active() or not parameters:
         return statement, parameters
-    if executemany:
-        return statement, [_masked(p) for p in parameters]
     return statement, _masked(parameters)
 
 
-def _masked(parameters: Any) -> Any:
-    if isinstance(parameters, dict):
-        return {k: secrets.redact(v) if isinstance(v, str) else v for k, v in parameters.items()}
-    if isinstance(parameters, list | tuple):
-        return type(parameters)(secrets.redact(v) if isinstance(v, str) else v for v in parameters)
-    return parameters
+def _masked(value: Any) -> Any:
+    """``value`` (one parameter, a row of them or a list of rows: the shape depends on the
+    driver and on batching, not on ``executemany``) with its strings masked."""
+    if isinstance(value, str):
+        return secrets.redact(value)
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_masked(v) for v in value)
+    return value
 
 
 def _make_engine(url: str) -> Engine:
