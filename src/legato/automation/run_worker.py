@@ -22,6 +22,7 @@ from legato._internal.masking import mask_process_output
 from legato.errors import LegatoError
 from legato.execution.api import make_executor
 from legato.execution.children import child_connections
+from legato.execution.executors.base import Executor
 from legato.execution.launcher import execute_run
 from legato.graph.build import build_graph
 from legato.graph.graph import Graph
@@ -60,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
             _execute(settings, store, loaded, graph or problem, job)
             send.send(("done", job[0]))
     finally:
+        for pool in _POOLS.values():
+            pool.shutdown(kill=True)
         store.dispose()
 
 
@@ -90,11 +93,7 @@ def _execute(
             store,
             record,
             storage_root=settings.storage,
-            executor=make_executor(
-                record.executor or settings.executor,
-                settings.max_concurrency or None,
-                store=store,
-            ),
+            executor=_executor(record.executor or settings.executor, settings, store),
             pipeline=loaded.project.pipelines.get(record.pipeline or ""),
             max_concurrency=settings.max_concurrency or None,
             sys_path=loaded.sys_path,
@@ -109,6 +108,19 @@ def _execute(
                 fail_abandoned(store, run_id, f"the run could not execute: {exc}")
         except Exception:  # still unreachable: the daemon recovers the run after its lease
             log.exception("run %s could not be marked failed", run_id)
+
+
+_POOLS: dict[str, Executor] = {}  # the process pool, kept warm from one run to the next
+
+
+def _executor(name: str, settings: Settings, store: Store) -> Executor:
+    if name != "process":
+        return make_executor(name, settings.max_concurrency or None, store=store)
+    if name not in _POOLS:
+        _POOLS[name] = make_executor(
+            name, settings.max_concurrency or None, store=store, keep_workers=True
+        )
+    return _POOLS[name]
 
 
 if __name__ == "__main__":

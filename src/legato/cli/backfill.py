@@ -21,6 +21,7 @@ from legato.definitions.pipeline import EXECUTORS
 from legato.errors import SelectionError
 from legato.events.status import RunStatus
 from legato.execution.api import make_executor
+from legato.execution.executors.base import Executor
 from legato.execution.launcher import launch_run, rerun_plan
 from legato.graph.backfill import BackfillPlan, RunGroup, plan_backfill
 from legato.graph.plan import partition_range, plan_run
@@ -223,6 +224,14 @@ def _drive(
     driver: str | None = None,
 ) -> str:
     record = get_backfill(store, backfill_id)
+    spare: list[Executor] = []  # process pools whose workers stay warm between runs
+    taking = threading.Lock()
+
+    def executor() -> Executor:
+        with taking:
+            if spare:
+                return spare.pop()
+        return make_executor(record.executor, max_concurrency, store=store, keep_workers=True)
 
     def launch(group: RunGroup, key: str, parent: str | None) -> RunStatus:
         plan = (
@@ -232,13 +241,14 @@ def _drive(
                 proj.graph, group.nodes, partitions=group.partitions, dynamic=dynamic_lookup(store)
             )
         )
+        chosen = executor()
         result = launch_run(
             proj.project,
             proj.graph,
             list(group.nodes),
             store=store,
             storage_root=proj.settings.storage,
-            executor=make_executor(record.executor, max_concurrency, store=store),
+            executor=chosen,
             plan=plan,
             parent_run_id=parent,
             sys_path=proj.sys_path,
@@ -248,6 +258,9 @@ def _drive(
             max_concurrency=max_concurrency,
             pool_limits=proj.settings.pools,
         )
+        if record.executor == "process":  # others are made afresh for each run
+            with taking:
+                spare.append(chosen)
         return result.status
 
     stop = threading.Event()
@@ -285,6 +298,8 @@ def _drive(
             )
     finally:
         signal.signal(signal.SIGINT, previous)
+        for pool in spare:
+            pool.shutdown(kill=True)
     final = get_backfill(store, record.backfill_id)
     console.print(
         f"backfill {record.backfill_id} {styled(status)}"

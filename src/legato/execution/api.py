@@ -33,10 +33,12 @@ def make_executor(
     memory_io: MemoryIOManager | None = None,
     store: Store | None = None,
     queue: str = "default",
+    keep_workers: bool = False,
 ) -> Executor:
     """The executor called ``name``: inprocess, threads, process, dask (a LocalCluster unless
     ``LEGATO_DASK_ADDRESS`` names a scheduler) or remote (``legato worker`` processes on
-    PostgreSQL, reading ``queue``)."""
+    PostgreSQL, reading ``queue``). ``keep_workers``: a process pool keeps its idle workers
+    from one run to the next (for a caller that executes runs one after another)."""
     if name == "dask":
         import os
 
@@ -57,7 +59,7 @@ def make_executor(
     if name == "threads":
         return ThreadExecutor(max_concurrency or 8, memory_io=memory_io)
     if name == "process":
-        return ProcessPoolExecutor(max_concurrency or None)
+        return ProcessPoolExecutor(max_concurrency or None, keep_workers=keep_workers)
     raise ConfigError(
         f"unknown executor {name!r}",
         obj=name,

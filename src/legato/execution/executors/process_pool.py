@@ -4,6 +4,10 @@ Workers are started once per run (never one process per step) with the pickled p
 receives step specs over a pipe and answers with log chunks and an outcome. A step that overruns
 its timeout is stopped by killing its worker; a worker that dies (crash, SIGKILL, OOM) fails its
 step, which the engine retries per policy; the pool replaces the worker on demand.
+
+A process that executes run after run of one project (a daemon's run worker, a backfill) keeps
+its workers between runs (``keep_workers=True``): the next run with the same project and storage
+reuses the idle ones instead of starting Python and loading the project again.
 """
 
 from __future__ import annotations
@@ -40,8 +44,9 @@ class ProcessPoolExecutor:
 
     name = "process"
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, *, keep_workers: bool = False) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
+        self.keep_workers = keep_workers
         self._boot: bytes = b""
         self._paths: tuple[str, tuple[str, ...]] = ("", ())
         self._pool: list[_Worker] = []
@@ -52,9 +57,13 @@ class ProcessPoolExecutor:
 
         if setup.storage_root is None:
             raise ValueError("the process executor needs a storage root shared with its workers")
-        self._paths = (str(setup.storage_root), setup.sys_path or tuple(sys.path))
-        self._boot = cloudpickle.dumps(setup.project)
-        for _ in range(min(self.workers, setup.parallel_hint or self.workers)):
+        paths = (str(setup.storage_root), setup.sys_path or tuple(sys.path))
+        boot = cloudpickle.dumps(setup.project)
+        if (paths, boot) != (self._paths, self._boot):  # another project: no worker fits
+            self.shutdown(kill=True, keep=False)
+        self._paths, self._boot = paths, boot
+        self._queue.clear()
+        for _ in range(min(self.workers, setup.parallel_hint or self.workers) - len(self._pool)):
             self._spawn()  # boot in parallel with the engine's own start-up
 
     @property
@@ -142,11 +151,16 @@ class ProcessPoolExecutor:
             if worker.spec is not None and worker.spec.step == step:
                 self._kill(worker)
 
-    def shutdown(self, *, kill: bool = False) -> None:
+    def shutdown(self, *, kill: bool = False, keep: bool | None = None) -> None:
+        """Stop the workers (``kill``: at once); with ``keep_workers``, idle ones stay for the
+        next run unless ``keep=False``."""
+        keep = self.keep_workers if keep is None else keep
         for worker in list(self._pool):
             if kill or worker.spec is not None:
                 self._kill(worker)
-                continue
+        if keep:
+            return
+        for worker in list(self._pool):
             with contextlib.suppress(OSError):
                 worker.send.send(None)
         for worker in list(self._pool):
