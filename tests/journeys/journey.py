@@ -9,6 +9,7 @@ test ends, whether it passed, failed or timed out (``Journey.close``, called by 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import secrets
@@ -25,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from legato.store.engine import Store
 from polling import poller
 
@@ -38,6 +41,21 @@ def free_port() -> int:
 
 
 wait_until = poller(timeout=60.0, interval=0.05)  # a journey's processes start in seconds
+
+
+def across_stores(executors: Iterable[Any]) -> Any:
+    """Parametrize ``(journey, executor)`` so that every executor runs on a store and each store
+    sees several executors: the default executor (process) on both, the others alternating,
+    instead of the full product (what an executor does is the same on either store)."""
+    stores = itertools.cycle(["sqlite", "postgres"])
+    pairs = []
+    for entry in executors:  # a name, or a pytest.param of one with its marks
+        executor, marks = (
+            (entry.values[0], entry.marks) if hasattr(entry, "values") else (entry, ())
+        )
+        for store in ["sqlite", "postgres"] if executor == "process" else [next(stores)]:
+            pairs.append(pytest.param(store, executor, marks=marks, id=f"{store}-{executor}"))
+    return pytest.mark.parametrize(("journey", "executor"), pairs, indirect=["journey"])
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from journey import Journey, wait_until
+from journey import Journey, across_stores, wait_until
 
 EXECUTORS = ["process", "threads", "inprocess", pytest.param("dask", marks=pytest.mark.slow)]
 
@@ -67,7 +67,7 @@ def _assert_stopped(journey: Journey, run_id: str, cancelled_at: float) -> None:
     assert "materialized" not in journey.ok("assets").stdout
 
 
-@pytest.mark.parametrize("executor", EXECUTORS)
+@across_stores(EXECUTORS)
 def test_cancel_from_the_api_stops_a_running_step(journey: Journey, executor: str) -> None:
     journey.write({"pipes.py": PROJECT}, config=f'executor = "{executor}"\n')
     server = journey.up()
@@ -80,7 +80,7 @@ def test_cancel_from_the_api_stops_a_running_step(journey: Journey, executor: st
     _assert_stopped(journey, run_id, time.monotonic())
 
 
-@pytest.mark.parametrize("executor", ["process", "threads", "inprocess"])
+@across_stores(["process", "threads", "inprocess"])
 def test_legato_cancel_stops_a_cli_run(journey: Journey, executor: str) -> None:
     journey.write({"pipes.py": PROJECT}, config=f'executor = "{executor}"\n')
     cli = journey.start("run", "slow+")

@@ -7,7 +7,7 @@ import json
 import time
 
 import pytest
-from journey import Journey, wait_until
+from journey import Journey, across_stores, wait_until
 
 EXECUTORS = ["process", "threads", "inprocess", pytest.param("dask", marks=pytest.mark.slow)]
 
@@ -35,7 +35,7 @@ def _lines(server, run_id: str) -> list[str]:  # type: ignore[no-untyped-def]
     return [line["message"] for line in body["lines"]]
 
 
-@pytest.mark.parametrize("executor", EXECUTORS)
+@across_stores(EXECUTORS)
 def test_lines_of_a_running_step_reach_the_api_and_the_stream_within_a_second(
     journey: Journey, executor: str
 ) -> None:

@@ -3,8 +3,7 @@ project's configured executor (not a hard-coded one)."""
 
 from __future__ import annotations
 
-import pytest
-from journey import Journey, wait_until
+from journey import Journey, across_stores, wait_until
 
 PROJECT = """
     import threading
@@ -22,7 +21,7 @@ PROJECT = """
 """
 
 
-@pytest.mark.parametrize("executor", ["threads", "inprocess"])
+@across_stores(["threads", "inprocess"])
 def test_scheduled_and_api_runs_use_the_project_executor(journey: Journey, executor: str) -> None:
     journey.write({"pipes.py": PROJECT}, config=f'executor = "{executor}"\n')
     server = journey.up()

@@ -20,14 +20,14 @@ PROJECT = """
 
     @lg.asset
     def quick() -> int:
-        time.sleep(2)
+        time.sleep(15)
         return 1
 """
 CONFIG = """
     [run_queue]
     max_concurrent_runs = 2
 """
-BACKLOG = 20
+BACKLOG = 8
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -63,8 +63,8 @@ def test_a_killed_command_line_run_is_resumed_before_the_backlog_drains(journey:
     steps = {s.step_key: (s.status.value, s.attempt) for s in get_steps(store, orphan.run_id)}
     assert steps == {"slow": ("succeeded", 2)}, steps  # the same run, its lost attempt retried
     # Its lease expired at most 30 s after the kill; the backlog takes longer than that on the
-    # one worker the dead run leaves free (20 runs of 2 s), so most of it must still be waiting.
-    assert len(waiting) >= 5, [(r.run_id, r.status.value) for r in left]
+    # two workers (8 runs of 15 s: 60 s), so part of it must still be waiting or running.
+    assert len(waiting) >= 3, [(r.run_id, r.status.value) for r in left]
 
     wait_until(
         lambda: all(get_run(store, r.run_id).status.finished for r in left),
