@@ -108,6 +108,39 @@ def test_the_local_token_is_chosen_by_env_or_random_and_written_owner_only(
     assert write_token(tmp_path / "state", "second-token").read_text() == "second-token\n"
 
 
+def test_behind_a_tls_proxy_named_by_forwarded_allow_ips_a_browser_can_log_in(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import uvicorn
+    from fastapi.testclient import TestClient
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    accounts.add_user(_store(project), "ada", "admin", "ada-password-1")
+    served: dict = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(options, app=app))
+    for args, trusted in (([], None), (["--forwarded-allow-ips", "127.0.0.1"], "127.0.0.1")):
+        assert _invoke(up, ["--no-daemon", *args]).exit_code == 0
+        assert served["proxy_headers"] is (trusted is not None)
+        assert served["forwarded_allow_ips"] == trusted
+    # what uvicorn then serves: the proxy terminates TLS and says so in X-Forwarded-Proto
+    proxied = ProxyHeadersMiddleware(served["app"], trusted_hosts="127.0.0.1")
+    browser = TestClient(proxied, base_url="http://legato.example", client=("127.0.0.1", 9))
+    headers = {"Origin": "https://legato.example", "X-Forwarded-Proto": "https"}
+    csrf = browser.get("/api/v1/session", headers=headers).json()["csrf_token"]
+    login = browser.post(
+        "/api/v1/session",
+        json={"username": "ada", "password": "ada-password-1"},
+        headers={
+            **headers,
+            "X-Forwarded-For": "203.0.113.9",
+            "X-CSRF-Token": csrf,
+            "Cookie": f"legato_csrf={csrf}",  # a Secure cookie: the test client is on http
+        },
+    )
+    assert login.status_code == 200, login.text
+    assert "Secure" in login.headers["set-cookie"]
+
+
 def test_up_serves_health_within_seconds(project: Path):
     import json
     import subprocess

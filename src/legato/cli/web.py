@@ -124,8 +124,22 @@ def write_token(state_dir: Path, token: str) -> Path:
     show_default=True,
     help="Run the automation daemon in this process too.",
 )
+@click.option(
+    "--forwarded-allow-ips",
+    metavar="ADDRESSES",
+    default=None,
+    help="Behind a reverse proxy: the proxy's addresses (comma-separated), whose "
+    "X-Forwarded-Proto and X-Forwarded-For are trusted for the scheme and the client's address.",
+)
 @click.pass_context
-def up(ctx: click.Context, host: str, port: int, secure_cookies: bool | None, daemon: bool) -> None:
+def up(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    secure_cookies: bool | None,
+    daemon: bool,
+    forwarded_allow_ips: str | None,
+) -> None:
     """Serve the UI and REST API (http://127.0.0.1:8642 by default) over the project's store,
     with the automation daemon (schedules, sensors, run queue) in the same process.
 
@@ -168,7 +182,10 @@ def up(ctx: click.Context, host: str, port: int, secure_cookies: bool | None, da
         host=host,
         port=port,
         log_level="warning",
-        proxy_headers=False,
+        # Off unless named: trusted from anyone, X-Forwarded-* would let a client choose the
+        # address login throttling counts and the scheme the CSRF check compares Origin with.
+        proxy_headers=forwarded_allow_ips is not None,
+        forwarded_allow_ips=forwarded_allow_ips,
         timeout_graceful_shutdown=5,  # open log streams would otherwise hold Ctrl-C up
     )
 
