@@ -7,7 +7,7 @@ import re
 
 from fastapi.routing import APIRoute
 from starlette.routing import Mount
-from web_helpers import remote_client
+from web_helpers import local_client, remote_client
 
 from legato.web.app import create_app
 from legato.web.policy import POLICY, PUBLIC, PUBLIC_MOUNTS, SIGNED
@@ -67,6 +67,27 @@ def test_without_credentials_every_other_route_is_401(store):
             else:
                 assert response.status_code == 401, (method, path, response.status_code)
                 assert response.json()["error"]["code"] == "unauthenticated"
+
+
+def test_every_operation_of_the_openapi_spec_refuses_anonymous_callers(store):
+    """The published spec, walked as an outsider would: from another machine, and through a TCP
+    forwarder on the server's machine (a loopback peer without local mode's token). Only the
+    public routes answer; the webhook route wants its signature."""
+    app = create_app(store)
+    spec = app.openapi()
+    operations = {
+        (method.upper(), path) for path, methods in spec["paths"].items() for method in methods
+    }
+    assert operations == {key for key in POLICY if key[1] not in ("/", "/api/v1/openapi.json")}
+    for client in (remote_client(app), local_client(app, token=False)):
+        for method, path in sorted(operations):
+            url = re.sub(r"\{[^}]+\}", "abc123", path)
+            response = client.request(method, url, json={})
+            if (method, path) in PUBLIC_ALLOW_LIST:
+                assert response.status_code not in (401, 403), (method, path)
+            else:
+                assert response.status_code == 401, (method, path, response.status_code)
+    assert remote_client(app).get("/api/v1/openapi.json").status_code == 401
 
 
 def test_static_files_serve_no_data_and_refuse_traversal(store):
