@@ -1,9 +1,10 @@
 """The daemon's run workers: long-lived processes that each execute one claimed run at a time.
 
-``RunWorkers`` keeps ``size`` workers (``legato.automation.run_worker``) started in the project
-directory, hands them jobs over pipes and reports what became of them: finished, handed back
-because the code changed (given to a fresh worker), or lost with a worker that died. A worker is
-replaced after ``max_runs`` runs, so that a leak in user code cannot grow without bound.
+``RunWorkers`` keeps up to ``size`` workers (``legato.automation.run_worker``) started in the
+project directory: one idle spare ready for the next run, more started as runs arrive. It hands
+them jobs over pipes and reports what became of them: finished, handed back because the code
+changed (given to a fresh worker), or lost with a worker that died. A worker is replaced after
+``max_runs`` runs, so that a leak in user code cannot grow without bound.
 """
 
 from __future__ import annotations
@@ -40,9 +41,12 @@ class Outcomes:
 
 
 class RunWorkers:
-    def __init__(self, project_dir: Path, size: int, *, max_runs: int = 1000) -> None:
+    def __init__(
+        self, project_dir: Path, size: int, *, max_runs: int = 1000, spare: int = 1
+    ) -> None:
         self.project_dir = project_dir
         self.size = max(1, size)
+        self.spare = spare
         self.max_runs = max_runs
         self._pool: list[_Worker] = []
         self._pending: deque[Job] = deque()
@@ -68,11 +72,19 @@ class RunWorkers:
         self._dispatch()
 
     def fill(self) -> None:
-        """Start workers up to ``size`` (they load the project while no run waits for them)."""
+        """Start workers for the jobs waiting, plus ``spare`` idle ones ready for the next run
+        (they load the project before it arrives), up to ``size`` in all. Workers started for
+        a burst stay until retired."""
         if time.monotonic() < self._respawn_at:
             return
-        while not self._closed and len(self._pool) < self.size:
+        idle = sum(w.job is None for w in self._pool)
+        while (
+            not self._closed
+            and len(self._pool) < self.size
+            and idle < len(self._pending) + self.spare
+        ):
             self._spawn()
+            idle += 1
 
     def _dispatch(self) -> None:
         self.fill()
