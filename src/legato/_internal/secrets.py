@@ -30,6 +30,7 @@ MIN_LENGTH = 8
 MASK = "***"
 _values: set[str] = set()
 _pattern: re.Pattern[str] | None = None
+_shortest = MIN_LENGTH  # the length of the shortest form masked
 _lock = threading.Lock()
 
 
@@ -86,7 +87,7 @@ def remember_names(names: Iterable[str]) -> None:
 
 def remember(value: str) -> None:
     """Mask ``value`` from now on in this process."""
-    global _pattern
+    global _pattern, _shortest
     if len(value) < MIN_LENGTH:
         return
     with _lock:
@@ -96,6 +97,7 @@ def remember(value: str) -> None:
         forms = {form for v in _values for form in _encodings(v)}
         # Longest first, so that a value containing another is masked whole.
         alternatives = sorted(forms, key=len, reverse=True)
+        _shortest = len(alternatives[-1])
         _pattern = re.compile("|".join(re.escape(f) for f in alternatives))
 
 
@@ -107,7 +109,7 @@ def active() -> bool:
 def redact(text: str) -> str:
     """``text`` with every remembered secret (and its common encodings) replaced by ``***``."""
     pattern = _pattern
-    if pattern is None or len(text) < MIN_LENGTH:
+    if pattern is None or len(text) < _shortest:  # most text is shorter than any secret's form
         return text
     return pattern.sub(MASK, text)
 

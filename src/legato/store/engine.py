@@ -166,14 +166,21 @@ def _mask_parameters(
     return statement, _masked(parameters)
 
 
+_NESTED = (dict, list, tuple)
+
+
 def _masked(value: Any) -> Any:
     """``value`` (one parameter, a row of them or a list of rows: the shape depends on the
     driver and on batching, not on ``executemany``) with its strings masked."""
+    redact = secrets.redact
+    if type(value) is dict:  # the common case first: a row of named parameters
+        return {
+            k: redact(v) if type(v) is str else (_masked(v) if isinstance(v, _NESTED) else v)
+            for k, v in value.items()
+        }
     if isinstance(value, str):
-        return secrets.redact(value)
-    if isinstance(value, dict):
-        return {k: _masked(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+        return redact(value)
+    if isinstance(value, _NESTED):
         return type(value)(_masked(v) for v in value)
     return value
 
