@@ -169,3 +169,17 @@ def test_a_worker_process_refuses_an_upstream_value_planted_between_runs(tmp_pat
     assert error["type"] == "legato.errors.SignatureError", error
     assert str(upstream) in error["message"] and "asset 'source'" in error["message"]
     assert os.environ.get("LEGATO_SIGNING_KEY") is None
+
+
+def test_an_unusable_key_is_reported_before_any_run_is_recorded(tmp_path):
+    from legato.store.engine import Store
+    from legato.store.runs import list_runs
+
+    storage = tmp_path / ".legato" / "storage"
+    load_key(storage)
+    default_key_file(storage).chmod(0o664)
+    store = Store("sqlite://")
+    with pytest.raises(ConfigError, match="chmod 600"):
+        lg.materialize([source], executor="process", storage=storage, store=store)
+    assert list_runs(store) == []
+    store.dispose()

@@ -30,6 +30,7 @@ from legato.execution.executors.base import Executor, ExecutorSetup
 from legato.execution.executors.pool_gate import PoolGate
 from legato.execution.io.fs import FilesystemIOManager
 from legato.execution.io.memory import MemoryIOManager
+from legato.execution.io.signing import load_key
 from legato.execution.result import RunResult
 from legato.graph.graph import Graph
 from legato.graph.plan import Plan, plan_rerun, plan_run
@@ -216,6 +217,8 @@ def launch_run(
         plan = plan_run(
             graph, select(graph, selection), partitions=partitions, dynamic=dynamic_lookup(store)
         )
+    if storage_root is not None:
+        load_key(storage_root)  # a key that cannot be used is reported before a run is recorded
     launcher = new_launcher()
     run_id, created = queue_run(
         store,
