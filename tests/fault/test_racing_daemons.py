@@ -148,7 +148,7 @@ def test_racing_daemons_with_kills_lose_and_double_nothing(
                 sent += batch
             if time.monotonic() >= next_kill:
                 victim = rng.randrange(daemons)
-                os.killpg(procs[victim].pid, signal.SIGKILL)
+                procs[victim].kill()  # the daemon alone: its run workers are orphaned
                 procs[victim].wait(10)
                 procs[victim] = _daemon(tmp_path, env, log)
                 kills += 1
@@ -160,13 +160,20 @@ def test_racing_daemons_with_kills_lose_and_double_nothing(
         _wait(lambda: _caught_up(store, kills_ended), what="every schedule to catch up")
         _wait(lambda: len(_message_runs(store)) >= MESSAGES, what="a run for every message")
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            proc.wait(60)
-        log.close()
-        redis_client.delete(stream, f"{stream}:dead_letter")
+        try:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.terminate()  # each stops within its drain
+            for proc in procs:
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(10)
+            _reap(tmp_path)
+        finally:
+            log.close()
+            redis_client.delete(stream, f"{stream}:dead_letter")
     assert kills >= 5
     try:
         _check(store)

@@ -186,7 +186,7 @@ def test_sigkill_of_the_caller_kills_the_command(tmp_path):
         os.kill(caller.pid, signal.SIGKILL)  # only the caller: its command is in another group
         caller.wait(10)
         shell, grandchild = (int(p) for p in text.split())
-        wait_for(lambda: not alive(shell) and not alive(grandchild), 10, "the command to die")
+        wait_for(lambda: not alive(shell) and not alive(grandchild), 30, "the command to die")
     finally:
         if caller.poll() is None:
             caller.kill()

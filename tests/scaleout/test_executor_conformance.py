@@ -118,7 +118,7 @@ def test_a_timeout_fails_the_attempt_at_its_deadline(harness):
 def test_a_step_s_timeout_counts_its_run_time_not_its_wait_for_a_slot(harness):
     result = harness.run(["backlog", "timed_item"])
     assert result.success, result.failures()
-    assert sorted(result.output(f"timed_item#{i}") for i in range(16)) == list(range(16))
+    assert sorted(result.output(f"timed_item#{i}") for i in range(32)) == list(range(32))
 
 
 def test_cancel_stops_the_run(harness):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 from legato.web.layout import NODE_HEIGHT, NODE_WIDTH, layered_layout
 
@@ -48,7 +47,9 @@ def test_unknown_endpoints_self_loops_and_cycles_do_not_break_it():
     assert len(layout.x) == 2
 
 
-def test_ten_thousand_nodes_in_well_under_a_second():
+def test_ten_thousand_nodes_are_laid_out_with_every_edge_pointing_downstream():
+    """Scale without a stopwatch (bench/web measures the time): every node is placed, every edge
+    goes to a later layer, and no two nodes share a box."""
     rng = random.Random(7)
     keys = [f"n{i}" for i in range(10_000)]
     edges = [
@@ -56,7 +57,9 @@ def test_ten_thousand_nodes_in_well_under_a_second():
         for i in range(1, 10_000)
         for _ in range(rng.choice((0, 1, 2)))
     ]
-    started = time.perf_counter()
     layout = layered_layout(keys, edges)
-    assert time.perf_counter() - started < 2.0  # ~0.1 s here; generous for slow CI machines
     assert len(layout.keys) == 10_000 and layout.width > 0 and layout.height > 0
+    index = {k: i for i, k in enumerate(layout.keys)}
+    assert all(layout.layer[index[a]] < layout.layer[index[b]] for a, b in edges)
+    assert all(layout.x[index[a]] < layout.x[index[b]] for a, b in edges)
+    assert len(set(zip(layout.x, layout.y, strict=True))) == 10_000

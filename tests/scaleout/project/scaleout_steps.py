@@ -76,12 +76,14 @@ def slow(context: lg.StepContext) -> None:
 
 @lg.task
 def backlog() -> list[int]:
-    return list(range(16))
+    return list(range(32))
 
 
-@lg.task(map_over="backlog", timeout=1.5)
+@lg.task(map_over="backlog", timeout=2.5)
 def timed_item(backlog: int) -> int:
-    time.sleep(0.4)  # 16 steps of 0.4 s on 4 threads: a step's wait in a queue must not count
+    # 32 steps of 0.5 s on 4 slots: the last wait 3.5 s for a slot, which must not count against
+    # the timeout, while 2 s of margin absorb a loaded machine's overhead around each step
+    time.sleep(0.5)
     return backlog
 
 
