@@ -14,10 +14,19 @@ from rich.table import Table
 from legato.automation.code import SubprocessCode
 from legato.automation.daemon import DRAIN, Daemon
 from legato.cli._console import console, styled, when
-from legato.cli._project import open_store, settings_of
-from legato.store.automation import list_daemons, list_ticks, list_triggers, set_enabled
+from legato.cli._project import open_project, open_store, settings_of
+from legato.errors import NotFoundError
+from legato.graph.snapshot import snapshot
+from legato.store.automation import (
+    list_daemons,
+    list_ticks,
+    list_triggers,
+    set_enabled,
+    sync_triggers,
+)
 from legato.store.claims import QueueLimits
 from legato.store.engine import Store
+from legato.store.snapshots import save_snapshot
 
 
 def build_daemon(
@@ -184,7 +193,7 @@ def ticks_cmd(ctx: click.Context, trigger: str | None, limit: int) -> None:
 @click.pass_context
 def enable(ctx: click.Context, trigger: str) -> None:
     """Turn a trigger on."""
-    set_enabled(open_store(ctx), trigger, True)
+    _switch(ctx, trigger, True)
     console.print(f"{escape(trigger)} enabled")
 
 
@@ -193,5 +202,23 @@ def enable(ctx: click.Context, trigger: str) -> None:
 @click.pass_context
 def disable(ctx: click.Context, trigger: str) -> None:
     """Turn a trigger off (its history and cursor are kept)."""
-    set_enabled(open_store(ctx), trigger, False)
+    _switch(ctx, trigger, False)
     console.print(f"{escape(trigger)} disabled")
+
+
+def _switch(ctx: click.Context, trigger: str, enabled: bool) -> None:
+    """Switch ``trigger``; one no daemon has registered yet is registered from the project on
+    disk first, so that switching it off before the first daemon starts holds."""
+    store = open_store(ctx)
+    if set_enabled(store, trigger, enabled):
+        return
+    proj = open_project(ctx)
+    snap = snapshot(proj.project, proj.graph)
+    save_snapshot(store, snap)
+    known = sync_triggers(store, snap)
+    if not set_enabled(store, trigger, enabled):
+        raise NotFoundError(
+            f"no trigger {trigger!r} in the project",
+            obj=trigger,
+            hint=f"triggers are: {', '.join(known) or 'none'} ('legato automation list')",
+        )

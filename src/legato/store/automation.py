@@ -174,13 +174,15 @@ def advance_trigger(
     write_ticks(store, [write], owner=owner)
 
 
-def set_enabled(store: Store, trigger: str, enabled: bool) -> None:
+def set_enabled(store: Store, trigger: str, enabled: bool) -> bool:
+    """Switch a registered trigger on or off; False if no trigger has that id."""
     with store.transaction() as conn:
-        conn.execute(
+        found = conn.execute(
             update(triggers)
             .where(triggers.c.trigger_id == trigger)
             .values(enabled=int(enabled), next_due=0.0, updated_at=time.time())
-        )
+        ).rowcount
+    return bool(found)
 
 
 def trigger_enabled(conn: Connection, trigger: str) -> bool:
