@@ -157,14 +157,26 @@ def test_the_daemon_executes_a_run_queued_after_a_database_restart(
     journey: Journey, postgres_cluster: Any
 ) -> None:
     journey.write({"pipes.py": PROJECT})
-    daemon = journey.daemon()
+    server = journey.up()
+    daemon = server.process
     run_id = journey.ok("run", "extract", "--queue").stdout.split("run ", 1)[1].split()[0]
     wait_until(lambda: _runs(journey)[run_id] == "succeeded", timeout=60, what="the first run")
     with _outage(postgres_cluster, 1.0, daemon):
-        pass
+        status, body = server.get("/api/v1/health")
+        assert status == 503, body  # not "running" while the store is away
+    restarted = time.time()
     run_id = journey.ok("run", "extract", "--queue").stdout.split("run ", 1)[1].split()[0]
     _all_end(journey, 30, daemon)
     assert _runs(journey)[run_id] == "succeeded", _state(journey)
+
+    def recovered() -> dict[str, Any]:
+        status, body = server.get("/api/v1/health")
+        loops = body["daemon"].get("loops", {}) if status == 200 else {}
+        done = all((loop["last_ok"] or 0) > restarted for loop in loops.values())
+        return body if loops and done and body["daemon"]["state"] == "running" else {}
+
+    health = wait_until(recovered, timeout=30, what="every loop of the daemon to work again")
+    assert {"heartbeat", "evaluate_triggers", "run_queue"} <= set(health["daemon"]["loops"])
 
 
 @pytest.mark.slow

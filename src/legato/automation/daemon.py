@@ -29,6 +29,7 @@ from legato._internal.ids import new_run_id
 from legato.automation.backfills import drive_backfill, driver_alive
 from legato.automation.code import CodeLocation
 from legato.automation.file_watch import FileWatch
+from legato.automation.loop_health import LoopHealth
 from legato.automation.run_queue import RunQueue
 from legato.automation.run_workers import RunWorkers
 from legato.automation.ticks import plan_schedule
@@ -109,7 +110,10 @@ class Daemon:
         self._next_snapshot = 0.0
         self.workers = RunWorkers(self.project_dir, self.limits.total)
         self.drain = drain
-        self.run_queue = RunQueue(store, self.id, self.workers, self.limits, lease, drain)
+        self.health = LoopHealth()
+        self.run_queue = RunQueue(
+            store, self.id, self.workers, self.limits, lease, drain, health=self.health
+        )
         self._runs_thread: threading.Thread | None = None
         self._drivers: dict[str, threading.Thread] = {}
         self._consumer: subprocess.Popen[bytes] | None = None
@@ -240,11 +244,20 @@ class Daemon:
         report = TickReport()
         now = self.clock.now()
         for part in parts:
+            loop = part.__name__.lstrip("_")
             try:
                 part(now, report)
             except (DBAPIError, StoreError) as exc:  # the database blinked: next iteration
                 report.errors.append(f"{part.__name__}: {exc}")
+                self.health.failed(loop, str(exc))
+            else:
+                self.health.ok(loop)
         return report
+
+    def status(self) -> dict[str, Any]:
+        """The daemon's id, ``state`` (running or degraded) and each loop's last success and
+        latest error, for the health endpoint."""
+        return {"id": self.id, **self.health.report()}
 
     def _heartbeat(self, now: datetime, report: TickReport) -> None:
         if time.monotonic() < self._beat_at:

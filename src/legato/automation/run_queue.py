@@ -14,6 +14,7 @@ import time
 
 from sqlalchemy.exc import DBAPIError
 
+from legato.automation.loop_health import LoopHealth
 from legato.automation.run_workers import Job, RunWorkers
 from legato.errors import StoreError
 from legato.events.status import RunStatus
@@ -44,9 +45,11 @@ class RunQueue:
         limits: QueueLimits,
         lease: float,
         drain: float | None = None,
+        health: LoopHealth | None = None,
     ) -> None:
         self.store, self.owner, self.workers = store, owner, workers
         self.limits, self.lease, self.drain = limits, lease, drain
+        self.health = health or LoopHealth()
         self.orphans: list[str] = []  # runs whose process died, waiting for a free worker
         self._listen_failed = False
 
@@ -83,11 +86,14 @@ class RunQueue:
                     self.resume_orphans()
                     if not self.orphans:
                         self.launch()
+                    self.health.ok("run_queue")
                 except (DBAPIError, StoreError) as exc:  # the database blinked: go on
                     log.warning("run queue: %s", exc)
+                    self.health.failed("run_queue", str(exc))
                     stopping.wait(min(interval, 1.0))
-                except Exception:
+                except Exception as exc:
                     log.exception("run queue iteration failed; retrying")
+                    self.health.failed("run_queue", f"{type(exc).__name__}: {exc}")
                     stopping.wait(min(interval, 1.0))
         finally:
             if listener is not None:

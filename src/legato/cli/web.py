@@ -69,7 +69,9 @@ def _start_daemon(ctx: click.Context, store: Store) -> Any:
     atexit.register(shutdown)
 
     def status() -> dict[str, Any]:
-        return {"id": daemon.id, "running": thread.is_alive()}
+        alive = thread.is_alive()
+        found = daemon.status()
+        return {**found, "running": alive, "state": found["state"] if alive else "stopped"}
 
     return status
 
