@@ -137,8 +137,13 @@ def test_a_failing_sensor_is_recorded_and_the_daemon_goes_on():
     def job() -> None:
         return None
 
+    calls = []
+
     @sensor(interval=30)
     def broken(context):
+        calls.append(context.cursor)
+        if len(calls) == 60:
+            raise RuntimeError("the API is down, differently")
         raise RuntimeError("the API is down")
 
     every = lg.Pipeline("every", select="job", triggers=[lg.Every(600)])
@@ -147,7 +152,14 @@ def test_a_failing_sensor_is_recorded_and_the_daemon_goes_on():
     runs = daemon.advance(hours=1)
     assert len(runs) == 6  # the schedule still ran
     failures = [t for t in list_ticks(daemon.store, limit=500) if t.status == "failed"]
-    assert failures and "the API is down" in (failures[0].reason or "")
+    # evaluated every 30 s, failing each time: a row when the failure is new or changes, not
+    # one per evaluation (the newest row first)
+    assert len(calls) >= 100
+    assert [(t.reason or "").split(";")[0] for t in failures] == [
+        "RuntimeError: the API is down",
+        "RuntimeError: the API is down, differently",
+        "RuntimeError: the API is down",
+    ]
 
 
 def test_on_update_chains_a_downstream_asset_when_its_upstream_days_are_complete():

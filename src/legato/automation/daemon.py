@@ -64,6 +64,7 @@ MIN_PAUSE = 0.01  # seconds the main loop rests at least between iterations
 EVALUATED = ("sensor", "file_arrival", "on_update")
 DRAIN = 3.0  # seconds a stopping daemon lets its runs finish before handing them on
 HEARTBEAT_EVERY = 1.0  # seconds between heartbeats at most (the lease is many times longer)
+FAILED = "\x00failed"  # marks a failure among the remembered (cursor, reason) of skips
 BATCH = 200  # triggers claimed, evaluated and committed together
 EVALUATION_BUDGET = 1.0  # seconds of trigger evaluation before the loop's other jobs run
 
@@ -333,19 +334,31 @@ class Daemon:
                 elif trigger.kind not in EVALUATED:  # messages and webhooks arrive elsewhere
                     writes.append(TickWrite(trigger.trigger_id, next_due=now.timestamp() + 3600))
             except LegatoError as exc:
-                interval = float(trigger.spec.get("interval", 30.0))
-                record_tick(
-                    self.store,
-                    trigger.trigger_id,
-                    now.isoformat(),
-                    status="failed",
-                    reason=str(exc)[:4000],
-                    next_due=now.timestamp() + interval,
-                    owner=self.id,
-                )
+                self._failed(trigger, exc, now)
                 report.errors.append(f"trigger {trigger.trigger_id}: {exc}")
         for run_ids in write_ticks(self.store, writes, owner=self.id).values():
             report.runs_requested += run_ids
+
+    def _failed(self, trigger: TriggerRow, exc: LegatoError, now: datetime) -> None:
+        """Record a failed evaluation; the same failure again only moves the trigger on, so a
+        sensor failing every few seconds leaves one history row, not one per evaluation."""
+        interval = float(trigger.spec.get("interval", 30.0))
+        reason = str(exc)[:4000]
+        if self._skipped.get(trigger.trigger_id) == (FAILED, reason):
+            advance_trigger(
+                self.store, trigger.trigger_id, next_due=now.timestamp() + interval, owner=self.id
+            )
+            return
+        self._skipped[trigger.trigger_id] = (FAILED, reason)
+        record_tick(
+            self.store,
+            trigger.trigger_id,
+            now.isoformat(),
+            status="failed",
+            reason=reason,
+            next_due=now.timestamp() + interval,
+            owner=self.id,
+        )
 
     def _evaluate(
         self, trigger: TriggerRow, pipeline: Mapping[str, Any], now: datetime
