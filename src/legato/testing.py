@@ -17,7 +17,9 @@ from sqlalchemy import func, select
 
 from legato._internal.clock import FakeClock
 from legato.automation.code import InProcessCode
-from legato.automation.daemon import EVALUATED, Daemon, TickReport
+from legato.automation.daemon import Daemon
+from legato.automation.tick_report import TickReport
+from legato.automation.trigger_evaluation import EVALUATED
 from legato.definitions.pipeline import Pipeline
 from legato.definitions.project import Project
 from legato.definitions.step import StepDef, registered_steps

@@ -1,0 +1,198 @@
+"""The daemon's trigger evaluation: claim due triggers in batches and turn them into ticks.
+
+Schedules are planned in memory from the snapshot (no user code) and a claimed batch commits in
+one transaction; sensors, file arrival and OnUpdate ask the code server, one trigger at a time.
+A skip or a failure like the previous one only moves the trigger on, so a sensor polled every
+few seconds does not write a history row each time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from legato._internal.clock import Clock
+from legato._internal.ids import new_run_id
+from legato.automation.code import CodeLocation
+from legato.automation.tick_report import TickReport
+from legato.automation.ticks import plan_schedule
+from legato.errors import LegatoError
+from legato.events.status import RunStatus
+from legato.store.automation import TriggerRow, advance_trigger, claim_triggers, record_tick
+from legato.store.engine import Store
+from legato.store.partitions import add_dynamic_keys, dynamic_lookup
+from legato.store.runs import RunRecord
+from legato.store.snapshots import SnapshotCache
+from legato.store.tick_writes import TickWrite, write_ticks
+
+SCHEDULES = ("cron", "every")
+EVALUATED = ("sensor", "file_arrival", "on_update")
+FAILED = "\x00failed"  # marks a failure among the remembered (cursor, reason) of skips
+BATCH = 200  # triggers claimed, evaluated and committed together
+EVALUATION_BUDGET = 1.0  # seconds of trigger evaluation before the loop's other jobs run
+
+
+class TriggerEvaluation:
+    def __init__(
+        self,
+        store: Store,
+        owner: str,
+        *,
+        code: CodeLocation | None,
+        clock: Clock,
+        lease: float,
+        snapshots: SnapshotCache,
+    ) -> None:
+        self.store, self.owner, self.code, self.clock = store, owner, code, clock
+        self.lease, self.snapshots = lease, snapshots
+        self.stop = threading.Event()  # set: end a long evaluation early (the daemon stops)
+        self.until: datetime | None = None  # a virtual clock jumps there next (see Daemon)
+        self._skipped: dict[str, tuple[str | None, str | None]] = {}  # trigger → (cursor, reason)
+
+    def evaluate(self, now: datetime, report: TickReport) -> None:
+        """Evaluate every due trigger, a claimed batch at a time, each batch at its own ``now``,
+        for at most ``EVALUATION_BUDGET`` s (the loop's other jobs must not wait longer)."""
+        snap = self.snapshots.get()
+        pipelines = {p["name"]: p for p in snap.get("pipelines", [])}
+        nodes = {n["key"]: n for n in snap.get("nodes", [])}
+        budget = time.monotonic() + EVALUATION_BUDGET
+        while not self.stop.is_set():
+            claimed = claim_triggers(
+                self.store, self.owner, now=now.timestamp(), lease=self.lease, limit=BATCH
+            )
+            self._evaluate_batch(claimed, pipelines, nodes, now, report)
+            if len(claimed) < BATCH or time.monotonic() > budget:
+                return
+            now = self.clock.now()
+
+    def _evaluate_batch(
+        self,
+        claimed: list[TriggerRow],
+        pipelines: Mapping[str, Mapping[str, Any]],
+        nodes: Mapping[str, Mapping[str, Any]],
+        now: datetime,
+        report: TickReport,
+    ) -> None:
+        """Schedules are planned in memory and committed together; sensors, file arrival and
+        OnUpdate run user code in the code server, one trigger at a time."""
+        writes: list[TickWrite] = []
+        dynamic = dynamic_lookup(self.store)
+        for trigger in claimed:
+            pipeline = pipelines.get(trigger.pipeline)
+            try:
+                if pipeline is None:  # defined after our snapshot was read: look again soon
+                    writes.append(TickWrite(trigger.trigger_id, next_due=now.timestamp() + 1))
+                elif trigger.kind in SCHEDULES:
+                    writes += plan_schedule(
+                        trigger, pipeline, nodes, now, dynamic, until=self.until
+                    )
+                elif trigger.kind in EVALUATED and self.code is not None:
+                    report.runs_requested += self._evaluate(trigger, pipeline, now)
+                elif trigger.kind not in EVALUATED:  # messages and webhooks arrive elsewhere
+                    writes.append(TickWrite(trigger.trigger_id, next_due=now.timestamp() + 3600))
+            except LegatoError as exc:
+                self._failed(trigger, exc, now)
+                report.errors.append(f"trigger {trigger.trigger_id}: {exc}")
+        for run_ids in write_ticks(self.store, writes, owner=self.owner).values():
+            report.runs_requested += run_ids
+
+    def _failed(self, trigger: TriggerRow, exc: LegatoError, now: datetime) -> None:
+        """Record a failed evaluation; the same failure again only moves the trigger on, so a
+        sensor failing every few seconds leaves one history row, not one per evaluation."""
+        interval = float(trigger.spec.get("interval", 30.0))
+        reason = str(exc)[:4000]
+        if self._skipped.get(trigger.trigger_id) == (FAILED, reason):
+            advance_trigger(
+                self.store,
+                trigger.trigger_id,
+                next_due=now.timestamp() + interval,
+                owner=self.owner,
+            )
+            return
+        self._skipped[trigger.trigger_id] = (FAILED, reason)
+        record_tick(
+            self.store,
+            trigger.trigger_id,
+            now.isoformat(),
+            status="failed",
+            reason=reason,
+            next_due=now.timestamp() + interval,
+            owner=self.owner,
+        )
+
+    def _evaluate(
+        self, trigger: TriggerRow, pipeline: Mapping[str, Any], now: datetime
+    ) -> list[str]:
+        assert self.code is not None
+        index = int(trigger.trigger_id.split("#", 1)[1].split(":", 1)[0])
+        result = self.code.evaluate(
+            {
+                "op": "evaluate",
+                "pipeline": trigger.pipeline,
+                "index": index,
+                "cursor": trigger.cursor,
+                "now": now.isoformat(),
+            }
+        )
+        interval = float(trigger.spec.get("interval", 5.0 if trigger.kind == "on_update" else 30.0))
+        for name, keys in result.get("dynamic_partitions", {}).items():
+            add_dynamic_keys(self.store, name, keys, added_by=f"trigger:{trigger.trigger_id}")
+        runs = []
+        for request in result.get("requests", []):
+            for name, keys in request.get("dynamic_partitions", {}).items():
+                add_dynamic_keys(self.store, name, keys, added_by=f"trigger:{trigger.trigger_id}")
+            runs.append(self._run_record(trigger, pipeline, request, now))
+        cursor = result.get("cursor")
+        reason = result.get("skip_reason")
+        if not runs:
+            # A skip like the previous one (same cursor, same reason) only moves the trigger on:
+            # a sensor polling every 50 ms must not write a history row each time.
+            if self._skipped.get(trigger.trigger_id) == (cursor, reason):
+                advance_trigger(
+                    self.store,
+                    trigger.trigger_id,
+                    next_due=now.timestamp() + interval,
+                    owner=self.owner,
+                )
+                return []
+            self._skipped[trigger.trigger_id] = (cursor, reason)
+        else:
+            self._skipped.pop(trigger.trigger_id, None)
+        tick_key = f"{cursor or ''}@{now.isoformat()}" if not runs else f"{runs[0].idempotency_key}"
+        return record_tick(
+            self.store,
+            trigger.trigger_id,
+            tick_key,
+            status="requested" if runs else "skipped",
+            runs=runs,
+            reason=reason,
+            cursor=cursor,
+            next_due=now.timestamp() + interval,
+            owner=self.owner,
+        )
+
+    def _run_record(
+        self,
+        trigger: TriggerRow,
+        pipeline: Mapping[str, Any],
+        request: Mapping[str, Any],
+        now: datetime,
+    ) -> RunRecord:
+        key = request.get("key") or f"{trigger.cursor}:{now.isoformat()}"
+        return RunRecord(
+            run_id=new_run_id(),
+            selection=request.get("selection") or " ".join(pipeline.get("selection", ["*"])),
+            status=RunStatus.QUEUED,
+            created_at=time.time(),
+            pipeline=pipeline["name"],
+            partition=request.get("partition", ""),
+            idempotency_key=f"{trigger.kind}:{trigger.trigger_id}:{key}",
+            executor=pipeline.get("executor") or "",  # "": the project's executor
+            tags={**pipeline.get("tags", {}), **request.get("tags", {})},
+            config=dict(request.get("config", {})),
+            trigger=f"{trigger.kind}:{trigger.trigger_id}",
+            priority=int(pipeline.get("priority", 0)),
+        )
