@@ -132,3 +132,53 @@ def test_ctrl_c_cancels_the_run_and_stops_its_workers(project):
             break
         assert time.monotonic() < deadline, "the worker outlived the cancelled run"
         time.sleep(0.05)
+
+
+WIDE = """
+    import legato as lg
+
+    @lg.task
+    def root() -> int:
+        return 1
+
+    def _middle(i):
+        def middle(root: int) -> int:
+            if i == 7:
+                raise ValueError("m7 cannot count")
+            return root + i
+        return middle
+
+    for i in range(60):
+        globals()[f"m{i}"] = lg.task(key=f"m{i}")(_middle(i))
+"""
+
+
+def _shown(output: str, names: list[str]) -> list[str]:
+    return [n for n in names if f" {n} " in output or f" {n}:" in output]
+
+
+def test_a_large_run_ends_with_a_summary_and_steps_prints_the_table(project):
+    """Runs of more than 50 rows end with counts, failures and the slowest steps; --steps and
+    small runs keep the table."""
+    project.write("legato.toml", 'modules = ["wide"]\n')
+    project.write("wide.py", WIDE)
+    names = [f"m{i}" for i in range(60)]
+    summary = project.legato("run", "*", "--executor", "inprocess")
+    assert summary.returncode == 1, summary.stdout + summary.stderr
+    out = summary.stdout
+    assert "61 steps: 60 succeeded, 1 failed" in out
+    assert "m7: ValueError: m7 cannot count" in out
+    assert "slowest steps" in out and "--steps prints the full table (61 rows)" in out
+    assert len(_shown(out, names)) <= 11  # the failed step and the ten slowest, no more
+    [run] = list_runs(_store(project))
+    assert out.rstrip().splitlines()[-1] == f"run {run.run_id} failed"
+
+    table = project.legato("run", "*", "--executor", "inprocess", "--steps")
+    assert table.returncode == 1
+    assert _shown(table.stdout, names) == names and "slowest steps" not in table.stdout
+    last = list_runs(_store(project))[0]
+    assert table.stdout.rstrip().splitlines()[-1] == f"run {last.run_id} failed"
+
+    small = project.legato("run", "+m1", "+m2", "--executor", "inprocess", check=True)
+    assert _shown(small.stdout, ["root", "m1", "m2"]) == ["root", "m1", "m2"]
+    assert "slowest steps" not in small.stdout and "--steps" not in small.stdout

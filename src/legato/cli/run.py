@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from legato.cli._console import console, styled
-from legato.cli._display import RunDisplay, summary_table
+from legato.cli._display import SUMMARY_ROWS, RunDisplay, print_summary
 from legato.cli._project import OpenProject, open_project, open_store
 from legato.definitions.pipeline import EXECUTORS
 from legato.errors import ConfigError, SelectionError
@@ -28,6 +28,13 @@ from legato.store.partitions import dynamic_lookup
 from legato.store.runs import get_run, get_steps, request_cancel
 
 EXIT = {RunStatus.SUCCEEDED: 0, RunStatus.FAILED: 1, RunStatus.CANCELLED: 130}
+full_table = click.option(
+    "--steps",
+    "full",
+    is_flag=True,
+    help=f"End with the whole table of steps (past {SUMMARY_ROWS} rows it is summarised: counts, "
+    "failures, the slowest steps).",
+)
 
 
 @click.command()
@@ -56,6 +63,7 @@ EXIT = {RunStatus.SUCCEEDED: 0, RunStatus.FAILED: 1, RunStatus.CANCELLED: 130}
     is_flag=True,
     help="Only queue the run: the daemon executes it ('legato daemon' or 'legato up').",
 )
+@full_table
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -69,6 +77,7 @@ def run(
     tags: tuple[str, ...],
     config_json: str | None,
     queue_only: bool,
+    full: bool,
 ) -> None:
     """Run SELECTION: keys, 'key+' (and downstream), '+key' (and upstream), 'group:NAME',
     'tag:K=V', globs, or --pipeline NAME."""
@@ -126,6 +135,7 @@ def run(
         tags=_tags(tags),
         run_config=_config(config_json),
         trigger="cli",
+        full=full,
     )
     sys.exit(EXIT.get(status, 1))
 
@@ -139,8 +149,11 @@ def run(
     "reusing the outputs of steps that succeeded.",
 )
 @click.option("--executor", type=click.Choice(EXECUTORS))
+@full_table
 @click.pass_context
-def rerun(ctx: click.Context, run_id: str, from_failure: bool, executor: str | None) -> None:
+def rerun(
+    ctx: click.Context, run_id: str, from_failure: bool, executor: str | None, full: bool
+) -> None:
     """Run RUN_ID's steps again (all of them, or with --from-failure only what did not succeed)."""
     proj = open_project(ctx)
     store = proj.store()
@@ -164,6 +177,7 @@ def rerun(ctx: click.Context, run_id: str, from_failure: bool, executor: str | N
         run_config=dict(parent.config),
         parent_run_id=parent.run_id,
         trigger="cli",
+        full=full,
     )
     sys.exit(EXIT.get(status, 1))
 
@@ -189,6 +203,8 @@ def _execute(
     plan: Plan,
     executor_name: str,
     max_concurrency: int | None,
+    *,
+    full: bool = False,
     **kwargs: Any,
 ) -> RunStatus:
     """Execute the run here (claimed by this process), showing progress; its final status."""
@@ -220,7 +236,7 @@ def _execute(
     if not status.finished:  # our lease was lost and another process resumed the run
         console.print(f"run {result.run_id} continues in another process; waiting for its end")
         status = _wait_for_end(store, result.run_id)
-    console.print(summary_table(get_steps(store, result.run_id)))
+    print_summary(console, get_steps(store, result.run_id), full=full)
     console.print(f"run [bold]{result.run_id}[/] {styled(status.value)}")
     return status
 
