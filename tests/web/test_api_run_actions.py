@@ -41,6 +41,15 @@ def test_launch_a_pipeline_takes_its_selection_and_tags(seeded: Seeded, storage)
     assert get_run(seeded.store, run["run_id"]).status.value == "succeeded"
 
 
+def test_launch_a_pipeline_queues_its_run_at_the_pipeline_priority(store: Store):
+    urgent = lg.Pipeline("urgent", select="report", priority=5, executor="threads")
+    record_definitions(store, Project.of(sample.STEPS, [urgent]))
+    response = local_client(create_app(store)).post("/api/v1/runs", json={"pipeline": "urgent"})
+    assert response.status_code == 201, response.text
+    run = response.json()["run"]
+    assert (run["priority"], run["executor"], run["trigger"]) == (5, "threads", "api:local")
+
+
 def test_duplicate_idempotency_key_is_409_naming_the_first_run(seeded: Seeded):
     client = _client(seeded)
     headers = {"Idempotency-Key": "deploy-42"}

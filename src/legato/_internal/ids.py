@@ -20,3 +20,16 @@ def bounded_key(text: str, limit: int) -> str:
         return text
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     return f"{text[: max(0, limit - len(digest) - 1)]}~{digest}"[:limit]
+
+
+RUN_KEY_LENGTH = 512  # the runs table's idempotency_key column
+
+
+def run_request_key(*parts: str) -> str:
+    """THE format of a run's idempotency key: its parts joined by ``:``, bounded to the column.
+
+    Every way of asking for a run names its key with this (``tick:<trigger>:<time>``,
+    ``msg:<source>:<message id>``, ``backfill:<id>:<group>:<attempt>``, a caller's own key), so
+    a key stored by an earlier version is made again, character for character, from the same
+    inputs."""
+    return bounded_key(":".join(parts), RUN_KEY_LENGTH)

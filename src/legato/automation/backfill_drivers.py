@@ -10,14 +10,12 @@ import logging
 import threading
 import time
 
-from legato._internal.ids import new_run_id
 from legato.automation.backfills import drive_backfill, driver_alive
 from legato.errors import LegatoError
-from legato.events.status import RunStatus
 from legato.graph.backfill import RunGroup
 from legato.store.backfills import get_backfill, list_backfills
 from legato.store.engine import Store
-from legato.store.runs import RunRecord, create_run
+from legato.store.run_requests import NewRun, request_run
 
 log = logging.getLogger("legato.daemon")
 
@@ -68,18 +66,16 @@ class BackfillDrivers:
     def _queue_backfill_run(self, group: RunGroup, key: str, parent: str | None) -> None:
         """Queue one backfill run (idempotent by key) for the run queue; its driver waits for it."""
         record = get_backfill(self.store, key.split(":")[1])
-        run = RunRecord(
-            run_id=new_run_id(),
+        run = NewRun(
             selection=" ".join(group.nodes),
-            status=RunStatus.QUEUED,
-            created_at=time.time(),
             partition="|".join(group.partitions),
             parent_run_id=parent,
-            idempotency_key=key,
+            key=(key,),
             executor=record.executor,
-            tags=dict(record.tags),
-            trigger=f"backfill:{record.backfill_id}",
+            tags=record.tags,
+            trigger="backfill",
+            trigger_id=record.backfill_id,
             from_failure=parent is not None,
             backfill_id=record.backfill_id,
         )
-        create_run(self.store, run)
+        request_run(self.store, run)

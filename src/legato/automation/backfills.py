@@ -20,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
+from legato._internal.ids import run_request_key
 from legato.errors import LegatoError
 from legato.events.status import RunStatus
 from legato.graph.backfill import RunGroup
@@ -56,7 +57,7 @@ class Progress:
 
 
 def run_key(backfill_id: str, group: int, attempt: int) -> str:
-    return f"backfill:{backfill_id}:{group}:{attempt}"
+    return run_request_key("backfill", backfill_id, str(group), str(attempt))
 
 
 def parse_run_key(key: str | None) -> tuple[int, int] | None:

@@ -17,12 +17,10 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from legato._internal.ids import new_run_id
 from legato._internal.masking import mask_process_output
 from legato.automation.consume import ConsumerLoop
-from legato.definitions.messages import Message, OnMessage, RunRequest, idempotency_key
+from legato.definitions.messages import Message, OnMessage, RunRequest, message_key_parts
 from legato.definitions.pipeline import Pipeline
-from legato.events.status import RunStatus
 from legato.integrations.brokers import open_source
 from legato.loader.config import load_settings
 from legato.loader.modules import load_project
@@ -30,7 +28,7 @@ from legato.store.automation import list_triggers, trigger_id
 from legato.store.engine import Store
 from legato.store.event_log import upsert
 from legato.store.partitions import insert_dynamic_keys
-from legato.store.runs import RunRecord, insert_run
+from legato.store.run_requests import NewRun, request_run_in
 from legato.store.schema_automation import ticks
 
 log = logging.getLogger("legato.consumers")
@@ -45,21 +43,16 @@ def record_batch(
         for message, request in pairs:
             for name, keys in request.dynamic_partitions.items():
                 insert_dynamic_keys(conn, name, keys, added_by=f"trigger:{trigger}")
-            run = RunRecord(
-                run_id=new_run_id(),
-                selection=" ".join(pipeline.selection),
-                status=RunStatus.QUEUED,
-                created_at=time.time(),
-                pipeline=pipeline.name,
+            run = NewRun.of_pipeline(
+                pipeline,
                 partition=request.partition,
-                idempotency_key=request.key or idempotency_key(message),
-                executor=pipeline.executor or "",
-                tags={**pipeline.tags, **request.tags},
-                config=dict(request.config),
-                trigger=f"message:{trigger}",
-                priority=pipeline.priority,
+                tags=request.tags,
+                config=request.config,
+                trigger="message",
+                trigger_id=trigger,
+                key=(request.key,) if request.key else message_key_parts(message),
             )
-            run_id, _ = insert_run(conn, run)
+            run_id, _ = request_run_in(conn, run)
             run_ids.append(run_id)
             stmt = upsert(conn.dialect.name, ticks).values(
                 trigger_id=trigger,

@@ -7,13 +7,11 @@ idempotency key ``tick:<trigger>:<time>``, committed with the tick and the trigg
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from legato._internal.ids import new_run_id
 from legato.definitions.partitions import (
     DynamicLookup,
     PartitionSpace,
@@ -22,11 +20,10 @@ from legato.definitions.partitions import (
 )
 from legato.definitions.partitions.restore import space_from_description
 from legato.definitions.schedules import CatchUp, Cron, Every
-from legato.events.status import RunStatus
 from legato.store._json import dumps, loads
 from legato.store.automation import TriggerRow
 from legato.store.engine import Store
-from legato.store.runs import RunRecord
+from legato.store.run_requests import NewRun, run_record
 from legato.store.tick_writes import TickWrite, write_ticks
 
 
@@ -114,24 +111,22 @@ def plan_schedule(
         last = now
     else:
         last = datetime.fromtimestamp(trigger.last_tick, UTC)
-    selection = " ".join(pipeline.get("selection", ["*"]))
     writes = []
     for tick in [*schedule.due_ticks(last, now), *schedule.fires_between(max(last, now), end)]:
         key = tick.isoformat()
-        run = RunRecord(
-            run_id=new_run_id(),
-            selection=selection,
-            status=RunStatus.QUEUED,
-            created_at=time.time(),
-            pipeline=pipeline["name"],
+        request = NewRun.of_pipeline(
+            pipeline,
             partition="|".join(tick_partitions(pipeline, nodes, tick, dynamic)),
-            idempotency_key=f"tick:{trigger.trigger_id}:{key}",
-            executor=pipeline.get("executor") or "",  # "": the project's executor
-            tags={**pipeline.get("tags", {}), "legato/tick": key},
-            trigger=f"schedule:{trigger.trigger_id}",
-            priority=int(pipeline.get("priority", 0)),
+            tags={"legato/tick": key},
+            trigger="schedule",
+            trigger_id=trigger.trigger_id,
+            key=("tick", trigger.trigger_id, key),
         )
-        writes.append(TickWrite(trigger.trigger_id, key, runs=[run], last_tick=tick.timestamp()))
+        writes.append(
+            TickWrite(
+                trigger.trigger_id, key, runs=[run_record(request)], last_tick=tick.timestamp()
+            )
+        )
     last_tick = max(last, end).timestamp()
     writes.append(TickWrite(trigger.trigger_id, last_tick=last_tick, next_due=next_due))
     return writes

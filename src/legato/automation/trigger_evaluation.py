@@ -15,15 +15,14 @@ from datetime import datetime
 from typing import Any
 
 from legato._internal.clock import Clock
-from legato._internal.ids import new_run_id
 from legato.automation.code import CodeLocation
 from legato.automation.tick_report import TickReport
 from legato.automation.ticks import plan_schedule
 from legato.errors import LegatoError
-from legato.events.status import RunStatus
 from legato.store.automation import TriggerRow, advance_trigger, claim_triggers, record_tick
 from legato.store.engine import Store
 from legato.store.partitions import add_dynamic_keys, dynamic_lookup
+from legato.store.run_requests import NewRun, run_record
 from legato.store.runs import RunRecord
 from legato.store.snapshots import SnapshotCache
 from legato.store.tick_writes import TickWrite, write_ticks
@@ -182,17 +181,15 @@ class TriggerEvaluation:
         now: datetime,
     ) -> RunRecord:
         key = request.get("key") or f"{trigger.cursor}:{now.isoformat()}"
-        return RunRecord(
-            run_id=new_run_id(),
-            selection=request.get("selection") or " ".join(pipeline.get("selection", ["*"])),
-            status=RunStatus.QUEUED,
-            created_at=time.time(),
-            pipeline=pipeline["name"],
-            partition=request.get("partition", ""),
-            idempotency_key=f"{trigger.kind}:{trigger.trigger_id}:{key}",
-            executor=pipeline.get("executor") or "",  # "": the project's executor
-            tags={**pipeline.get("tags", {}), **request.get("tags", {})},
-            config=dict(request.get("config", {})),
-            trigger=f"{trigger.kind}:{trigger.trigger_id}",
-            priority=int(pipeline.get("priority", 0)),
+        return run_record(
+            NewRun.of_pipeline(
+                pipeline,
+                selection=request.get("selection"),
+                partition=request.get("partition", ""),
+                tags=request.get("tags", {}),
+                config=dict(request.get("config", {})),
+                trigger=trigger.kind,
+                trigger_id=trigger.trigger_id,
+                key=(trigger.kind, trigger.trigger_id, key),
+            )
         )

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field, fields
 from typing import Any, ClassVar, Protocol, get_args, runtime_checkable
 
+from legato._internal.ids import run_request_key
 from legato.errors import DefinitionError, where
 
 MAX_MESSAGE_BYTES = 1024 * 1024
@@ -51,9 +52,14 @@ class Message:
         return _json.loads(self.body)
 
 
+def message_key_parts(message: Message) -> tuple[str, str, str]:
+    """The parts of the idempotency key of a message's run: ``msg``, its source and its id."""
+    return ("msg", message.source, message.id)
+
+
 def idempotency_key(message: Message) -> str:
     """The run's idempotency key for a message: ``msg:<source>:<message id>``."""
-    return f"msg:{message.source}:{message.id}"
+    return run_request_key(*message_key_parts(message))
 
 
 @runtime_checkable

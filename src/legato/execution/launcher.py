@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from legato._internal.ids import new_run_id
 from legato.definitions.io import IOContext
 from legato.definitions.keys import StepKey
 from legato.definitions.pipeline import Pipeline
@@ -37,12 +36,12 @@ from legato.graph.plan import Plan, plan_rerun, plan_run
 from legato.graph.select import select
 from legato.store.engine import Store
 from legato.store.partitions import dynamic_lookup
+from legato.store.run_requests import NewRun, request_run
 from legato.store.runs import (
     NewStep,
     RunRecord,
     StepRecord,
     add_steps,
-    create_run,
     get_run,
     get_steps,
     has_steps,
@@ -78,26 +77,25 @@ def queue_run(
     With ``launcher`` the run is recorded already claimed by that process (for ``LEASE_SECONDS``,
     renewed by its engine): no run queue takes it, and if the process dies, recovery does.
     """
-    record = RunRecord(
-        run_id=new_run_id(),
-        selection=selection if isinstance(selection, str) else " ".join(selection),
-        status=RunStatus.QUEUED,
-        created_at=time.time(),
-        pipeline=pipeline.name if pipeline else None,
-        partition=plan.partition,
-        parent_run_id=parent_run_id,
-        idempotency_key=idempotency_key,
-        executor=executor,
-        tags={**(pipeline.tags if pipeline else {}), **(tags or {})},
-        config=dict(run_config or {}),
-        priority=priority,
-        trigger=trigger,
-        from_failure=bool(plan.reused),
-        backfill_id=backfill_id,
-        launcher=launcher,
-        lease_until=time.time() + LEASE_SECONDS if launcher else None,
-    )
-    return create_run(store, record, planned_steps(graph, plan))
+    kind, _, asker = trigger.partition(":")
+    asked: dict[str, Any] = {
+        "selection": selection if isinstance(selection, str) else " ".join(selection),
+        "partition": plan.partition,
+        "parent_run_id": parent_run_id,
+        "key": () if idempotency_key is None else (idempotency_key,),
+        "executor": executor,
+        "tags": tags or {},
+        "config": run_config or {},
+        "priority": priority,
+        "trigger": kind,
+        "trigger_id": asker,
+        "from_failure": bool(plan.reused),
+        "backfill_id": backfill_id,
+        "launcher": launcher,
+        "lease_until": time.time() + LEASE_SECONDS if launcher else None,
+    }
+    request = NewRun.of_pipeline(pipeline, **asked) if pipeline else NewRun(**asked)
+    return request_run(store, request, planned_steps(graph, plan))
 
 
 def planned_steps(graph: Graph, plan: Plan) -> list[NewStep]:

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, insert, or_, select, update
 
-from legato._internal.ids import bounded_key
 from legato.errors import NotFoundError
 from legato.events.status import RunStatus, StepStatus
 from legato.events.transitions import next_run_status, next_step_status
@@ -77,7 +76,8 @@ class NewStep:
 
 
 def create_run(store: Store, run: RunRecord, steps: Sequence[NewStep] = ()) -> tuple[str, bool]:
-    """Insert a queued run and its pending steps in one transaction.
+    """Insert a queued run and its pending steps in one transaction (a run is asked for through
+    ``legato.store.run_requests``, which makes the record and its bounded key).
 
     A run with a ``launcher`` and ``lease_until`` is claimed by that process as it is created, so
     no daemon's run queue ever takes it; recovery takes it over only once the lease expires.
@@ -151,12 +151,12 @@ def _run_values(run: RunRecord) -> dict[str, Any]:
         "status": run.status.value,
         "created_at": run.created_at,
         "parent_run_id": run.parent_run_id,
-        "idempotency_key": _fit(run.idempotency_key, schema.runs.c.idempotency_key),
+        "idempotency_key": run.idempotency_key,
         "executor": run.executor,
         "tags": dumps(dict(run.tags)),
         "config": dumps(dict(run.config)),
         "priority": run.priority,
-        "trigger": _fit(run.trigger, schema.runs.c.trigger),
+        "trigger": run.trigger,
         "from_failure": int(run.from_failure),
         "backfill_id": run.backfill_id,
         "launcher": run.launcher,
@@ -419,8 +419,3 @@ def fail_abandoned(store: Store, run_id: str, reason: str) -> None:
     )
     with store.transaction() as conn:
         append(conn, events)
-
-
-def _fit(value: str | None, column: Any) -> str | None:
-    """A key made from user data, bounded to its column (hashing what does not fit)."""
-    return None if value is None else bounded_key(value, int(column.type.length))

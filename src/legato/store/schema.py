@@ -14,6 +14,10 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from legato._internal.ids import RUN_KEY_LENGTH
+
+TRIGGER_LENGTH = 255  # what asked for a run: "schedule:<trigger id>", "api:<caller>", ...
+
 # The Alembic revision this metadata corresponds to. A fresh store is created from the metadata and
 # stamped with it; an older store is upgraded by the migrations (a test keeps the two in step).
 HEAD_REVISION = "0001"
@@ -32,13 +36,13 @@ runs = Table(
     Column("started_at", Float),
     Column("ended_at", Float),
     Column("parent_run_id", String(40)),
-    Column("idempotency_key", String(512)),
+    Column("idempotency_key", String(RUN_KEY_LENGTH)),
     Column("executor", String(32), nullable=False, default=""),
     Column("tags", Text, nullable=False, default="{}"),
     Column("config", Text, nullable=False, default="{}"),
     Column("error", Text),
     Column("priority", Integer, nullable=False, default=0),
-    Column("trigger", String(255), nullable=False, default="manual"),  # what asked for the run
+    Column("trigger", String(TRIGGER_LENGTH), nullable=False, default="manual"),
     Column("from_failure", Integer, nullable=False, default=0),  # a rerun reusing what succeeded
     Column("backfill_id", String(40)),
     Column("launcher", String(80)),  # the process that claimed the run to execute it

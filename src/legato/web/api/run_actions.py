@@ -4,19 +4,18 @@ who did it to the audit log in the same transaction."""
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from pydantic import AfterValidator
 
-from legato._internal.ids import new_run_id
 from legato.errors import PartitionError, SelectionError
 from legato.events.status import RunStatus
 from legato.events.transitions import IllegalTransition
 from legato.graph.plan import canonical_key, split_partitions
 from legato.store.partitions import dynamic_lookup
-from legato.store.runs import RunRecord, get_run, insert_run, request_cancel
+from legato.store.run_requests import NewRun, request_run_in
+from legato.store.runs import get_run, request_cancel
 from legato.web.api._convert import run_out
 from legato.web.api.params import Defs, RunId, State
 from legato.web.audit import audit
@@ -56,13 +55,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _queue(state: WebState, principal: Principal, record: RunRecord, action: str) -> RunOut:
+def _queue(state: WebState, principal: Principal, request: NewRun, action: str) -> RunOut:
     with state.store.transaction() as conn:
-        run_id, created = insert_run(conn, record)
+        run_id, created = request_run_in(conn, request)
         if created:
-            detail = {"selection": record.selection, "partition": record.partition}
-            if record.parent_run_id:
-                detail["parent_run_id"] = record.parent_run_id
+            detail = {"selection": request.selection, "partition": request.partition}
+            if request.parent_run_id:
+                detail["parent_run_id"] = request.parent_run_id
             record_audit(conn, principal.actor, action, run_id, detail)
     if not created:
         raise ApiError(
@@ -156,20 +155,17 @@ def launch_run(
         raise ApiError(400, exc.message, field="selection", hint=exc.hint) from None
     _check_partition(state, defs, selected, body.partition)
     principal = principal_of(request)
-    record = RunRecord(
-        run_id=new_run_id(),
-        selection=text,
-        status=RunStatus.QUEUED,
-        created_at=time.time(),
-        pipeline=body.pipeline,
-        partition=body.partition,
-        idempotency_key=idempotency_key,
-        executor=str((pipeline or {}).get("executor") or ""),  # "": the project's default
-        tags={**dict((pipeline or {}).get("tags") or {}), **body.tags},
-        config=body.config,
-        trigger=f"api:{principal.name}",
-    )
-    return LaunchedRun(run=_queue(state, principal, record, "run.launch"))
+    asked: dict[str, Any] = {
+        "selection": text,
+        "partition": body.partition,
+        "tags": body.tags,
+        "config": body.config,
+        "key": () if idempotency_key is None else (idempotency_key,),
+        "trigger": "api",
+        "trigger_id": principal.name,
+    }
+    run = NewRun.of_pipeline(pipeline, **asked) if pipeline is not None else NewRun(**asked)
+    return LaunchedRun(run=_queue(state, principal, run, "run.launch"))
 
 
 @router.post("/runs/{run_id}/cancel", response_model=RunOut, responses=_ERRORS)
@@ -215,19 +211,17 @@ def rerun(
             hint="send from_failure=false to run all of it again",
         )
     principal = principal_of(request)
-    record = RunRecord(
-        run_id=new_run_id(),
+    run = NewRun(
         selection=parent.selection,
-        status=RunStatus.QUEUED,
-        created_at=time.time(),
         pipeline=parent.pipeline,
         partition=parent.partition,
         parent_run_id=parent.run_id,
-        idempotency_key=idempotency_key,
+        key=() if idempotency_key is None else (idempotency_key,),
         executor=parent.executor,
-        tags=dict(parent.tags),
-        config=dict(parent.config),
-        trigger=f"api:{principal.name}",
+        tags=parent.tags,
+        config=parent.config,
+        trigger="api",
+        trigger_id=principal.name,
         from_failure=options.from_failure,
     )
-    return LaunchedRun(run=_queue(state, principal, record, "run.rerun"))
+    return LaunchedRun(run=_queue(state, principal, run, "run.rerun"))

@@ -20,7 +20,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from legato._internal.ids import new_run_id
 from legato.definitions.webhooks import (
     DEFAULT_TOLERANCE,
     DELIVERY_HEADER,
@@ -29,9 +28,9 @@ from legato.definitions.webhooks import (
     parse_signature,
     signature_matches,
 )
-from legato.events.status import RunStatus
 from legato.store.automation import trigger_enabled, trigger_id
-from legato.store.runs import RunRecord, get_run
+from legato.store.run_requests import NewRun, run_record
+from legato.store.runs import get_run
 from legato.store.snapshots import latest_snapshot
 from legato.store.tick_writes import TickWrite, write_ticks_in
 from legato.web.api.params import State
@@ -155,19 +154,15 @@ async def receive(pipeline: str, request: Request, state: State) -> JSONResponse
     if not isinstance(partition, str) or len(partition) > 1024 or "|" in partition:
         raise ApiError(400, f"{field} must be one partition key", field=field)
     key = trigger_id(pipeline, index, "webhook")
-    run = RunRecord(
-        run_id=new_run_id(),
-        selection=" ".join(pipe.get("selection", ["*"])),
-        status=RunStatus.QUEUED,
-        created_at=time.time(),
-        pipeline=pipeline,
-        partition=partition,
-        idempotency_key=f"webhook:{key}:{delivery}",
-        executor=pipe.get("executor") or "",
-        tags=dict(pipe.get("tags", {})),
-        config=config,
-        trigger=f"webhook:{key}",
-        priority=int(pipe.get("priority", 0)),
+    run = run_record(
+        NewRun.of_pipeline(
+            pipe,
+            partition=partition,
+            config=config,
+            trigger="webhook",
+            trigger_id=key,
+            key=("webhook", key, delivery),
+        )
     )
     write = TickWrite(key, delivery, status="requested", runs=[run])
     with state.store.transaction() as conn:
