@@ -1,5 +1,6 @@
 """The engine's behaviour, the same on every executor."""
 
+import itertools
 import os
 import time
 
@@ -305,3 +306,20 @@ def test_process_pool_reuses_long_lived_workers(tmp_path):
     )
     workers = set(result.output("which"))
     assert 1 <= len(workers) <= 2 and os.getpid() not in workers
+
+
+def test_steps_that_run_in_turn_in_process_record_their_own_start_and_end(tmp_path):
+    """The engine starts all three at once; the in-process executor runs them one after another.
+    Each step's recorded times are its own, not those of the batch that started it."""
+
+    def nap() -> None:
+        time.sleep(0.2)
+
+    steps = [lg.task(key=f"nap{i}")(nap) for i in range(3)]
+    result = lg.materialize(steps, executor="inprocess", storage=tmp_path / "s")
+    records = sorted(result.steps.values(), key=lambda r: r.started_at)
+    durations = [r.ended_at - r.started_at for r in records]
+    assert all(d < 0.35 for d in durations), durations  # not 0.2 / 0.4 / 0.6 (or 0.6 each)
+    for earlier, later in itertools.pairwise(records):
+        assert later.started_at > earlier.started_at
+        assert later.started_at >= earlier.ended_at - 0.01  # in turn: no overlap

@@ -32,3 +32,35 @@ def test_a_retry_and_the_next_attempt_in_one_batch_leave_the_step_running_that_a
         event_log.append(conn, [Event(EventType.STEP_SUCCEEDED, "r1", "a", 2, now, "succeeded")])
     [step] = get_steps(store, "r1")
     assert (step.status, step.attempt, step.error) == (StepStatus.SUCCEEDED, 2, None)
+
+
+def test_an_end_event_that_says_when_its_attempt_began_sets_the_steps_start(store: Store):
+    run = RunRecord(run_id="r1", selection="*", status=RunStatus.QUEUED, created_at=time.time())
+    create_run(store, run, [NewStep("a", "a", "task"), NewStep("b", "b", "task")])
+    with store.transaction() as conn:  # both handed over at 100; they ran one after the other
+        event_log.append(
+            conn,
+            [
+                Event(EventType.STEP_STARTED, "r1", "a", 1, 100.0, "running"),
+                Event(EventType.STEP_STARTED, "r1", "b", 1, 100.0, "running"),
+            ],
+        )
+    with store.transaction() as conn:
+        event_log.append(
+            conn,
+            [
+                Event(EventType.STEP_SUCCEEDED, "r1", "a", 1, 100.2, "succeeded"),
+                Event(
+                    EventType.STEP_SUCCEEDED,
+                    "r1",
+                    "b",
+                    1,
+                    100.4,
+                    "succeeded",
+                    {"started_at": 100.2},
+                ),
+            ],
+        )
+    a, b = sorted(get_steps(store, "r1"), key=lambda s: s.step_key)
+    assert (a.started_at, a.ended_at) == (100.0, 100.2)
+    assert (b.started_at, b.ended_at) == (100.2, 100.4)

@@ -95,6 +95,7 @@ class RunEngine(ResumeSteps, FanOut, Fencing):
         self._ready: deque[StepKey] = deque()
         self._retries: list[tuple[float, StepKey]] = []
         self._running: set[StepKey] = set()
+        self._handed: dict[StepKey, float] = {}  # when each running attempt was started
         self._events: list[Event] = []
         self._logs: list[dict[str, Any]] = []
         self._new_steps: list[NewStep] = []
@@ -240,6 +241,7 @@ class RunEngine(ResumeSteps, FanOut, Fencing):
 
     def _start_ready(self) -> list[StepSpec]:
         specs = []
+        now = time.time()
         while self._ready and len(self._running) < self.limit:
             key = self._ready.popleft()
             if self.s.status[key] not in (StepStatus.PENDING, StepStatus.RETRYING):
@@ -249,7 +251,8 @@ class RunEngine(ResumeSteps, FanOut, Fencing):
                 continue
             attempt = self.s.attempt[key] + 1
             self.s.attempt[key] = attempt
-            self._step_event(key, EventType.STEP_STARTED)
+            self._step_event(key, EventType.STEP_STARTED, ts=now)
+            self._handed[key] = now
             self._running.add(key)
             specs.append(self._spec(key, attempt))
         return specs
@@ -332,6 +335,7 @@ class RunEngine(ResumeSteps, FanOut, Fencing):
 
     def _succeeded(self, outcome: StepOutcome) -> None:
         key = outcome.step
+        ended, data = self._ran(outcome)
         if outcome.length is not None:
             self.s.lengths[key] = outcome.length
         if key in self._ranged:  # a single-run step: one materialization per key it processed
@@ -342,7 +346,7 @@ class RunEngine(ResumeSteps, FanOut, Fencing):
                         self.run_id,
                         str(key),
                         outcome.attempt,
-                        time.time(),
+                        ended,
                         None,
                         {"asset_key": key.node, "partition": part, "metadata": meta},
                     )
@@ -354,7 +358,7 @@ class RunEngine(ResumeSteps, FanOut, Fencing):
                     self.run_id,
                     str(key),
                     outcome.attempt,
-                    time.time(),
+                    ended,
                     None,
                     {
                         "asset_key": key.node,
@@ -363,25 +367,41 @@ class RunEngine(ResumeSteps, FanOut, Fencing):
                     },
                 )
             )
-        data: dict[str, Any] = {"duration": outcome.duration}
         if outcome.length is not None:
             data["length"] = outcome.length
-        self._step_event(key, EventType.STEP_SUCCEEDED, data=data)
+        self._step_event(key, EventType.STEP_SUCCEEDED, data=data, ts=ended)
         self._done(key)
 
     def _failed(self, outcome: StepOutcome) -> None:
         key, error = outcome.step, outcome.error
         assert error is not None
         policy = self.graph[key.node].step.retries or self.default_retry
-        data: dict[str, Any] = {"error": error.as_dict(), "duration": outcome.duration}
+        ended, data = self._ran(outcome)
+        data["error"] = error.as_dict()
         if policy.should_retry(outcome.attempt, error.types):
             delay = policy.delay_for(outcome.attempt)
             data["retry_in"] = delay
-            self._step_event(key, EventType.STEP_RETRY, data=data)
+            self._step_event(key, EventType.STEP_RETRY, data=data, ts=ended)
             heapq.heappush(self._retries, (time.monotonic() + delay, key))
             return
-        self._step_event(key, EventType.STEP_FAILED, data=data)
+        self._step_event(key, EventType.STEP_FAILED, data=data, ts=ended)
         self._done(key)
+
+    def _ran(self, outcome: StepOutcome) -> tuple[float, dict[str, Any]]:
+        """When the attempt ended, and the data of its end event: its duration and, when the
+        executor reported it, when it began to execute. Steps handed over together may run one
+        after another (the in-process executor runs them in turn, a pool as workers free up), so
+        the times are those of the attempt, not of the batch that started it or of the poll
+        that collected it. Another machine's clock is trusted only within what this engine saw:
+        not before it started the attempt, not after the outcome arrived."""
+        now = time.time()
+        handed = self._handed.pop(outcome.step, None)
+        data: dict[str, Any] = {"duration": outcome.duration}
+        if not outcome.started_at or handed is None:
+            return now, data
+        ended = min(max(outcome.started_at, handed) + outcome.duration, now)
+        data["started_at"] = max(ended - outcome.duration, handed)
+        return ended, data
 
     def _done(self, key: StepKey) -> None:
         """``key`` finished: release its children, or skip them if it did not succeed."""
@@ -475,7 +495,12 @@ class RunEngine(ResumeSteps, FanOut, Fencing):
     # -- recording --------------------------------------------------------------------------------
 
     def _step_event(
-        self, key: StepKey, type_: EventType, data: dict[str, Any] | None = None
+        self,
+        key: StepKey,
+        type_: EventType,
+        data: dict[str, Any] | None = None,
+        *,
+        ts: float | None = None,
     ) -> None:
         status = next_step_status(self.s.status[key], type_)
         self.s.status[key] = status
@@ -487,7 +512,7 @@ class RunEngine(ResumeSteps, FanOut, Fencing):
                 self.run_id,
                 str(key),
                 self.s.attempt.get(key, 0),
-                time.time(),
+                time.time() if ts is None else ts,
                 status.value,
                 data or {},
             )

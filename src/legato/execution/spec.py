@@ -63,11 +63,14 @@ class StepOutcome:
     step: StepKey
     attempt: int
     ok: bool
-    duration: float = 0.0
+    duration: float = 0.0  # seconds the attempt ran, on a monotonic clock where it ran
     error: StepError | None = None
     length: int | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
     logs: list[LogRecordTuple] = field(default_factory=list)
+    # When the attempt began to execute (wall clock where it ran); 0 when it never did (an
+    # executor reporting a timeout or a lost worker).
+    started_at: float = 0.0
 
 
 @dataclass(frozen=True)

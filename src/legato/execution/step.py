@@ -24,7 +24,7 @@ def run_step(
     spec: StepSpec, env: WorkerEnv, on_logs: Callable[[list[LogRecordTuple]], None] | None = None
 ) -> StepOutcome:
     """Execute ``spec`` in this process and describe what happened. Never raises for user errors."""
-    started = time.perf_counter()
+    started_at, started = time.time(), time.perf_counter()
     sink = LogSink(on_logs)
     node = env.graph[spec.step.node]
     step = node.step
@@ -61,6 +61,7 @@ def run_step(
             time.perf_counter() - started,
             error=describe_error(exc),
             logs=sink.close(),
+            started_at=started_at,
         )
     return StepOutcome(
         spec.step,
@@ -70,6 +71,7 @@ def run_step(
         length=length,
         metadata=metadata,
         logs=sink.close(),
+        started_at=started_at,
     )
 
 

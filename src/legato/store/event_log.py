@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, update
+from sqlalchemy import Connection, Float, bindparam, delete, func, insert, update
 
 from legato.events.types import Event, EventType
 from legato.store import schema
@@ -19,7 +19,13 @@ _STEP_UPDATE = (
     .values(status=bindparam("b_status"), attempt=bindparam("b_attempt"))
 )
 _STEP_START = _STEP_UPDATE.values(started_at=bindparam("b_ts"), ended_at=None)
-_STEP_END = _STEP_UPDATE.values(ended_at=bindparam("b_ts"), error=bindparam("b_error"))
+# An attempt's end event may say when it began to execute (``data.started_at``): steps started
+# in one batch can run one after another, so that is when it started, not its start event.
+_STEP_END = _STEP_UPDATE.values(
+    ended_at=bindparam("b_ts"),
+    error=bindparam("b_error"),
+    started_at=func.coalesce(bindparam("b_started", type_=Float), schema.steps.c.started_at),
+)
 _STEP_REUSE = _STEP_UPDATE.values(ended_at=bindparam("b_ts"), reused_from=bindparam("b_from"))
 _RUN_UPDATE = update(schema.runs).where(schema.runs.c.run_id == bindparam("b_run"))
 
@@ -84,6 +90,7 @@ def _project_steps(conn: Connection, events: Iterable[Event]) -> None:
         elif e.type in _ENDS:
             err = e.data.get("error")
             row["b_error"] = dumps(err) if err else None
+            row["b_started"] = e.data.get("started_at")
             stmt = _STEP_END
         elif e.type is EventType.STEP_REUSED:
             row["b_from"] = e.data.get("from_run")

@@ -33,4 +33,7 @@ def attempts_by_step(events: Iterable[dict[str, Any]]) -> dict[str, list[dict[st
         elif kind in _ENDS and attempts and attempts[-1]["ended_at"] is None:
             attempts[-1]["ended_at"] = event.get("ts")
             attempts[-1]["status"] = _ENDS[kind]
+            began = (event.get("data") or {}).get("started_at")
+            if isinstance(began, int | float):  # began to execute (its start event: handed over)
+                attempts[-1]["started_at"] = began
     return {k: v for k, v in out.items() if v}
