@@ -137,12 +137,13 @@ class TriggerEvaluation:
             }
         )
         interval = float(trigger.spec.get("interval", 5.0 if trigger.kind == "on_update" else 30.0))
+        by = f"trigger:{trigger.trigger_id}"  # added at the evaluation's (maybe virtual) time
         for name, keys in result.get("dynamic_partitions", {}).items():
-            add_dynamic_keys(self.store, name, keys, added_by=f"trigger:{trigger.trigger_id}")
+            add_dynamic_keys(self.store, name, keys, added_by=by, at=now.timestamp())
         runs = []
         for request in result.get("requests", []):
             for name, keys in request.get("dynamic_partitions", {}).items():
-                add_dynamic_keys(self.store, name, keys, added_by=f"trigger:{trigger.trigger_id}")
+                add_dynamic_keys(self.store, name, keys, added_by=by, at=now.timestamp())
             runs.append(self._run_record(trigger, pipeline, request, now))
         cursor = result.get("cursor")
         reason = result.get("skip_reason")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 
 import click
 from rich.markup import escape
@@ -31,10 +32,18 @@ def partitions() -> None:
 @partitions.command("add")
 @click.argument("set_name")
 @click.argument("keys", nargs=-1, required=True)
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    help="When the keys count as added (UTC; default now). Roll-ups over the set read, for each "
+    "time window, the keys added by its end: give the start of a new tenant's history here.",
+)
 @click.pass_context
-def add(ctx: click.Context, set_name: str, keys: tuple[str, ...]) -> None:
+def add(ctx: click.Context, set_name: str, keys: tuple[str, ...], since: datetime | None) -> None:
     """Add KEYS to the dynamic partition set SET_NAME (e.g. a new tenant)."""
-    added = add_dynamic_keys(open_store(ctx), set_name, keys, added_by="cli")
+    at = None if since is None else since.replace(tzinfo=UTC).timestamp()
+    added = add_dynamic_keys(open_store(ctx), set_name, keys, added_by="cli", at=at)
     already = len(set(keys)) - len(added)
     console.print(
         f"added {len(added)} key(s) to {escape(set_name)}"

@@ -274,6 +274,7 @@ class RunEngine(ResumeSteps, FanOut, Fencing):
                     partitions=read.keys,
                     partition_runs=runs,
                     min_count=read.min_count,
+                    required=read.required,
                 )
                 continue
             up_key = StepKey(up, read.keys[0] if read is not None else "")

@@ -74,13 +74,15 @@ class WorkerEnv:
         values: dict[str, Any] = {}
         missing: list[str] = []
         runs = ref.partition_runs or (ref.run_id,) * len(ref.partitions)
-        for key, run in zip(ref.partitions, runs, strict=True):
+        needed = len(ref.partitions) if ref.required is None else ref.required
+        for index, (key, run) in enumerate(zip(ref.partitions, runs, strict=True)):
             try:
                 values[key] = self._load(
                     InputRef(run, ref.step._replace(partition=key), ref.asset_key)
                 )
             except LookupError:
-                missing.append(key)
+                if index < needed:  # an optional key without a value is simply not read
+                    missing.append(key)
         if missing and (ref.min_count is None or len(values) < ref.min_count):
             shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
             need = "all" if ref.min_count is None else f"at least {ref.min_count}"

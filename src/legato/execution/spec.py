@@ -19,7 +19,8 @@ class InputRef:
     items ``step#0, step#1, …`` into a list, item ``i`` produced by run ``item_runs[i]`` (a re-run
     reuses the items that succeeded before). ``partitions`` set: the input is ``{key: value}`` for
     those partition keys of ``step.node`` (key ``i`` produced by run ``partition_runs[i]`` for
-    tasks); with ``min_count``, keys without a value are left out if at least that many remain.
+    tasks); with ``min_count``, keys without a value are left out if at least that many remain;
+    with ``required``, keys after the first ``required`` are left out when they have no value.
     """
 
     run_id: str
@@ -30,6 +31,7 @@ class InputRef:
     partitions: tuple[str, ...] | None = None
     partition_runs: tuple[str, ...] = ()
     min_count: int | None = None
+    required: int | None = None
 
 
 @dataclass(frozen=True)

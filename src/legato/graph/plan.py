@@ -33,11 +33,14 @@ class UpstreamKeys:
 
     ``as_mapping``: the step receives ``{key: value}`` (roll-ups, windows, fan-ins) rather than
     the single value. ``min_count``: load the keys that exist if at least this many do.
+    ``required``: only the first ``required`` keys must have a value; the others are read when
+    they have one (None: every key is required).
     """
 
     keys: tuple[str, ...]
     as_mapping: bool = False
     min_count: int | None = None
+    required: int | None = None
 
 
 @dataclass(frozen=True)
@@ -232,8 +235,14 @@ def _planned(
             keys = mapping.upstream_keys(
                 part or None, up_space, node.partitions, now=now, dynamic=dynamic
             )
+            later = mapping.optional_upstream_keys(
+                part or None, up_space, node.partitions, now=now, dynamic=dynamic
+            )
             read = UpstreamKeys(
-                tuple(keys), not single_valued(mapping), getattr(mapping, "min_count", None)
+                tuple(keys) + tuple(later),
+                not single_valued(mapping),
+                getattr(mapping, "min_count", None),
+                required=len(keys) if later else None,
             )
         upstream[up] = read
         if up in keys_of:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Connection, delete, func, select
 
@@ -17,15 +18,29 @@ from legato.store.schema_partitions import dynamic_partitions
 
 
 def add_dynamic_keys(
-    store: Store, set_name: str, keys: Iterable[str], *, added_by: str = "api"
+    store: Store,
+    set_name: str,
+    keys: Iterable[str],
+    *,
+    added_by: str = "api",
+    at: float | None = None,
 ) -> list[str]:
-    """Add keys to a dynamic partition set (validated); returns the keys that were new."""
+    """Add keys to a dynamic partition set (validated); returns the keys that were new.
+
+    ``at`` (epoch seconds, default now) is when they count as added: a roll-up over the set reads,
+    for each time window, the keys added by the window's end. A key onboarded with its history
+    is added with ``at`` at the start of that history."""
     with store.transaction() as conn:
-        return insert_dynamic_keys(conn, set_name, keys, added_by=added_by)
+        return insert_dynamic_keys(conn, set_name, keys, added_by=added_by, at=at)
 
 
 def insert_dynamic_keys(
-    conn: Connection, set_name: str, keys: Iterable[str], *, added_by: str = "api"
+    conn: Connection,
+    set_name: str,
+    keys: Iterable[str],
+    *,
+    added_by: str = "api",
+    at: float | None = None,
 ) -> list[str]:
     """``add_dynamic_keys`` inside the caller's transaction (with the runs that need them)."""
     space = DynamicPartitions(set_name)
@@ -33,7 +48,7 @@ def insert_dynamic_keys(
     if not wanted:
         return []
     table = dynamic_partitions
-    now = time.time()
+    now = time.time() if at is None else at
     rows = [{"set_name": set_name, "key": k, "added_at": now, "added_by": added_by} for k in wanted]
     existing = set(
         conn.execute(
@@ -78,16 +93,36 @@ def dynamic_sets(store: Store) -> dict[str, int]:
         return {str(name): int(n) for name, n in rows}
 
 
-def dynamic_lookup(store: Store) -> Callable[[str], Sequence[str]]:
-    """A lookup ``name -> keys`` for partition spaces, reading each set once."""
-    cache: dict[str, list[str]] = {}
+def dynamic_lookup(store: Store) -> StoredDynamic:
+    """A lookup ``name -> keys`` for partition spaces, reading each set once; it also answers
+    which keys existed at a time (``as_of``), for roll-ups over a dynamic dimension."""
+    return StoredDynamic(store)
 
-    def lookup(name: str) -> Sequence[str]:
-        if name not in cache:
-            cache[name] = dynamic_keys(store, name)
-        return cache[name]
 
-    return lookup
+class StoredDynamic:
+    """The store's dynamic sets, each read once, with when each key was added."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._sets: dict[str, list[tuple[str, float]]] = {}
+
+    def _rows(self, name: str) -> list[tuple[str, float]]:
+        if name not in self._sets:
+            t = dynamic_partitions.c
+            with self.store.read() as conn:
+                rows = conn.execute(
+                    select(t.key, t.added_at).where(t.set_name == name).order_by(t.added_at, t.key)
+                ).all()
+            self._sets[name] = [(str(key), float(added)) for key, added in rows]
+        return self._sets[name]
+
+    def __call__(self, name: str) -> Sequence[str]:
+        return [key for key, _ in self._rows(name)]
+
+    def as_of(self, name: str, when: datetime) -> Sequence[str]:
+        """The keys added at or before ``when``."""
+        cutoff = when.timestamp()
+        return [key for key, added in self._rows(name) if added <= cutoff]
 
 
 @dataclass(frozen=True)

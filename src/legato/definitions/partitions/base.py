@@ -147,3 +147,15 @@ def lookup_dynamic(dynamic: DynamicLookup | None, name: str) -> Sequence[str]:
     if callable(dynamic):
         return dynamic(name)
     return dynamic.get(name, ())
+
+
+def lookup_dynamic_as_of(
+    dynamic: DynamicLookup | None, name: str, as_of: datetime
+) -> Sequence[str]:
+    """The keys of dynamic set ``name`` that existed at ``as_of``: a lookup that knows when each
+    key was added (the store's has an ``as_of(name, when)`` method) answers so; one that does not
+    (a plain mapping or function) answers every key it has."""
+    history = getattr(dynamic, "as_of", None)
+    if callable(history):
+        return history(name, as_of)  # type: ignore[no-any-return]
+    return lookup_dynamic(dynamic, name)

@@ -14,10 +14,16 @@ import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from legato.definitions.partitions.base import DynamicLookup, PartitionSpace, resolve_now
+from legato.definitions.partitions.base import (
+    DynamicLookup,
+    PartitionSpace,
+    lookup_dynamic_as_of,
+    resolve_now,
+)
+from legato.definitions.partitions.dynamic import DynamicPartitions
 from legato.definitions.partitions.keys import check_dimension_name
 from legato.definitions.partitions.product import (
     ProductPartitions,
@@ -45,8 +51,21 @@ class PartitionMapping(ABC):
         now: datetime | None = None,
         dynamic: Lookup = None,
     ) -> list[str]:
-        """The upstream keys that ``downstream_key`` reads."""
+        """The upstream keys that ``downstream_key`` reads (and waits for)."""
         return self._upstream(downstream_key, up_space, down_space, resolve_now(now), dynamic)
+
+    def optional_upstream_keys(
+        self,
+        downstream_key: str | None,
+        up_space: Space,
+        down_space: Space,
+        *,
+        now: datetime | None = None,
+        dynamic: Lookup = None,
+    ) -> list[str]:
+        """Upstream keys ``downstream_key`` also reads when they have a value, but never waits
+        for (none, unless the mapping says otherwise)."""
+        return []
 
     def downstream_keys(
         self,
@@ -250,6 +269,18 @@ class Identity(PartitionMapping):
             super().check(up_space, down_space)
 
 
+def _window_end(
+    dims: Mapping[str, PartitionSpace], values: Mapping[str, str], matched: set[str]
+) -> datetime | None:
+    """The latest end of the time windows among the matched dimensions of a key, if any."""
+    ends = [
+        space.window(values[name]).end.astimezone(UTC)
+        for name, space in dims.items()
+        if name in matched and isinstance(space, TimeWindowPartitions)
+    ]
+    return max(ends, default=None)
+
+
 @dataclass(frozen=True, init=False)
 class Dimension(PartitionMapping):
     """Match keys on the dimensions two spaces share; read every key of an upstream-only
@@ -311,8 +342,32 @@ class Dimension(PartitionMapping):
             )
         return set(names)
 
+    def optional_upstream_keys(
+        self,
+        downstream_key: str | None,
+        up_space: Space,
+        down_space: Space,
+        *,
+        now: datetime | None = None,
+        dynamic: Lookup = None,
+    ) -> list[str]:
+        """Keys of an upstream-only dynamic dimension added after the downstream window ended:
+        read when they have a value (a tenant onboarded with its history), never waited for."""
+        when = resolve_now(now)
+        every = self._map(downstream_key, down_space, up_space, True, when, dynamic, all_keys=True)
+        needed = set(self._map(downstream_key, down_space, up_space, True, when, dynamic))
+        return [k for k in every if k not in needed]
+
     def _map(
-        self, key: Key, source: Space, target: Space, upward: bool, now: datetime, dynamic: Lookup
+        self,
+        key: Key,
+        source: Space,
+        target: Space,
+        upward: bool,
+        now: datetime,
+        dynamic: Lookup,
+        *,
+        all_keys: bool = False,
     ) -> list[str]:
         side, other = ("downstream", "upstream") if upward else ("upstream", "downstream")
         src, dst = self._space(source, side), self._space(target, other)
@@ -321,9 +376,14 @@ class Dimension(PartitionMapping):
         matched = self._matched(dst_dims, src_dims) if upward else self._matched(src_dims, dst_dims)
         rules = dict(self.mappings)
         axes: list[Sequence[str]] = []
+        as_of = None if all_keys else _window_end(src_dims, values, matched)
         for name, space in dst_dims.items():
             rule = rules.get(name, Identity())
-            if name not in matched:
+            if name not in matched and isinstance(space, DynamicPartitions) and as_of is not None:
+                # every tenant of a day means the tenants there were by the end of that day: one
+                # onboarded later must not hold its roll-up back (it is read if it has a value)
+                axes.append(lookup_dynamic_as_of(dynamic, space.name, as_of))
+            elif name not in matched:
                 axes.append(space.keys(now, dynamic))
             elif upward:
                 axes.append(
