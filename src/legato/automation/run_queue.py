@@ -29,7 +29,7 @@ from legato.store.claims import (
     take_over,
 )
 from legato.store.engine import Store
-from legato.store.notify import RUN_QUEUED_CHANNEL, Listener
+from legato.store.notify import RUN_QUEUED_CHANNEL, Listener, SqliteChanges
 from legato.store.runs import fail_abandoned
 
 log = logging.getLogger("legato.daemon")
@@ -62,6 +62,8 @@ class RunQueue:
         listener = self._listen()
         listen_at = time.monotonic() + 1.0
         recover_at = 0.0
+        changes = self._changes()
+        look, free = True, -1
         self.workers.fill()  # warm before the first run arrives
         try:
             while not stopping.is_set():
@@ -84,8 +86,13 @@ class RunQueue:
                         recover_at = time.monotonic() + interval
                         self.recover()
                     self.resume_orphans()
-                    if not self.orphans:
+                    # SQLite: look at the queue only when something was written, or a worker
+                    # freed up, since the last look (a probe of microseconds, not a query)
+                    look |= changes is None or changes.changed() or self.workers.free > free
+                    free = self.workers.free
+                    if look and not self.orphans:
                         self.launch()
+                        look, free = False, self.workers.free
                     self.health.ok("run_queue")
                 except (DBAPIError, StoreError) as exc:  # the database blinked: go on
                     log.warning("run queue: %s", exc)
@@ -98,6 +105,8 @@ class RunQueue:
         finally:
             if listener is not None:
                 listener.close()
+            if changes is not None:
+                changes.close()
             self._release(self.workers.close(self.drain))
 
     def _release(self, jobs: list[Job]) -> None:
@@ -107,6 +116,14 @@ class RunQueue:
                 log.info("run %s: stopped with the daemon; the next daemon resumes it", run_id)
             except (DBAPIError, StoreError) as exc:  # recovered after its lease instead
                 log.warning("run %s: could not release its claim: %s", run_id, exc)
+
+    def _changes(self) -> SqliteChanges | None:
+        if not self.store.is_sqlite:
+            return None
+        try:
+            return SqliteChanges(self.store)
+        except Exception:  # an in-memory store: probe the queue itself every time
+            return None
 
     def _listen(self) -> Listener | None:
         """A listener for queued-run notifications (PostgreSQL), or None: then the queue is

@@ -73,3 +73,27 @@ class Listener:
 
     def close(self) -> None:
         self._conn.close()
+
+
+class SqliteChanges:
+    """SQLite's substitute for a notification: ``PRAGMA data_version`` on a connection of its own
+    changes when another connection commits, so a poller learns in microseconds whether anything
+    was written since its last look, and runs its real queries only then."""
+
+    def __init__(self, store: Store) -> None:
+        import sqlite3
+
+        database = store.engine.url.database
+        if not store.is_sqlite or not database or database == ":memory:":
+            raise StoreError(f"{store!r} is not a SQLite file", hint="use a Listener instead")
+        self._conn = sqlite3.connect(database, check_same_thread=False)
+        self._version: int | None = None
+
+    def changed(self) -> bool:
+        """Whether another connection committed since the last call (True the first time)."""
+        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        changed, self._version = version != self._version, version
+        return bool(changed)
+
+    def close(self) -> None:
+        self._conn.close()
