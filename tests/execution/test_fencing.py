@@ -3,6 +3,7 @@ are staged under the attempt and put in place by the engine that holds the run."
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -90,3 +91,69 @@ def _lease_until(store: Store, run_id: str) -> float:
     with store.read() as conn:
         row = conn.execute(schema.runs.select().where(schema.runs.c.run_id == run_id)).one()
     return float(row.lease_until or 0)
+
+
+def test_publishing_removes_a_value_of_another_format_unless_none_can_be_there(tmp_path):
+    """A task's first attempt is the first value at its place in the run; a later attempt (the
+    run resumed after the first was published) or an asset (its place outlives runs) may find
+    one of another format, which must not shadow the new value."""
+    io = FilesystemIOManager(tmp_path)
+    result = IOContext(StepKey("report"), "run1")
+    asset = IOContext(StepKey("orders"), "run1", "orders")
+    for context, first in ((result, False), (asset, True)):
+        place = tmp_path / ("runs/run1/report" if context is result else "assets/orders/__all__")
+        place.parent.mkdir(parents=True, exist_ok=True)
+        old = place.with_name(place.name + ".pandas.parquet")
+        old.write_bytes(b"an earlier value")
+        io.publish(io.stage(context, "new", f"run1-{1 if first else 2}"), first_attempt=first)
+        assert not old.exists() and io.load(context) == "new"
+
+
+def test_a_staged_value_whose_directory_leads_out_of_the_root_is_not_published(tmp_path):
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    outside.mkdir()
+    (outside / ".staged-r-1-x.pkl").write_bytes(b"x")
+    root.mkdir()
+    (root / "runs").symlink_to(outside)
+    with pytest.raises(PartitionError):
+        FilesystemIOManager(root).publish(
+            {"path": str(root / "runs" / "x.pkl"), "staged": "runs/.staged-r-1-x.pkl"}
+        )
+    assert (outside / ".staged-r-1-x.pkl").exists() and not (outside / "x.pkl").exists()
+
+
+def test_the_same_attempt_staged_twice_leaves_one_whole_value(tmp_path):
+    """An executor may run an attempt again (a Dask worker lost): the second value replaces the
+    first whole."""
+    io = FilesystemIOManager(tmp_path)
+    context = IOContext(StepKey("report"), "run1")
+    io.stage(context, "first", "run1-1")
+    io.publish(io.stage(context, "second", "run1-1"), first_attempt=True)
+    assert io.load(context) == "second" and not list(tmp_path.rglob(".*-report.pkl"))
+
+
+def test_the_engine_publishes_a_first_attempt_as_such(tmp_path, monkeypatch):
+    seen: dict[str, bool] = {}
+    real = FilesystemIOManager.publish
+
+    def publish(self, metadata, *, first_attempt=False):
+        seen[os.path.basename(metadata["path"])] = first_attempt
+        return real(self, metadata, first_attempt=first_attempt)
+
+    monkeypatch.setattr(FilesystemIOManager, "publish", publish)
+    marker = tmp_path / "tried"
+
+    @lg.task(retries=lg.Retry(2, delay=0, jitter=0))
+    def flaky() -> int:
+        if not marker.exists():
+            marker.write_text("once")
+            raise ConnectionError("not yet")
+        return 1
+
+    @lg.task
+    def steady() -> int:
+        return 2
+
+    result = lg.materialize([flaky, steady], executor="inprocess", storage=tmp_path / "s")
+    assert result.success
+    assert seen == {"flaky.pkl": False, "steady.pkl": True}

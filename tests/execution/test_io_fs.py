@@ -109,3 +109,27 @@ def test_stored_values_and_their_directories_are_readable_by_their_owner_only(tm
     modes = {str(p.relative_to(tmp_path)): stat.S_IMODE(p.stat().st_mode) for p in made}
     assert all(m == (0o700 if (tmp_path / p).is_dir() else 0o600) for p, m in modes.items()), modes
     assert len(modes) == 8, modes  # storage, assets, sales, orders, the value; runs, run1, value
+
+
+def test_a_first_attempts_task_result_costs_one_file_one_write_and_one_rename(
+    tmp_path, monkeypatch
+):
+    """Staged under the attempt's own name (no temporary file), renamed into place, and nothing
+    removed: the run's directory cannot hold another value of that step."""
+    worker, engine = FilesystemIOManager(tmp_path), FilesystemIOManager(tmp_path)
+    engine.key  # noqa: B018 - made before counting
+    engine.publish(worker.stage(IOContext(StepKey("warm"), "run1"), 0, "run1-1"))  # its dir
+    calls: list[str] = []
+    for name in ("open", "replace", "rename", "unlink", "write", "writev", "stat", "lstat"):
+        real = getattr(os, name)
+
+        def spy(*args, _name=name, _real=real, **kwargs):
+            calls.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(os, name, spy)
+    staged = worker.stage(IOContext(StepKey("m1"), "run1"), 41, "run1-1")
+    engine.publish(staged, first_attempt=True)
+    monkeypatch.undo()
+    assert sorted(calls) == ["open", "replace", "writev"]
+    assert worker.load(IOContext(StepKey("m1"), "run1")) == 41

@@ -43,6 +43,6 @@ def create_private_file(path: Path) -> bool:
     return True
 
 
-def open_private(path: Path) -> int:
+def open_private(path: str | Path) -> int:
     """A new file at ``path`` (which must not exist), mode 0600, open for writing."""
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)

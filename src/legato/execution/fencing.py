@@ -9,9 +9,9 @@ of the attempt that replaced it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from legato.errors import LegatoError
 from legato.execution.run_state import EngineParts
@@ -20,7 +20,14 @@ from legato.execution.spec import StepOutcome
 from legato.execution.step import describe_error
 from legato.store.runs import renew_lease
 
-Publish = Callable[[Mapping[str, Any]], dict[str, Any]]  # a staged value's metadata → in place
+
+class Publish(Protocol):
+    """Move a staged value into place; its metadata there. ``first_attempt``: no earlier
+    attempt of the step in this run can have put a value at its place."""
+
+    def __call__(
+        self, metadata: Mapping[str, Any], *, first_attempt: bool = False
+    ) -> dict[str, Any]: ...
 
 
 class Fencing(EngineParts):
@@ -41,14 +48,19 @@ class Fencing(EngineParts):
         if not self._holds_lease():
             self._lease_lost.set()
             return None
+        # Attempt numbers are never reused (a resumed run retries a lost attempt as the next
+        # one), so attempt 1 is the first to publish at its place in this run.
+        first = outcome.attempt == 1
         try:
             parts = outcome.metadata.get("partitions")
             if parts is not None:
                 metadata: dict[str, Any] = {
-                    "partitions": {k: self.publish(m) for k, m in parts.items()}
+                    "partitions": {
+                        k: self.publish(m, first_attempt=first) for k, m in parts.items()
+                    }
                 }
             else:
-                metadata = self.publish(outcome.metadata)
+                metadata = self.publish(outcome.metadata, first_attempt=first)
         except (OSError, LegatoError, KeyError, TypeError) as exc:
             return replace(outcome, ok=False, error=describe_error(exc))
         return replace(outcome, metadata=metadata)

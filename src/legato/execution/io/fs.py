@@ -5,17 +5,26 @@ unpartitioned); task results at ``ROOT/runs/<run_id>/<step>.<ext>``. Every path 
 a validated key or is percent-encoded, and the final path is checked to lie under the root.
 Pickles are signed (see ``signing``) and loaded only if their signature holds; Parquet files are
 data, never code, and stay plain Parquet. Directories are 0700 and files 0600.
+
+A value costs few system calls: a task result is one file created under its attempt's staged
+name, written with one ``writev`` and renamed into place by the engine (no temporary file: the
+staged name is the attempt's own); paths are strings built from the encoded segments.
 """
+
+# Paths here are strings on purpose: each pathlib operation costs microseconds, on every step.
+# ruff: noqa: PTH105, PTH108, PTH110, PTH119
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import os
 import pickle
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from legato._internal.private import make_private_dirs, open_private
 from legato.definitions.io import IOContext
@@ -23,6 +32,7 @@ from legato.errors import NotFoundError, PartitionError
 from legato.execution.io.signing import SigningKey, load_key
 
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+_ALL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
 _TABLE_SUFFIX = {
     "pandas": ".pandas.parquet",
     "polars": ".polars.parquet",
@@ -58,6 +68,8 @@ def storage_parts(context: IOContext, *, where: str) -> list[str]:
 
 
 def _encode(text: str) -> str:
+    if _ALL_SAFE.fullmatch(text):  # run ids and most keys: nothing to encode
+        return text
     # urllib's quote() never encodes "." (so ".." would survive); encode every byte ourselves.
     return "".join(chr(b) if chr(b) in _SAFE else f"%{b:02X}" for b in text.encode())
 
@@ -79,13 +91,15 @@ class FilesystemIOManager:
         create_key: bool = True,
     ) -> None:
         self.root = Path(root).resolve()
+        self._prefix = str(self.root).rstrip("/") + "/"
         self.durable_tasks = durable_tasks
         self.create_key = create_key
-        self._dirs: set[Path] = set()
+        self._dirs: set[str] = set()  # directories made (or found) by this process
+        self._inside: set[str] = set()  # directories checked to lie under the root
         self._key: SigningKey | None = None
 
     def __getstate__(self) -> dict[str, Any]:  # the key never travels: each process reads its own
-        return {**self.__dict__, "_key": None, "_dirs": set()}
+        return {**self.__dict__, "_key": None, "_dirs": set(), "_inside": set()}
 
     @property
     def key(self) -> SigningKey:
@@ -94,12 +108,14 @@ class FilesystemIOManager:
             self._key = load_key(self.root, create=self.create_key)
         return self._key
 
-    def _base(self, context: IOContext) -> Path:
-        return self.root.joinpath(*storage_parts(context, where=str(self.root)))
+    def _place(self, context: IOContext) -> tuple[str, str]:
+        """The directory of the value under the root and its name, without a suffix."""
+        parts = storage_parts(context, where=self._prefix)
+        return "/".join(parts[:-1]), parts[-1]
 
-    def _ensure_dir(self, directory: Path) -> None:
+    def _ensure_dir(self, directory: str) -> None:
         if directory not in self._dirs:
-            make_private_dirs(directory)
+            make_private_dirs(Path(directory))
             self._dirs.add(directory)
 
     def store(self, context: IOContext, value: Any) -> Mapping[str, Any]:
@@ -111,76 +127,96 @@ class FilesystemIOManager:
         can never overwrite the value of the attempt that replaced it."""
         return self._write(context, value, staged=token)
 
-    def publish(self, metadata: Mapping[str, Any]) -> dict[str, Any]:
-        """Move a staged value into place (atomically); return its metadata without the stage."""
+    def publish(
+        self, metadata: Mapping[str, Any], *, first_attempt: bool = False
+    ) -> dict[str, Any]:
+        """Move a staged value into place (atomically); return its metadata without the stage.
+
+        ``first_attempt``: the value is from its step's first attempt in its run, so a task
+        result's place (``runs/<run>/``) cannot hold a value of another format to remove."""
         out = dict(metadata)
-        staged = self.root.joinpath(str(out.pop("staged"))).resolve()
-        final = Path(str(out["path"])).name
+        staged = str(out.pop("staged"))
+        final = os.path.basename(str(out["path"]))
+        parts = staged.split("/")
+        name = parts[-1]
         if (
-            not staged.is_relative_to(self.root)
-            or not staged.name.startswith(".staged-")
-            or not staged.name.endswith(final)
+            any(part in ("", ".", "..") for part in parts)
+            or not name.startswith(".staged-")
+            or not final.endswith(_SUFFIXES)
+            or not name.endswith(final)
             or final.startswith(".")
         ):  # metadata crossed from a worker: trust no path in it
             raise PartitionError(
-                f"refusing to publish {staged}: not a staged value under {self.root}"
+                f"refusing to publish {staged!r}: not a staged value under {self.root}"
             )
-        target = staged.with_name(final)
-        staged.replace(target)
-        for other in _SUFFIXES:  # a value that changed format must not leave its old file behind
-            if not final.endswith(other):
-                _remove(target.with_name(final[: -len(_suffix_of(final))] + other))
+        directory = self._under_root("/".join(parts[:-1]), staged)
+        os.replace(directory + name, directory + final)
+        if not (first_attempt and parts[0] == "runs"):
+            stem = final[: -len(_suffix_of(final))]
+            for other in _SUFFIXES:  # a value that changed format must not leave its old file
+                if not final.endswith(other):
+                    _remove(directory + stem + other)
         if out.pop("durable", False):
-            _fsync_dir(target.parent)
+            _fsync_dir(directory)
         return out
 
+    def _under_root(self, relative: str, staged: str) -> str:
+        """The directory ``relative`` to the root, with a trailing "/", once checked to resolve
+        under the root (a link in the storage must not lead a rename out of it)."""
+        directory = self._prefix + relative + "/" if relative else self._prefix
+        if directory not in self._inside:
+            if not Path(os.path.realpath(directory)).is_relative_to(self.root):
+                raise PartitionError(
+                    f"refusing to publish {staged!r}: its directory leads out of {self.root}"
+                )
+            self._inside.add(directory)
+        return directory
+
     def _write(self, context: IOContext, value: Any, staged: str | None) -> dict[str, Any]:
-        base = self._base(context)
-        self._ensure_dir(base.parent)
+        relative, name = self._place(context)
+        directory = self._prefix + relative
+        self._ensure_dir(directory)
         durable = context.asset_key is not None or self.durable_tasks
         library = type(value).__module__.split(".")[0]
+        payload: Payload
         if library in _TABLE_SUFFIX and type(value).__name__ in ("DataFrame", "Table"):
             suffix, fmt = _TABLE_SUFFIX[library], "parquet"
 
-            def write(f: Any) -> Any:
-                return _write_parquet(library, value, f)
+            def payload(f: BinaryIO) -> None:
+                _write_parquet(library, value, f)
         else:
             suffix, fmt = ".pkl", "pickle"
             data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-            header = self.key.header(self._place(base, suffix), data)
-
-            def write(f: Any) -> Any:
-                f.write(header)
-                return f.write(data)
-
-        path = base.with_name(base.name + suffix)
+            payload = (self.key.header(f"{relative}/{name}{suffix}", data), data)
+        path = f"{directory}/{name}{suffix}"
         if staged is not None:
-            target = base.with_name(f".staged-{staged}-{base.name}{suffix}")
-            size = _atomic_write(target, write, durable, sync_dir=False)
+            staged_name = f".staged-{staged}-{name}{suffix}"
+            size = _write_new(f"{directory}/{staged_name}", payload, durable)
             return {
-                "path": str(path),
+                "path": path,
                 "format": fmt,
                 "bytes": size,
-                "staged": str(target.relative_to(self.root)),
+                "staged": f"{relative}/{staged_name}",
                 "durable": durable,
             }
-        size = _atomic_write(path, write, durable)
+        size = _atomic_write(path, payload, durable)
         for other in _SUFFIXES:  # a value that changed format must not leave its old file behind
             if other != suffix:
-                _remove(base.with_name(base.name + other))
-        return {"path": str(path), "format": fmt, "bytes": size}
+                _remove(f"{directory}/{name}{other}")
+        return {"path": path, "format": fmt, "bytes": size}
 
     def load(self, context: IOContext) -> Any:
-        base = self._base(context)
+        relative, name = self._place(context)
+        base = f"{self._prefix}{relative}/{name}"
         for suffix in _SUFFIXES:
-            path = base.with_name(base.name + suffix)
+            path = base + suffix
             try:
                 if suffix == ".pkl":
                     key = self.key  # before reading: a missing key is the error to report
                     with open(path, "rb") as f:
                         data = f.read()
                     what, fix = _describe(context)
-                    place = self._place(base, suffix)
+                    place = f"{relative}/{name}{suffix}"
                     return pickle.loads(key.verified(data, place, what=what, path=path, fix=fix))
                 return _read_parquet(suffix, path)
             except FileNotFoundError:
@@ -193,12 +229,9 @@ class FilesystemIOManager:
         )
 
     def exists(self, context: IOContext) -> bool:
-        base = self._base(context)
-        return any(base.with_name(base.name + s).exists() for s in _SUFFIXES)
-
-    def _place(self, base: Path, suffix: str) -> str:
-        """Where a value lives under the root (what its signature binds it to)."""
-        return base.relative_to(self.root).as_posix() + suffix
+        relative, name = self._place(context)
+        base = f"{self._prefix}{relative}/{name}"
+        return any(os.path.exists(base + s) for s in _SUFFIXES)
 
 
 def _describe(context: IOContext) -> tuple[str, str]:
@@ -219,12 +252,16 @@ def _describe(context: IOContext) -> tuple[str, str]:
 
 _tmp_counter = itertools.count()
 
+# What a value is written as: a pickle's chunks (its signature header, then its bytes), or a
+# function that writes a table to a file object.
+Payload = tuple[bytes, bytes] | Callable[[BinaryIO], object]
+
 
 def _suffix_of(name: str) -> str:
     return next(s for s in _SUFFIXES if name.endswith(s))
 
 
-def _fsync_dir(directory: Path) -> None:
+def _fsync_dir(directory: str) -> None:
     dir_fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
@@ -232,27 +269,61 @@ def _fsync_dir(directory: Path) -> None:
         os.close(dir_fd)
 
 
-def _atomic_write(path: Path, write: Any, durable: bool, *, sync_dir: bool = True) -> int:
+def _atomic_write(path: str, payload: Payload, durable: bool, *, sync_dir: bool = True) -> int:
     """Write to a temporary file beside ``path``, then rename it over ``path``."""
-    tmp = path.with_name(f".tmp-{os.getpid()}-{next(_tmp_counter)}-{path.name[:60]}")
+    directory, name = os.path.split(path)
+    tmp = f"{directory}/.tmp-{os.getpid()}-{next(_tmp_counter)}-{name[:60]}"
     try:
-        with os.fdopen(open_private(tmp), "wb") as f:
-            write(f)
-            size = f.tell()
-            if durable:
-                f.flush()
-                os.fsync(f.fileno())
-        tmp.replace(path)
+        size = _fill(open_private(tmp), payload, durable)
+        os.replace(tmp, path)
     except BaseException:
         _remove(tmp)
         raise
     if durable and sync_dir:
-        _fsync_dir(path.parent)
-    return int(size)
+        _fsync_dir(directory)
+    return size
 
 
-def _remove(path: Path) -> None:
-    path.unlink(missing_ok=True)
+def _write_new(path: str, payload: Payload, durable: bool) -> int:
+    """Write a file whose name is this attempt's own (a staged value): created, not renamed."""
+    try:
+        fd = open_private(path)
+    except FileExistsError:  # the attempt ran before (an executor ran it again): replace it whole
+        return _atomic_write(path, payload, durable, sync_dir=False)
+    try:
+        return _fill(fd, payload, durable)
+    except BaseException:
+        _remove(path)  # never published: only an attempt that reports success is
+        raise
+
+
+def _fill(fd: int, payload: Payload, durable: bool) -> int:
+    """Write ``payload`` to the new, empty file ``fd`` and close it; the bytes written."""
+    if callable(payload):
+        with os.fdopen(fd, "wb") as f:
+            payload(f)
+            size = f.tell()
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
+        return int(size)
+    try:
+        size = sum(len(chunk) for chunk in payload)
+        written = os.writev(fd, payload)
+        if written < size:  # a short write (a very large value): the rest, plainly
+            rest = memoryview(b"".join(payload))[written:]
+            while rest:
+                rest = rest[os.write(fd, rest) :]
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    return size
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 def _write_parquet(library: str, value: Any, f: Any) -> None:
@@ -266,8 +337,8 @@ def _write_parquet(library: str, value: Any, f: Any) -> None:
         pq.write_table(value, f)
 
 
-def _read_parquet(suffix: str, path: Path) -> Any:
-    if not path.exists():
+def _read_parquet(suffix: str, path: str) -> Any:
+    if not os.path.exists(path):
         raise FileNotFoundError(path)
     if suffix == ".pandas.parquet":
         import pandas as pd

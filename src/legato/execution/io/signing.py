@@ -63,7 +63,9 @@ class SigningKey:
         """What precedes ``payload`` stored at ``place`` (its path under the root)."""
         return MAGIC + bytes.fromhex(self.id) + self._mac(place, payload)
 
-    def verified(self, data: bytes, place: str, *, what: str, path: Path, fix: str) -> memoryview:
+    def verified(
+        self, data: bytes, place: str, *, what: str, path: str | Path, fix: str
+    ) -> memoryview:
         """The payload of ``data`` (read from ``path``, stored at ``place``) if this key signed
         it there; else SignatureError naming ``what`` (the value), the file and ``fix``."""
         refused = f"refusing to load {what} from {path}"
