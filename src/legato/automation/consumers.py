@@ -17,11 +17,17 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from legato import plugins
 from legato._internal.masking import mask_process_output
 from legato.automation.consume import ConsumerLoop
-from legato.definitions.messages import Message, OnMessage, RunRequest, message_key_parts
+from legato.definitions.messages import (
+    Message,
+    MessageSource,
+    OnMessage,
+    RunRequest,
+    message_key_parts,
+)
 from legato.definitions.pipeline import Pipeline
-from legato.integrations.brokers import open_source
 from legato.loader.config import load_settings
 from legato.loader.modules import load_project
 from legato.store.automation import list_triggers, trigger_id
@@ -66,6 +72,13 @@ def record_batch(
     return run_ids
 
 
+def source_for(trigger: OnMessage) -> MessageSource:
+    """The trigger's message source, not yet connected: the one installed for its kind."""
+    factory = plugins.load(plugins.MESSAGE_SOURCES, trigger.source.kind, source=trigger.label)
+    source: MessageSource = factory(trigger.source)
+    return source
+
+
 def message_triggers(pipelines: Mapping[str, Pipeline]) -> dict[str, tuple[Pipeline, OnMessage]]:
     out = {}
     for pipe in pipelines.values():
@@ -107,7 +120,7 @@ def main() -> None:
                 def record(pairs: Any, key: str = key, pipe: Pipeline = pipe) -> None:
                     record_batch(store, key, pipe, pairs)
 
-                loops[key] = ConsumerLoop(open_source(trigger.source), trigger, record)
+                loops[key] = ConsumerLoop(source_for(trigger), trigger, record)
                 loops[key].start()
                 log.info("consuming %s for %s", trigger.source.name, key)
             elif key not in enabled and running is not None:

@@ -30,7 +30,7 @@ from legato.loader.config import Settings, load_settings
 from legato.loader.fingerprint import fingerprint, loaded_at
 from legato.loader.modules import Loaded, load_project
 from legato.store.engine import Store
-from legato.store.runs import fail_abandoned, get_run
+from legato.store.runs import RunRecord, fail_abandoned, get_run
 
 log = logging.getLogger("legato.run_worker")
 
@@ -93,7 +93,7 @@ def _execute(
             store,
             record,
             storage_root=settings.storage,
-            executor=_executor(record.executor or settings.executor, settings, store),
+            executor=_executor(record, settings, store),
             pipeline=loaded.project.pipelines.get(record.pipeline or ""),
             max_concurrency=settings.max_concurrency or None,
             sys_path=loaded.sys_path,
@@ -113,12 +113,14 @@ def _execute(
 _POOLS: dict[str, Executor] = {}  # the process pool, kept warm from one run to the next
 
 
-def _executor(name: str, settings: Settings, store: Store) -> Executor:
+def _executor(record: RunRecord, settings: Settings, store: Store) -> Executor:
+    name = record.executor or settings.executor
+    where = f"run {record.run_id}"
     if name != "process":
-        return make_executor(name, settings.max_concurrency or None, store=store)
+        return make_executor(name, settings.max_concurrency or None, store=store, source=where)
     if name not in _POOLS:
         _POOLS[name] = make_executor(
-            name, settings.max_concurrency or None, store=store, keep_workers=True
+            name, settings.max_concurrency or None, store=store, keep_workers=True, source=where
         )
     return _POOLS[name]
 

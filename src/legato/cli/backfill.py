@@ -16,8 +16,8 @@ from legato._internal.ids import new_run_id
 from legato.automation.backfills import Progress as BackfillProgress
 from legato.automation.backfills import drive_backfill, driver_id, parse_run_key
 from legato.cli._console import console, styled, when
+from legato.cli._options import installed_executor
 from legato.cli._project import OpenProject, open_project, open_store
-from legato.definitions.pipeline import EXECUTORS
 from legato.errors import SelectionError
 from legato.events.status import RunStatus
 from legato.execution.api import make_executor
@@ -64,7 +64,7 @@ EXIT = {"completed": 0, "paused": 3, "cancelled": 130}
     is_flag=True,
     help="One run over every key (for steps that process a range at once).",
 )
-@click.option("--executor", type=click.Choice(EXECUTORS))
+@click.option("--executor", metavar="NAME", callback=installed_executor)
 @click.option("--dry-run", is_flag=True, help="Show the runs it would create, and stop.")
 @click.pass_context
 def backfill(
@@ -231,7 +231,13 @@ def _drive(
         with taking:
             if spare:
                 return spare.pop()
-        return make_executor(record.executor, max_concurrency, store=store, keep_workers=True)
+        return make_executor(
+            record.executor,
+            max_concurrency,
+            store=store,
+            keep_workers=True,
+            source=f"backfill {record.backfill_id}",
+        )
 
     def launch(group: RunGroup, key: str, parent: str | None) -> RunStatus:
         plan = (

@@ -14,8 +14,8 @@ import click
 
 from legato.cli._console import console, styled
 from legato.cli._display import SUMMARY_ROWS, RunDisplay, print_summary
+from legato.cli._options import installed_executor
 from legato.cli._project import OpenProject, open_project, open_store
-from legato.definitions.pipeline import EXECUTORS
 from legato.errors import ConfigError, SelectionError
 from legato.events.status import RunStatus
 from legato.execution.api import launch_run, make_executor, rerun_plan
@@ -51,8 +51,10 @@ full_table = click.option(
 @click.option("--to", "last", metavar="KEY", help="Last partition key of a range (inclusive).")
 @click.option(
     "--executor",
-    type=click.Choice(EXECUTORS),
-    help="Where steps run (default: the project's, else process).",
+    metavar="NAME",
+    callback=installed_executor,
+    help="Where steps run: inprocess, threads, process, dask, remote or an installed plugin's "
+    "(default: the project's, else process).",
 )
 @click.option("--max-concurrency", type=click.IntRange(min=1), help="Steps running at once.")
 @click.option("--tag", "tags", multiple=True, metavar="K=V", help="Tag the run (repeatable).")
@@ -148,7 +150,7 @@ def run(
     help="Re-execute only failed and downstream steps, "
     "reusing the outputs of steps that succeeded.",
 )
-@click.option("--executor", type=click.Choice(EXECUTORS))
+@click.option("--executor", metavar="NAME", callback=installed_executor)
 @full_table
 @click.pass_context
 def rerun(

@@ -1,7 +1,8 @@
 """Message triggers: the messages a broker delivers, the sources users name, and ``OnMessage``.
 
-Pure data, no I/O. The broker clients live in ``legato.integrations.brokers``; the consumer that
-turns messages into run requests lives in ``legato.automation.consume``.
+Pure data, no I/O. The broker clients live in ``legato.integrations.brokers`` (found by a source's
+``kind`` through ``legato.plugins``); the consumer that turns messages into run requests lives in
+``legato.automation.consume``.
 
 Delivery is **at least once**. A :class:`MessageSource` acks a message only after the caller says
 the run request made from it is durable (the daemon commits the run requests and the message ids in
@@ -18,8 +19,9 @@ import json as _json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field, fields
-from typing import Any, ClassVar, Protocol, get_args, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from legato import plugins
 from legato._internal.ids import run_request_key
 from legato.errors import DefinitionError, where
 
@@ -343,8 +345,19 @@ class KafkaSource:
         return f"kafka:{self.topic}#{self.group}"
 
 
-SourceSpec = NatsSource | RedisStreamSource | RabbitMQSource | MqttSource | KafkaSource
-SOURCE_SPECS: tuple[type, ...] = get_args(SourceSpec)
+SOURCE_SPECS = (NatsSource, RedisStreamSource, RabbitMQSource, MqttSource, KafkaSource)
+
+
+class SourceSpec(Protocol):
+    """Where messages come from: one of ``SOURCE_SPECS``, or a plugin's spec. ``kind`` names the
+    message source installed under the entry-point group ``legato.message_sources`` that reads
+    it; ``name`` identifies it in messages, the UI and the idempotency keys of its runs."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -376,9 +389,10 @@ class OnMessage:
     name: str = ""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.source, SOURCE_SPECS):
+        kind, name = getattr(self.source, "kind", None), getattr(self.source, "name", None)
+        if not isinstance(kind, str) or not isinstance(name, str):
             kinds = ", ".join(t.__name__ for t in SOURCE_SPECS)
-            _bad("OnMessage", "source", self.source, f"pass one of {kinds}")
+            _bad("OnMessage", "source", self.source, f"pass one of {kinds}, or a plugin's spec")
         if self.to_run is not None and not callable(self.to_run):
             _bad("OnMessage", "to_run", self.to_run, "pass a function Message -> RunRequest | None")
         for arg in ("batch", "dead_letter_after", "max_bytes"):
@@ -391,6 +405,8 @@ class OnMessage:
             default = f"on_message({self.source.name})"
         object.__setattr__(self, "within", float(self.within))
         object.__setattr__(self, "name", self.name or default)
+        kind = self.source.kind
+        plugins.check(plugins.MESSAGE_SOURCES, kind, source=self.label, error=DefinitionError)
 
     def describe(self) -> dict[str, Any]:
         """A JSON-able summary for snapshots and the UI (no secrets: sources carry no passwords

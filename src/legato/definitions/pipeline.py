@@ -7,11 +7,11 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from legato import plugins
 from legato.definitions.keys import validate_key
 from legato.definitions.policies import Retry
 from legato.errors import DefinitionError
 
-EXECUTORS = ("inprocess", "threads", "process", "dask", "remote")
 TRIGGER_KINDS = ("cron", "every", "on_update", "sensor", "file_arrival", "message", "webhook")
 
 
@@ -24,7 +24,8 @@ class Pipeline:
             globs), or a list of them; default: everything.
         tags: tags recorded on every run of the pipeline.
         retries: default retry policy for steps that declare none.
-        executor: default executor (``inprocess``, ``threads`` or ``process``).
+        executor: default executor (``inprocess``, ``threads``, ``process``, ``dask``, ``remote``
+            or an installed plugin's).
         max_concurrency: steps running at once.
         triggers: what starts its runs: ``Cron``/``Every`` schedules, ``OnUpdate`` (when its
             upstreams update), sensors, ``FileArrival``, ``OnMessage``.
@@ -53,13 +54,16 @@ class Pipeline:
         validate_key(name, what="pipeline name", source=self.source)
         if isinstance(retries, int) and not isinstance(retries, bool):
             retries = Retry(retries)
-        if executor is not None and executor not in EXECUTORS:
-            raise DefinitionError(
-                f"pipeline {name!r} ({self.source}): unknown executor {executor!r}",
-                obj=name,
-                source=self.source,
-                hint=f"use one of {EXECUTORS}",
-            )
+        if executor is not None:
+            if not isinstance(executor, str):
+                raise DefinitionError(
+                    f"pipeline {name!r} ({self.source}): executor={executor!r} is not a name",
+                    obj=name,
+                    source=self.source,
+                    hint='pass an executor\'s name, such as "process"',
+                )
+            where = f"pipeline {name!r} ({self.source})"
+            plugins.check(plugins.EXECUTORS, executor, source=where, error=DefinitionError)
         if max_concurrency is not None and (
             not isinstance(max_concurrency, int) or max_concurrency < 1
         ):

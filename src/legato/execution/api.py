@@ -7,16 +7,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from legato import plugins
 from legato.definitions.io import IOManager
 from legato.definitions.pipeline import Pipeline
 from legato.definitions.project import Project
 from legato.definitions.resources import Resource
 from legato.definitions.step import StepDef, registered_steps
-from legato.errors import ConfigError, StepError
-from legato.execution.executors.base import Executor
-from legato.execution.executors.inprocess import InProcessExecutor
-from legato.execution.executors.process_pool import ProcessPoolExecutor
-from legato.execution.executors.threads import ThreadExecutor
+from legato.errors import StepError
+from legato.execution.executors.base import Executor, ExecutorOptions
 from legato.execution.io.memory import MemoryIOManager
 from legato.execution.launcher import launch_run, rerun_plan
 from legato.execution.result import RunResult
@@ -34,37 +32,18 @@ def make_executor(
     store: Store | None = None,
     queue: str = "default",
     keep_workers: bool = False,
+    source: str = "make_executor()",
 ) -> Executor:
-    """The executor called ``name``: inprocess, threads, process, dask (a LocalCluster unless
-    ``LEGATO_DASK_ADDRESS`` names a scheduler) or remote (``legato worker`` processes on
+    """The executor called ``name``, from those installed (entry-point group
+    ``legato.executors``): built in are inprocess, threads, process, dask (a LocalCluster unless
+    ``LEGATO_DASK_ADDRESS`` names a scheduler) and remote (``legato worker`` processes on
     PostgreSQL, reading ``queue``). ``keep_workers``: a process pool keeps its idle workers
-    from one run to the next (for a caller that executes runs one after another)."""
-    if name == "dask":
-        import os
-
-        from legato.execution.executors.dask import DaskExecutor
-
-        return DaskExecutor(os.environ.get("LEGATO_DASK_ADDRESS"), n_workers=max_concurrency or 2)
-    if name == "remote":
-        from legato.execution.executors.remote import RemoteExecutor
-
-        if store is None:
-            raise ConfigError(
-                "the remote executor needs the run's store",
-                hint="pass store= (workers claim steps from it)",
-            )
-        return RemoteExecutor(store, queue)
-    if name == "inprocess":
-        return InProcessExecutor(memory_io=memory_io)
-    if name == "threads":
-        return ThreadExecutor(max_concurrency or 8, memory_io=memory_io)
-    if name == "process":
-        return ProcessPoolExecutor(max_concurrency or None, keep_workers=keep_workers)
-    raise ConfigError(
-        f"unknown executor {name!r}",
-        obj=name,
-        hint="use inprocess, threads, process, dask or remote",
-    )
+    from one run to the next (for a caller that executes runs one after another). ``source``
+    says where the name came from, for the error if no such executor is installed."""
+    factory = plugins.load(plugins.EXECUTORS, name, source=source)
+    options = ExecutorOptions(max_concurrency, memory_io, store, queue, keep_workers)
+    executor: Executor = factory(options)
+    return executor
 
 
 def materialize(

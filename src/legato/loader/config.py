@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from legato.definitions.pipeline import EXECUTORS
+from legato import plugins
 from legato.errors import ConfigError
 
 _KNOWN = {
@@ -102,12 +102,11 @@ def load_settings(start: Path | None = None, env: Mapping[str, str] | None = Non
         raise ConfigError(f"{source}: database_url must be a string", source=source)
     storage = Path(env.get("LEGATO_STORAGE") or table.get("storage") or ".legato/storage")
     executor = env.get("LEGATO_EXECUTOR") or table.get("executor") or "process"
-    if executor not in EXECUTORS:
-        raise ConfigError(
-            f"{source}: executor {executor!r} is not one of {EXECUTORS}",
-            source=source,
-            hint=f"set executor to one of {', '.join(EXECUTORS)}",
-        )
+    if not isinstance(executor, str):
+        raise ConfigError(f"{source}: executor must be a name", source=source)
+    if env.get("LEGATO_EXECUTOR") or table.get("executor"):  # one the user named: installed?
+        where = "LEGATO_EXECUTOR" if env.get("LEGATO_EXECUTOR") else source
+        plugins.check(plugins.EXECUTORS, executor, source=where)
     raw_conc = env.get("LEGATO_MAX_CONCURRENCY") or table.get("max_concurrency") or 0
     try:
         concurrency = int(raw_conc)

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from legato.definitions.keys import StepKey
 from legato.definitions.project import Project
 from legato.execution.capture import LogRecordTuple
 from legato.execution.spec import LogChunk, StepOutcome, StepSpec
+
+if TYPE_CHECKING:
+    from legato.execution.io.memory import MemoryIOManager
+    from legato.store.engine import Store
 
 Message = StepOutcome | LogChunk
 LiveLogs = Callable[[StepKey, int, Sequence[LogRecordTuple]], None]
@@ -27,6 +31,18 @@ class ExecutorSetup:
     # Where lines of a step running in the engine's own process go while it runs (any thread may
     # call it); executors whose steps run elsewhere send ``LogChunk`` messages instead.
     live_logs: LiveLogs | None = None
+
+
+@dataclass(frozen=True)
+class ExecutorOptions:
+    """What an executor is made with, whichever it is. An executor plugin (entry-point group
+    ``legato.executors``) names a callable that takes these and returns an :class:`Executor`."""
+
+    max_concurrency: int | None = None  # steps at once; None: the executor's own default
+    memory_io: MemoryIOManager | None = None  # values kept in memory (in-process executors)
+    store: Store | None = None  # the run's store (remote workers claim steps from it)
+    queue: str = "default"  # the queue of steps no route sends elsewhere (remote)
+    keep_workers: bool = False  # keep idle workers from one run to the next (process pool)
 
 
 class Executor(Protocol):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
 import pickle
 import queue
 import sys
@@ -36,7 +37,7 @@ from legato._internal.optional import require
 from legato.definitions.keys import StepKey
 from legato.errors import ConfigError
 from legato.execution.executors._remote_codec import MalformedMessage, decode_outcome, encode
-from legato.execution.executors.base import ExecutorSetup, Message, WorkerLost
+from legato.execution.executors.base import ExecutorOptions, ExecutorSetup, Message, WorkerLost
 from legato.execution.spec import LogChunk, StepOutcome, StepSpec
 from legato.execution.step import StepTimeout, describe_error
 
@@ -106,6 +107,12 @@ class DaskExecutor:
         self._done: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._threads = n_workers * threads_per_worker
         self._topics: set[str] = set()
+
+    @classmethod
+    def from_options(cls, options: ExecutorOptions) -> DaskExecutor:
+        """A ``LocalCluster`` of ``max_concurrency`` (default 2) workers, unless
+        ``LEGATO_DASK_ADDRESS`` names a scheduler."""
+        return cls(os.environ.get("LEGATO_DASK_ADDRESS"), n_workers=options.max_concurrency or 2)
 
     def start(self, setup: ExecutorSetup) -> None:
         import cloudpickle

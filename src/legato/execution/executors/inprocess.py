@@ -15,7 +15,7 @@ from functools import partial
 from types import FrameType
 
 from legato.definitions.keys import StepKey
-from legato.execution.executors.base import ExecutorSetup, LiveLogs, Message
+from legato.execution.executors.base import ExecutorOptions, ExecutorSetup, LiveLogs, Message
 from legato.execution.io.fs import FilesystemIOManager
 from legato.execution.io.memory import MemoryIOManager
 from legato.execution.resources import WorkerEnv
@@ -37,6 +37,10 @@ class InProcessExecutor:
         self._running_in: int | None = None  # the thread running a step, while it runs one
         self._interrupted = False
         self._old: object = None  # the SIGINT handler before ours (main thread only)
+
+    @classmethod
+    def from_options(cls, options: ExecutorOptions) -> InProcessExecutor:
+        return cls(memory_io=options.memory_io)
 
     def start(self, setup: ExecutorSetup) -> None:
         io = (

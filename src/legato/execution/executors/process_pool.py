@@ -24,7 +24,7 @@ from multiprocessing.connection import wait
 
 from legato.definitions.keys import StepKey
 from legato.execution.children import Child, die_with_parent_hook, spawn_child
-from legato.execution.executors.base import ExecutorSetup, Message, WorkerLost
+from legato.execution.executors.base import ExecutorOptions, ExecutorSetup, Message, WorkerLost
 from legato.execution.spec import StepOutcome, StepSpec
 from legato.execution.step import StepTimeout, describe_error
 
@@ -51,6 +51,10 @@ class ProcessPoolExecutor:
         self._paths: tuple[str, tuple[str, ...]] = ("", ())
         self._pool: list[_Worker] = []
         self._queue: deque[StepSpec] = deque()
+
+    @classmethod
+    def from_options(cls, options: ExecutorOptions) -> ProcessPoolExecutor:
+        return cls(options.max_concurrency or None, keep_workers=options.keep_workers)
 
     def start(self, setup: ExecutorSetup) -> None:
         import cloudpickle

@@ -18,13 +18,14 @@ from dataclasses import dataclass
 
 from legato.definitions.keys import StepKey
 from legato.definitions.step import StepDef
+from legato.errors import ConfigError
 from legato.execution.executors._remote_codec import (
     MalformedMessage,
     decode_lines,
     decode_outcome,
     encode,
 )
-from legato.execution.executors.base import ExecutorSetup, Message, WorkerLost
+from legato.execution.executors.base import ExecutorOptions, ExecutorSetup, Message, WorkerLost
 from legato.execution.spec import LogChunk, StepOutcome, StepSpec
 from legato.execution.step import describe_error
 from legato.execution.worker import check_queue
@@ -75,6 +76,15 @@ class RemoteExecutor:
         self._next_expiry = 0.0
         self._lost_by: dict[int, str | None] = {}
         self._listener: Listener | None = None
+
+    @classmethod
+    def from_options(cls, options: ExecutorOptions) -> RemoteExecutor:
+        if options.store is None:
+            raise ConfigError(
+                "the remote executor needs the run's store",
+                hint="pass store= (workers claim steps from it)",
+            )
+        return cls(options.store, options.queue)
 
     def start(self, setup: ExecutorSetup) -> None:
         self._steps = {s.key: s for s in setup.project.steps}

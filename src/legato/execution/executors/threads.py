@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from legato.definitions.keys import StepKey
-from legato.execution.executors.base import ExecutorSetup, Message
+from legato.execution.executors.base import ExecutorOptions, ExecutorSetup, Message
 from legato.execution.executors.inprocess import StepInterrupted, interrupt_thread
 from legato.execution.io.fs import FilesystemIOManager
 from legato.execution.io.memory import MemoryIOManager
@@ -35,6 +35,10 @@ class ThreadExecutor:
         self._deadlines: dict[tuple[StepKey, int], float] = {}
         self._env: WorkerEnv | None = None
         self._memory_io = memory_io
+
+    @classmethod
+    def from_options(cls, options: ExecutorOptions) -> ThreadExecutor:
+        return cls(options.max_concurrency or 8, memory_io=options.memory_io)
 
     def start(self, setup: ExecutorSetup) -> None:
         io = (

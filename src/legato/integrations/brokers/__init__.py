@@ -21,41 +21,38 @@ spec                      module                       extra               clien
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
 
+from legato import plugins
 from legato.definitions.messages import SOURCE_SPECS, MessageSource, SourceSpec
 from legato.errors import DefinitionError
-
-_IMPLEMENTATIONS = {
-    "nats": ("legato.integrations.brokers.nats", "NatsMessageSource"),
-    "redis": ("legato.integrations.brokers.redis", "RedisStreamMessageSource"),
-    "rabbitmq": ("legato.integrations.brokers.rabbitmq", "RabbitMQMessageSource"),
-    "mqtt": ("legato.integrations.brokers.mqtt", "MqttMessageSource"),
-    "kafka": ("legato.integrations.brokers.kafka", "KafkaMessageSource"),
-}
 
 
 def open_source(spec: SourceSpec, *, now: Callable[[], float] = time.time) -> MessageSource:
     """The :class:`MessageSource` for a source spec, not yet connected: call ``connect()`` next.
 
+    The source is the one installed under the spec's ``kind`` (entry-point group
+    ``legato.message_sources``): those above, or a plugin's.
+
     Args:
         spec: a ``NatsSource``, ``RedisStreamSource``, ``RabbitMQSource``, ``MqttSource`` or
-            ``KafkaSource``.
+            ``KafkaSource``, or a plugin's spec.
         now: the clock stamped on :attr:`Message.received_at`.
 
     Raises:
         DefinitionError: ``spec`` is not a source spec.
+        ConfigError: no message source of its kind is installed.
     """
-    if not isinstance(spec, SOURCE_SPECS):
+    kind, name = getattr(spec, "kind", None), getattr(spec, "name", None)
+    if not isinstance(kind, str) or not isinstance(name, str):
         kinds = ", ".join(t.__name__ for t in SOURCE_SPECS)
         raise DefinitionError(
             f"open_source() got {spec!r}, which is not a message source spec",
-            hint=f"pass one of {kinds}",
+            hint=f"pass one of {kinds}, or a plugin's spec",
         )
-    module, name = _IMPLEMENTATIONS[spec.kind]
-    source: MessageSource = getattr(importlib.import_module(module), name)(spec, now=now)
+    factory = plugins.load(plugins.MESSAGE_SOURCES, kind, source=f"message source {name!r}")
+    source: MessageSource = factory(spec, now=now)
     return source
 
 
