@@ -9,9 +9,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 import legato as lg
 from legato import plugins
+from legato.cli.run import run
 from legato.definitions.messages import OnMessage
 from legato.errors import ConfigError, DefinitionError
 from legato.execution.api import make_executor, materialize
@@ -103,6 +105,9 @@ def test_an_unknown_executor_names_itself_its_origin_and_the_installed_ones(tmp_
     assert "inprocess, process, remote, threads" in message and "legato.executors" in message
     with pytest.raises(ConfigError, match=r"^--executor: executor 'gpu' is not one"):
         make_executor("gpu", source="--executor")
+    refused = CliRunner().invoke(run, ["--executor", "gpu", "*"])
+    assert refused.exit_code == 2
+    assert "Invalid value for '--executor': executor 'gpu' is not one of" in refused.output
     (tmp_path / "legato.toml").write_text('executor = "gpu"\n')
     with pytest.raises(ConfigError, match=r"legato.toml: executor 'gpu' is not one"):
         load_settings(tmp_path, env={})

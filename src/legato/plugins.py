@@ -46,10 +46,11 @@ def check(group: str, name: str, *, source: str, error: type[LegatoError] = Conf
     hint += f"entry-point group {group!r}"
     if not any(_distribution(e) == "legato" for points in found.values() for e in points):
         hint = "Legato's own entry points are missing: reinstall it (pip install -e .)"
+    place = f"{source}: " if source else ""  # "": the caller names the place itself
     raise error(
-        f"{source}: {what} {name!r} is not one of the installed {what}s ({choices})",
+        f"{place}{what} {name!r} is not one of the installed {what}s ({choices})",
         obj=name,
-        source=source,
+        source=source or None,
         hint=hint,
     )
 

@@ -12,7 +12,7 @@ def installed_executor(ctx: click.Context, param: click.Parameter, value: str | 
     """``--executor``: the name of an installed executor (a built-in or a plugin's)."""
     if value is not None:
         try:
-            plugins.check(plugins.EXECUTORS, value, source="--executor")
+            plugins.check(plugins.EXECUTORS, value, source="")  # click names the option
         except ConfigError as exc:
             raise click.BadParameter(f"{exc.message}; {exc.hint}", ctx, param) from None
     return value
