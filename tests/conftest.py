@@ -125,3 +125,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             continue
         if any(part in _PROCESS_TESTS for part in item.path.parts):
             item.add_marker(pytest.mark.timeout(600))
+    # The longest tests first (those that start processes, slow ones first among them): under
+    # xdist's work stealing the short ones then fill the gaps, instead of one long test ending
+    # the run alone. A stable sort keeps each module's tests together within a group.
+    items.sort(key=_weight)
+
+
+def _weight(item: pytest.Item) -> int:
+    starts_processes = any(part in _PROCESS_TESTS for part in item.path.parts)
+    slow = item.get_closest_marker("slow") is not None
+    return 0 if starts_processes and slow else 1 if starts_processes else 2
