@@ -126,12 +126,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if any(part in _PROCESS_TESTS for part in item.path.parts):
             item.add_marker(pytest.mark.timeout(600))
     # The longest tests first (those that start processes, slow ones first among them): under
-    # xdist's work stealing the short ones then fill the gaps, instead of one long test ending
-    # the run alone. A stable sort keeps each module's tests together within a group.
+    # xdist's --dist load, tests go out in this order as workers free up, so the short ones fill
+    # the gaps at the end instead of one long test ending the run alone. A stable sort keeps each
+    # module's tests together within a group.
     items.sort(key=_weight)
+
+
+_LONG_FILES = ("test_browser.py", "test_snippets.py", "test_cli_web.py")  # browsers, CLIs
 
 
 def _weight(item: pytest.Item) -> int:
     starts_processes = any(part in _PROCESS_TESTS for part in item.path.parts)
+    starts_processes = starts_processes or item.path.name in _LONG_FILES
     slow = item.get_closest_marker("slow") is not None
     return 0 if starts_processes and slow else 1 if starts_processes else 2

@@ -112,7 +112,8 @@ def test_a_timeout_fails_the_attempt_at_its_deadline(harness):
     result = harness.run(["slow"])
     assert result.steps["slow"].status is StepStatus.FAILED
     assert "timeout" in result.steps["slow"].error["message"]
-    assert time.monotonic() - started < 2.9  # the step holds 3 s when not cut short
+    # the step holds 10 s when not cut short; a loaded machine may take seconds to start it
+    assert time.monotonic() - started < 8.0
 
 
 def test_a_step_s_timeout_counts_its_run_time_not_its_wait_for_a_slot(harness):

@@ -71,7 +71,7 @@ def flaky(context: lg.StepContext) -> int:
 
 @lg.task(timeout=0.5)
 def slow(context: lg.StepContext) -> None:
-    _hold(context, 3)
+    _hold(context, 10)
 
 
 @lg.task
