@@ -65,6 +65,9 @@ class PartitionMapping(ABC):
     ) -> list[str]:
         """Upstream keys ``downstream_key`` also reads when they have a value, but never waits
         for (none, unless the mapping says otherwise)."""
+        return self._optional(downstream_key, up_space, down_space, resolve_now(now), dynamic)
+
+    def _optional(self, key: Key, up: Space, down: Space, now: datetime, dyn: Lookup) -> list[str]:
         return []
 
     def downstream_keys(
@@ -342,20 +345,11 @@ class Dimension(PartitionMapping):
             )
         return set(names)
 
-    def optional_upstream_keys(
-        self,
-        downstream_key: str | None,
-        up_space: Space,
-        down_space: Space,
-        *,
-        now: datetime | None = None,
-        dynamic: Lookup = None,
-    ) -> list[str]:
+    def _optional(self, key: Key, up: Space, down: Space, now: datetime, dyn: Lookup) -> list[str]:
         """Keys of an upstream-only dynamic dimension added after the downstream window ended:
         read when they have a value (a tenant onboarded with its history), never waited for."""
-        when = resolve_now(now)
-        every = self._map(downstream_key, down_space, up_space, True, when, dynamic, all_keys=True)
-        needed = set(self._map(downstream_key, down_space, up_space, True, when, dynamic))
+        every = self._map(key, down, up, True, now, dyn, all_keys=True)
+        needed = set(self._map(key, down, up, True, now, dyn))
         return [k for k in every if k not in needed]
 
     def _map(
