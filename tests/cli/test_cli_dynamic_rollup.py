@@ -29,7 +29,7 @@ def _read(project, day):
 
 
 def test_a_tenant_added_later_does_not_hold_back_earlier_days_but_is_read(project):
-    project.write("legato.toml", 'modules = ["pipes"]\n')
+    project.write("legato.toml", 'modules = ["pipes"]\nexecutor = "inprocess"\n')
     project.write("pipes.py", PROJECT)
     project.legato("partitions", "add", "tenant", "acme", "--since", "2025-01-01", check=True)
     project.legato("partitions", "add", "tenant", "globex", check=True)  # onboarded today
