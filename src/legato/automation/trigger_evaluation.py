@@ -98,20 +98,24 @@ class TriggerEvaluation:
         for run_ids in write_ticks(self.store, writes, owner=self.owner).values():
             report.runs_requested += run_ids
 
+    def _again(
+        self, trigger: TriggerRow, outcome: tuple[str | None, str | None], next_due: float
+    ) -> bool:
+        """Whether ``outcome`` repeats the trigger's previous one; if so it only moves on to
+        ``next_due`` (no history row), else it is remembered for the next comparison."""
+        if self._skipped.get(trigger.trigger_id) == outcome:
+            advance_trigger(self.store, trigger.trigger_id, next_due=next_due, owner=self.owner)
+            return True
+        self._skipped[trigger.trigger_id] = outcome
+        return False
+
     def _failed(self, trigger: TriggerRow, exc: LegatoError, now: datetime) -> None:
         """Record a failed evaluation; the same failure again only moves the trigger on, so a
         sensor failing every few seconds leaves one history row, not one per evaluation."""
         interval = float(trigger.spec.get("interval", 30.0))
         reason = str(exc)[:4000]
-        if self._skipped.get(trigger.trigger_id) == (FAILED, reason):
-            advance_trigger(
-                self.store,
-                trigger.trigger_id,
-                next_due=now.timestamp() + interval,
-                owner=self.owner,
-            )
+        if self._again(trigger, (FAILED, reason), now.timestamp() + interval):
             return
-        self._skipped[trigger.trigger_id] = (FAILED, reason)
         record_tick(
             self.store,
             trigger.trigger_id,
@@ -150,15 +154,8 @@ class TriggerEvaluation:
         if not runs:
             # A skip like the previous one (same cursor, same reason) only moves the trigger on:
             # a sensor polling every 50 ms must not write a history row each time.
-            if self._skipped.get(trigger.trigger_id) == (cursor, reason):
-                advance_trigger(
-                    self.store,
-                    trigger.trigger_id,
-                    next_due=now.timestamp() + interval,
-                    owner=self.owner,
-                )
+            if self._again(trigger, (cursor, reason), now.timestamp() + interval):
                 return []
-            self._skipped[trigger.trigger_id] = (cursor, reason)
         else:
             self._skipped.pop(trigger.trigger_id, None)
         tick_key = f"{cursor or ''}@{now.isoformat()}" if not runs else f"{runs[0].idempotency_key}"

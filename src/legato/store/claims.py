@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Connection, func, or_, select, update
 
 from legato.events.status import RunStatus, StepStatus
 from legato.events.types import Event, EventType
@@ -160,13 +160,15 @@ def queue_waiting(store: Store) -> bool:
 
 def expire_claim(store: Store, run_id: str, launcher: str, now: float) -> None:
     """End a lease at once because its holder is known dead, so recovery need not wait for it."""
-    r = runs.c
     with store.transaction() as conn:
-        conn.execute(
-            update(runs)
-            .where(r.run_id == run_id, r.launcher == launcher)
-            .values(lease_until=now - 1.0)
-        )
+        _end_lease(conn, run_id, launcher, now)
+
+
+def _end_lease(conn: Connection, run_id: str, launcher: str, now: float) -> bool:
+    """Expire ``launcher``'s lease of ``run_id``; False if it no longer holds the run."""
+    r = runs.c
+    query = update(runs).where(r.run_id == run_id, r.launcher == launcher)
+    return bool(conn.execute(query.values(lease_until=now - 1.0)).rowcount)
 
 
 def hand_off(store: Store, run_id: str, launcher: str, reason: str) -> None:
@@ -188,12 +190,7 @@ def hand_off(store: Store, run_id: str, launcher: str, reason: str) -> None:
         if step.status is StepStatus.RUNNING
     ]
     with store.transaction() as conn:
-        owned = conn.execute(
-            update(runs)
-            .where(runs.c.run_id == run_id, runs.c.launcher == launcher)
-            .values(lease_until=now - 1.0)
-        ).rowcount
-        if owned:  # still ours: nobody took it over meanwhile
+        if _end_lease(conn, run_id, launcher, now):  # still ours: nobody took it over meanwhile
             append(conn, events)
 
 
