@@ -1,5 +1,6 @@
-"""Pretend this Legato is one release newer: its head is a revision 0002 that adds a column, so
-a store made by the real code is one revision behind."""
+"""Pretend this Legato is one release newer: its head is a revision after this Legato's head
+(``NEXT``) that adds a column, so a store made by the real code (at ``CURRENT``) is one revision
+behind."""
 
 from __future__ import annotations
 
@@ -9,18 +10,23 @@ from pathlib import Path
 
 import pytest
 
-NEXT = '''
-    """A column added after 0001, to upgrade to.
+from legato.store.schema import HEAD_REVISION
 
-    Revision ID: 0002
-    Revises: 0001
+CURRENT = HEAD_REVISION
+NEXT = f"{int(CURRENT) + 1:04d}"
+
+SCRIPT = f'''
+    """A column added after {CURRENT}, to upgrade to.
+
+    Revision ID: {NEXT}
+    Revises: {CURRENT}
     """
 
     import sqlalchemy as sa
     from alembic import op
 
-    revision = "0002"
-    down_revision = "0001"
+    revision = "{NEXT}"
+    down_revision = "{CURRENT}"
     branch_labels = None
     depends_on = None
 
@@ -36,14 +42,14 @@ NEXT = '''
 
 
 def pretend_a_newer_legato(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Copy the migrations beside a revision 0002 and make 0002 the head everywhere it is read."""
+    """Copy the migrations beside revision ``NEXT`` and make it the head everywhere it is read."""
     from legato.cli import db
     from legato.store import engine
     from legato.store.migrations import runner
 
     scripts = tmp_path / "migrations"
     shutil.copytree(runner.HERE, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0002_note.py").write_text(textwrap.dedent(NEXT))
+    (scripts / "versions" / f"{NEXT}_note.py").write_text(textwrap.dedent(SCRIPT))
     monkeypatch.setattr(runner, "HERE", scripts)
     for module in (engine, runner, db):
-        monkeypatch.setattr(module, "HEAD_REVISION", "0002")
+        monkeypatch.setattr(module, "HEAD_REVISION", NEXT)

@@ -10,7 +10,7 @@ from click.testing import CliRunner, Result
 
 from legato.cli.main import cli
 from legato.store.engine import Store
-from newer_schema import pretend_a_newer_legato
+from newer_schema import CURRENT, NEXT, pretend_a_newer_legato
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -34,10 +34,12 @@ def test_db_upgrade_creates_an_empty_store_and_db_current_says_it_is_up_to_date(
     empty = _db(project, "current")
     assert empty.exit_code == 1 and "empty" in empty.output, empty.output
     created = _db(project, "upgrade")
-    assert created.exit_code == 0 and "created at revision 0001" in created.output, created.output
+    assert created.exit_code == 0 and f"created at revision {CURRENT}" in created.output, (
+        created.output
+    )
     current = _db(project, "current")
     assert current.exit_code == 0, current.output
-    assert "revision 0001 (head), up to date" in current.output
+    assert f"revision {CURRENT} (head), up to date" in current.output
     again = _db(project, "upgrade")
     assert again.exit_code == 0 and "nothing to do" in again.output, again.output
     assert "password" not in current.output
@@ -46,15 +48,15 @@ def test_db_upgrade_creates_an_empty_store_and_db_current_says_it_is_up_to_date(
 def test_db_current_exits_1_behind_and_db_upgrade_says_from_and_to(
     project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    Store(project[1]).dispose()  # at 0001, made by this Legato
+    Store(project[1]).dispose()  # at CURRENT, made by this Legato
     pretend_a_newer_legato(tmp_path, monkeypatch)
     behind = _db(project, "current")
     assert behind.exit_code == 1, behind.output
-    assert "revision 0001, behind 0002 (head)" in behind.output
+    assert f"revision {CURRENT}, behind {NEXT} (head)" in behind.output
     assert "legato db upgrade" in behind.output
     upgraded = _db(project, "upgrade")
     assert upgraded.exit_code == 0, upgraded.output
-    assert "upgraded from revision 0001 to 0002" in upgraded.output
+    assert f"upgraded from revision {CURRENT} to {NEXT}" in upgraded.output
     assert _db(project, "current").exit_code == 0
 
 

@@ -19,7 +19,7 @@ from legato.errors import StoreError
 from legato.store.engine import Store
 from legato.store.migrations.runner import alembic_config, revisions, run_migrations
 from legato.store.schema import HEAD_REVISION, metadata
-from newer_schema import pretend_a_newer_legato
+from newer_schema import CURRENT, NEXT, pretend_a_newer_legato
 
 EmptyStores = Callable[[], str]
 
@@ -209,7 +209,7 @@ def test_an_older_sqlite_store_is_upgraded_when_opened(tmp_path: Path, request):
     Store(url).dispose()
     request.getfixturevalue("newer_legato")
     store = Store(url)
-    assert store.revision() == "0002"
+    assert store.revision() == NEXT
     with store.read() as conn:
         assert "note" in {c["name"] for c in inspect(conn).get_columns("runs")}
     store.dispose()
@@ -220,14 +220,15 @@ def test_an_older_postgresql_store_is_upgraded_only_when_asked(pg_store: Store, 
     request.getfixturevalue("newer_legato")
     with pytest.raises(StoreError, match="legato db upgrade") as refused:
         Store(url)
-    assert "revision 0001" in str(refused.value) and "needs 0002" in str(refused.value)
+    assert f"revision {CURRENT}" in str(refused.value)
+    assert f"needs {NEXT}" in str(refused.value)
     store = Store(url, create=False)
-    assert store.revision() == "0001"
-    assert store.ensure_schema(upgrade=True) == "0001"
-    assert store.revision() == "0002"
+    assert store.revision() == CURRENT
+    assert store.ensure_schema(upgrade=True) == CURRENT
+    assert store.revision() == NEXT
     store.dispose()
     reopened = Store(url)  # opens without complaint now
-    assert reopened.revision() == "0002"
+    assert reopened.revision() == NEXT
     reopened.dispose()
 
 

@@ -113,18 +113,16 @@ def test_behind_a_tls_proxy_named_by_forwarded_allow_ips_a_browser_can_log_in(
 ):
     import uvicorn
     from fastapi.testclient import TestClient
-    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
     accounts.add_user(_store(project), "ada", "admin", "ada-password-1")
     served: dict = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(options, app=app))
     for args, trusted in (([], None), (["--forwarded-allow-ips", "127.0.0.1"], "127.0.0.1")):
         assert _invoke(up, ["--no-daemon", *args]).exit_code == 0
-        assert served["proxy_headers"] is (trusted is not None)
-        assert served["forwarded_allow_ips"] == trusted
-    # what uvicorn then serves: the proxy terminates TLS and says so in X-Forwarded-Proto
-    proxied = ProxyHeadersMiddleware(served["app"], trusted_hosts="127.0.0.1")
-    browser = TestClient(proxied, base_url="http://legato.example", client=("127.0.0.1", 9))
+        assert served["proxy_headers"] is False  # the app itself believes the named proxy only
+        assert served["app"].state.legato.auth.forwarded_allow_ips == trusted
+    # the proxy terminates TLS and says so in X-Forwarded-Proto
+    browser = TestClient(served["app"], base_url="http://legato.example", client=("127.0.0.1", 9))
     headers = {"Origin": "https://legato.example", "X-Forwarded-Proto": "https"}
     csrf = browser.get("/api/v1/session", headers=headers).json()["csrf_token"]
     login = browser.post(

@@ -161,11 +161,13 @@ def up(
     # replaces it.
     token_path = write_token(settings_of(ctx).state_dir, token) if local_admin else None
     daemon_status = _start_daemon(ctx, store) if daemon else None
-    app = create_app(
-        store,
-        auth=AuthConfig(local_admin=local_admin, local_token=token, secure_cookies=secure_cookies),
-        daemon_status=daemon_status,
+    auth = AuthConfig(
+        local_admin=local_admin,
+        local_token=token,
+        secure_cookies=secure_cookies,
+        forwarded_allow_ips=forwarded_allow_ips,
     )
+    app = create_app(store, auth=auth, daemon_status=daemon_status)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
     if token_path is not None and count_active_users(store) == 0:
@@ -184,10 +186,10 @@ def up(
         host=host,
         port=port,
         log_level="warning",
-        # Off unless named: trusted from anyone, X-Forwarded-* would let a client choose the
-        # address login throttling counts and the scheme the CSRF check compares Origin with.
-        proxy_headers=forwarded_allow_ips is not None,
-        forwarded_allow_ips=forwarded_allow_ips,
+        # The app believes X-Forwarded-* from the proxies named by --forwarded-allow-ips only
+        # (create_app); trusted from anyone, they would let a client choose the address login
+        # throttling counts and the scheme the CSRF check compares Origin with.
+        proxy_headers=False,
         timeout_graceful_shutdown=5,  # open log streams would otherwise hold Ctrl-C up
     )
 

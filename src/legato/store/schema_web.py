@@ -1,4 +1,5 @@
-"""Tables of the web server: users, their sessions and API tokens, and the audit log.
+"""Tables of the web server: users, their sessions and API tokens, the audit log, and failed
+logins (the login throttle's state, shared by every server on the store).
 
 Secrets are never stored in clear: passwords as scrypt hashes, session ids and API tokens as
 SHA-256 digests (they are 256-bit random values, so a fast hash is enough). A user's
@@ -60,3 +61,17 @@ web_audit = Table(
     Column("detail", Text, nullable=False, default="{}"),
 )
 Index("ix_web_audit_ts", web_audit.c.ts)
+
+# One row per failed login, kept for the throttle's window (legato.web.throttle): every server on
+# the store counts the same failures, per client address and per user name.
+web_login_failures = Table(
+    "web_login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ts", Float, nullable=False),
+    Column("client", String(64), nullable=False),  # an IPv4 address or an IPv6 /64 network
+    Column("name", String(64), nullable=False),  # the user name tried, existing or not
+)
+Index("ix_web_login_failures_client", web_login_failures.c.client, web_login_failures.c.ts)
+Index("ix_web_login_failures_name", web_login_failures.c.name, web_login_failures.c.ts)
+Index("ix_web_login_failures_ts", web_login_failures.c.ts)

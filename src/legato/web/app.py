@@ -52,6 +52,8 @@ API_ROUTERS = (
     logs,
     backfills,
     automation,
+    freshness,
+    alerts,
     admin,
     webhooks,
 )

@@ -30,7 +30,7 @@ CSRF_COOKIE = "legato_csrf"
 CSRF_HEADER = "x-csrf-token"
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
-_PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip")
+PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip")
 
 
 @dataclass(frozen=True)
@@ -174,7 +174,7 @@ def _local_mode(request: Request, state: WebState) -> bool:
     hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
     if hostname.lower() not in _LOOPBACK_NAMES:
         return False
-    if any(h in request.headers for h in _PROXY_HEADERS):
+    if any(h in request.headers for h in PROXY_HEADERS):
         return False
     return accounts.count_active_users(state.store) == 0
 

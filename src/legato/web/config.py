@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from legato.web.passwords import new_secret
+
+
+def default_hash_slots() -> int:
+    """Password checks at once: one on a machine of two CPUs or fewer, else two. Either way a
+    CPU stays free for everything else the server does while logins are hammered."""
+    try:
+        cpus = len(os.sched_getaffinity(0))  # the CPUs this process may use
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return min(2, max(1, cpus - 1))
 
 
 @dataclass(frozen=True)
@@ -22,8 +33,21 @@ class AuthConfig:
             makes any remote client look local.
         secure_cookies: mark cookies ``Secure``; ``None`` means "when the request came over https".
         session_ttl: seconds a login session lasts.
-        login_attempts: failed logins allowed per client and user name per ``login_window``.
+        login_attempts: failed logins allowed per client address (whatever the user names) per
+            ``login_window``; then that address is refused until the window frees up.
         login_window: seconds over which failed logins are counted.
+        login_name_attempts: failed logins for one user name (from every address) per
+            ``login_window`` before each further attempt for it is delayed; keep it at least
+            ``login_attempts``, so that one address alone never delays a user.
+        login_name_max_delay: the longest delay a user name's attempts get (1, 2, 4… seconds
+            after its latest failure, up to this).
+        login_hash_slots: password checks this server computes at once (scrypt, 16 MiB each);
+            a login arriving while all are busy gets 503 with ``Retry-After`` instead of
+            waiting for CPU. Default: :func:`default_hash_slots`.
+        forwarded_allow_ips: the reverse proxies (comma-separated addresses or networks, or
+            ``*``) whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed: the client
+            address (login throttling) and scheme (``Secure`` cookies, the CSRF origin) are then
+            the ones the proxy reports. None: proxy headers are never believed.
     """
 
     local_admin: bool = True
@@ -32,6 +56,10 @@ class AuthConfig:
     session_ttl: float = 12 * 3600.0
     login_attempts: int = 10
     login_window: float = 60.0
+    login_name_attempts: int = 30
+    login_name_max_delay: float = 30.0
+    login_hash_slots: int = field(default_factory=default_hash_slots)
+    forwarded_allow_ips: str | None = None
 
 
 @dataclass(frozen=True)

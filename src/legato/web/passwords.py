@@ -7,6 +7,9 @@ import functools
 import hashlib
 import hmac
 import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 # scrypt with N=2**14, r=8: 16 MiB of memory and tens of milliseconds per hash, memory-hard enough
 # to make guessing costly while a login stays well under 100 ms. The parameters are stored with
@@ -53,6 +56,28 @@ def verify_password(password: str, stored: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
+
+
+class HashGate:
+    """At most ``slots`` password checks at once; an attempt that finds them all taken is told
+    so at once instead of waiting, so a flood of logins can never hold more than ``slots`` CPUs
+    (nor a queue of threads) of the server."""
+
+    def __init__(self, slots: int) -> None:
+        if slots < 1:
+            raise ValueError("a hash gate needs at least one slot")
+        self.slots = slots
+        self._free = threading.BoundedSemaphore(slots)
+
+    @contextmanager
+    def slot(self) -> Iterator[bool]:
+        """Yields whether a slot was free; the slot is held until the block ends."""
+        taken = self._free.acquire(blocking=False)
+        try:
+            yield taken
+        finally:
+            if taken:
+                self._free.release()
 
 
 @functools.cache

@@ -11,6 +11,7 @@ from fastapi import Request
 from legato.store.engine import Store
 from legato.web.catalog import Catalog
 from legato.web.config import AuthConfig, Limits
+from legato.web.passwords import HashGate
 from legato.web.statuses import NodeStatuses
 from legato.web.throttle import LoginThrottle
 
@@ -25,11 +26,14 @@ class WebState:
     daemon_status: DaemonStatus | None
     catalog: Catalog
     throttle: LoginThrottle = field(init=False)
+    hash_gate: HashGate = field(init=False)
     statuses: NodeStatuses = field(init=False)
     open_streams: int = 0
+    warned_untrusted_proxy: bool = False
 
     def __post_init__(self) -> None:
-        self.throttle = LoginThrottle(self.auth.login_attempts, self.auth.login_window)
+        self.throttle = LoginThrottle(self.store, self.auth)
+        self.hash_gate = HashGate(self.auth.login_hash_slots)
         self.statuses = NodeStatuses(self.store)
 
     def daemon(self) -> dict[str, Any]:

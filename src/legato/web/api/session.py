@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Path, Request, Response
 from legato.web import accounts
 from legato.web.api.params import State
 from legato.web.auth import (
+    PROXY_HEADERS,
     SESSION_COOKIE,
     Principal,
     clear_session_cookie,
@@ -28,8 +30,11 @@ from legato.web.schemas import (
     TokenRequest,
     TokensOut,
 )
+from legato.web.state import WebState
+from legato.web.throttle import client_key
 
 router = APIRouter(prefix=V1, tags=["session"])
+log = logging.getLogger("legato.web")
 
 
 def _session_out(request: Request, response: Response, state: State) -> SessionOut:
@@ -53,15 +58,29 @@ def who_am_i(request: Request, response: Response, state: State) -> SessionOut:
 
 @router.post("/session", response_model=SessionOut)
 def log_in(body: LoginRequest, request: Request, response: Response, state: State) -> SessionOut:
-    """Log in with a user name and password; sets an HttpOnly, SameSite=Strict session cookie."""
-    client = request.client.host if request.client else ""
-    if not state.throttle.allowed(client, body.username):
+    """Log in with a user name and password; sets an HttpOnly, SameSite=Strict session cookie.
+
+    Failed logins are throttled per client address and per user name (429 with Retry-After),
+    and a login arriving while the server is busy checking others gets 503 with Retry-After."""
+    client = client_key(request.client.host if request.client else "")
+    _warn_of_an_untrusted_proxy(request, state)
+    refusal = state.throttle.check(client, body.username)
+    if refusal is not None:
         raise ApiError(
             429,
-            "too many failed logins for this user from this address",
-            hint=f"wait {int(state.auth.login_window)} seconds",
+            refusal.message,
+            hint=f"wait {refusal.retry_after} s before trying again",
+            headers={"Retry-After": str(refusal.retry_after)},
         )
-    user = accounts.authenticate(state.store, body.username, body.password)
+    with state.hash_gate.slot() as admitted:
+        if not admitted:
+            raise ApiError(
+                503,
+                "the server is busy checking other logins",
+                hint="try again in a second",
+                headers={"Retry-After": "1"},
+            )
+        user = accounts.authenticate(state.store, body.username, body.password)
     if user is None:
         state.throttle.failed(client, body.username)
         raise ApiError(401, "wrong user name or password", field="password")
@@ -73,6 +92,23 @@ def log_in(body: LoginRequest, request: Request, response: Response, state: Stat
     set_session_cookie(request, response, session_id)
     request.state.principal = Principal(user.name, user.role, "session", user)
     return _session_out(request, response, state)
+
+
+def _warn_of_an_untrusted_proxy(request: Request, state: WebState) -> None:
+    """Say once when logins come through a proxy the server was not told to trust: it then sees
+    every client of the proxy as one address, which the login throttle counts as one."""
+    if state.auth.forwarded_allow_ips is not None or state.warned_untrusted_proxy:
+        return
+    if any(header in request.headers for header in PROXY_HEADERS):
+        state.warned_untrusted_proxy = True
+        peer = request.client.host if request.client else "?"
+        log.warning(
+            "logins arrive through a proxy at %s that this server does not trust: every client "
+            "of it counts as that one address for login throttling; name the proxy with "
+            "'legato up --forwarded-allow-ips %s'",
+            peer,
+            peer,
+        )
 
 
 @router.delete("/session", status_code=204)

@@ -4,6 +4,19 @@ import { api, session } from "../api.js";
 import { h, mount } from "../dom.js";
 import { errorBox } from "../format.js";
 
+// A 503 means the server was busy checking other logins (it checks only one or two passwords at
+// a time): try again a few times, a second apart. A 429 (too many failures) is shown as it is.
+async function logIn(username, password) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await api.post("/session", { username, password });
+    } catch (err) {
+      if (err.status !== 503 || attempt >= 4) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
 export async function render(view, _params, { me, refreshUser }) {
   if (me) {
     window.location.hash = "#/";
@@ -20,7 +33,7 @@ export async function render(view, _params, { me, refreshUser }) {
   const form = h("form", { class: "panel login", on: { submit: async (event) => {
     event.preventDefault();
     try {
-      await api.post("/session", { username: user.value, password: password.value });
+      await logIn(user.value, password.value);
       password.value = "";
       await refreshUser();
       window.location.hash = "#/";
