@@ -33,6 +33,7 @@ from legato.errors import (
     MissingUpstreamError,
     PartitionError,
     ProjectLoadError,
+    RunConfigError,
     SelectionError,
     StepError,
 )
@@ -151,6 +152,7 @@ __all__ = [
     "Resource",
     "Retry",
     "RollUp",
+    "RunConfigError",
     "RunRequest",
     "RunResult",
     "SecretRef",

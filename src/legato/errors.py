@@ -9,6 +9,7 @@
     ├── SelectionError             a selection string matches nothing or does not parse
     ├── ProjectLoadError           a user module or config file could not be loaded
     ├── ConfigError                configuration (toml, environment) is invalid
+    │   └── RunConfigError         a run's config does not fit its steps' config models
     ├── StoreError                 the store cannot be reached or is in an unexpected state
     │   └── NotFoundError          a run, step or asset that the caller named does not exist
     ├── SignatureError             a stored value is unsigned, signed with another key, or altered
@@ -86,6 +87,15 @@ class ProjectLoadError(LegatoError):
 
 class ConfigError(LegatoError, ValueError):
     """Configuration from a toml file or the environment is invalid."""
+
+
+class RunConfigError(ConfigError):
+    """A run's config does not fit the config models of its steps; ``problems`` lists each one
+    as ``{"step", "path", "message", "hint"}``."""
+
+    def __init__(self, message: str, *, problems: list[dict[str, str]], hint: str) -> None:
+        self.problems = problems
+        super().__init__(message, obj=problems[0]["step"] if problems else None, hint=hint)
 
 
 class StoreError(LegatoError):

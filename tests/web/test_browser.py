@@ -8,7 +8,9 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
+import msgspec
 import pytest
 import web_ops_sample
 import web_sample as sample
@@ -16,6 +18,7 @@ from web_helpers import execute_queued, record_definitions
 from web_server import LiveServer
 
 import legato as lg
+from legato.definitions.project import Project
 from legato.store.automation import list_triggers
 from legato.store.engine import Store
 from legato.store.runs import get_run
@@ -178,4 +181,36 @@ def test_automation_switch_and_partition_matrix(page, tmp_path: Path):  # type: 
         page.click("#backfill-resume")
         page.wait_for_selector("#view[data-backfill-status='requested']")
         _shot(page, "backfill")
+    assert page.problems == []
+
+
+class ExportConfig(msgspec.Struct):
+    table: str
+    rows: int = 100
+    mode: Literal["append", "replace"] = "append"
+
+
+@lg.task
+def export(config: ExportConfig) -> str:
+    return config.table
+
+
+def test_launch_form_asks_for_the_config_its_json_schema_describes(page, tmp_path: Path):  # type: ignore[no-untyped-def]
+    store = Store(f"sqlite:///{tmp_path}/legato.db")
+    record_definitions(store, Project.of([export]))
+    with LiveServer(create_app(store)) as server:
+        page.goto(server.login_url)
+        page.goto(f"{server.url}/#/assets/export")
+        page.wait_for_selector("#launch-config #config-export-table")
+        page.click("#launch-button")  # export.table is required: the 422 says so
+        page.wait_for_selector(".error-box:has-text('an object with')")
+        page.fill("#config-export-table", "daily")
+        page.fill("#config-export-rows", "7")
+        page.select_option("#config-export-mode", '"replace"')
+        _shot(page, "launch-config")
+        page.click("#launch-button")
+        page.wait_for_url("**/#/runs/*")
+        run_id = page.url.rsplit("/", 1)[1]
+        config = get_run(store, run_id).config
+        assert config == {"export": {"table": "daily", "rows": 7, "mode": "replace"}}
     assert page.problems == []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import msgspec
+
 import legato as lg
 from shop.resources import Warehouse
 
@@ -31,13 +33,21 @@ def customers() -> dict[int, str]:
     return {i: f"customer-{i:03d}" for i in range(50)}
 
 
+class CleanConfig(msgspec.Struct):
+    """How clean_orders filters; set per run with --config '{"clean_orders": {...}}'."""
+
+    min_amount: float = 0.0  # orders of at most this amount are dropped
+
+
 @lg.asset(group="sales")
-def clean_orders(raw_orders: list[dict], customers: dict[int, str], context) -> list[dict]:
-    """Orders with a positive amount and a known customer."""
+def clean_orders(
+    raw_orders: list[dict], customers: dict[int, str], context, config: CleanConfig
+) -> list[dict]:
+    """Orders above the minimum amount with a known customer."""
     kept = [
         dict(o, customer_name=customers[o["customer"]])
         for o in raw_orders
-        if o["amount"] > 0 and o["customer"] in customers
+        if o["amount"] > config.min_amount and o["customer"] in customers
     ]
     context.log.info("kept %d of %d orders", len(kept), len(raw_orders))
     return kept

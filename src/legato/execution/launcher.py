@@ -33,6 +33,7 @@ from legato.execution.io.signing import load_key
 from legato.execution.result import RunResult
 from legato.graph.graph import Graph
 from legato.graph.plan import Plan, plan_rerun, plan_run
+from legato.graph.run_config import graph_config_schema
 from legato.graph.select import select
 from legato.store.engine import Store
 from legato.store.partitions import dynamic_lookup
@@ -73,6 +74,7 @@ def queue_run(
     launcher: str | None = None,
 ) -> tuple[str, bool]:
     """Record a queued run with its planned steps; ``(run_id, created)`` (False: key existed).
+    ``run_config`` is checked against the config models of the planned steps first.
 
     With ``launcher`` the run is recorded already claimed by that process (for ``LEASE_SECONDS``,
     renewed by its engine): no run queue takes it, and if the process dies, recovery does.
@@ -93,6 +95,7 @@ def queue_run(
         "backfill_id": backfill_id,
         "launcher": launcher,
         "lease_until": time.time() + LEASE_SECONDS if launcher else None,
+        "config_schema": graph_config_schema(graph, plan.nodes),
     }
     request = NewRun.of_pipeline(pipeline, **asked) if pipeline else NewRun(**asked)
     return request_run(store, request, planned_steps(graph, plan))

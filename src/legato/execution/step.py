@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from legato._internal.secrets import redact
+from legato.definitions.config import build_config
 from legato.definitions.keys import StepKey
 from legato.execution.capture import LogRecordTuple, LogSink, step_sink
 from legato.execution.context import StepContext
@@ -37,6 +38,10 @@ def run_step(
                 kwargs[param] = value
             for param, name in node.resources.items():
                 kwargs[param] = env.resource(name, step.key, step.source)
+            if node.config_param:
+                model = _annotation(step.params, node.config_param)
+                own = spec.run_config.get(step.key)
+                kwargs[node.config_param] = build_config(model, own, step=step.key)
             if node.context_param:
                 kwargs[node.context_param] = StepContext(
                     spec.run_id,

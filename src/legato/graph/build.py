@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict, deque
 
+from legato.definitions.config import config_schema, model_kind
 from legato.definitions.partitions import PartitionMapping, infer_mapping
 from legato.definitions.project import Project
 from legato.definitions.resources import Resource
@@ -80,7 +81,7 @@ def _resolve(
     what = f"{step.kind} {step.key!r} ({step.source})"
     inputs: dict[str, str] = {}
     resources: dict[str, str] = {}
-    context_param = None
+    context_param = config_param = None
     for param in step.params:
         explicit = step.ins.get(param.name)
         if explicit is not None:
@@ -91,6 +92,17 @@ def _resolve(
             or getattr(param.annotation, "__name__", "") == "StepContext"
         ):
             context_param = param.name
+            continue
+        if model_kind(param.annotation) is not None:
+            if config_param is not None:
+                raise DefinitionError(
+                    f"{what} takes two config models: {config_param!r} and {param.name!r}",
+                    obj=step.key,
+                    source=step.source,
+                    hint="merge them into one model (a field may hold the other)",
+                )
+            _describable(param.annotation, what, step)
+            config_param = param.name
             continue
         resource = _resource_for(param.name, param.annotation, project)
         if resource is not None:
@@ -136,7 +148,21 @@ def _resolve(
             hint="map over a parameter whose upstream returns a list",
         )
     mappings = _mappings(step, upstream, steps, what)
-    return Node(step, inputs, resources, context_param, tuple(upstream), mappings)
+    return Node(step, inputs, resources, context_param, config_param, tuple(upstream), mappings)
+
+
+def _describable(model: type, what: str, step: StepDef) -> None:
+    """A config model must have a JSON Schema: runs are checked against it, forms made from it."""
+    try:
+        config_schema(model)
+    except Exception as exc:  # each library raises its own kinds of errors here
+        raise DefinitionError(
+            f"{what}: config model {model.__name__} has no JSON Schema: {exc}",
+            obj=step.key,
+            source=step.source,
+            hint="use field types JSON can carry (str, int, float, bool, lists, dicts, "
+            "enums, dates, nested models)",
+        ) from None
 
 
 def _mappings(

@@ -17,6 +17,7 @@ class Node:
     inputs: Mapping[str, str] = field(default_factory=dict)  # parameter → upstream key
     resources: Mapping[str, str] = field(default_factory=dict)  # parameter → resource name
     context_param: str | None = None
+    config_param: str | None = None  # the parameter typed as a config model
     upstream: tuple[str, ...] = ()  # every upstream key: inputs then order-only deps
     mappings: Mapping[str, PartitionMapping] = field(default_factory=dict)  # upstream → mapping
 

@@ -25,6 +25,7 @@ from legato.definitions.partitions import (
 )
 from legato.errors import PartitionError
 from legato.graph.graph import Graph
+from legato.graph.run_config import run_nodes
 
 
 @dataclass(frozen=True)
@@ -132,14 +133,9 @@ def plan_nodes(
 ) -> tuple[list[str], dict[str, list[str]]]:
     """The nodes to run (selection plus upstream tasks) in order, and each node's keys."""
     now = now or datetime.now(UTC)  # one "now" for the whole plan (and cacheable answers)
-    wanted = set(selected)
-    frontier = list(wanted)
-    while frontier:
-        key = frontier.pop()
-        for up in graph[key].upstream:
-            if up not in wanted and graph[up].step.kind == "task":
-                wanted.add(up)
-                frontier.append(up)
+    wanted = run_nodes(
+        selected, lambda k: graph[k].upstream, lambda k: graph[k].step.kind == "task"
+    )
     order = graph.sorted(wanted)
     keys_of: dict[str, list[str]] = {}
     used: set[str] = set()

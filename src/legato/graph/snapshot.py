@@ -12,6 +12,7 @@ from typing import Any
 
 from legato.definitions.project import Project
 from legato.graph.graph import Graph
+from legato.graph.run_config import graph_config_schema, node_config_schema, run_nodes
 from legato.graph.select import select
 
 
@@ -45,6 +46,7 @@ def snapshot(project: Project, graph: Graph) -> dict[str, Any]:
                 "timeout": step.timeout,
                 "io_manager": step.io_manager,
                 "pool": step.pool,
+                "config_schema": node_config_schema(node),
             }
         )
     pipelines = []
@@ -53,6 +55,9 @@ def snapshot(project: Project, graph: Graph) -> dict[str, Any]:
             members = sorted(select(graph, pipe.selection))
         except Exception:  # a broken selection is reported by `legato check`, not here
             members = []
+        executed = run_nodes(
+            members, lambda k: graph[k].upstream, lambda k: graph[k].step.kind == "task"
+        )
         pipelines.append(
             {
                 "name": pipe.name,
@@ -64,6 +69,8 @@ def snapshot(project: Project, graph: Graph) -> dict[str, Any]:
                 "executor": pipe.executor,
                 "priority": pipe.priority,
                 "triggers": [_trigger(t) for t in pipe.triggers],
+                "config": dict(pipe.config),
+                "config_schema": graph_config_schema(graph, executed),
             }
         )
     return {

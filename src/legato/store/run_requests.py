@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from legato._internal.ids import bounded_key, new_run_id, run_request_key
 from legato.definitions.pipeline import Pipeline
 from legato.events.status import RunStatus
+from legato.graph.run_config import check_run_config, merge_config
 from legato.store.engine import Store
 from legato.store.runs import NewStep, RunRecord, insert_run, insert_runs
 from legato.store.schema import TRIGGER_LENGTH
@@ -50,6 +51,10 @@ class NewRun:
         trigger_id: which one of them (a trigger's id, a backfill's id, the API caller's name);
             the run's ``trigger`` is ``<trigger>:<trigger_id>``, or ``<trigger>`` without one.
         key: the parts of the idempotency key; none: every request makes a run.
+        config: the run config; each step with a config model reads it under its key.
+        config_schema: the JSON Schema of the run's config (see ``graph/run_config.py``):
+            ``config`` is checked against it here, so a run that cannot start is never
+            recorded (``RunConfigError``). None: nothing to check but finite numbers.
         launcher, lease_until: the process that executes the run at once, claiming it as it is
             recorded, and until when (no run queue takes it meanwhile).
     """
@@ -69,6 +74,7 @@ class NewRun:
     backfill_id: str | None = None
     launcher: str | None = None
     lease_until: float | None = None
+    config_schema: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.selection, str) or not self.selection.strip():
@@ -83,6 +89,7 @@ class NewRun:
             raise ValueError(f"a run's partition is a string, not {self.partition!r}")
         if not isinstance(self.config, Mapping) or not all(isinstance(k, str) for k in self.config):
             raise ValueError(f"run config must map strings to values, not {self.config!r}")
+        check_run_config(self.config_schema, self.config)
         if not isinstance(self.tags, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in self.tags.items()
         ):
@@ -100,8 +107,9 @@ class NewRun:
         **fields: Any,
     ) -> NewRun:
         """A run of ``pipeline`` (the definition, or its snapshot description) with its defaults:
-        its selection unless ``selection`` is given, its executor and priority, and its tags with
-        ``tags`` over them."""
+        its selection unless ``selection`` is given, its executor and priority, its tags with
+        ``tags`` over them and its config with ``config`` over it. A snapshot's description
+        also gives the schema of its selection's config."""
         if isinstance(pipeline, Pipeline):
             described: Mapping[str, Any] = {
                 "name": pipeline.name,
@@ -109,6 +117,7 @@ class NewRun:
                 "executor": pipeline.executor,
                 "priority": pipeline.priority,
                 "tags": pipeline.tags,
+                "config": pipeline.config,
             }
         else:
             described = pipeline
@@ -118,7 +127,10 @@ class NewRun:
             "executor": described.get("executor") or "",
             "priority": int(described.get("priority") or 0),
             "tags": {**(described.get("tags") or {}), **(tags or {})},
+            "config": merge_config(described.get("config") or {}, fields.pop("config", {})),
         }
+        if not selection:  # the pipeline's own selection: its config schema applies
+            defaults["config_schema"] = described.get("config_schema")
         return cls(**(defaults | fields))
 
     @property

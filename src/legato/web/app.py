@@ -114,7 +114,8 @@ def _version() -> str:
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's spec, with the responses this API really gives: 400 (not 422) for bad input,
+    """FastAPI's spec, with the responses this API really gives: 400 (not FastAPI's 422) for
+    bad input, 422 only for a run config that does not fit its steps' models,
     401/403/404/503 everywhere and 409/413/429 on writes, all with the one error shape."""
     if app.openapi_schema:
         return app.openapi_schema
@@ -130,7 +131,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     for methods in spec.get("paths", {}).values():
         for method, operation in methods.items():
             responses = operation.setdefault("responses", {})
-            responses.pop("422", None)
+            if "HTTPValidationError" in str(responses.get("422")):  # FastAPI's, never sent
+                responses.pop("422")
             # A bad credential is a 401 and a failed CSRF check a 403 even on public routes.
             codes = ["400", "401", "403", "404", "503"]
             if method != "get":

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from legato.errors import LegatoError, NotFoundError, SelectionError, StoreError
+from legato.errors import LegatoError, NotFoundError, RunConfigError, SelectionError, StoreError
 from legato.events.transitions import IllegalTransition
 
 log = logging.getLogger("legato.web")
@@ -29,6 +29,7 @@ _CODES = {
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    422: "invalid_config",
     429: "too_many_requests",
     500: "internal_error",
     503: "unavailable",
@@ -106,6 +107,12 @@ def _api(_request: Request, exc: Exception) -> JSONResponse:
 
 def _legato(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, LegatoError)
+    if isinstance(exc, RunConfigError):  # well-formed, but not what the steps' models accept
+        return error_response(
+            ApiError(
+                422, exc.message, field="config", hint=exc.hint, extra={"problems": exc.problems}
+            )
+        )
     if isinstance(exc, NotFoundError):
         status = 404
     elif isinstance(exc, StoreError):

@@ -48,6 +48,7 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", f"{V1}/graph"): Role.VIEWER,
     ("GET", f"{V1}/graph/layout"): Role.VIEWER,
     ("GET", f"{V1}/graph/status"): Role.VIEWER,
+    ("GET", f"{V1}/config-schema"): Role.VIEWER,
     # assets
     ("GET", f"{V1}/assets/{{key}}"): Role.VIEWER,
     ("GET", f"{V1}/assets/{{key}}/materializations"): Role.VIEWER,

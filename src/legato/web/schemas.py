@@ -226,6 +226,9 @@ class NodeOut(BaseModel):
     downstream: list[str] = Field(default_factory=list)
     partitions: Any = None
     pipelines: list[str] = Field(default_factory=list)
+    config_schema: dict[str, Any] | None = Field(
+        default=None, description="JSON Schema of the step's config model, if it takes one"
+    )
 
 
 class PipelineOut(BaseModel):
@@ -235,6 +238,16 @@ class PipelineOut(BaseModel):
     description: str | None = None
     source: str | None = None
     nodes: list[str] = Field(default_factory=list)
+    config: dict[str, Any] = Field(default_factory=dict, description="its runs' default config")
+
+
+class ConfigSchemaOut(BaseModel):
+    config_schema: dict[str, Any] | None = Field(
+        description="JSON Schema of the run config (each step's config under its key); null "
+        "when no step of the run takes config"
+    )
+    defaults: dict[str, Any] = Field(description="the pipeline's default config, if any")
+    steps: list[str] = Field(description="the steps of the run that take config")
 
 
 class DefinitionErrorOut(BaseModel):

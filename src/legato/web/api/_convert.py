@@ -59,6 +59,7 @@ def node_out(defs: Definitions, key: str) -> NodeOut:
         downstream=list(defs.downstream.get(key, [])),
         partitions=node.get("partitions"),
         pipelines=pipelines,
+        config_schema=node.get("config_schema"),
     )
 
 

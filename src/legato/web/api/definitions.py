@@ -3,16 +3,19 @@ the latest status of every node (what colours the lineage)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from legato.graph.run_config import snapshot_config_schema
 from legato.web.api._convert import node_out
 from legato.web.api.params import Defs, State
+from legato.web.errors import ApiError
 from legato.web.layout import NODE_HEIGHT, NODE_WIDTH
 from legato.web.policy import V1
 from legato.web.responses import fast_json
 from legato.web.schemas import (
+    ConfigSchemaOut,
     DefinitionErrorOut,
     DefinitionErrorsOut,
     DefinitionsOut,
@@ -25,6 +28,12 @@ from legato.web.schemas import (
 from legato.web.selection import select_keys
 
 router = APIRouter(prefix=V1, tags=["definitions"])
+
+Selection = Annotated[
+    str | None,
+    Query(max_length=2000, description="a selection such as 'raw_orders+' or 'group:sales'"),
+]
+PipelineName = Annotated[str | None, Query(max_length=255, description="a pipeline's name")]
 
 
 @router.get("/definitions", response_model=DefinitionsOut)
@@ -42,7 +51,7 @@ def definitions(defs: Defs) -> DefinitionsOut:
 def _pipeline(raw: dict[str, object]) -> dict[str, object]:
     return {
         k: raw.get(k)
-        for k in ("name", "selection", "tags", "description", "source", "nodes")
+        for k in ("name", "selection", "tags", "description", "source", "nodes", "config")
         if raw.get(k) is not None
     }
 
@@ -55,10 +64,29 @@ def definition_errors(defs: Defs) -> DefinitionErrorsOut:
     )
 
 
-Selection = Annotated[
-    str | None,
-    Query(max_length=2000, description="a selection such as 'raw_orders+' or 'group:sales'"),
-]
+@router.get("/config-schema", response_model=ConfigSchemaOut)
+def config_schema(
+    defs: Defs, pipeline: PipelineName = None, select: Selection = None
+) -> ConfigSchemaOut:
+    """The JSON Schema of the config of a run of a pipeline or a selection (as ``POST /runs``
+    would run it), with the pipeline's defaults: what a form for launching it needs."""
+    described: dict[str, Any] = {}
+    if pipeline is not None:
+        if pipeline not in defs.pipelines:
+            raise ApiError(
+                404,
+                f"no pipeline {pipeline!r} in the current definitions",
+                field="pipeline",
+                hint=f"pipelines are {sorted(defs.pipelines)[:20]}",
+            )
+        described = defs.pipelines[pipeline]
+    terms = select or described.get("selection") or "*"
+    schema = snapshot_config_schema(defs.nodes, select_keys(defs, terms))
+    return ConfigSchemaOut(
+        config_schema=schema,
+        defaults=dict(described.get("config") or {}),
+        steps=list((schema or {}).get("properties", {})),
+    )
 
 
 @router.get("/graph", response_model=GraphOut)

@@ -13,6 +13,7 @@ from legato.errors import PartitionError, SelectionError
 from legato.events.status import RunStatus
 from legato.events.transitions import IllegalTransition
 from legato.graph.plan import canonical_key, split_partitions
+from legato.graph.run_config import snapshot_config_schema
 from legato.store.partitions import dynamic_lookup
 from legato.store.run_requests import NewRun, request_run_in
 from legato.store.runs import get_run, request_cancel
@@ -52,6 +53,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut},
     404: {"model": ErrorOut},
     409: {"model": ErrorOut},
+}
+_LAUNCH_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    422: {"model": ErrorOut, "description": "the config does not fit the steps' config models"},
 }
 
 
@@ -111,7 +116,7 @@ def _check_partition(
             ) from None
 
 
-@router.post("/runs", response_model=LaunchedRun, status_code=201, responses=_ERRORS)
+@router.post("/runs", response_model=LaunchedRun, status_code=201, responses=_LAUNCH_ERRORS)
 def launch_run(
     body: LaunchRunRequest,
     request: Request,
@@ -119,7 +124,9 @@ def launch_run(
     defs: Defs,
     idempotency_key: IdempotencyKey = None,
 ) -> LaunchedRun:
-    """Queue a run of a selection and/or a pipeline; the daemon plans and executes it."""
+    """Queue a run of a selection and/or a pipeline; the daemon plans and executes it. Its
+    config is checked against the config models of the steps it runs (422 listing each problem,
+    with its path and the fix)."""
     if not defs.nodes:
         raise ApiError(
             409,
@@ -163,6 +170,7 @@ def launch_run(
         "key": () if idempotency_key is None else (idempotency_key,),
         "trigger": "api",
         "trigger_id": principal.name,
+        "config_schema": snapshot_config_schema(defs.nodes, selected),
     }
     run = NewRun.of_pipeline(pipeline, **asked) if pipeline is not None else NewRun(**asked)
     return LaunchedRun(run=_queue(state, principal, run, "run.launch"))

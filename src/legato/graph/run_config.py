@@ -1,0 +1,155 @@
+"""Run config: the part of a run's config each step with a config model reads, and its checking.
+
+A run's config is a JSON object. A step whose function takes a config model (see
+``definitions/config.py``) reads the object under its own key, e.g. ``{"clean_orders":
+{"min_amount": 5}}``; other top-level keys are free-form values every step sees in
+``context.run_config``. The run's schema gathers the schemas of the config steps it executes, so
+one JSON Schema describes a pipeline's or a selection's config (the API serves it, the UI renders
+a form from it) and one check applies it, wherever the run is requested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from legato._internal.json_schema import Problem, dotted, non_finite_number, problems
+from legato.definitions.config import config_schema
+from legato.errors import RunConfigError
+from legato.graph.graph import Graph, Node
+
+
+def run_nodes(
+    selected: Iterable[str],
+    upstream: Callable[[str], Iterable[str]],
+    is_task: Callable[[str], bool],
+) -> set[str]:
+    """The nodes a run of ``selected`` executes: the selection and the tasks upstream of it (a
+    task's result is not persistent, so it runs again)."""
+    wanted = set(selected)
+    frontier = list(wanted)
+    while frontier:
+        key = frontier.pop()
+        for up in upstream(key):
+            if up not in wanted and is_task(up):
+                wanted.add(up)
+                frontier.append(up)
+    return wanted
+
+
+def node_config_schema(node: Node) -> dict[str, Any] | None:
+    """The JSON Schema of ``node``'s config model, or None if it takes no config."""
+    if node.config_param is None:
+        return None
+    for param in node.step.params:
+        if param.name == node.config_param:
+            return config_schema(param.annotation)
+    return None
+
+
+def graph_config_schema(graph: Graph, nodes: Iterable[str]) -> dict[str, Any] | None:
+    """The config schema of a run of ``nodes`` (None: none of them takes config)."""
+    return run_config_schema({k: node_config_schema(graph[k]) for k in graph.sorted(nodes)})
+
+
+def snapshot_config_schema(
+    nodes: Mapping[str, Mapping[str, Any]], selected: Iterable[str]
+) -> dict[str, Any] | None:
+    """``graph_config_schema`` from a definitions snapshot (for processes without user code)."""
+
+    def upstream(key: str) -> list[str]:
+        return list(nodes.get(key, {}).get("upstream") or [])
+
+    def is_task(key: str) -> bool:
+        return nodes.get(key, {}).get("kind") == "task"
+
+    keys = run_nodes((k for k in selected if k in nodes), upstream, is_task)
+    return run_config_schema({k: nodes[k].get("config_schema") for k in nodes if k in keys})
+
+
+def run_config_schema(steps: Mapping[str, Mapping[str, Any] | None]) -> dict[str, Any] | None:
+    """One JSON Schema for a run's config from the schemas of its steps (each under its key)."""
+    properties: dict[str, Any] = {}
+    defs: dict[str, Any] = {}
+    required = []
+    for key, schema in steps.items():
+        if schema is None:
+            continue
+        prefix = f"{key}."
+        own = _rehome(dict(schema), prefix)
+        for name, definition in own.pop("$defs", {}).items():
+            defs[prefix + name] = definition
+        properties[key] = own
+        if schema.get("required"):
+            required.append(key)
+    if not properties:
+        return None
+    combined: dict[str, Any] = {
+        "type": "object",
+        "title": "Run config",
+        "description": "each step's config under its key; other keys are free-form",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": True,
+    }
+    if defs:
+        combined["$defs"] = defs
+    return combined
+
+
+def _rehome(schema: Any, prefix: str) -> Any:
+    """``schema`` with its ``#/$defs/X`` references renamed ``#/$defs/<prefix>X``."""
+    if isinstance(schema, dict):
+        out = {k: _rehome(v, prefix) for k, v in schema.items()}
+        ref = out.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            out["$ref"] = "#/$defs/" + prefix + ref.removeprefix("#/$defs/")
+        return out
+    if isinstance(schema, list):
+        return [_rehome(v, prefix) for v in schema]
+    return schema
+
+
+def merge_config(defaults: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """A pipeline's default config with a run's own over it (one level deep inside each step)."""
+    merged = dict(defaults)
+    for key, value in given.items():
+        base = merged.get(key)
+        both = isinstance(base, Mapping) and isinstance(value, Mapping)
+        merged[key] = {**base, **value} if both else value  # type: ignore[dict-item]
+    return merged
+
+
+def check_run_config(schema: Mapping[str, Any] | None, config: Mapping[str, Any]) -> None:
+    """Raise ``RunConfigError`` naming every problem of ``config`` (with its step, path and fix):
+    a number JSON cannot carry (NaN, infinity), and, with a ``schema``, what does not fit it."""
+    found = problems(schema, dict(config), name="the run config") if schema is not None else []
+    where = None if found else non_finite_number(dict(config), "")
+    if where is not None:  # in a free-form value, which no schema describes
+        path = where.removeprefix(".")
+        found.append(
+            Problem(tuple(path.split(".")), f"{path} is not a finite number", "write a finite one")
+        )
+    if found:
+        raise _error(found, schema)
+
+
+def _error(found: list[Problem], schema: Mapping[str, Any] | None) -> RunConfigError:
+    steps = set((schema or {}).get("properties", {}))
+    listed = [
+        {
+            "step": str(p.path[0]) if p.path and p.path[0] in steps else "",
+            "path": dotted(p.path),
+            "message": p.message,
+            "hint": p.hint,
+        }
+        for p in found[:50]
+    ]
+    named = sorted({p["step"] for p in listed if p["step"]})
+    about = (
+        f" of step{'s' if len(named) > 1 else ''} {', '.join(map(repr, named))}" if named else ""
+    )
+    count = f"{len(found)} problems: " if len(found) > 1 else ""
+    message = f"the run config{about} is invalid: {count}" + "; ".join(p["message"] for p in listed)
+    hint = "; ".join(f"{p['path']}: {p['hint']}" for p in listed)
+    return RunConfigError(message, problems=listed, hint=hint)

@@ -1,0 +1,43 @@
+"""``legato run --config`` refuses a config that does not fit the steps' config models: exit 2
+and a message naming the step, the path of each problem and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+PROJECT = """
+    import msgspec
+    import legato as lg
+
+    class Export(msgspec.Struct):
+        table: str
+        rows: int = 100
+
+    @lg.task
+    def export(config: Export) -> str:
+        print(f"exporting {config.rows} rows to {config.table}")
+        return config.table
+"""
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/.legato/legato.db"
+    return str(request.getfixturevalue("pg_schema_url"))
+
+
+def test_a_config_that_does_not_fit_exits_2_naming_step_path_and_fix(project, database_url):
+    project.write("legato.toml", 'modules = ["exports"]\nexecutor = "inprocess"\n')
+    project.write("exports.py", PROJECT)
+    bad = '{"export": {"tabel": "t", "rows": NaN}}'
+    refused = project.legato("run", "export", "--config", bad, LEGATO_DATABASE_URL=database_url)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    text = " ".join(refused.stderr.split())
+    assert "the run config of step 'export' is invalid: 3 problems" in text
+    assert "export.tabel is not a known key" in text and "did you mean 'table'?" in text
+    assert "export.rows is not a finite number" in text
+    assert "export.table: add 'table' (a string) to export" in text
+    assert "run " not in refused.stdout  # nothing was recorded or executed
