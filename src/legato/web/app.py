@@ -52,8 +52,6 @@ API_ROUTERS = (
     logs,
     backfills,
     automation,
-    freshness,
-    alerts,
     admin,
     webhooks,
 )
@@ -101,6 +99,11 @@ def create_app(
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
     app.add_middleware(SecurityHeaders)
+    trusted = app.state.legato.auth.forwarded_allow_ips
+    if trusted is not None:  # outermost: every layer sees the client and scheme the proxy reports
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     return app
 
 
