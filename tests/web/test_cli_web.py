@@ -188,3 +188,204 @@ def test_up_serves_health_within_seconds(project: Path):
         server.terminate()
         output = server.communicate(timeout=20)[0]
     assert f"http://127.0.0.1:{port}/?token={token}" in output and "local mode" in output
+
+
+# -- TLS ---------------------------------------------------------------------------------------
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for localhost and 127.0.0.1 and its key, made with ``cryptography`` when it
+    is installed, else with the ``openssl`` command."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    try:
+        from cryptography import x509
+    except ImportError:
+        import shutil
+        import subprocess
+
+        if shutil.which("openssl") is None:
+            pytest.skip("neither the cryptography package nor the openssl command is available")
+        subprocess.run(
+            [
+                *(
+                    "openssl",
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "ec",
+                    "-pkeyopt",
+                    "ec_paramgen_curve:P-256",
+                ),
+                *("-nodes", "-days", "2", "-subj", "/CN=localhost", "-keyout", str(key)),
+                *("-out", str(cert), "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        key.chmod(0o600)
+        return cert, key
+    import datetime
+    import ipaddress
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(private, hashes.SHA256())
+    )
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key.chmod(0o600)
+    return cert, key
+
+
+def test_up_serves_https_with_the_certificate_and_its_cookies_are_secure(project: Path):
+    import json
+    import ssl
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from web_server import free_port
+
+    cert, key = _self_signed(project)
+    accounts.add_user(_store(project), "ada", "admin", "ada-password-1")
+    port = free_port()
+    base = f"https://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "legato", "up", "--no-daemon", "--port", str(port)),
+            *("--certfile", str(cert), "--keyfile", str(key)),
+        ],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    trusting = ssl.create_default_context(cafile=str(cert))  # verifies the chain and the name
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(
+                    f"{base}/api/v1/health", timeout=2, context=trusting
+                ) as response:
+                    assert json.loads(response.read())["status"] == "ok"
+                    break
+            except OSError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                assert time.monotonic() < deadline, "legato up did not answer over https"
+                time.sleep(0.1)
+        with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+            urllib.request.urlopen(f"{base}/api/v1/health", timeout=5)  # the system's CAs only
+        with urllib.request.urlopen(
+            f"{base}/api/v1/session", timeout=5, context=trusting
+        ) as response:
+            csrf = json.loads(response.read())["csrf_token"]
+            assert "Secure" in response.headers["set-cookie"]
+        login = urllib.request.Request(
+            f"{base}/api/v1/session",
+            data=json.dumps({"username": "ada", "password": "ada-password-1"}).encode(),
+            headers={
+                "Content-Type": "application/json",
+                "Origin": base,
+                "X-CSRF-Token": csrf,
+                "Cookie": f"legato_csrf={csrf}",
+            },
+            method="POST",
+        )
+        with urllib.request.urlopen(login, timeout=10, context=trusting) as response:
+            assert response.status == 200
+            session = next(
+                c for c in response.headers.get_all("set-cookie") if c.startswith("legato_session=")
+            )
+        attributes = {part.strip().lower() for part in session.split(";")[1:]}
+        assert {"secure", "httponly", "samesite=strict"} <= attributes
+        runs = urllib.request.Request(
+            f"{base}/api/v1/runs", headers={"Cookie": session.split(";")[0]}
+        )
+        with urllib.request.urlopen(runs, timeout=5, context=trusting) as response:
+            assert response.status == 200
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=20)[0]
+    assert f"Legato is serving {base}/" in output
+    assert "plain HTTP" not in output
+
+
+def _served(monkeypatch: pytest.MonkeyPatch) -> dict:
+    import uvicorn
+
+    served: dict = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(options, app=app))
+    return served
+
+
+def test_serving_users_over_plain_http_off_loopback_is_warned_loudly(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+):
+    served = _served(monkeypatch)
+    accounts.add_user(_store(project), "ada", "admin", "ada-password-1")
+    public = _invoke(up, ["--no-daemon", "--host", "0.0.0.0"])
+    assert public.exit_code == 0, public.output
+    assert "WARNING" in public.stderr and "plain HTTP on 0.0.0.0" in public.stderr
+    assert "in clear" in public.stderr and "--certfile" in public.stderr
+    assert served["ssl_certfile"] is None and "http://0.0.0.0:8642/" in public.stdout
+    proxied = _invoke(up, ["--no-daemon", "--host", "0.0.0.0", "--forwarded-allow-ips", "10.0.0.2"])
+    assert "the hop from the proxy (10.0.0.2)" in proxied.stderr
+    local = _invoke(up, ["--no-daemon"])
+    assert local.exit_code == 0 and "WARNING" not in local.stderr
+
+
+def test_with_a_certificate_there_is_no_warning_and_cookies_are_always_secure(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+):
+    served = _served(monkeypatch)
+    cert, key = _self_signed(project)
+    accounts.add_user(_store(project), "ada", "admin", "ada-password-1")
+    args = ["--no-daemon", "--host", "0.0.0.0", "--certfile", str(cert), "--keyfile", str(key)]
+    result = _invoke(up, args)
+    assert result.exit_code == 0, result.output
+    assert "WARNING" not in result.stderr and "https://0.0.0.0:8642/" in result.stdout
+    assert served["ssl_certfile"] == cert and served["ssl_keyfile"] == key
+    assert served["app"].state.legato.auth.secure_cookies is True
+    contradiction = CliRunner().invoke(root, ["up", *args, "--no-secure-cookies"])
+    assert contradiction.exit_code == 2 and "contradicts --certfile" in contradiction.output
+
+
+def test_unusable_certificate_files_are_refused_before_serving(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+):
+    served = _served(monkeypatch)
+    cert, key = _self_signed(project)
+    garbage = project / "garbage.pem"
+    garbage.write_text("not a certificate\n")
+    wrong = CliRunner().invoke(root, ["up", "--certfile", str(garbage), "--keyfile", str(key)])
+    assert wrong.exit_code == 2 and "cannot use" in wrong.output and "for TLS" in wrong.output
+    lonely = CliRunner().invoke(root, ["up", "--keyfile", str(key)])
+    assert lonely.exit_code == 2 and "--keyfile needs --certfile" in lonely.output
+    key.chmod(0o644)
+    readable = _invoke(up, ["--no-daemon", "--certfile", str(cert), "--keyfile", str(key)])
+    assert readable.exit_code == 0 and f"chmod 600 {key}" in readable.stderr
+    assert served  # it still serves: the warning is about the file, not the server

@@ -112,13 +112,72 @@ def write_token(state_dir: Path, token: str) -> Path:
     return path
 
 
+def check_tls(certfile: Path | None, keyfile: Path | None) -> list[str]:
+    """Load the certificate and key as the server will, so that a wrong file is a clear error
+    before anything is served; return warnings about them (a key others may read)."""
+    import ssl
+
+    if certfile is None:
+        if keyfile is not None:
+            raise click.UsageError("--keyfile needs --certfile (the certificate it belongs to)")
+        return []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(certfile, keyfile)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"cannot use {certfile}{f' with {keyfile}' if keyfile else ''} for TLS: {exc}",
+            obj=str(certfile),
+            hint="give a PEM certificate (chain) with --certfile and its private key with "
+            "--keyfile (or both in the --certfile file)",
+        ) from None
+    key = keyfile or certfile
+    if key.stat().st_mode & 0o077:
+        return [
+            f"the private key in {key} may be read by other users of this machine (chmod 600 {key})"
+        ]
+    return []
+
+
+def plain_http_warning(host: str, store: Store, forwarded_allow_ips: str | None) -> str | None:
+    """What to say when users log in over plain HTTP from other machines; None when the server
+    is on loopback (or serves nobody yet)."""
+    from legato.web.accounts import count_active_users
+
+    if _is_loopback(host) or count_active_users(store) == 0:
+        return None
+    if forwarded_allow_ips is not None:
+        return (
+            f"serving plain HTTP on {host}: the hop from the proxy ({forwarded_allow_ips}) to "
+            "this server carries passwords, session cookies and API tokens in clear; keep it on "
+            "a private network, or give --certfile and --keyfile"
+        )
+    return (
+        f"serving plain HTTP on {host}: passwords, session cookies and API tokens cross the "
+        "network in clear, for anyone on the path to read; give --certfile and --keyfile, or "
+        "put a TLS proxy in front (see docs/security.md)"
+    )
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8642, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
+    "--certfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Serve https with this PEM certificate (or chain); cookies are then always Secure.",
+)
+@click.option(
+    "--keyfile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The certificate's private key (PEM), unless --certfile holds it too.",
+)
+@click.option(
     "--secure-cookies/--no-secure-cookies",
     default=None,
-    help="Mark cookies Secure (default: when the request came over https).",
+    help="Mark cookies Secure (default: with --certfile, or when the request came over https).",
 )
 @click.option(
     "--daemon/--no-daemon",
@@ -138,6 +197,8 @@ def up(
     ctx: click.Context,
     host: str,
     port: int,
+    certfile: Path | None,
+    keyfile: Path | None,
     secure_cookies: bool | None,
     daemon: bool,
     forwarded_allow_ips: str | None,
@@ -147,15 +208,28 @@ def up(
 
     On a loopback address and until a user exists, local mode: whoever has this start's token
     is admin. The URL printed carries it (open it once: the browser keeps it in a cookie), and
-    it is written to .legato/up-token for scripts (send 'Authorization: Bearer <token>')."""
+    it is written to .legato/up-token for scripts (send 'Authorization: Bearer <token>').
+
+    With --certfile (and --keyfile), https: passwords, cookies and tokens are encrypted on the
+    way. Serving logins over plain HTTP on an address other than loopback is warned about."""
     import uvicorn
 
     from legato.web.accounts import count_active_users
     from legato.web.app import create_app
     from legato.web.config import AuthConfig
 
+    tls = certfile is not None
+    if tls and secure_cookies is False:
+        raise click.UsageError(
+            "--no-secure-cookies contradicts --certfile: https cookies are Secure"
+        )
+    for problem in check_tls(certfile, keyfile):
+        err_console.print(f"[yellow]warning:[/] {escape(problem)}", soft_wrap=True)
     store = open_store(ctx)
     local_admin = check_bind(host, store)
+    plain = None if tls else plain_http_warning(host, store, forwarded_allow_ips)
+    if plain is not None:
+        err_console.print(f"[bold red]WARNING:[/] [bold]{escape(plain)}[/]", soft_wrap=True)
     token = local_token()
     # The file stays after the server stops: the token then opens nothing, and the next start
     # replaces it.
@@ -164,12 +238,12 @@ def up(
     auth = AuthConfig(
         local_admin=local_admin,
         local_token=token,
-        secure_cookies=secure_cookies,
+        secure_cookies=True if tls else secure_cookies,
         forwarded_allow_ips=forwarded_allow_ips,
     )
     app = create_app(store, auth=auth, daemon_status=daemon_status)
     shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{port}/"
+    url = f"{'https' if tls else 'http'}://{shown}:{port}/"
     if token_path is not None and count_active_users(store) == 0:
         console.print(
             f"Legato is serving {escape(url)}?token={token} (Ctrl-C to stop)", soft_wrap=True
@@ -190,6 +264,8 @@ def up(
         # (create_app); trusted from anyone, they would let a client choose the address login
         # throttling counts and the scheme the CSRF check compares Origin with.
         proxy_headers=False,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
         timeout_graceful_shutdown=5,  # open log streams would otherwise hold Ctrl-C up
     )
 
