@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from legato.definitions.asset import asset
+from legato.definitions.freshness import Freshness
 from legato.definitions.io import IOContext, IOManager
 from legato.definitions.pipeline import Pipeline
 from legato.definitions.policies import Retry
@@ -131,6 +132,7 @@ __all__ = [
     "FanOut",
     "FileArrival",
     "FilesystemIOManager",
+    "Freshness",
     "HourlyPartitions",
     "IOContext",
     "IOManager",

@@ -23,12 +23,15 @@ from legato.automation.trigger_evaluation import EVALUATED
 from legato.definitions.pipeline import Pipeline
 from legato.definitions.project import Project
 from legato.definitions.step import StepDef, registered_steps
+from legato.events.types import Event, EventType
 from legato.execution.api import RunResult, materialize
 from legato.store.automation import sync_triggers
 from legato.store.engine import Store
+from legato.store.event_log import append
 from legato.store.runs import RunRecord, get_runs
 from legato.store.schema_automation import triggers
 from legato.store.snapshots import save_snapshot
+from legato.store.violations import Violation, list_violations
 
 
 def temp_store() -> Store:
@@ -37,10 +40,12 @@ def temp_store() -> Store:
 
 
 class VirtualDaemon:
-    """The real daemon loop on a ``FakeClock``: it jumps from one due trigger to the next.
+    """The real daemon loop on a ``FakeClock``: it jumps from one due trigger (or freshness
+    deadline) to the next.
 
     Runs are recorded as queued (nothing executes unless you run them), so a test can assert on
-    exactly the runs that schedules, sensors and OnUpdate would create.
+    exactly the runs that schedules, sensors and OnUpdate would create. Freshness policies and
+    SLAs are assessed on the virtual clock.
     """
 
     def __init__(
@@ -67,6 +72,23 @@ class VirtualDaemon:
         snap = InProcessCode(self.project, self.store).snapshot()
         save_snapshot(self.store, snap)  # triggers exist (and can be toggled) before any tick
         sync_triggers(self.store, snap)
+
+    def record_materialization(self, asset_key: str, partition: str = "") -> None:
+        """Record that ``asset_key`` (``partition``) was materialized at the virtual time now, as
+        a run would (runs are queued, not executed, on the virtual clock)."""
+        event = Event(
+            EventType.MATERIALIZED,
+            f"virtual-{self.clock.now():%Y%m%dT%H%M%S}",
+            step=f"{asset_key}[{partition}]" if partition else asset_key,
+            ts=self.clock.now().timestamp(),
+            data={"asset_key": asset_key, "partition": partition},
+        )
+        with self.store.transaction() as conn:
+            append(conn, [event])
+
+    def violations(self, *, open_only: bool = False) -> list[Violation]:
+        """Freshness and SLA violations the daemon recorded, newest first."""
+        return list_violations(self.store, open_only=open_only, limit=10_000)
 
     def tick(self) -> TickReport:
         """One daemon iteration at the current virtual time."""
@@ -108,6 +130,9 @@ class VirtualDaemon:
             query = query.where(t.kind.in_(kinds))
         with self.store.read() as conn:
             value = conn.execute(query).scalar()
+        watch = self.daemon.freshness.next_due  # a freshness deadline falls due like a trigger
+        if watch is not None and not kinds:
+            value = watch if value is None else min(value, watch)
         if value is None:
             return None
         return datetime.fromtimestamp(max(value, self.clock.now().timestamp()), UTC)

@@ -53,7 +53,11 @@ def clean_orders(
     return kept
 
 
-@lg.asset(group="sales", tags={"team": "finance"})
+@lg.asset(
+    group="sales",
+    tags={"team": "finance"},
+    freshness=lg.Freshness(deadline="06:00", timezone="Europe/Paris"),  # for the morning report
+)
 def revenue_by_region(clean_orders: list[dict], warehouse: Warehouse) -> dict[str, float]:
     """Revenue per region, also exported to the warehouse."""
     totals: dict[str, float] = {}

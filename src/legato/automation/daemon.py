@@ -3,10 +3,11 @@ SQLite allows one.
 
 Each job lives in a module of its own: trigger evaluation (``trigger_evaluation``), the run queue
 and recovery of runs whose process died (``run_queue``, in a second thread), backfill drivers
-(``backfill_drivers``) and the message-consumer child (``consumer_supervisor``). Each iteration
-(``tick_once``) runs the jobs as small transactions; a database error in one is logged, recorded
-in the loop's health and retried on the next iteration, never fatal. Time comes from an injected
-clock, so a test can drive weeks of schedules in seconds (see ``legato.testing.VirtualDaemon``).
+(``backfill_drivers``), the message-consumer child (``consumer_supervisor``) and freshness
+policies and pipeline SLAs (``freshness``). Each iteration (``tick_once``) runs the jobs as small
+transactions; a database error in one is logged, recorded in the loop's health and retried on the
+next iteration, never fatal. Time comes from an injected clock, so a test can drive weeks of
+schedules in seconds (see ``legato.testing.VirtualDaemon``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from legato.automation.backfill_drivers import BackfillDrivers
 from legato.automation.code import CodeLocation
 from legato.automation.consumer_supervisor import ConsumerSupervisor
 from legato.automation.file_watch import FileWatch
+from legato.automation.freshness import FreshnessWatch
 from legato.automation.loop_health import LoopHealth
 from legato.automation.run_queue import RunQueue
 from legato.automation.run_workers import RunWorkers
@@ -101,6 +103,7 @@ class Daemon:
             store, self.id, code=code, clock=self.clock, lease=lease, snapshots=self._snapshot
         )
         self.backfills = BackfillDrivers(store, lease, self._stopping)
+        self.freshness = FreshnessWatch(store, self._snapshot)
         self.consumers = ConsumerSupervisor(
             self.project_dir, self._snapshot, enabled=code is not None
         )
@@ -187,6 +190,8 @@ class Daemon:
             due = next_due(self.store)
         except (DBAPIError, StoreError):
             due = None
+        if self.freshness.next_due is not None:  # a freshness deadline comes first
+            due = self.freshness.next_due if due is None else min(due, self.freshness.next_due)
         if due is not None:
             pause = min(pause, due - self.clock.now().timestamp())
         return min(max(pause, MIN_PAUSE), interval)
@@ -206,6 +211,7 @@ class Daemon:
                 self._evaluate_triggers,
                 self._backfills,
                 self._consumers,
+                self._freshness,
             )
         )
 
@@ -274,6 +280,9 @@ class Daemon:
 
     def _consumers(self, now: datetime, report: TickReport) -> None:
         self.consumers.check(report)
+
+    def _freshness(self, now: datetime, report: TickReport) -> None:
+        self.freshness.look(now, report)
 
     # -- runs -----------------------------------------------------------------------------------
 

@@ -124,7 +124,11 @@ def plan_schedule(
         )
         writes.append(
             TickWrite(
-                trigger.trigger_id, key, runs=[run_record(request)], last_tick=tick.timestamp()
+                trigger.trigger_id,
+                key,
+                # queued when the daemon looked, or at its tick when planned ahead of a jump
+                runs=[run_record(request, now=max(tick, now).timestamp())],
+                last_tick=tick.timestamp(),
             )
         )
     last_tick = max(last, end).timestamp()

@@ -189,5 +189,6 @@ class TriggerEvaluation:
                 trigger=trigger.kind,
                 trigger_id=trigger.trigger_id,
                 key=(trigger.kind, trigger.trigger_id, key),
-            )
+            ),
+            now=now.timestamp(),
         )

@@ -22,6 +22,7 @@ COMMANDS = {
     "runs": "legato.cli.inspect:runs",
     "logs": "legato.cli.inspect:logs",
     "assets": "legato.cli.inspect:assets",
+    "freshness": "legato.cli.freshness:freshness",
     "partitions": "legato.cli.partitions:partitions",
     "backfill": "legato.cli.backfill:backfill",
     "backfills": "legato.cli.backfill:backfills",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, overload
 
+from legato.definitions.freshness import Freshness
 from legato.definitions.policies import Retry
 from legato.definitions.step import Dep, StepDef, make_step
 
@@ -31,6 +32,7 @@ def asset(
     metadata: Mapping[str, Any] | None = None,
     single_run: bool = False,
     triggers: Iterable[Any] = (),
+    freshness: Freshness | None = None,
 ) -> Callable[[Callable[..., Any]], StepDef]: ...
 
 
@@ -53,6 +55,7 @@ def asset(
     metadata: Mapping[str, Any] | None = None,
     single_run: bool = False,
     triggers: Iterable[Any] = (),
+    freshness: Freshness | None = None,
 ) -> StepDef | Callable[[Callable[..., Any]], StepDef]:
     """Declare an asset: the function computes it, its return value is stored by the IO manager.
 
@@ -73,6 +76,8 @@ def asset(
             ``context.partition_keys`` and returns ``{key: value}``.
         triggers: what materializes this asset on its own, e.g. ``[OnUpdate()]`` or
             ``[Cron("0 2 * * *")]`` (a one-asset pipeline named after the asset).
+        freshness: how recent its latest materialization must be, e.g.
+            ``Freshness(max_lag="2h")``; the daemon records each miss and recovery.
 
     Example:
         >>> @asset(group="sales", retries=Retry(3, delay=1.0))
@@ -100,6 +105,7 @@ def asset(
             metadata=metadata,
             single_run=single_run,
             triggers=triggers,
+            freshness=freshness,
         )
 
     return decorate(fn) if fn is not None else decorate

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from legato import plugins
+from legato._internal.durations import EXAMPLES, parse_duration
 from legato.definitions.keys import validate_key
 from legato.definitions.policies import Retry
 from legato.errors import DefinitionError
@@ -30,6 +31,8 @@ class Pipeline:
         triggers: what starts its runs: ``Cron``/``Every`` schedules, ``OnUpdate`` (when its
             upstreams update), sensors, ``FileArrival``, ``OnMessage``.
         priority: queue priority of its runs (higher first).
+        sla: how long a run may take (``"45m"``, seconds or a ``timedelta``), counted from when
+            it was queued: a run not succeeded by then misses it, and the daemon records that.
 
     Example:
         >>> nightly = Pipeline("nightly", select="group:sales+", tags={"team": "finance"})
@@ -48,6 +51,7 @@ class Pipeline:
         config: Mapping[str, Any] | None = None,
         triggers: Iterable[Any] = (),
         priority: int = 0,
+        sla: Any = None,
     ) -> None:
         frame = sys._getframe(1)
         self.source = f"{frame.f_code.co_filename}:{frame.f_lineno}"
@@ -89,6 +93,17 @@ class Pipeline:
         self.description = description
         self.config = dict(config or {})
         self.priority = int(priority)
+        self.sla: float | None = None
+        if sla is not None:
+            try:
+                self.sla = parse_duration(sla)
+            except ValueError as exc:
+                raise DefinitionError(
+                    f"pipeline {name!r} ({self.source}): sla {exc}",
+                    obj=name,
+                    source=self.source,
+                    hint=f"write sla as {EXAMPLES}",
+                ) from None
         self.triggers = tuple(triggers)
         for trigger in self.triggers:
             kind = (

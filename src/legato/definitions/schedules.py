@@ -150,6 +150,11 @@ class _Schedule:
         latest = self._latest_fire(last_tick, now)
         return [] if latest is None else [latest]
 
+    def previous_fire(self, at: datetime) -> datetime | None:
+        """The latest fire time at or before ``at`` (None if it never fired in the year before)."""
+        at = _utc(at, "at")
+        return self._latest_fire(at - timedelta(days=366), at)
+
     def local_time(self, fire: datetime) -> datetime:
         """``fire`` as an aware wall time in the schedule's zone (``fold=1`` on a repeat's second
         occurrence), for partition keys."""

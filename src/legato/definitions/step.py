@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from legato.definitions.freshness import Freshness, check_freshness
 from legato.definitions.keys import validate_key
 from legato.definitions.partitions import PartitionMapping, PartitionSpace
 from legato.definitions.policies import Retry
@@ -63,6 +64,7 @@ class StepDef:
     pool: str | None = None
     single_run: bool = False  # one step processes every partition key of a run at once
     triggers: tuple[Any, ...] = ()  # an asset's own triggers make a one-asset pipeline
+    freshness: Freshness | None = None  # how recent its latest materialization must be
     metadata: Mapping[str, Any] = field(default_factory=dict)
     source: str | None = None
 
@@ -194,6 +196,7 @@ def make_step(
     metadata: Mapping[str, Any] | None,
     single_run: bool = False,
     triggers: Iterable[Any] = (),
+    freshness: Any = None,
 ) -> StepDef:
     """Validate the decorator's arguments and build the StepDef (shared by @asset and @task)."""
     if not callable(fn):
@@ -241,6 +244,7 @@ def make_step(
             source=source,
             hint="single_run=True lets one step process many partition keys; give partitions=",
         )
+    checked_freshness = check_freshness(freshness, f"{what} ({source})")
     params = _signature(fn, what, source)
     names = {p.name for p in params}
     in_deps = {}
@@ -275,6 +279,7 @@ def make_step(
         pool=pool,
         single_run=single_run,
         triggers=tuple(triggers),
+        freshness=checked_freshness,
         metadata=dict(metadata or {}),
         source=source,
     )

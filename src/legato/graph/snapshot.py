@@ -46,6 +46,7 @@ def snapshot(project: Project, graph: Graph) -> dict[str, Any]:
                 "timeout": step.timeout,
                 "io_manager": step.io_manager,
                 "pool": step.pool,
+                "freshness": None if step.freshness is None else step.freshness.describe(),
                 "config_schema": node_config_schema(node),
             }
         )
@@ -68,6 +69,7 @@ def snapshot(project: Project, graph: Graph) -> dict[str, Any]:
                 "nodes": members,
                 "executor": pipe.executor,
                 "priority": pipe.priority,
+                "sla": pipe.sla,
                 "triggers": [_trigger(t) for t in pipe.triggers],
                 "config": dict(pipe.config),
                 "config_schema": graph_config_schema(graph, executed),

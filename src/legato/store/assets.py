@@ -72,3 +72,18 @@ def history(store: Store, asset_key: str, limit: int = 50) -> list[Materializati
             )
             for r in conn.execute(query)
         ]
+
+
+def materialized_times(store: Store, asset_key: str, partitions: list[str]) -> dict[str, float]:
+    """When each of ``partitions`` of the asset was last materialized (those ever materialized)."""
+    a = schema.asset_latest.c
+    out: dict[str, float] = {}
+    with store.read() as conn:
+        for start in range(0, len(partitions), 500):
+            query = select(a.partition, a.materialized_at).where(
+                a.asset_key == asset_key,
+                a.partition.in_(partitions[start : start + 500]),
+                a.materialized_at.is_not(None),
+            )
+            out.update({str(p): float(t) for p, t in conn.execute(query)})
+    return out

@@ -22,6 +22,7 @@ from legato.web.api import (
     automation,
     backfills,
     definitions,
+    freshness,
     logs,
     partition_sets,
     run_actions,
@@ -52,6 +53,7 @@ API_ROUTERS = (
     logs,
     backfills,
     automation,
+    freshness,
     admin,
     webhooks,
 )

@@ -2,6 +2,7 @@
 import { api } from "../api.js";
 import { externalLink, h, mount } from "../dom.js";
 import { assetLink, badge, errorBox, runLink, when } from "../format.js";
+import { freshnessSection } from "./freshness.js";
 import { launchForm } from "./launch.js";
 import { partitionsSection } from "./partitions.js";
 
@@ -49,6 +50,7 @@ export async function render(view, [key], { me }) {
   drawMore();
   const launch = launchForm(key, { me });
   const partitions = node.partitions ? partitionsSection(node.key, { me }) : null;
+  const fresh = node.kind === "asset" ? freshnessSection(node.key) : null;
   mount(view,
     h("h1", {}, `${node.kind === "task" ? "Task" : "Asset"} `, h("span", { class: "mono", id: "asset-key" }, node.key), " ", badge(data.status || (data.latest ? "materialized" : "never"))),
     h("div", { class: "panel" },
@@ -63,6 +65,7 @@ export async function render(view, [key], { me }) {
         h("dt", {}, "Upstream"), h("dd", {}, node.upstream.length ? node.upstream.flatMap((k, i) => [i ? ", " : "", assetLink(k)]) : "–"),
         h("dt", {}, "Downstream"), h("dd", {}, node.downstream.length ? node.downstream.flatMap((k, i) => [i ? ", " : "", assetLink(k)]) : "–"),
         h("dt", {}, "Lineage"), h("dd", {}, h("a", { href: `#/lineage?focus=${encodeURIComponent(node.key)}` }, "show in the lineage")))),
+    fresh ? fresh.node : null,
     partitions ? partitions.node : null,
     h("div", { class: "panel" }, h("h2", {}, "Materialize"), launch.form),
     h("h2", {}, "Latest materialization"),
@@ -70,5 +73,5 @@ export async function render(view, [key], { me }) {
     h("h2", {}, "History"),
     h("table", { id: "history" }, h("thead", {}, h("tr", {}, ["When", "Partition", "Run", "Metadata"].map((t) => h("th", {}, t)))), tbody),
     more);
-  if (partitions) await partitions.load();
+  await Promise.all([fresh?.load(), partitions?.load()]);
 }
