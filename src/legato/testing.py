@@ -25,6 +25,8 @@ from legato.definitions.project import Project
 from legato.definitions.step import StepDef, registered_steps
 from legato.events.types import Event, EventType
 from legato.execution.api import RunResult, materialize
+from legato.loader.alerts import AlertSettings
+from legato.store.alerts import Alert, list_alerts, next_delivery_due
 from legato.store.automation import sync_triggers
 from legato.store.engine import Store
 from legato.store.event_log import append
@@ -45,7 +47,8 @@ class VirtualDaemon:
 
     Runs are recorded as queued (nothing executes unless you run them), so a test can assert on
     exactly the runs that schedules, sensors and OnUpdate would create. Freshness policies and
-    SLAs are assessed on the virtual clock.
+    SLAs are assessed on the virtual clock, and alerts (``alerts=``, the ``[alerts]`` settings)
+    are sent in each iteration.
     """
 
     def __init__(
@@ -55,6 +58,7 @@ class VirtualDaemon:
         start: datetime,
         steps: Iterable[StepDef] | None = None,
         store: Store | None = None,
+        alerts: AlertSettings | None = None,
     ) -> None:
         pipes = list(pipelines)
         chosen = list(steps) if steps is not None else registered_steps()
@@ -67,6 +71,7 @@ class VirtualDaemon:
             clock=self.clock,
             launch_runs=False,
             snapshot_every=10**9,
+            alerts=alerts,
         )
         self._first: list[str] | None = None
         snap = InProcessCode(self.project, self.store).snapshot()
@@ -89,6 +94,10 @@ class VirtualDaemon:
     def violations(self, *, open_only: bool = False) -> list[Violation]:
         """Freshness and SLA violations the daemon recorded, newest first."""
         return list_violations(self.store, open_only=open_only, limit=10_000)
+
+    def alerts(self, *, status: str | None = None) -> list[Alert]:
+        """Alerts the daemon raised (``status``: "open" or "resolved"), newest first."""
+        return list_alerts(self.store, status=status, limit=10_000)
 
     def tick(self) -> TickReport:
         """One daemon iteration at the current virtual time."""
@@ -130,9 +139,10 @@ class VirtualDaemon:
             query = query.where(t.kind.in_(kinds))
         with self.store.read() as conn:
             value = conn.execute(query).scalar()
-        watch = self.daemon.freshness.next_due  # a freshness deadline falls due like a trigger
-        if watch is not None and not kinds:
-            value = watch if value is None else min(value, watch)
+        if not kinds:  # a freshness deadline and a message's retry fall due like a trigger
+            for due in (self.daemon.freshness.next_due, next_delivery_due(self.store)):
+                if due is not None:
+                    value = due if value is None else min(value, due)
         if value is None:
             return None
         return datetime.fromtimestamp(max(value, self.clock.now().timestamp()), UTC)

@@ -57,3 +57,22 @@ def test_freshness_shows_the_state_now_each_sla_and_the_recorded_violations(stor
     assert [v["subject"] for v in one["violations"]] == ["fresh"]
     bad = client.get("/api/v1/freshness", params={"limit": 0})
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "limit"
+
+
+def test_alerts_list_open_and_resolved_ones_with_their_messages(store: Store):
+    from legato.store.alerts import Incident, raise_alert
+
+    with store.transaction() as conn:
+        for subject in ("pipeline:a", "pipeline:b"):
+            incident = Incident("run_failed", subject, f"{subject} failed", {"run_id": "r"})
+            raise_alert(conn, incident, ["ops"], now=time.time())
+    client = local_client(create_app(store))
+    body = client.get("/api/v1/alerts").json()
+    assert [a["subject"] for a in body["alerts"]] == ["pipeline:b", "pipeline:a"]
+    [message] = body["alerts"][0]["deliveries"]
+    assert (message["channel"], message["event"], message["status"]) == ("ops", "firing", "pending")
+    assert client.get("/api/v1/alerts", params={"status": "resolved"}).json()["alerts"] == []
+    paged = client.get("/api/v1/alerts", params={"limit": 1}).json()
+    assert paged["next_before_id"] == body["alerts"][0]["alert_id"]
+    bad = client.get("/api/v1/alerts", params={"status": "closed"})
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "status"

@@ -3,11 +3,13 @@ SQLite allows one.
 
 Each job lives in a module of its own: trigger evaluation (``trigger_evaluation``), the run queue
 and recovery of runs whose process died (``run_queue``, in a second thread), backfill drivers
-(``backfill_drivers``), the message-consumer child (``consumer_supervisor``) and freshness
-policies and pipeline SLAs (``freshness``). Each iteration (``tick_once``) runs the jobs as small
-transactions; a database error in one is logged, recorded in the loop's health and retried on the
-next iteration, never fatal. Time comes from an injected clock, so a test can drive weeks of
-schedules in seconds (see ``legato.testing.VirtualDaemon``).
+(``backfill_drivers``), the message-consumer child (``consumer_supervisor``), freshness
+policies and pipeline SLAs (``freshness``), alerts (``alerting``) and their delivery to channels
+(``deliveries``, in a thread of its own: a slow mail server must not hold the triggers up). Each
+iteration (``tick_once``) runs the jobs as small transactions; a database error in one is logged,
+recorded in the loop's health and retried on the next iteration, never fatal. Time comes from an
+injected clock, so a test can drive weeks of schedules in seconds (see
+``legato.testing.VirtualDaemon``).
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from legato._internal.clock import Clock, SystemClock
+from legato.automation.alerting import AlertLoop
 from legato.automation.backfill_drivers import BackfillDrivers
 from legato.automation.code import CodeLocation
 from legato.automation.consumer_supervisor import ConsumerSupervisor
+from legato.automation.deliveries import DeliveryLoop
 from legato.automation.file_watch import FileWatch
 from legato.automation.freshness import FreshnessWatch
 from legato.automation.loop_health import LoopHealth
@@ -37,6 +41,7 @@ from legato.automation.run_workers import RunWorkers
 from legato.automation.tick_report import TickReport
 from legato.automation.trigger_evaluation import TriggerEvaluation
 from legato.errors import LegatoError, StoreError
+from legato.loader.alerts import AlertSettings
 from legato.store.automation import (
     advance_trigger,
     heartbeat,
@@ -78,6 +83,7 @@ class Daemon:
         limits: QueueLimits | None = None,
         watch_files: bool | None = None,
         drain: float = DRAIN,
+        alerts: AlertSettings | None = None,
     ) -> None:
         self.store = store
         self.code = code
@@ -104,6 +110,11 @@ class Daemon:
         )
         self.backfills = BackfillDrivers(store, lease, self._stopping)
         self.freshness = FreshnessWatch(store, self._snapshot)
+        settings = alerts or AlertSettings()
+        wake = threading.Event()  # messages were queued: the delivery thread sends them now
+        self.alerts = AlertLoop(store, settings, self._snapshot, wake)
+        self.deliveries = DeliveryLoop(store, settings, self.id, self.clock, wake, self.health)
+        self._deliveries_thread: threading.Thread | None = None
         self.consumers = ConsumerSupervisor(
             self.project_dir, self._snapshot, enabled=code is not None
         )
@@ -144,6 +155,9 @@ class Daemon:
         self.consumers.stop(deadline)
         if self._runs_thread is not None:
             self._runs_thread.join()
+        self.deliveries.wake.set()
+        if self._deliveries_thread is not None:
+            self._deliveries_thread.join(max(0.0, deadline - time.monotonic()))
         self.backfills.join(deadline)
         if self._files is not None:
             self._files.close()
@@ -165,6 +179,10 @@ class Daemon:
                 target=self._run_loop, args=(interval,), name="legato-run-queue", daemon=True
             )
             self._runs_thread.start()
+        self._deliveries_thread = threading.Thread(
+            target=self.deliveries.run, args=(self._stopping,), name="legato-alerts", daemon=True
+        )
+        self._deliveries_thread.start()
         try:
             full_at = 0.0
             while not stop.is_set():
@@ -212,6 +230,7 @@ class Daemon:
                 self._backfills,
                 self._consumers,
                 self._freshness,
+                self._alerts,
             )
         )
 
@@ -283,6 +302,11 @@ class Daemon:
 
     def _freshness(self, now: datetime, report: TickReport) -> None:
         self.freshness.look(now, report)
+
+    def _alerts(self, now: datetime, report: TickReport) -> None:
+        self.alerts.look(now, report)
+        if self._deliveries_thread is None:  # a virtual clock: send in this iteration
+            self.deliveries.deliver_due()
 
     # -- runs -----------------------------------------------------------------------------------
 

@@ -55,6 +55,7 @@ def build_daemon(
         limits=limits,
         lease=lease,
         drain=drain,
+        alerts=settings.alerts,
     )
 
 

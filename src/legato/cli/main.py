@@ -23,6 +23,7 @@ COMMANDS = {
     "logs": "legato.cli.inspect:logs",
     "assets": "legato.cli.inspect:assets",
     "freshness": "legato.cli.freshness:freshness",
+    "alerts": "legato.cli.alerts:alerts",
     "partitions": "legato.cli.partitions:partitions",
     "backfill": "legato.cli.backfill:backfill",
     "backfills": "legato.cli.backfill:backfills",

@@ -16,6 +16,7 @@ from typing import Any
 
 from legato import plugins
 from legato.errors import ConfigError
+from legato.loader.alerts import AlertSettings, parse_alerts
 
 _KNOWN = {
     "pools",
@@ -29,6 +30,7 @@ _KNOWN = {
     "resources",
     "project",
     "secrets",
+    "alerts",
 }
 
 
@@ -47,6 +49,7 @@ class Settings:
     pools: Mapping[str, int] = field(default_factory=dict)
     run_queue: Mapping[str, Any] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()  # secret names to mask that no SecretRef at module level names
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     source: str = "defaults"
 
     @property
@@ -140,6 +143,7 @@ def load_settings(start: Path | None = None, env: Mapping[str, str] | None = Non
         pools=dict(pools),
         run_queue=_run_queue(table.get("run_queue", {}), source),
         secrets=_strings(table.get("secrets", []), "secrets", source),
+        alerts=parse_alerts(table.get("alerts", {}), source),
         source=source,
     )
 

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
 from legato._internal.ids import bounded_key
 from legato.store._json import dumps, loads
+from legato.store.alert_outbox import add_facts
 from legato.store.engine import Store
 from legato.store.presence import gone_owner
 from legato.store.runs import RunRecord
@@ -294,7 +295,15 @@ def mark_dead(store: Store, *, within: float) -> int:
         dead = or_(dead, gone_owner(d.daemon_id))
     with store.transaction() as conn:
         query = update(daemons).where(d.status == "running", dead).values(status="dead")
-        return int(conn.execute(query).rowcount or 0)
+        found = conn.execute(query.returning(d.daemon_id, d.host, d.pid, d.heartbeat_at)).all()
+        add_facts(  # for the alert loop, with the fact
+            conn,
+            [
+                ("daemon_down", r.daemon_id, {"host": r.host, "pid": r.pid, "last": r.heartbeat_at})
+                for r in found
+            ],
+        )
+        return len(found)
 
 
 def list_daemons(store: Store, limit: int | None = 50) -> list[dict[str, Any]]:

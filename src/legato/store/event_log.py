@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Float, bindparam, delete, func, insert, updat
 from legato.events.types import Event, EventType
 from legato.store import schema
 from legato.store._json import dumps
+from legato.store.alert_outbox import add_facts
 
 _STEP_UPDATE = (
     update(schema.steps)
@@ -59,6 +60,8 @@ def append(conn: Connection, events: Sequence[Event], logs: Sequence[dict[str, A
         )
         _project_steps(conn, [e for e in events if e.step and e.status])
         _project_runs(conn, [e for e in events if not e.step and e.status])
+        failed = [e for e in events if e.type is EventType.RUN_FAILED]
+        add_facts(conn, [("run_failed", e.run_id, {}) for e in failed])  # for the alert loop
         _project_asset_status(
             conn,
             [

@@ -20,7 +20,7 @@ TRIGGER_LENGTH = 255  # what asked for a run: "schedule:<trigger id>", "api:<cal
 
 # The Alembic revision this metadata corresponds to. A fresh store is created from the metadata and
 # stamped with it; an older store is upgraded by the migrations (a test keeps the two in step).
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 
 metadata = MetaData()
 
@@ -149,6 +149,7 @@ Index("ix_snapshots_location", snapshots.c.location, snapshots.c.id)
 # Tables owned by other parts of the store are declared in their own modules on the same metadata.
 # Each is imported here so that creating or migrating the schema sees every table.
 from legato.store import (
+    schema_alerts,
     schema_automation,
     schema_freshness,
     schema_partitions,

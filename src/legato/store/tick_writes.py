@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, or_, select, update
 
 from legato._internal.ids import bounded_key
+from legato.store.alert_outbox import add_facts
 from legato.store.engine import Store
 from legato.store.event_log import upsert
 from legato.store.runs import RunRecord, insert_runs
@@ -78,6 +79,10 @@ def write_ticks_in(
                     "reason": w.reason,
                 }
             )
+    failed = [
+        (w.trigger, w.reason) for w in writes if w.tick_key is not None and w.status == "failed"
+    ]
+    add_facts(conn, [("trigger_erroring", t, {"reason": r or ""}) for t, r in failed])
     if rows:
         stmt = upsert(conn.dialect.name, ticks).on_conflict_do_nothing(
             index_elements=["trigger_id", "tick_key"]

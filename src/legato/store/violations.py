@@ -1,5 +1,5 @@
 """Violations of freshness policies and pipeline SLAs: opened once per subject, resolved when it
-recovers."""
+recovers, each change with its alert fact in the same transaction."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from legato._internal.durations import format_duration
 from legato._internal.ids import bounded_key
 from legato.events.status import RunStatus
 from legato.store._json import dumps, loads
+from legato.store.alert_outbox import add_fact
 from legato.store.engine import Store
 from legato.store.event_log import upsert
 from legato.store.runs import RunRecord, run_from_row
@@ -70,8 +71,9 @@ def record_misses(
 ) -> tuple[list[int], list[int]]:
     """Open a violation for each late subject that has none open; resolve the open ones whose
     owner (asset or pipeline) was ``assessed`` and is no longer late, or is no longer
-    ``defined`` (None: the definitions are not known in full, so keep those). Returns the ids
-    opened and resolved."""
+    ``defined`` (None: the definitions are not known in full, so keep those). Each opening adds
+    its ``<kind>_missed`` alert fact in the same transaction. Returns the ids opened and
+    resolved."""
     v = violations.c
     owner_col = v.asset_key if kind == "freshness" else v.pipeline
     late_keys = {open_key(kind, m.subject) for m in late}
@@ -105,6 +107,7 @@ def record_misses(
             new_id = conn.execute(stmt).scalar()
             if new_id is not None:  # else another daemon opened it a moment ago
                 opened.append(int(new_id))
+                add_fact(conn, f"{kind}_missed", str(new_id), {"subject": miss.subject}, now)
         done = [
             r.id
             for r in current

@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from legato.store.engine import Store
 from legato.web.api import (
     admin,
+    alerts,
     asset_partitions,
     assets,
     automation,
@@ -54,6 +55,7 @@ API_ROUTERS = (
     backfills,
     automation,
     freshness,
+    alerts,
     admin,
     webhooks,
 )

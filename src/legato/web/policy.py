@@ -81,8 +81,9 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", f"{V1}/automation/triggers/{{trigger_id}}/ticks"): Role.VIEWER,
     ("POST", f"{V1}/automation/triggers/{{trigger_id}}/enable"): Role.OPERATOR,
     ("POST", f"{V1}/automation/triggers/{{trigger_id}}/disable"): Role.OPERATOR,
-    # freshness policies, pipeline SLAs and their violations
+    # freshness policies, pipeline SLAs and their violations; alerts
     ("GET", f"{V1}/freshness"): Role.VIEWER,
+    ("GET", f"{V1}/alerts"): Role.VIEWER,
     # API tokens of the caller
     ("GET", f"{V1}/tokens"): Role.VIEWER,
     ("POST", f"{V1}/tokens"): Role.VIEWER,

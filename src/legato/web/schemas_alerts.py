@@ -51,3 +51,33 @@ class FreshnessOut(BaseModel):
     pipelines: list[PipelineSlaOut]
     violations: list[ViolationOut] = Field(description="recorded by the daemon, newest first")
     next_before_id: int | None = Field(description="pass as ?before_id= for older violations")
+
+
+class DeliveryOut(BaseModel):
+    channel: str
+    event: str = Field(description="firing | resolved")
+    status: str = Field(description="pending | sent | failed")
+    attempts: int
+    next_attempt_at: float | None = Field(description="pending: when it is tried next")
+    sent_at: float | None
+    last_error: str | None
+
+
+class AlertOut(BaseModel):
+    alert_id: int
+    kind: str = Field(description="run_failed | freshness_missed | sla_missed | ...")
+    subject: str
+    status: str = Field(description="open | resolved")
+    summary: str
+    detail: dict[str, Any]
+    channels: list[str]
+    opened_at: float
+    last_seen_at: float
+    occurrences: int = Field(description="facts folded into this alert while it was open")
+    resolved_at: float | None
+    deliveries: list[DeliveryOut]
+
+
+class AlertsOut(BaseModel):
+    alerts: list[AlertOut]
+    next_before_id: int | None = Field(description="pass as ?before_id= for older alerts")

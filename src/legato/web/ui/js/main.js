@@ -11,6 +11,7 @@ import * as errors from "./pages/errors.js";
 import * as backfills from "./pages/backfills.js";
 import * as backfill from "./pages/backfill.js";
 import * as automation from "./pages/automation.js";
+import * as alerts from "./pages/alerts.js";
 import * as partitionSets from "./pages/partition_sets.js";
 import * as login from "./pages/login.js";
 
@@ -23,6 +24,7 @@ const ROUTES = [
   [/^#\/backfills$/, backfills],
   [/^#\/backfills\/([^/]+)$/, backfill],
   [/^#\/automation$/, automation],
+  [/^#\/alerts$/, alerts],
   [/^#\/partitions$/, partitionSets],
   [/^#\/partitions\/([^/]+)$/, partitionSets],
   [/^#\/errors$/, errors],
