@@ -3,9 +3,11 @@ a PostgreSQL server of a test's own for tests that stop the database."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -119,24 +121,38 @@ def postgres_cluster(tmp_path: Any) -> Iterator[Any]:
 _PROCESS_TESTS = ("journeys", "e2e", "fault", "scaleout", "messages")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Keep each phase's report on the item (``item.rep_call``), for fixtures that add a
+    post-mortem to a failed test."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("timeout") is not None:
             continue
         if any(part in _PROCESS_TESTS for part in item.path.parts):
             item.add_marker(pytest.mark.timeout(600))
-    # The longest tests first (those that start processes, slow ones first among them): under
-    # xdist's --dist load, tests go out in this order as workers free up, so the short ones fill
-    # the gaps at the end instead of one long test ending the run alone. A stable sort keeps each
-    # module's tests together within a group.
-    items.sort(key=_weight)
+    # The longest tests first, so that the short ones fill the gaps at the end instead of one long
+    # test ending the run alone: scripts/test hands tests out one at a time as xdist workers free
+    # up (--maxschedchunk 1). A test's weight is its duration in a recorded whole-suite run
+    # (tests/durations.json, scripts/record-durations), else a guess from what it starts.
+    items.sort(key=_expected_seconds, reverse=True)
 
 
 _LONG_FILES = ("test_browser.py", "test_snippets.py", "test_cli_web.py")  # browsers, CLIs
+_DURATIONS = Path(__file__).with_name("durations.json")
+_RECORDED: dict[str, float] = json.loads(_DURATIONS.read_text()) if _DURATIONS.exists() else {}
 
 
-def _weight(item: pytest.Item) -> int:
+def _expected_seconds(item: pytest.Item) -> float:
+    recorded = _RECORDED.get(item.nodeid)
+    if recorded is not None:
+        return recorded
     starts_processes = any(part in _PROCESS_TESTS for part in item.path.parts)
     starts_processes = starts_processes or item.path.name in _LONG_FILES
     slow = item.get_closest_marker("slow") is not None
-    return 0 if starts_processes and slow else 1 if starts_processes else 2
+    return 10.0 if starts_processes and slow else 3.0 if starts_processes else 0.1

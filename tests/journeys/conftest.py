@@ -17,4 +17,9 @@ def journey(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Journey]
     try:
         yield j
     finally:
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:  # what the processes said, for a post-mortem
+            for process in j.processes:
+                tail = "\n".join(process.output().splitlines()[-60:])
+                print(f"--- legato {process.name} (pid {process.pid}), last lines:\n{tail}")
         j.close()

@@ -72,7 +72,8 @@ class Process:
         return self.popen.pid
 
     def output(self) -> str:
-        self.log_file.flush()
+        if not self.log_file.closed:
+            self.log_file.flush()
         return self.log_path.read_text(errors="replace")
 
     def alive(self) -> bool:
