@@ -8,8 +8,10 @@ a late daily partition and the next day's one are one miss, and each tenant is i
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -155,19 +157,24 @@ def assess(expected: Expectation, materialized_at: float | None, now: float) -> 
     )
 
 
-def assess_node(
-    node: Mapping[str, Any],
-    now: datetime,
-    latest: Callable[[str, list[str]], Mapping[str, float]],
-    dynamic: DynamicLookup | None,
-) -> list[Assessment]:
-    """Assess a snapshot node with a ``freshness`` policy; ``latest(asset, keys)`` gives the
-    latest materialization time of each key that has one."""
-    policy = Freshness.from_description(node["freshness"])
-    space = space_from_description(node.get("partitions"))
-    wanted = expectations(str(node["key"]), policy, space, now, dynamic)
-    found = latest(str(node["key"]), [e.partition for e in wanted])
-    return [assess(e, found.get(e.partition), now.timestamp()) for e in wanted]
+def node_expectations(
+    node: Mapping[str, Any], now: datetime, dynamic: DynamicLookup | None
+) -> list[Expectation]:
+    """What each subject of a snapshot node with a ``freshness`` policy needs at ``now``."""
+    policy = _policy(json.dumps(node["freshness"], sort_keys=True))
+    space = _space(json.dumps(node.get("partitions"), sort_keys=True))
+    return expectations(str(node["key"]), policy, space, now, dynamic)
+
+
+# A snapshot describes the same policies and spaces at every look: rebuild each once.
+@functools.lru_cache(maxsize=4096)
+def _policy(described: str) -> Freshness:
+    return Freshness.from_description(json.loads(described))
+
+
+@functools.lru_cache(maxsize=4096)
+def _space(described: str) -> PartitionSpace | None:
+    return space_from_description(json.loads(described))
 
 
 def _keys(

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from legato.errors import LegatoError
-from legato.graph.freshness import Assessment, assess_node
+from legato.graph.freshness import Assessment, Expectation, assess, node_expectations
 from legato.store.assets import materialized_times
 from legato.store.engine import Store
 from legato.store.partitions import dynamic_lookup
@@ -25,16 +25,20 @@ def assess_assets(
     """Each policy asset's subjects, assessed at ``now``; and the error of each asset that could
     not be assessed (a space this version cannot rebuild, say)."""
     dynamic = dynamic_lookup(store)
-    found: dict[str, list[Assessment]] = {}
+    wanted: dict[str, list[Expectation]] = {}
     errors: dict[str, str] = {}
     for node in policy_nodes(snapshot):
         key = str(node["key"])
         try:
-            found[key] = assess_node(
-                node, now, lambda a, keys: materialized_times(store, a, keys), dynamic
-            )
+            wanted[key] = node_expectations(node, now, dynamic)
         except LegatoError as exc:
             errors[key] = str(exc)
+    seen = materialized_times(store, {k: [e.partition for e in v] for k, v in wanted.items()})
+    at = now.timestamp()
+    found = {
+        key: [assess(e, seen.get((key, e.partition)), at) for e in expected]
+        for key, expected in wanted.items()
+    }
     return found, errors
 
 
