@@ -15,7 +15,7 @@ from datetime import datetime
 from legato.automation.incidents import describe, is_recovered, recovered
 from legato.automation.tick_report import TickReport
 from legato.loader.alerts import AlertSettings
-from legato.store.alert_outbox import drop_facts, take_facts
+from legato.store.alert_outbox import drop_facts, has_facts, take_facts
 from legato.store.alerts import open_alerts, raise_alert, resolve_alert
 from legato.store.engine import Store
 from legato.store.snapshots import SnapshotCache
@@ -46,6 +46,8 @@ class AlertLoop:
 
     def _take_facts(self, at: float) -> int:
         raised = 0
+        if not has_facts(self.store):
+            return 0
         snap = self.snapshots.get()
         while True:
             with self.store.transaction() as conn:
@@ -66,9 +68,11 @@ class AlertLoop:
                 return raised
 
     def _resolve_recovered(self, at: float) -> int:
-        resolved = 0
+        """Resolve the open alerts whose subject recovered: looked at in a read, written only
+        for those (each resolved once even if two daemons look: see ``resolve_alert``)."""
+        with self.store.read() as conn:
+            done = [a for a in open_alerts(conn) if is_recovered(conn, a)]
+        if not done:
+            return 0
         with self.store.transaction() as conn:
-            for alert in open_alerts(conn):
-                if is_recovered(conn, alert) and resolve_alert(conn, alert, now=at):
-                    resolved += 1
-        return resolved
+            return sum(resolve_alert(conn, alert, now=at) for alert in done)

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from legato._internal.ids import bounded_key
 from legato.store._json import dumps, loads
+from legato.store.engine import Store
 from legato.store.schema_alerts import alert_outbox
 from legato.store.schema_freshness import SUBJECT_LENGTH
 
@@ -58,6 +59,12 @@ def add_facts(
                 for kind, ref, detail in facts
             ],
         )
+
+
+def has_facts(store: Store) -> bool:
+    """Whether any fact waits (a read: the alert loop looks often, and writes only then)."""
+    with store.read() as conn:
+        return conn.execute(select(alert_outbox.c.id).limit(1)).first() is not None
 
 
 def take_facts(conn: Connection, limit: int = 200) -> list[Fact]:

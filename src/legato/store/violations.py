@@ -77,16 +77,24 @@ def record_misses(
     v = violations.c
     owner_col = v.asset_key if kind == "freshness" else v.pipeline
     late_keys = {open_key(kind, m.subject) for m in late}
-    opened: list[int] = []
-    with store.transaction() as conn:
+    with store.read() as conn:  # most looks change nothing: write only when something does
         current = conn.execute(
             select(v.id, v.open_key, owner_col).where(v.kind == kind, v.open_key.is_not(None))
         ).all()
-        known = {row.open_key for row in current}
-        for miss in late:
-            key = open_key(kind, miss.subject)
-            if key in known:
-                continue
+    known = {row.open_key for row in current}
+    new = [m for m in late if open_key(kind, m.subject) not in known]
+    done = [
+        r.id
+        for r in current
+        if r.open_key not in late_keys
+        and (r[2] in assessed or (defined is not None and r[2] not in defined))
+    ]
+    if not new and not done:
+        return [], []
+    opened: list[int] = []
+    resolved: list[int] = []
+    with store.transaction() as conn:
+        for miss in new:
             stmt = (
                 upsert(conn.dialect.name, violations)
                 .values(
@@ -99,7 +107,7 @@ def record_misses(
                     late_since=miss.late_since,
                     opened_at=now,
                     detail=dumps(dict(miss.detail)),
-                    open_key=key,
+                    open_key=open_key(kind, miss.subject),
                 )
                 .on_conflict_do_nothing(index_elements=["open_key"])
                 .returning(v.id)
@@ -108,14 +116,7 @@ def record_misses(
             if new_id is not None:  # else another daemon opened it a moment ago
                 opened.append(int(new_id))
                 add_fact(conn, f"{kind}_missed", str(new_id), {"subject": miss.subject}, now)
-        done = [
-            r.id
-            for r in current
-            if r.open_key not in late_keys
-            and (r[2] in assessed or (defined is not None and r[2] not in defined))
-        ]
-        resolved = []
-        if done:
+        if done:  # each resolved once: the open key is the guard
             rows = conn.execute(
                 update(violations)
                 .where(v.id.in_(done), v.open_key.is_not(None))
