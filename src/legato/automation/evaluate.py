@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from legato._internal.ids import bounded_key
 from legato.automation.files import PartitionCheck, evaluate_file_arrival
@@ -153,38 +153,45 @@ def evaluate_on_update(
     now: datetime,
 ) -> dict[str, Any]:
     """New materializations of the targets' upstreams → runs of the target partitions whose
-    inputs are ready (all / any / at least ``min_count`` of the upstream keys they read)."""
+    inputs are ready (all / any / at least ``min_count`` of the upstream keys they read).
+
+    The cursor is the last materialization id looked at; while catching up on materializations
+    older than the trigger (``OnUpdate(since=...)``) it is ``"<id>~<last id of the catch-up>"``,
+    and target partitions already materialized are not requested again."""
     m = schema.materializations.c
-    after = int(cursor or 0)
+    if cursor is None:
+        return _first_look(store, trigger, now)
+    after, _, catch_up = cursor.partition("~")
     with store.read() as conn:
-        if cursor is None:  # first sight: start from now, replay nothing
-            latest = conn.execute(select(m.id).order_by(m.id.desc()).limit(1)).scalar() or 0
-            return {"requests": [], "cursor": str(latest), "skip_reason": "started watching"}
         rows = conn.execute(
             select(m.id, m.asset_key, m.partition)
-            .where(m.id > after)
+            .where(m.id > int(after))
             .order_by(m.id)
             .limit(MAX_EVENTS)
         ).all()
     if not rows:
-        return {"requests": [], "cursor": cursor, "skip_reason": "no new materializations"}
+        return {"requests": [], "cursor": after, "skip_reason": "no new materializations"}
+    caught_up_at = int(catch_up or 0)
     dynamic = dynamic_lookup(store)
-    candidates: dict[tuple[str, str], None] = {}
+    candidates: dict[tuple[str, str], bool] = {}  # → seen only in materializations of the catch-up
     for row in rows:
+        old = row.id <= caught_up_at
         for target in graph.downstream.get(row.asset_key, ()):
             if target not in targets:
                 continue
             mapping = graph[target].mappings.get(row.asset_key)
             up_space = graph[row.asset_key].partitions
             if mapping is None or up_space is None or graph[target].partitions is None:
-                candidates[(target, "")] = None
+                candidates[(target, "")] = candidates.get((target, ""), True) and old
                 continue
             for key in mapping.downstream_keys(
                 row.partition or None, up_space, graph[target].partitions, now=now, dynamic=dynamic
             ):
-                candidates[(target, key)] = None
+                candidates[(target, key)] = candidates.get((target, key), True) and old
     requests = []
-    for target, key in candidates:
+    for (target, key), old in candidates.items():
+        if old and _materialized(store, target, [key]):
+            continue  # catching up: a partition that exists is not made again
         if _ready(graph, store, target, key, trigger, now, dynamic):
             requests.append(
                 {
@@ -197,7 +204,28 @@ def evaluate_on_update(
                 }
             )
     reason = None if requests else "upstream partitions updated but none is complete yet"
-    return {"requests": requests, "cursor": str(rows[-1].id), "skip_reason": reason}
+    last = rows[-1].id
+    next_cursor = f"{last}~{caught_up_at}" if last < caught_up_at else str(last)
+    return {"requests": requests, "cursor": next_cursor, "skip_reason": reason}
+
+
+def _first_look(store: Store, trigger: OnUpdate, now: datetime) -> dict[str, Any]:
+    """A new trigger's cursor: the latest materialization (``since="now"``: nothing is
+    replayed), or just before the first one of the catch-up window, which ends at the latest."""
+    m = schema.materializations.c
+    start = trigger.catch_up_from(now)
+    with store.read() as conn:
+        latest = conn.execute(select(func.max(m.id))).scalar() or 0
+        first = None
+        if start is not None:
+            first = conn.execute(select(func.min(m.id)).where(m.ts >= start)).scalar()
+    if first is None:
+        return {"requests": [], "cursor": str(latest), "skip_reason": "started watching"}
+    return {
+        "requests": [],
+        "cursor": f"{first - 1}~{latest}",
+        "skip_reason": f"started watching; catching up on materializations {first} to {latest}",
+    }
 
 
 def _ready(

@@ -13,9 +13,11 @@ import string
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
 from typing import Any, Literal
 
+from legato._internal.durations import parse_duration
 from legato.definitions.messages import RunRequest
 from legato.definitions.webhooks import DEFAULT_TOLERANCE
 from legato.errors import DefinitionError
@@ -60,9 +62,11 @@ class OnUpdate:
     require: Literal["all", "any"] = "all"
     min_count: int | None = None
     interval: float = 1.0  # seconds between looks at new materializations
+    since: str | float | timedelta | datetime = "now"
     source: str = field(default_factory=_caller, compare=False)
 
     def __post_init__(self) -> None:
+        self.catch_up_from(datetime.now(UTC))  # refuses a bad ``since`` at definition time
         if self.require not in ("all", "any"):
             raise DefinitionError(
                 f"OnUpdate(require={self.require!r}) ({self.source}) is invalid",
@@ -80,12 +84,50 @@ class OnUpdate:
                 hint="pass a whole number ≥ 1",
             )
 
+    def catch_up_from(self, now: datetime) -> float | None:
+        """Where a new trigger starts: the time (epoch seconds) from which materializations
+        already in the store count, or None to start from the first look (``since="now"``).
+
+        ``since="all"`` catches up on every upstream partition already materialized; a
+        duration (``"7d"``, seconds, a ``timedelta``) on those of that window before the first
+        look; a time zone-aware ``datetime`` (or ISO string) on those since then. Target
+        partitions already materialized are not requested again while catching up."""
+        since = self.since
+        if isinstance(since, str) and since in ("now", "all"):
+            return None if since == "now" else 0.0
+        if isinstance(since, str) and re.match(r"\d{4}-\d\d-\d\d", since):
+            try:
+                since = datetime.fromisoformat(since)
+            except ValueError:
+                raise self._bad_since("it is not an ISO 8601 date-time") from None
+        if isinstance(since, datetime):
+            if since.tzinfo is None:
+                raise self._bad_since("a datetime without a time zone is ambiguous")
+            return since.timestamp()
+        try:
+            return now.timestamp() - parse_duration(since)
+        except ValueError as exc:
+            raise self._bad_since(str(exc)) from None
+
+    def _bad_since(self, why: str) -> DefinitionError:
+        return DefinitionError(
+            f"OnUpdate(since={self.since!r}) ({self.source}) is invalid: {why}",
+            obj="OnUpdate",
+            source=self.source,
+            hint='use "now" (the default), "all", a duration such as "7d", or an aware '
+            'datetime such as "2026-01-01T00:00:00+00:00"',
+        )
+
     def describe(self) -> dict[str, Any]:
+        since = self.since.isoformat() if isinstance(self.since, datetime) else self.since
+        if isinstance(since, timedelta):
+            since = since.total_seconds()
         return {
             "kind": "on_update",
             "require": self.require,
             "min_count": self.min_count,
             "interval": self.interval,
+            "since": since,
         }
 
 
