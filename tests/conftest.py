@@ -121,6 +121,24 @@ def postgres_cluster(tmp_path: Any) -> Iterator[Any]:
 _PROCESS_TESTS = ("journeys", "e2e", "fault", "scaleout", "messages")
 
 
+_CPU_LOG = os.environ.get("LEGATO_TEST_CPU_LOG")  # where to append each test's CPU seconds
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """With LEGATO_TEST_CPU_LOG, append ``nodeid<TAB>cpu seconds`` per test: the CPU of the test
+    process and of the processes it started and waited for (what makes the suite slow on two
+    cores, where wall time hides it)."""
+    if not _CPU_LOG:
+        return (yield)
+    before = sum(os.times()[:4])
+    try:
+        return (yield)
+    finally:
+        with open(_CPU_LOG, "a") as log:
+            log.write(f"{item.nodeid}\t{sum(os.times()[:4]) - before:.2f}\n")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """Keep each phase's report on the item (``item.rep_call``), for fixtures that add a
