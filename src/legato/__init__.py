@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from legato.definitions import builtin_checks as checks
 from legato.definitions.asset import asset
+from legato.definitions.checks import CheckResult, check
 from legato.definitions.freshness import Freshness
 from legato.definitions.io import IOContext, IOManager
 from legato.definitions.pipeline import Pipeline
@@ -119,6 +121,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AllPartitions",
     "CatchUp",
+    "CheckResult",
     "ConfigError",
     "Cron",
     "CycleError",
@@ -171,6 +174,8 @@ __all__ = [
     "Webhook",
     "WeeklyPartitions",
     "asset",
+    "check",
+    "checks",
     "materialize",
     "sensor",
     "sign_webhook",

@@ -58,7 +58,7 @@ def test_selection_language(graph, selection, expected):
         ("tag:nope", "no asset or task has tag"),
         ("zzz.*", "matches no asset"),
         ("", "empty selection"),
-        ("kind:thing", "kind:asset or kind:task"),
+        ("kind:thing", "kind:asset, kind:task or kind:check"),
     ],
 )
 def test_bad_selections_explain_themselves(graph, selection, match):

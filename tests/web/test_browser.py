@@ -214,3 +214,30 @@ def test_launch_form_asks_for_the_config_its_json_schema_describes(page, tmp_pat
         config = get_run(store, run_id).config
         assert config == {"export": {"table": "daily", "rows": 7, "mode": "replace"}}
     assert page.problems == []
+
+
+@lg.asset(checks=[lg.checks.not_null("id", blocking=True), lg.checks.row_count(max=1)])
+def deliveries() -> list[dict]:
+    return [{"id": 1}, {"id": None}]
+
+
+def test_asset_page_shows_check_results_and_an_untrusted_materialization(page, tmp_path: Path):  # type: ignore[no-untyped-def]
+    store = Store(f"sqlite:///{tmp_path}/legato.db")
+    record_definitions(store, Project.of([deliveries]))
+    lg.materialize([deliveries], store=store, raise_on_error=False)
+    with LiveServer(create_app(store)) as server:
+        page.goto(server.login_url)
+        page.goto(f"{server.url}/#/assets/deliveries")
+        page.wait_for_selector(
+            "#checks tr[data-check='deliveries:check:not_null_id'][data-outcome='fail']"
+        )
+        assert "nulls=1" in page.text_content("#checks")
+        assert page.is_visible(
+            "#checks tr[data-check='deliveries:check:row_count'][data-outcome='fail']"
+        )
+        assert "not trusted" in page.text_content("#latest #trust")
+        _shot(page, "asset-checks")
+        page.click("#checks a:has-text('deliveries:check:not_null_id')")
+        page.wait_for_selector("#asset-key:has-text('deliveries:check:not_null_id')")
+        assert page.text_content("h1").startswith("Check")
+    assert page.problems == []

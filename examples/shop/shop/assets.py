@@ -39,7 +39,14 @@ class CleanConfig(msgspec.Struct):
     min_amount: float = 0.0  # orders of at most this amount are dropped
 
 
-@lg.asset(group="sales")
+@lg.asset(
+    group="sales",
+    checks=[  # run right after each materialization; a failing blocking one stops downstream
+        lg.checks.unique("id", blocking=True),
+        lg.checks.accepted_values("region", ["eu", "us", "apac"], blocking=True),
+        lg.checks.row_count(min=1, severity="warn"),
+    ],
+)
 def clean_orders(
     raw_orders: list[dict], customers: dict[int, str], context, config: CleanConfig
 ) -> list[dict]:
@@ -51,6 +58,13 @@ def clean_orders(
     ]
     context.log.info("kept %d of %d orders", len(kept), len(raw_orders))
     return kept
+
+
+@lg.check(asset="clean_orders", blocking=True)
+def amounts_above_minimum(clean_orders: list[dict], config: CleanConfig) -> lg.CheckResult:
+    """No order at or below the minimum amount got through."""
+    low = [o["id"] for o in clean_orders if o["amount"] <= config.min_amount]
+    return lg.CheckResult(passed=not low, metadata={"below_minimum": len(low), "ids": low[:5]})
 
 
 @lg.asset(

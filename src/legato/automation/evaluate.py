@@ -177,8 +177,8 @@ def evaluate_on_update(
     for row in rows:
         old = row.id <= caught_up_at
         for target in graph.downstream.get(row.asset_key, ()):
-            if target not in targets:
-                continue
+            if target not in targets or graph[target].step.check is not None:
+                continue  # a check runs with its asset's materialization, not after it
             mapping = graph[target].mappings.get(row.asset_key)
             up_space = graph[row.asset_key].partitions
             if mapping is None or up_space is None or graph[target].partitions is None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -67,9 +68,14 @@ class RunDisplay:
                     f"[magenta]retry[/] {escape(event.step)} (attempt {event.attempt}): "
                     f"{escape(str(err.get('message', '')))[:200]}"
                 )
+            elif event.type is EventType.CHECK_EVALUATED:
+                self.console.print(check_line(event.step, event.data), soft_wrap=True)
             elif event.status in _DONE and event.step:
                 self.running.pop(event.step, None)
                 self.done += 1
+                reason = str(event.data.get("reason", ""))
+                if event.type is EventType.STEP_SKIPPED and reason.startswith("blocking check"):
+                    self.console.print(f"[dim]skipped[/] {escape(event.step)}: {escape(reason)}")
                 if event.type is EventType.STEP_FAILED:
                     err = event.data.get("error", {})
                     self.console.print(
@@ -82,6 +88,20 @@ class RunDisplay:
         self.progress.update(
             self.task, completed=self.done, total=self.total, description=escape(shown or "waiting")
         )
+
+
+OUTCOME_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
+
+
+def check_line(step: str, result: Mapping[str, Any]) -> str:
+    """One check's result on one line: its outcome, whether it blocks, and what it found."""
+    outcome = str(result.get("outcome", ""))
+    found = ", ".join(f"{k}={v}" for k, v in (result.get("metadata") or {}).items())
+    blocking = " (blocking)" if result.get("blocking") and outcome == "fail" else ""
+    return (
+        f"check {escape(step)}: [{OUTCOME_STYLE.get(outcome, 'white')}]{outcome}[/]{blocking}"
+        + (f" [dim]{escape(found[:300])}[/]" if found else "")
+    )
 
 
 # Above this many rows the end of `legato run` summarises the run (a Rich table costs about half

@@ -22,6 +22,7 @@ COMMANDS = {
     "runs": "legato.cli.inspect:runs",
     "logs": "legato.cli.inspect:logs",
     "assets": "legato.cli.inspect:assets",
+    "checks": "legato.cli.checks:checks",
     "freshness": "legato.cli.freshness:freshness",
     "alerts": "legato.cli.alerts:alerts",
     "partitions": "legato.cli.partitions:partitions",

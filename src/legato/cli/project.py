@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -132,9 +133,10 @@ def check(ctx: click.Context) -> None:
         console.print(f"[bold red]{len(errors)} error(s)[/] in {escape(settings.source)}")
         sys.exit(1)
     p = loaded.project
-    assets = sum(1 for s in p.steps if s.kind == "asset")
+    kinds = Counter(s.kind for s in p.steps)
+    checks = f"{kinds['check']} check(s), " if kinds["check"] else ""
     console.print(
-        f"[green]ok[/]: {assets} asset(s), {len(p.steps) - assets} task(s), "
+        f"[green]ok[/]: {kinds['asset']} asset(s), {kinds['task']} task(s), {checks}"
         f"{len(p.pipelines)} pipeline(s), {len(p.resources)} resource(s) "
         f"from {escape(settings.source)}"
     )

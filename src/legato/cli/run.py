@@ -123,7 +123,7 @@ def run(
         )
         console.print(f"run [bold]{run_id}[/] queued")
         return
-    status = _execute(
+    status = execute_here(
         proj,
         store,
         chosen,
@@ -167,7 +167,7 @@ def rerun(
     console.print(
         f"re-running run {parent.run_id}: {len(plan) - reused} step(s) to execute, {reused} reused"
     )
-    status = _execute(
+    status = execute_here(
         proj,
         store,
         parent.selection,
@@ -198,7 +198,7 @@ def cancel(ctx: click.Context, run_id: str) -> None:
     console.print(f"run {record.run_id}: {styled(record.status.value)}")
 
 
-def _execute(
+def execute_here(
     proj: OpenProject,
     store: Store,
     selection: Any,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, overload
 
+from legato.definitions.checks import attach_checks
 from legato.definitions.freshness import Freshness
 from legato.definitions.policies import Retry
 from legato.definitions.step import Dep, StepDef, make_step
@@ -33,6 +34,7 @@ def asset(
     single_run: bool = False,
     triggers: Iterable[Any] = (),
     freshness: Freshness | None = None,
+    checks: Iterable[Any] = (),
 ) -> Callable[[Callable[..., Any]], StepDef]: ...
 
 
@@ -56,6 +58,7 @@ def asset(
     single_run: bool = False,
     triggers: Iterable[Any] = (),
     freshness: Freshness | None = None,
+    checks: Iterable[Any] = (),
 ) -> StepDef | Callable[[Callable[..., Any]], StepDef]:
     """Declare an asset: the function computes it, its return value is stored by the IO manager.
 
@@ -78,6 +81,8 @@ def asset(
             ``[Cron("0 2 * * *")]`` (a one-asset pipeline named after the asset).
         freshness: how recent its latest materialization must be, e.g.
             ``Freshness(max_lag="2h")``; the daemon records each miss and recovery.
+        checks: data-quality checks run right after each materialization: functions of the
+            value, ``@check()`` specs, or built-ins such as ``checks.not_null("id")``.
 
     Example:
         >>> @asset(group="sales", retries=Retry(3, delay=1.0))
@@ -86,7 +91,7 @@ def asset(
     """
 
     def decorate(f: Callable[..., Any]) -> StepDef:
-        return make_step(
+        step = make_step(
             "asset",
             f,
             key=key,
@@ -107,5 +112,6 @@ def asset(
             triggers=triggers,
             freshness=freshness,
         )
+        return attach_checks(step, checks)
 
     return decorate(fn) if fn is not None else decorate

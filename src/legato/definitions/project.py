@@ -36,9 +36,10 @@ class Project:
         io_managers: Mapping[str, Any] | None = None,
         secrets: Iterable[str] = (),
     ) -> Project:
-        """Build a project, refusing two definitions with one key (both places are named)."""
+        """Build a project, refusing two definitions with one key (both places are named).
+        An asset's own checks (``@asset(checks=[...])``) come with it."""
         by_key: dict[str, StepDef] = {}
-        for step in steps:
+        for step in (s for given in steps for s in (given, *given.checks)):
             other = by_key.get(step.key)
             if other is not None and other is not step:
                 raise DuplicateKeyError(

@@ -9,7 +9,7 @@ import sys
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from legato.definitions.freshness import Freshness, check_freshness
 from legato.definitions.keys import validate_key
@@ -17,7 +17,10 @@ from legato.definitions.partitions import PartitionMapping, PartitionSpace
 from legato.definitions.policies import Retry
 from legato.errors import DefinitionError, where
 
-StepKind = Literal["asset", "task"]
+if TYPE_CHECKING:
+    from legato.definitions.checks import CheckInfo
+
+StepKind = Literal["asset", "task", "check"]
 CONTEXT_PARAM = "context"
 
 
@@ -67,6 +70,8 @@ class StepDef:
     freshness: Freshness | None = None  # how recent its latest materialization must be
     metadata: Mapping[str, Any] = field(default_factory=dict)
     source: str | None = None
+    check: CheckInfo | None = None  # a check: what it checks and how
+    checks: tuple[StepDef, ...] = ()  # an asset's own checks (``@asset(checks=[...])``)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.fn(*args, **kwargs)

@@ -22,6 +22,7 @@ class EventType(StrEnum):
     STEP_CANCELLED = "step_cancelled"
     STEP_EXPANDED = "step_expanded"  # a dynamic fan-out learned its items
     MATERIALIZED = "materialized"
+    CHECK_EVALUATED = "check_evaluated"  # a check's result on the materialization it checked
 
 
 @dataclass(frozen=True, slots=True)

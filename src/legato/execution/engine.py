@@ -29,6 +29,7 @@ from legato.execution.capture import LogRecordTuple
 from legato.execution.executors.base import Executor
 from legato.execution.fanout import FanOut
 from legato.execution.fencing import Fencing, Publish
+from legato.execution.outcomes import Outcomes
 from legato.execution.resume import ResumeSteps
 from legato.execution.run_state import RunState
 from legato.execution.run_watch import RunWatch
@@ -53,7 +54,7 @@ STORE_OUTAGE_LIMIT = 600
 OnEvents = Callable[[Sequence[Event]], None]
 
 
-class RunEngine(ResumeSteps, FanOut, Fencing):
+class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes):
     """Executes one run's plan on an executor, recording every state change in the store."""
 
     def __init__(
@@ -339,44 +340,17 @@ class RunEngine(ResumeSteps, FanOut, Fencing):
         ended, data = self._ran(outcome)
         if outcome.length is not None:
             self.s.lengths[key] = outcome.length
-        if key in self._ranged:  # a single-run step: one materialization per key it processed
-            for part, meta in outcome.metadata.get("partitions", {}).items():
-                self._emit(
-                    Event(
-                        EventType.MATERIALIZED,
-                        self.run_id,
-                        str(key),
-                        outcome.attempt,
-                        ended,
-                        None,
-                        {"asset_key": key.node, "partition": part, "metadata": meta},
-                    )
-                )
-        elif self.graph[key.node].step.kind == "asset":
-            self._emit(
-                Event(
-                    EventType.MATERIALIZED,
-                    self.run_id,
-                    str(key),
-                    outcome.attempt,
-                    ended,
-                    None,
-                    {
-                        "asset_key": key.node,
-                        "partition": key.partition,
-                        "metadata": dict(outcome.metadata),
-                    },
-                )
-            )
-        if outcome.length is not None:
             data["length"] = outcome.length
+        self._record_outputs(outcome, ended)
         self._step_event(key, EventType.STEP_SUCCEEDED, data=data, ts=ended)
         self._done(key)
 
     def _failed(self, outcome: StepOutcome) -> None:
         key, error = outcome.step, outcome.error
         assert error is not None
-        policy = self.graph[key.node].step.retries or self.default_retry
+        step = self.graph[key.node].step
+        # A check retries only if it says so: a failed check is a finding, not a hiccup.
+        policy = step.retries or (NO_RETRY if step.check else self.default_retry)
         ended, data = self._ran(outcome)
         data["error"] = error.as_dict()
         if policy.should_retry(outcome.attempt, error.types):
@@ -385,6 +359,8 @@ class RunEngine(ResumeSteps, FanOut, Fencing):
             self._step_event(key, EventType.STEP_RETRY, data=data, ts=ended)
             heapq.heappush(self._retries, (time.monotonic() + delay, key))
             return
+        if step.check:
+            self._record_check(outcome, ended)
         self._step_event(key, EventType.STEP_FAILED, data=data, ts=ended)
         self._done(key)
 
@@ -425,9 +401,7 @@ class RunEngine(ResumeSteps, FanOut, Fencing):
     def _skip(self, key: StepKey, because: StepKey) -> None:
         if self.s.status[key] is not StepStatus.PENDING:
             return
-        self._step_event(
-            key, EventType.STEP_SKIPPED, data={"reason": f"upstream {because} did not succeed"}
-        )
+        self._step_event(key, EventType.STEP_SKIPPED, data={"reason": self._skip_reason(because)})
         self._done(key)
 
     def _reuse(self, key: StepKey, from_run: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from legato.definitions.keys import StepKey
 from legato.events.status import RunStatus, StepStatus
+from legato.events.types import EventType
 from legato.store.engine import Store
 from legato.store.runs import StepRecord, get_events, get_steps
 
@@ -47,8 +48,18 @@ class RunResult:
 
     @property
     def outputs(self) -> dict[str, Any]:
-        """Every successful top-level step's value, by step key."""
-        return {k: self.output(k) for k, r in self.steps.items() if r.status.ok and r.map_index < 0}
+        """Every successful top-level step's value, by step key (checks have none)."""
+        return {
+            k: self.output(k)
+            for k, r in self.steps.items()
+            if r.status.ok and r.map_index < 0 and r.kind != "check"
+        }
+
+    @property
+    def checks(self) -> dict[str, dict[str, Any]]:
+        """Each check step's result in this run, by step key: ``outcome`` (``pass``, ``warn``
+        or ``fail``), ``passed``, ``severity``, ``blocking``, ``metadata``."""
+        return {e["step"]: e["data"] for e in self.events if e["type"] == EventType.CHECK_EVALUATED}
 
     def failures(self) -> dict[str, Any]:
         return {k: r.error for k, r in self.steps.items() if r.status is StepStatus.FAILED}

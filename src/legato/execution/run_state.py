@@ -10,7 +10,7 @@ from typing import Any
 
 from legato.definitions.keys import StepKey
 from legato.events.status import StepStatus
-from legato.events.types import EventType
+from legato.events.types import Event, EventType
 from legato.execution.spec import StepOutcome
 from legato.graph.graph import Graph
 from legato.graph.plan import Plan, PlannedStep
@@ -49,6 +49,7 @@ class EngineParts:
     _template_of: dict[StepKey, StepKey]
     _planned: dict[StepKey, PlannedStep]
     _templates: set[StepKey]
+    _ranged: set[StepKey]
     _lease_lost: threading.Event
 
     def _adopt_items(self, template: StepKey, items: list[StepKey]) -> None:
@@ -68,6 +69,9 @@ class EngineParts:
         raise NotImplementedError
 
     def _done(self, key: StepKey) -> None:
+        raise NotImplementedError
+
+    def _emit(self, event: Event) -> None:
         raise NotImplementedError
 
     def _reuse(self, key: StepKey, from_run: str) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from legato._internal.secrets import redact
+from legato.definitions.checks import CHECK_FAILED, CheckInfo, check_outcome
 from legato.definitions.config import build_config
 from legato.definitions.keys import StepKey
 from legato.execution.capture import LogRecordTuple, LogSink, step_sink
@@ -29,6 +30,8 @@ def run_step(
     sink = LogSink(on_logs)
     node = env.graph[spec.step.node]
     step = node.step
+    checked: dict[str, Any] | None = None
+    length, metadata = None, {}
     try:
         with step_sink(sink):
             kwargs: dict[str, Any] = {}
@@ -40,8 +43,9 @@ def run_step(
                 kwargs[param] = env.resource(name, step.key, step.source)
             if node.config_param:
                 model = _annotation(step.params, node.config_param)
-                own = spec.run_config.get(step.key)
-                kwargs[node.config_param] = build_config(model, own, step=step.key)
+                owner = step.check.asset if step.check else step.key  # a check: its asset's
+                own = spec.run_config.get(owner)
+                kwargs[node.config_param] = build_config(model, own, step=owner)
             if node.context_param:
                 kwargs[node.context_param] = StepContext(
                     spec.run_id,
@@ -52,10 +56,13 @@ def run_step(
                     spec.partition_keys,
                 )
             value = step.fn(**kwargs)
-            if spec.partition_keys:
-                _check_range_value(step.key, spec.partition_keys, value)
-            length = _length(step.key, value) if spec.report_length else None
-            metadata = env.store_output(spec, step.kind, value)
+            if step.check is not None:  # a check's result is recorded, not stored
+                checked = check_outcome(step.key, step.check, value)
+            else:
+                if spec.partition_keys:
+                    _check_range_value(step.key, spec.partition_keys, value)
+                length = _length(step.key, value) if spec.report_length else None
+                metadata = env.store_output(spec, step.kind, value)
     except BaseException as exc:  # the error boundary: anything user code raises is a step failure
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -68,6 +75,9 @@ def run_step(
             logs=sink.close(),
             started_at=started_at,
         )
+    if checked is not None:
+        assert step.check is not None
+        return _checked(spec, step.key, step.check, checked, sink, started, started_at)
     return StepOutcome(
         spec.step,
         spec.attempt,
@@ -75,6 +85,37 @@ def run_step(
         time.perf_counter() - started,
         length=length,
         metadata=metadata,
+        logs=sink.close(),
+        started_at=started_at,
+    )
+
+
+def _checked(
+    spec: StepSpec,
+    key: str,
+    info: CheckInfo,
+    result: dict[str, Any],
+    sink: LogSink,
+    started: float,
+    started_at: float,
+) -> StepOutcome:
+    """A check's outcome: its result, and a failure when it blocks its asset's downstream."""
+    error = None
+    if info.blocking and result["outcome"] == "fail":
+        found = ", ".join(f"{k}={v}" for k, v in result["metadata"].items())
+        error = StepError(
+            CHECK_FAILED,
+            f"blocking check {key} failed on {info.asset}" + (f": {found}" if found else ""),
+            "",
+            (CHECK_FAILED,),
+        )
+    return StepOutcome(
+        spec.step,
+        spec.attempt,
+        error is None,
+        time.perf_counter() - started,
+        error=error,
+        metadata={"check": result},
         logs=sink.close(),
         started_at=started_at,
     )
@@ -126,7 +167,9 @@ def _annotation(params: Any, name: str) -> Any:
 def _check_type(key: str, param: str, upstream: StepKey, value: Any, annotation: Any) -> None:
     """Refuse an input whose type plainly contradicts the parameter's annotation."""
     expected = typing.get_origin(annotation) or annotation
-    if not isinstance(expected, type) or expected is object or isinstance(value, expected):
+    if expected in (object, typing.Any) or not isinstance(expected, type):
+        return
+    if isinstance(value, expected):
         return
     if expected is float and isinstance(value, int):
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict, deque
+from dataclasses import replace
 
 from legato.definitions.config import config_schema, model_kind
 from legato.definitions.partitions import PartitionMapping, infer_mapping
@@ -41,12 +42,13 @@ def build_graph_with_errors(project: Project) -> tuple[Graph, list[LegatoError]]
 
 def _build(project: Project) -> tuple[Graph, list[LegatoError]]:
     steps = {s.key: s for s in project.steps}
+    steps = {k: _placed(s, steps) for k, s in steps.items()}
     by_name: dict[str, list[str]] = defaultdict(list)
     for key in steps:
         by_name[key.rsplit(".", 1)[-1]].append(key)
     errors: list[LegatoError] = []
     nodes: dict[str, Node] = {}
-    for step in project.steps:
+    for step in steps.values():
         try:
             nodes[step.key] = _resolve(step, steps, by_name, project)
         except LegatoError as exc:
@@ -71,8 +73,37 @@ def _build(project: Project) -> tuple[Graph, list[LegatoError]]:
                 ),
             )
         )
-    graph = Graph(nodes, tuple(order), {k: tuple(v) for k, v in downstream.items()})
+    checks_of: dict[str, list[str]] = defaultdict(list)
+    for key, node in nodes.items():
+        if node.step.check is not None and node.upstream:
+            checks_of[node.step.check.asset].append(key)
+    graph = Graph(
+        nodes,
+        tuple(_checks_after_assets(order, checks_of)),
+        {k: tuple(v) for k, v in downstream.items()},
+        {k: tuple(v) for k, v in checks_of.items()},
+    )
     return graph, errors
+
+
+def _placed(step: StepDef, steps: dict[str, StepDef]) -> StepDef:
+    """A check takes its asset's partitions (one check step per materialized key) and group."""
+    asset = steps.get(step.check.asset) if step.check is not None else None
+    if asset is None:
+        return step
+    return replace(step, partitions=asset.partitions, group=step.group or asset.group)
+
+
+def _checks_after_assets(order: list[str], checks_of: dict[str, list[str]]) -> list[str]:
+    """Each asset's checks right after it: they run as soon as it is materialized, and the
+    planner sees them before any downstream step that waits for them."""
+    placed = {c for checks in checks_of.values() for c in checks}
+    out: list[str] = []
+    for key in order:
+        if key not in placed:
+            out.append(key)
+            out.extend(checks_of.get(key, ()))
+    return out
 
 
 def _resolve(
@@ -140,6 +171,8 @@ def _resolve(
             source=step.source,
             hint="remove the self-dependency",
         )
+    if step.check is not None:
+        _check_target(step, steps, upstream, what)
     if step.map_over is not None and step.map_over not in inputs:
         raise DefinitionError(
             f"{what}: map_over={step.map_over!r} must name an upstream input",
@@ -149,6 +182,28 @@ def _resolve(
         )
     mappings = _mappings(step, upstream, steps, what)
     return Node(step, inputs, resources, context_param, config_param, tuple(upstream), mappings)
+
+
+def _check_target(step: StepDef, steps: dict[str, StepDef], upstream: list[str], what: str) -> None:
+    """A check reads one asset: the one it checks."""
+    assert step.check is not None
+    asset = step.check.asset
+    if steps[asset].kind != "asset":
+        raise DefinitionError(
+            f"{what} checks {asset!r}, which is a {steps[asset].kind}",
+            obj=step.key,
+            source=step.source,
+            hint="checks apply to assets; make it an asset, or check an asset downstream",
+        )
+    others = [k for k in upstream if k != asset]
+    if others:
+        raise DefinitionError(
+            f"{what} reads {others[0]!r} besides the asset it checks, {asset!r}",
+            obj=step.key,
+            source=step.source,
+            hint="a check reads only its asset: check the asset that joins them, or read the "
+            "other data through a resource",
+        )
 
 
 def _describable(model: type, what: str, step: StepDef) -> None:

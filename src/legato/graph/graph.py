@@ -37,6 +37,7 @@ class Graph:
     nodes: Mapping[str, Node]
     order: tuple[str, ...]
     downstream: Mapping[str, tuple[str, ...]]
+    checks_of: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # asset → its checks
 
     def __contains__(self, key: object) -> bool:
         return key in self.nodes
@@ -51,6 +52,11 @@ class Graph:
     def downstream_closure(self, keys: Iterable[str], depth: int | None = None) -> set[str]:
         """Keys downstream of ``keys`` (not including them), up to ``depth`` levels."""
         return walk(keys, lambda k: self.downstream.get(k, ()), depth)
+
+    def blocking_checks(self, asset: str) -> tuple[str, ...]:
+        """The checks of ``asset`` whose failure stops its downstream steps."""
+        checks = self.checks_of.get(asset, ())
+        return tuple(c for c in checks if (info := self.nodes[c].step.check) and info.blocking)
 
     def sorted(self, keys: Iterable[str]) -> list[str]:
         """``keys`` in topological order."""

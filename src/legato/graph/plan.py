@@ -90,7 +90,9 @@ def plan_run(
     dynamic: DynamicLookup | None = None,
 ) -> Plan:
     """Plan the selected nodes for the given partition keys; upstream tasks are added (their
-    results are not persistent), upstream assets outside the selection are read from storage."""
+    results are not persistent), upstream assets outside the selection are read from storage,
+    and each planned asset's checks run right after it (steps reading the asset wait for its
+    blocking checks)."""
     given = split_partitions(partitions) if isinstance(partitions, str) else tuple(partitions)
     now = now or datetime.now(UTC)
     order, keys_of = plan_nodes(graph, selected, given, now=now, dynamic=dynamic)
@@ -136,6 +138,7 @@ def plan_nodes(
     wanted = run_nodes(
         selected, lambda k: graph[k].upstream, lambda k: graph[k].step.kind == "task"
     )
+    wanted.update(c for key in list(wanted) for c in graph.checks_of.get(key, ()))
     order = graph.sorted(wanted)
     keys_of: dict[str, list[str]] = {}
     used: set[str] = set()
@@ -220,9 +223,10 @@ def _planned(
     upstream: dict[str, UpstreamKeys] = {}
     for up in node.upstream:
         mapping = node.mappings.get(up)
+        # A step reading ``up`` waits until its blocking checks passed (its other checks don't).
+        gates = graph.blocking_checks(up) if node.step.check is None else ()
         if mapping is None:  # both unpartitioned
-            if (up, "") in step_of:
-                waits.append(step_of[(up, "")])
+            waits.extend(step_of[(k, "")] for k in (up, *gates) if (k, "") in step_of)
             continue
         up_space = graph[up].partitions
         if up_space is None:
@@ -241,8 +245,8 @@ def _planned(
                 required=len(keys) if later else None,
             )
         upstream[up] = read
-        if up in keys_of:
-            waits.extend(step_of[(up, k)] for k in read.keys if (up, k) in step_of)
+        for source in (up, *gates):
+            waits.extend(step_of[(source, k)] for k in read.keys if (source, k) in step_of)
     return PlannedStep(
         StepKey(node_key, part),
         tuple(dict.fromkeys(waits)),

@@ -38,8 +38,9 @@ def run_nodes(
 
 
 def node_config_schema(node: Node) -> dict[str, Any] | None:
-    """The JSON Schema of ``node``'s config model, or None if it takes no config."""
-    if node.config_param is None:
+    """The JSON Schema of ``node``'s config model, or None if it takes no config (or is a
+    check: a check taking a config model receives its asset's config)."""
+    if node.config_param is None or node.step.check is not None:
         return None
     for param in node.step.params:
         if param.name == node.config_param:

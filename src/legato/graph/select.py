@@ -3,9 +3,10 @@
 Grammar (terms separated by commas or spaces; the result is their union)::
 
     term     := [N] "+"? atom "+"? [N]      "+k" adds upstream, "k+" downstream, N limits depth
-    atom     := key | glob | "group:" NAME | "tag:" K ["=" V] | "kind:" ("asset"|"task") | "*"
+    atom     := key | glob | "group:" NAME | "tag:" K ["=" V] | "kind:" ("asset"|"task"|"check") | "*"
 
-Examples: ``raw_orders+``, ``+report``, ``group:sales+``, ``tag:team=finance``, ``sales.*``.
+Examples: ``raw_orders+``, ``+report``, ``group:sales+``, ``tag:team=finance``, ``sales.*``,
+``orders:check:*`` (the checks of ``orders``).
 
 One implementation serves the Graph of user code (``select``) and processes that hold only a
 snapshot (the web server builds a ``Selectable`` from it), so a selection the API accepts is one
@@ -136,9 +137,11 @@ def _select_atom(view: Selectable, atom: str, term: str) -> set[str]:
         return _nonempty(view, found, term, message, atom[4:], tags)
     if atom.startswith("kind:"):
         kind = atom[5:]
-        if kind not in ("asset", "task"):
+        if kind not in ("asset", "task", "check"):
             raise SelectionError(
-                f"unknown kind in {term!r}", obj=term, hint="use kind:asset or kind:task"
+                f"unknown kind in {term!r}",
+                obj=term,
+                hint="use kind:asset, kind:task or kind:check",
             )
         return {k for k, n in nodes.items() if n.kind == kind}
     if any(c in atom for c in "*?["):

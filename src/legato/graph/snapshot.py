@@ -6,6 +6,7 @@ code (the CLI, the loader child process) writes it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from typing import Any
@@ -48,6 +49,8 @@ def snapshot(project: Project, graph: Graph) -> dict[str, Any]:
                 "pool": step.pool,
                 "freshness": None if step.freshness is None else step.freshness.describe(),
                 "config_schema": node_config_schema(node),
+                "check": None if step.check is None else dataclasses.asdict(step.check),
+                "checks": list(graph.checks_of.get(key, ())),
             }
         )
     pipelines = []

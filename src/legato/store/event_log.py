@@ -11,6 +11,7 @@ from legato.events.types import Event, EventType
 from legato.store import schema
 from legato.store._json import dumps
 from legato.store.alert_outbox import add_facts
+from legato.store.checks import record_check_results
 
 _STEP_UPDATE = (
     update(schema.steps)
@@ -71,6 +72,7 @@ def append(conn: Connection, events: Sequence[Event], logs: Sequence[dict[str, A
             ],
         )
         _project_materializations(conn, [e for e in events if e.type is EventType.MATERIALIZED])
+        record_check_results(conn, [e for e in events if e.type is EventType.CHECK_EVALUATED])
     if logs:
         conn.execute(insert(schema.logs), list(logs))
 

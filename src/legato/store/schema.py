@@ -20,7 +20,7 @@ TRIGGER_LENGTH = 255  # what asked for a run: "schedule:<trigger id>", "api:<cal
 
 # The Alembic revision this metadata corresponds to. A fresh store is created from the metadata and
 # stamped with it; an older store is upgraded by the migrations (a test keeps the two in step).
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 metadata = MetaData()
 
@@ -151,6 +151,7 @@ Index("ix_snapshots_location", snapshots.c.location, snapshots.c.id)
 from legato.store import (
     schema_alerts,
     schema_automation,
+    schema_checks,
     schema_freshness,
     schema_partitions,
     schema_web,

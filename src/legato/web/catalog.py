@@ -36,6 +36,10 @@ class Definitions:
     def upstream(self, key: str) -> list[str]:
         return [k for k in self.nodes[key].get("upstream", []) if k in self.nodes]
 
+    def lineage_keys(self) -> list[str]:
+        """The assets and tasks of the lineage; checks are shown with their assets."""
+        return [k for k, n in self.nodes.items() if n.get("kind") != "check"]
+
     def edges(self) -> list[tuple[str, str]]:
         """(upstream, downstream) pairs between known nodes."""
         return self.edge_list
@@ -62,6 +66,8 @@ def index_snapshot(
     downstream: dict[str, list[str]] = {k: [] for k in nodes}
     edges = []
     for key, node in nodes.items():
+        if node.get("kind") == "check":  # shown with its asset, not as a node of the lineage
+            continue
         for up in node.get("upstream", []):
             if up in downstream:
                 downstream[up].append(key)
@@ -143,7 +149,7 @@ class Catalog:
                     break
             running.wait()  # another thread is computing this very layout
         try:
-            layout = layered_layout(list(defs.nodes), defs.edges())
+            layout = layered_layout(defs.lineage_keys(), defs.edges())
             with self._lock:
                 self._layouts[defs.fingerprint] = layout
                 while len(self._layouts) > 2:

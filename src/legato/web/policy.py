@@ -54,6 +54,7 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", f"{V1}/assets/{{key}}/materializations"): Role.VIEWER,
     ("GET", f"{V1}/assets/{{key}}/partitions"): Role.VIEWER,
     ("GET", f"{V1}/assets/{{key}}/partitions/matrix"): Role.VIEWER,
+    ("GET", f"{V1}/checks"): Role.VIEWER,
     # dynamic partition sets
     ("GET", f"{V1}/partitions/sets"): Role.VIEWER,
     ("GET", f"{V1}/partitions/sets/{{name}}"): Role.VIEWER,

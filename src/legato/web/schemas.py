@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 
 from legato.store._json import dumps
 from legato.web.policy import Role
+from legato.web.schemas_assets import CheckOut, TrustOut
 
 
 def clean_text(value: str) -> str:
@@ -229,6 +230,10 @@ class NodeOut(BaseModel):
     config_schema: dict[str, Any] | None = Field(
         default=None, description="JSON Schema of the step's config model, if it takes one"
     )
+    checks: list[str] = Field(default_factory=list, description="an asset's checks")
+    check: dict[str, Any] | None = Field(
+        default=None, description="a check's asset, name, blocking and severity"
+    )
 
 
 class PipelineOut(BaseModel):
@@ -320,6 +325,12 @@ class AssetOut(BaseModel):
     latest: MaterializationOut | None
     history: MaterializationPage
     status: str | None
+    trust: TrustOut = Field(
+        description="whether the latest materialization passed its blocking checks"
+    )
+    checks: list[CheckOut] = Field(
+        default_factory=list, description="the latest result of each check, newest first"
+    )
 
 
 class OverviewOut(BaseModel):

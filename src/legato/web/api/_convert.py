@@ -60,6 +60,8 @@ def node_out(defs: Definitions, key: str) -> NodeOut:
         partitions=node.get("partitions"),
         pipelines=pipelines,
         config_schema=node.get("config_schema"),
+        checks=list(node.get("checks") or []),
+        check=node.get("check"),
     )
 
 

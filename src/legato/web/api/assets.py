@@ -1,15 +1,19 @@
-"""Assets (and tasks): their definition, latest materialization, history and neighbours."""
+"""Assets (and tasks): their definition, latest materialization (and whether its blocking checks
+passed), history, check results and neighbours."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from legato.store.checks import failed_blocking_checks, latest_check_results
 from legato.store.web_queries import HistoryRow, asset_history_page
 from legato.web.api._convert import node_out
+from legato.web.api.checks import check_out
 from legato.web.api.params import BeforeId, Defs, Limit, NodeKey, PartitionQuery, State
 from legato.web.errors import ApiError
 from legato.web.policy import V1
 from legato.web.schemas import AssetOut, MaterializationOut, MaterializationPage, NodeOut
+from legato.web.schemas_assets import TrustOut
 
 router = APIRouter(prefix=V1, tags=["assets"])
 
@@ -49,11 +53,17 @@ def asset(key: NodeKey, state: State, defs: Defs, limit: Limit = 20) -> AssetOut
             hint="see GET /api/v1/definitions for the keys that exist",
         )
     statuses, _ = state.statuses.get(defs)
+    trust = TrustOut(trusted=None, failed_checks=[])
+    if rows:
+        failed = failed_blocking_checks(state.store, key, rows[0].partition, rows[0].run_id)
+        trust = TrustOut(trusted=not failed, failed_checks=failed)
     return AssetOut(
         node=node,
         latest=_out(rows[0]) if rows else None,
         history=_page(rows, limit),
         status=statuses.get(key),
+        trust=trust,
+        checks=[check_out(r) for r in latest_check_results(state.store, key, limit=50)],
     )
 
 

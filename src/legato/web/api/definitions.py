@@ -93,7 +93,7 @@ def config_schema(
 def graph(defs: Defs, select: Selection = None) -> GraphOut:
     """Nodes and edges, restricted to ``select`` (400 naming the term that matches nothing)."""
     keys = set(defs.nodes) if not select else select_keys(defs, select)
-    ordered = [k for k in defs.nodes if k in keys]
+    ordered = [k for k in defs.lineage_keys() if k in keys]
     return GraphOut(
         fingerprint=defs.fingerprint,
         nodes=[

@@ -20,8 +20,8 @@ NodeKey = Annotated[
     Path(
         min_length=1,
         max_length=255,
-        pattern=r"^[A-Za-z0-9_.\-]+$",
-        description="an asset or task key, e.g. sales.clean_orders",
+        pattern=r"^[A-Za-z0-9_.:\-]+$",
+        description="an asset, task or check key, e.g. sales.clean_orders",
     ),
 ]
 Limit = Annotated[int, Query(ge=1, le=500, description="page size")]

@@ -1,7 +1,9 @@
-// One asset (or task): description, owners, code location, neighbours, history with metadata.
+// One asset (or task, or check): description, owners, code location, neighbours, checks, history
+// with metadata.
 import { api } from "../api.js";
 import { externalLink, h, mount } from "../dom.js";
 import { assetLink, badge, errorBox, runLink, when } from "../format.js";
+import { checksSection, trustBadge } from "./checks_section.js";
 import { freshnessSection } from "./freshness.js";
 import { launchForm } from "./launch.js";
 import { partitionsSection } from "./partitions.js";
@@ -52,7 +54,7 @@ export async function render(view, [key], { me }) {
   const partitions = node.partitions ? partitionsSection(node.key, { me }) : null;
   const fresh = node.kind === "asset" ? freshnessSection(node.key) : null;
   mount(view,
-    h("h1", {}, `${node.kind === "task" ? "Task" : "Asset"} `, h("span", { class: "mono", id: "asset-key" }, node.key), " ", badge(data.status || (data.latest ? "materialized" : "never"))),
+    h("h1", {}, `${{ task: "Task", check: "Check" }[node.kind] || "Asset"} `, h("span", { class: "mono", id: "asset-key" }, node.key), " ", badge(data.status || (data.latest ? "materialized" : "never"))),
     h("div", { class: "panel" },
       h("p", { id: "asset-description" }, node.description || h("span", { class: "muted" }, "No description.")),
       h("dl", { class: "kv" },
@@ -69,7 +71,8 @@ export async function render(view, [key], { me }) {
     partitions ? partitions.node : null,
     h("div", { class: "panel" }, h("h2", {}, "Materialize"), launch.form),
     h("h2", {}, "Latest materialization"),
-    data.latest ? h("div", { class: "panel" }, when(data.latest.ts), " in run ", runLink(data.latest.run_id), metadataList(data.latest.metadata)) : h("p", { class: "muted" }, "Never materialized."),
+    data.latest ? h("div", { class: "panel", id: "latest" }, when(data.latest.ts), " in run ", runLink(data.latest.run_id), trustBadge(data.trust), metadataList(data.latest.metadata)) : h("p", { class: "muted" }, "Never materialized."),
+    checksSection(data),
     h("h2", {}, "History"),
     h("table", { id: "history" }, h("thead", {}, h("tr", {}, ["When", "Partition", "Run", "Metadata"].map((t) => h("th", {}, t)))), tbody),
     more);
