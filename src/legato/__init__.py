@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from legato.definitions import builtin_checks as checks
 from legato.definitions.asset import asset
 from legato.definitions.checks import CheckResult, check
+from legato.definitions.contracts import Needs, TableContract
 from legato.definitions.freshness import Freshness
 from legato.definitions.io import IOContext, IOManager
 from legato.definitions.pipeline import Pipeline
@@ -147,6 +148,7 @@ __all__ = [
     "MonthlyPartitions",
     "MqttSource",
     "NatsSource",
+    "Needs",
     "OnMessage",
     "OnUpdate",
     "PartitionError",
@@ -169,6 +171,7 @@ __all__ = [
     "StepContext",
     "StepDef",
     "StepError",
+    "TableContract",
     "TimeWindow",
     "TimeWindowPartitions",
     "Webhook",

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, overload
 
 from legato.definitions.checks import attach_checks
+from legato.definitions.contracts import TableContract
 from legato.definitions.freshness import Freshness
 from legato.definitions.policies import Retry
 from legato.definitions.step import Dep, StepDef, make_step
@@ -35,6 +36,7 @@ def asset(
     triggers: Iterable[Any] = (),
     freshness: Freshness | None = None,
     checks: Iterable[Any] = (),
+    contract: TableContract | Any = None,
 ) -> Callable[[Callable[..., Any]], StepDef]: ...
 
 
@@ -59,6 +61,7 @@ def asset(
     triggers: Iterable[Any] = (),
     freshness: Freshness | None = None,
     checks: Iterable[Any] = (),
+    contract: TableContract | Any = None,
 ) -> StepDef | Callable[[Callable[..., Any]], StepDef]:
     """Declare an asset: the function computes it, its return value is stored by the IO manager.
 
@@ -83,6 +86,10 @@ def asset(
             ``Freshness(max_lag="2h")``; the daemon records each miss and recovery.
         checks: data-quality checks run right after each materialization: functions of the
             value, ``@check()`` specs, or built-ins such as ``checks.not_null("id")``.
+        contract: the columns of the table it returns, ``TableContract({"id": "int64"})`` or a
+            ``pyarrow.Schema``; checked before the value is stored, and against what each
+            consumer ``Needs`` when the project loads. A value's contract is its return
+            annotation (``-> list[int]``), checked the same way.
 
     Example:
         >>> @asset(group="sales", retries=Retry(3, delay=1.0))
@@ -111,6 +118,7 @@ def asset(
             single_run=single_run,
             triggers=triggers,
             freshness=freshness,
+            contract=contract,
         )
         return attach_checks(step, checks)
 

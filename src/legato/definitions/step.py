@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from legato.definitions.contracts import TableContract, as_table_contract
 from legato.definitions.freshness import Freshness, check_freshness
 from legato.definitions.keys import validate_key
 from legato.definitions.partitions import PartitionMapping, PartitionSpace
@@ -70,6 +71,7 @@ class StepDef:
     freshness: Freshness | None = None  # how recent its latest materialization must be
     metadata: Mapping[str, Any] = field(default_factory=dict)
     source: str | None = None
+    contract: TableContract | None = None  # the table it returns (a value's is its annotation)
     check: CheckInfo | None = None  # a check: what it checks and how
     checks: tuple[StepDef, ...] = ()  # an asset's own checks (``@asset(checks=[...])``)
 
@@ -202,6 +204,7 @@ def make_step(
     single_run: bool = False,
     triggers: Iterable[Any] = (),
     freshness: Any = None,
+    contract: Any = None,
 ) -> StepDef:
     """Validate the decorator's arguments and build the StepDef (shared by @asset and @task)."""
     if not callable(fn):
@@ -287,6 +290,7 @@ def make_step(
         freshness=checked_freshness,
         metadata=dict(metadata or {}),
         source=source,
+        contract=as_table_contract(contract, what, source),
     )
     _REGISTRY.add(step)
     return step

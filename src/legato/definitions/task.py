@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, overload
 
+from legato.definitions.contracts import TableContract
 from legato.definitions.policies import Retry
 from legato.definitions.step import Dep, StepDef, make_step
 
@@ -27,6 +28,7 @@ def task(
     map_over: str | None = None,
     partitions: Any = None,
     pool: str | None = None,
+    contract: TableContract | Any = None,
 ) -> Callable[[Callable[..., Any]], StepDef]: ...
 
 
@@ -45,6 +47,7 @@ def task(
     map_over: str | None = None,
     partitions: Any = None,
     pool: str | None = None,
+    contract: TableContract | Any = None,
 ) -> StepDef | Callable[[Callable[..., Any]], StepDef]:
     """Declare a task: work whose result feeds downstream steps but is not a persistent product.
 
@@ -78,6 +81,7 @@ def task(
             io_manager=None,
             pool=pool,
             metadata=None,
+            contract=contract,
         )
 
     return decorate(fn) if fn is not None else decorate
