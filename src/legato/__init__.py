@@ -30,6 +30,7 @@ from legato.definitions.triggers import (
 from legato.definitions.webhooks import sign_webhook
 from legato.errors import (
     ConfigError,
+    ContractError,
     CycleError,
     DefinitionError,
     DuplicateKeyError,
@@ -124,6 +125,7 @@ __all__ = [
     "CatchUp",
     "CheckResult",
     "ConfigError",
+    "ContractError",
     "Cron",
     "CycleError",
     "DailyPartitions",

@@ -5,7 +5,8 @@
     │   ├── DuplicateKeyError      two definitions share one key
     │   ├── MissingUpstreamError   a dependency names nothing that exists
     │   ├── CycleError             dependencies form a cycle (the full path is in the message)
-    │   └── PartitionError         a partition space, key or mapping is invalid
+    │   ├── PartitionError         a partition space, key or mapping is invalid
+    │   └── ContractError          a consumer expects what its producer's contract does not give
     ├── SelectionError             a selection string matches nothing or does not parse
     ├── ProjectLoadError           a user module or config file could not be loaded
     ├── ConfigError                configuration (toml, environment) is invalid
@@ -75,6 +76,28 @@ class CycleError(DefinitionError):
 
 class PartitionError(DefinitionError):
     """A partition space, partition key or partition mapping is invalid."""
+
+
+class ContractError(DefinitionError):
+    """A consumer's parameter expects what its producer's contract does not promise; ``path`` is
+    where in the value (``$[*].amount``) or which column, ``produced`` and ``expected`` the two
+    types there, ``producer`` and ``consumer`` the two steps."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        producer: str,
+        consumer: str,
+        path: str,
+        produced: str,
+        expected: str,
+        source: str | None,
+        hint: str,
+    ) -> None:
+        self.producer, self.consumer = producer, consumer
+        self.path, self.produced, self.expected = path, produced, expected
+        super().__init__(message, obj=consumer, source=source, hint=hint)
 
 
 class SelectionError(LegatoError, ValueError):

@@ -18,7 +18,9 @@ from legato.errors import (
     MissingUpstreamError,
     PartitionError,
 )
+from legato.graph.contracts import contract_errors
 from legato.graph.graph import Graph, Node
+from legato.graph.step_contracts import step_contract
 
 
 def build_graph(project: Project) -> Graph:
@@ -83,6 +85,7 @@ def _build(project: Project) -> tuple[Graph, list[LegatoError]]:
         {k: tuple(v) for k, v in downstream.items()},
         {k: tuple(v) for k, v in checks_of.items()},
     )
+    errors += contract_errors(graph)
     return graph, errors
 
 
@@ -181,7 +184,10 @@ def _resolve(
             hint="map over a parameter whose upstream returns a list",
         )
     mappings = _mappings(step, upstream, steps, what)
-    return Node(step, inputs, resources, context_param, config_param, tuple(upstream), mappings)
+    contract = step_contract(step, inputs)
+    return Node(
+        step, inputs, resources, context_param, config_param, tuple(upstream), mappings, contract
+    )
 
 
 def _check_target(step: StepDef, steps: dict[str, StepDef], upstream: list[str], what: str) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from legato.definitions.partitions import PartitionMapping, PartitionSpace
 from legato.definitions.step import StepDef
+from legato.graph.step_contracts import StepContract
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class Node:
     config_param: str | None = None  # the parameter typed as a config model
     upstream: tuple[str, ...] = ()  # every upstream key: inputs then order-only deps
     mappings: Mapping[str, PartitionMapping] = field(default_factory=dict)  # upstream → mapping
+    contract: StepContract = field(default_factory=StepContract)  # what it returns and expects
 
     @property
     def partitions(self) -> PartitionSpace | None:

@@ -16,6 +16,7 @@ objects (``struct``, ``dataclass``, ``model``, ``namedtuple``, ``typeddict``: ``
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any
 
@@ -57,7 +58,21 @@ _CONSTRAINTS = ("gt", "ge", "lt", "le", "multiple_of", "min_length", "max_length
 
 def shape_of(annotation: Any) -> Shape:
     """The shape of an annotation; ``any`` for what cannot be described (an unresolved string,
-    a bare TypeVar): such a hand-off is compatible with everything and checked for nothing."""
+    a bare TypeVar): such a hand-off is compatible with everything and checked for nothing.
+
+    Shapes are shared between the steps with one annotation: read them, never change them."""
+    try:
+        return _cached_shape(annotation)
+    except TypeError:  # an unhashable annotation (rare): described each time
+        return _shape(annotation)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_shape(annotation: Any) -> Shape:
+    return _shape(annotation)
+
+
+def _shape(annotation: Any) -> Shape:
     if annotation is None or isinstance(annotation, str):
         return ANY if isinstance(annotation, str) else {"kind": "none"}
     try:

@@ -89,7 +89,7 @@ def test_a_contract_that_is_no_table_contract_is_refused_with_the_fix():
         def orders(): ...
 
     message = str(info.value)
-    assert "asset 'orders'" in message and "test_contracts.py:" in message
+    assert "asset 'orders'" in message and "test_table_contracts.py:" in message
     assert "TableContract" in message and "return annotation" in message
 
 
