@@ -21,7 +21,7 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = """\
 # The exact versions CI tests, for Legato's runtime and development dependencies and everything
-# they pull in. scripts/setup installs with `pip install -c constraints.txt -e ".[dev]"`.
+# they pull in. scripts/setup installs with `uv pip install -c constraints.txt -e ".[dev]"`.
 # pyproject.toml keeps lower bounds only: these pins are what is tested, not what is required.
 # Regenerate from .venv with `.venv/bin/python scripts/freeze_constraints.py`.
 """
