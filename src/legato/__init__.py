@@ -31,6 +31,7 @@ from legato.definitions.webhooks import sign_webhook
 from legato.errors import (
     ConfigError,
     ContractError,
+    ContractViolation,
     CycleError,
     DefinitionError,
     DuplicateKeyError,
@@ -126,6 +127,7 @@ __all__ = [
     "CheckResult",
     "ConfigError",
     "ContractError",
+    "ContractViolation",
     "Cron",
     "CycleError",
     "DailyPartitions",

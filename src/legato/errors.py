@@ -15,6 +15,7 @@
     │   └── NotFoundError          a run, step or asset that the caller named does not exist
     ├── SignatureError             a stored value is unsigned, signed with another key, or altered
     ├── EngineError                the engine itself failed mid-run (the run is recorded failed)
+    ├── ContractViolation          a step's value does not fit its own contract (never stored)
     └── StepError                  a step failed inside user code (wraps the original exception)
 
 Each message names the object, where it was defined (file:line) when known, what is wrong, and the
@@ -140,6 +141,16 @@ class SignatureError(LegatoError):
 class EngineError(LegatoError):
     """The engine failed while executing a run (not a step: the engine); the run is recorded
     as failed with the reason, and its running steps are stopped."""
+
+
+class ContractViolation(LegatoError, ValueError):
+    """A step returned a value that does not fit its contract (its return annotation or its
+    table contract); the value was not stored. ``problems`` lists the first offending paths or
+    columns."""
+
+    def __init__(self, message: str, *, step: str, problems: list[str], hint: str) -> None:
+        self.problems = problems
+        super().__init__(message, obj=step, hint=hint)
 
 
 class StepError(LegatoError):

@@ -205,3 +205,39 @@ def test_a_daemon_found_dead_is_one_notice(store: Store, webhook: WebhookReceive
     assert alert.kind == "daemon_down" and alert.status == "resolved"  # a notice, not a state
     [notice] = webhook.bodies()
     assert "gone-host:4242:abc" in notice["summary"] and "(recovered since)" in notice["text"]
+
+
+def test_a_failed_check_alerts_once_and_resolves_when_the_check_passes_again(
+    store: Store, webhook: WebhookReceiver
+):
+    bad = {"now": True}
+
+    @lg.asset(group="sales")
+    def orders() -> list[dict]:
+        return [{"id": None if bad["now"] else 1}]
+
+    @lg.check(asset="orders", blocking=True, description="ids are set")
+    def ids_set(orders: list[dict]) -> bool:
+        return all(o["id"] is not None for o in orders)
+
+    rules = [{"on": "check_failed", "group": "sales", "channels": "ops"}]
+    daemon = VirtualDaemon(
+        [], steps=[orders, ids_set], start=START, store=store, alerts=_settings(webhook, rules)
+    )
+    run = lg.materialize([orders, ids_set], store=store, raise_on_error=False)
+    lg.materialize([orders, ids_set], store=store, raise_on_error=False)  # fails again: one alert
+    daemon.advance(minutes=1)
+    [alert] = list_alerts(store)
+    assert (alert.kind, alert.subject, alert.occurrences) == (
+        "check_failed",
+        "check:orders:orders:check:ids_set",
+        2,
+    )
+    [fired] = webhook.bodies("/ops")
+    assert f"failed in run {run.run_id}: ids are set; it is blocking" in fired["summary"]
+
+    bad["now"] = False
+    lg.materialize([orders, ids_set], store=store)
+    daemon.advance(minutes=1)
+    assert list_alerts(store)[0].status == "resolved"
+    assert [b["event"] for b in webhook.bodies("/ops")] == ["firing", "resolved"]

@@ -253,7 +253,7 @@ def test_a_missing_resource_is_named_with_the_fix():
 
 def test_a_wrong_input_type_is_a_clear_step_error():
     @lg.task
-    def numbers() -> str:
+    def numbers():  # unannotated, so not refused at load (tests/graph/test_contracts.py)
         return "not a list"
 
     @lg.task

@@ -62,7 +62,7 @@ def test_channels_and_rules_load_with_secrets_by_reference(tmp_path: Path):
         (('type = "webhook"', 'type = "pager"'), "alerts.channels.ops.type", '"slack"'),
         (('host = "smtp.example.com"\n', ""), "alerts.channels.oncall.host", "needs host"),
         (('{ secret = "SMTP_PASSWORD" }', '"hunter2hunter2"'), "oncall.password", "secret ="),
-        (('"freshness_missed"]', '"check_failed"]'), "alerts.rules[0].on", "run_failed"),
+        (('"freshness_missed"]', '"check_faild"]'), "alerts.rules[0].on", "check_failed"),
         (('url = "https://', 'url = "ftp://'), "alerts.channels.ops.url", "https://"),
         (("starttls = true", "startls = true"), "alerts.channels.oncall.startls", "'starttls'"),
     ],

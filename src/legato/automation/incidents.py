@@ -4,7 +4,7 @@ A fact names a run, a violation, a trigger or a daemon; here it becomes an ``Inc
 subject that one open alert stands for, a summary for people) with the attributes rules filter
 on (pipelines, assets, groups, tags, from the store and the definitions snapshot). Recovery is
 read from the facts themselves: a later successful run, a resolved violation, a trigger whose
-latest tick did not fail.
+latest tick did not fail, a check whose latest evaluation did not fail.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from legato.store.alert_outbox import Fact
 from legato.store.alerts import Alert, Incident
 from legato.store.schema import runs, steps
 from legato.store.schema_automation import ticks, triggers
+from legato.store.schema_checks import check_results
 from legato.store.schema_freshness import violations
 
 Attributes = dict[str, set[str]]
@@ -173,6 +174,40 @@ def _trigger_recovered(conn: Connection, detail: Mapping[str, Any]) -> bool:
     return latest is not None and latest != "failed"
 
 
+# -- check_failed -------------------------------------------------------------------------------
+
+
+def _check(conn: Connection, fact: Fact, snap: Snapshot) -> tuple[Incident, Attributes]:
+    d = fact.detail
+    where = f"{d['asset']}[{d['partition']}]" if d.get("partition") else d["asset"]
+    blocking = "; it is blocking: downstream steps were skipped" if d.get("blocking") else ""
+    node = {n["key"]: n for n in snap.get("nodes", [])}.get(d["check"], {})
+    description = node.get("description")
+    about = f": {_line(str(description))}" if description else ""
+    incident = Incident(
+        "check_failed",
+        f"check:{where}:{d['check']}",
+        f"Check {d['check']!r} on {where} failed in run {d['run_id']}{about}{blocking}",
+        dict(d),
+    )
+    return incident, _node_attributes(snap, [d["asset"]])
+
+
+def _check_recovered(conn: Connection, detail: Mapping[str, Any]) -> bool:
+    c = check_results.c
+    latest = conn.execute(
+        select(c.outcome)
+        .where(
+            c.asset_key == detail["asset"],
+            c.check_key == detail["check"],
+            c.partition == (detail.get("partition") or ""),
+        )
+        .order_by(c.id.desc())
+        .limit(1)
+    ).scalar()
+    return latest is not None and latest != "fail"
+
+
 # -- daemon_down --------------------------------------------------------------------------------
 
 
@@ -195,6 +230,7 @@ _DESCRIBE: dict[str, Callable[[Connection, Fact, Snapshot], Any]] = {
     "freshness_missed": _violation,
     "sla_missed": _violation,
     "trigger_erroring": _trigger,
+    "check_failed": _check,
     "daemon_down": _daemon,
 }
 _RECOVERED: dict[str, Callable[[Connection, Mapping[str, Any]], bool]] = {
@@ -202,6 +238,7 @@ _RECOVERED: dict[str, Callable[[Connection, Mapping[str, Any]], bool]] = {
     "freshness_missed": _violation_recovered,
     "sla_missed": _violation_recovered,
     "trigger_erroring": _trigger_recovered,
+    "check_failed": _check_recovered,
 }
 
 

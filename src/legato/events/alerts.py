@@ -7,6 +7,7 @@ ALERT_KINDS = {
     "freshness_missed": "an asset is behind its freshness policy; resolved when it is fresh",
     "sla_missed": "a pipeline's run did not succeed within its SLA; resolved by a success",
     "trigger_erroring": "a trigger's evaluation failed; resolved when it evaluates again",
+    "check_failed": "a data check failed on a materialization; resolved when it passes again",
     "daemon_down": "a daemon stopped without shutting down (found by another daemon)",
 }
 KINDS = tuple(ALERT_KINDS)

@@ -11,6 +11,7 @@ from legato.definitions.keys import StepKey
 from legato.definitions.project import Project
 from legato.definitions.resources import Resource
 from legato.errors import ConfigError, NotFoundError
+from legato.execution.contracts import validate_output
 from legato.execution.io.fs import FilesystemIOManager
 from legato.execution.spec import InputRef, StepSpec
 from legato.graph.build import build_graph
@@ -111,7 +112,9 @@ class WorkerEnv:
             self._values.popitem(last=False)
 
     def store_output(self, spec: StepSpec, kind: str, value: Any) -> dict[str, Any]:
-        """Store a step's value (one per key for a single-run step); return the metadata."""
+        """Check a step's value against its contract, then store it (one per key for a
+        single-run step); return the metadata. A value that breaks its contract is not stored."""
+        validate_output(self.graph[spec.step.node], value, spec.partition_keys)
         if spec.partition_keys:
             return {
                 "partitions": {

@@ -177,10 +177,7 @@ def _rule(index: int, values: dict[str, Any], channels: Mapping[str, Channel], s
     on = _strings(values.get("on"), f"{key}.on", source, 'on = ["run_failed"]')
     for kind in on:
         if kind not in KINDS:
-            extra = " (Legato has no data checks yet)" if kind == "check_failed" else ""
-            raise _error(
-                source, f"{key}.on", f"names {kind!r}{extra}", f"use one of {', '.join(KINDS)}"
-            )
+            raise _error(source, f"{key}.on", f"names {kind!r}", f"use one of {', '.join(KINDS)}")
     names = _strings(values.get("channels"), f"{key}.channels", source, 'channels = ["oncall"]')
     for name in names:
         if name not in channels:

@@ -72,7 +72,16 @@ def append(conn: Connection, events: Sequence[Event], logs: Sequence[dict[str, A
             ],
         )
         _project_materializations(conn, [e for e in events if e.type is EventType.MATERIALIZED])
-        record_check_results(conn, [e for e in events if e.type is EventType.CHECK_EVALUATED])
+        checked = [e for e in events if e.type is EventType.CHECK_EVALUATED]
+        record_check_results(conn, checked)
+        add_facts(  # a failed check, for the alert loop (its detail says which and where)
+            conn,
+            [
+                ("check_failed", f"{e.data['asset_key']}:{e.data['check']}", _check_fact(e))
+                for e in checked
+                if e.data.get("outcome") == "fail"
+            ],
+        )
     if logs:
         conn.execute(insert(schema.logs), list(logs))
 
@@ -217,3 +226,14 @@ def upsert(dialect: str, table: Any) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table)
+
+
+def _check_fact(event: Event) -> dict[str, Any]:
+    data = event.data
+    return {
+        "asset": data["asset_key"],
+        "check": str(data["check"]),
+        "partition": data.get("partition", ""),
+        "run_id": event.run_id,
+        "blocking": bool(data.get("blocking")),
+    }
