@@ -240,3 +240,44 @@ def test_a_store_from_a_newer_legato_is_refused_with_the_reason(store: Store):
         newer.ensure_schema(upgrade=True)
     assert "upgrade Legato" in str(refused.value)
     newer.dispose()
+
+
+def test_upgrading_to_run_facets_lets_the_runs_recorded_before_be_found(empty_store: EmptyStores):
+    from legato.store.run_search import RunFilter
+    from legato.store.runs import list_runs
+
+    long_key = "|".join(f"k{i:04d}" for i in range(100))  # hashed in its facet
+    store = _migrated(empty_store(), "0005")
+    with store.transaction() as conn:
+        for run_id, partition, tags, nodes in [
+            ("a", "2025-01-01", '{"team": "data"}', ["orders", "report"]),
+            ("b", long_key, "{}", ["orders"]),
+            ("c", "", '{"team": "web", "note": "' + "x" * 300 + '"}', []),
+        ]:
+            conn.execute(
+                text(
+                    "INSERT INTO runs (run_id, selection, partition, status, created_at, "
+                    "executor, tags, config, priority, trigger, from_failure) VALUES "
+                    "(:r, '*', :p, 'succeeded', :c, '', :t, '{}', 0, 'manual', 0)"
+                ),
+                {"r": run_id, "p": partition, "c": float(ord(run_id)), "t": tags},
+            )
+            for node in nodes:
+                conn.execute(
+                    text(
+                        "INSERT INTO steps (run_id, step_key, node, partition, map_index, kind, "
+                        "status, attempt) VALUES (:r, :n, :n, '', -1, 'asset', 'succeeded', 1)"
+                    ),
+                    {"r": run_id, "n": node},
+                )
+    with store.schema_transaction() as conn:
+        run_migrations(conn)
+
+    def ids(where: RunFilter) -> list[str]:
+        return [r.run_id for r in list_runs(store, where)]
+
+    assert ids(RunFilter(asset="orders")) == ["b", "a"]
+    assert ids(RunFilter(partition="2025-01-01", tags=("team=data",))) == ["a"]
+    assert ids(RunFilter(partition=long_key)) == ["b"]
+    assert ids(RunFilter(tags=("note=" + "x" * 300,))) == ["c"]
+    store.dispose()

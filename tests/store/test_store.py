@@ -12,6 +12,7 @@ from legato.store import event_log, schema
 from legato.store.assets import history, latest_materializations
 from legato.store.engine import Store
 from legato.store.logs import read_logs
+from legato.store.run_search import RunFilter
 from legato.store.runs import NewStep, RunRecord, create_run, get_run, get_steps, list_runs
 
 
@@ -105,7 +106,8 @@ def test_list_runs_pages_with_a_cursor(store: Store):
     page2 = list_runs(store, limit=3, before=(page1[-1].created_at, page1[-1].run_id))
     page3 = list_runs(store, limit=3, before=(page2[-1].created_at, page2[-1].run_id))
     assert [r.run_id for r in page1 + page2 + page3] == [f"run{i}" for i in range(6, -1, -1)]
-    assert [r.run_id for r in list_runs(store, status="queued", limit=1)] == ["run6"]
+    queued = list_runs(store, RunFilter(statuses=("queued",)), limit=1)
+    assert [r.run_id for r in queued] == ["run6"]
 
 
 def test_get_run_by_unique_prefix_and_clear_errors(store: Store):

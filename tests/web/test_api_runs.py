@@ -80,3 +80,23 @@ def test_unknown_run_is_404_with_the_error_shape(seeded: Seeded):
     response = _client(seeded).get("/api/v1/runs/doesnotexist")
     assert response.status_code == 404
     assert set(response.json()["error"]) >= {"code", "message", "field", "hint"}
+
+
+def test_runs_filter_by_tag_and_partition_and_a_bad_tag_is_a_400(store):
+    now = time.time()
+    for i, (team, key) in enumerate([("data", "2025-01-01"), ("web", "2025-01-01"), ("data", "")]):
+        create_run(
+            store,
+            RunRecord(f"t{i}", "*", RunStatus.QUEUED, now + i, partition=key, tags={"team": team}),
+        )
+    client = local_client(create_app(store))
+
+    def ids(**params: object) -> list[str]:
+        return [r["run_id"] for r in client.get("/api/v1/runs", params=params).json()["runs"]]
+
+    assert ids(tag="team=data") == ["t2", "t0"]
+    assert ids(tag="team=data", partition="2025-01-01") == ["t0"]
+    assert ids(tag="team=ops") == []
+    bad = client.get("/api/v1/runs", params={"tag": "team"})
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "tag.0"
+    assert "key=value" in bad.json()["error"]["message"]

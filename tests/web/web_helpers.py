@@ -19,9 +19,9 @@ from legato.graph.plan import plan_run
 from legato.graph.select import select
 from legato.graph.snapshot import snapshot
 from legato.store.engine import Store
-from legato.store.runs import NewStep, add_steps
+from legato.store.run_search import RunFilter
+from legato.store.runs import NewStep, add_steps, list_runs
 from legato.store.snapshots import save_snapshot
-from legato.store.web_queries import RunFilter, list_runs_page
 from polling import wait_for as wait_for
 
 PASSWORDS = {"ada": "ada-password-1", "otto": "otto-password-1", "vera": "vera-password-1"}
@@ -48,7 +48,7 @@ def execute_queued(store: Store, project: Project, storage: Path) -> list[str]:
     """Plan and execute every queued run in this process, as the daemon's launcher will."""
     graph = build_graph(project)
     done = []
-    for run in reversed(list_runs_page(store, RunFilter(statuses=("queued",)), limit=100)):
+    for run in reversed(list_runs(store, RunFilter(statuses=("queued",)), limit=100)):
         if run.parent_run_id and run.from_failure:
             _, plan = rerun_plan(store, graph, run.parent_run_id)
         else:

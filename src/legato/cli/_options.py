@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime
+
 import click
 
 from legato import plugins
+from legato._internal.durations import EXAMPLES, parse_duration
 from legato.errors import ConfigError
 
 
@@ -15,4 +19,33 @@ def installed_executor(ctx: click.Context, param: click.Parameter, value: str | 
             plugins.check(plugins.EXECUTORS, value, source="")  # click names the option
         except ConfigError as exc:
             raise click.BadParameter(f"{exc.message}; {exc.hint}", ctx, param) from None
+    return value
+
+
+def since(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """``--since``: a duration back from now (``2h``, ``1d12h``) or a date and time (``2025-03-01``,
+    ``2025-03-01T06:00``, local time unless it names its offset) → epoch seconds."""
+    if value is None:
+        return None
+    try:
+        return time.time() - parse_duration(value)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is neither a duration ({EXAMPLES}) nor a date "
+            "(2025-03-01, or 2025-03-01T06:00)",
+            ctx,
+            param,
+        ) from None
+    return (moment if moment.tzinfo else moment.astimezone()).timestamp()
+
+
+def tags(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """``--tag KEY=VALUE`` (repeatable)."""
+    for tag in value:
+        if "=" not in tag:
+            raise click.BadParameter(f"{tag!r} is not KEY=VALUE (e.g. team=finance)", ctx, param)
     return value

@@ -8,13 +8,16 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from legato.cli import _options
 from legato.cli._console import console, seconds, styled, when
 from legato.cli._display import print_failures, run_details, step_table
 from legato.cli._project import open_project, open_store
 from legato.errors import NotFoundError
 from legato.events.errors import ErrorInfo
+from legato.events.status import RunStatus
 from legato.store.assets import latest_materializations, materialization_counts
 from legato.store.logs import read_logs
+from legato.store.run_search import RunFilter
 from legato.store.runs import get_run, get_steps, list_runs
 
 _LEVEL_STYLE = {"WARNING": "yellow", "ERROR": "red", "CRITICAL": "bold red"}
@@ -24,18 +27,52 @@ _LEVEL_STYLE = {"WARNING": "yellow", "ERROR": "red", "CRITICAL": "bold red"}
 @click.option("--limit", default=20, type=click.IntRange(1, 1000), show_default=True)
 @click.option(
     "--status",
-    type=click.Choice(["queued", "running", "succeeded", "failed", "canceling", "cancelled"]),
+    multiple=True,
+    type=click.Choice([s.value for s in RunStatus]),
+    help="Runs with this status (repeat for several).",
 )
-@click.option("--pipeline", default=None)
+@click.option("--pipeline", default=None, help="Runs of this pipeline.")
+@click.option("--asset", default=None, help="Runs with a step of this asset (or task).")
+@click.option("--partition", default=None, help="Runs of this partition key.")
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    callback=_options.tags,
+    metavar="KEY=VALUE",
+    help="Runs with this tag (repeat: all must match).",
+)
+@click.option(
+    "--since",
+    callback=_options.since,
+    help="Runs created in the last DURATION (2h, 1d) or since a date (2025-03-01, local time).",
+)
 @click.option("--plain", is_flag=True, help="Print only run ids, one per line (for scripts).")
 @click.pass_context
 def runs(
-    ctx: click.Context, limit: int, status: str | None, pipeline: str | None, plain: bool
+    ctx: click.Context,
+    limit: int,
+    status: tuple[str, ...],
+    pipeline: str | None,
+    asset: str | None,
+    partition: str | None,
+    tags: tuple[str, ...],
+    since: float | None,
+    plain: bool,
 ) -> None:
-    """List recent runs, newest first ('legato runs show RUN' for one run in detail)."""
+    """List recent runs, newest first, filtered by any of the options (all given must match);
+    'legato runs show RUN' shows one run in detail."""
     if ctx.invoked_subcommand is not None:
         return
-    records = list_runs(open_store(ctx), limit=limit, status=status, pipeline=pipeline)
+    where = RunFilter(
+        statuses=status,
+        pipeline=pipeline,
+        asset=asset,
+        partition=partition,
+        tags=tags,
+        created_after=since,
+    )
+    records = list_runs(open_store(ctx), where, limit=limit)
     if plain:
         for r in records:
             click.echo(r.run_id)
@@ -51,7 +88,9 @@ def runs(
             when(r.created_at),
             seconds(r.duration),
         )
-    console.print(table if records else "no runs yet: start one with 'legato run SELECTION'")
+    filtered = where != RunFilter()
+    empty = "no runs match" if filtered else "no runs yet: start one with 'legato run SELECTION'"
+    console.print(table if records else empty)
 
 
 @runs.command("show")

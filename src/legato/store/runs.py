@@ -1,4 +1,5 @@
-"""Runs and steps: create (with an idempotency key), read, list with filters and a cursor."""
+"""Runs and steps: create (with an idempotency key, and the run's facets), read, list with
+filters and a cursor (``legato.store.run_search`` says which runs a list shows)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, insert, or_, select, update
+from sqlalchemy import Connection, Row, insert, or_, select, update
 
 from legato.errors import NotFoundError
 from legato.events.status import RunStatus, StepStatus
@@ -18,6 +19,8 @@ from legato.store._json import dumps, loads
 from legato.store.engine import Store
 from legato.store.event_log import append, upsert
 from legato.store.notify import RUN_QUEUED_CHANNEL, notify
+from legato.store.run_facets import add_node_facets, add_run_facets
+from legato.store.run_search import Cursor, RunFilter, runs_query
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ def insert_run(conn: Connection, run: RunRecord, steps: Sequence[NewStep] = ()) 
                 )
             ).scalar_one()
             return str(existing), False
+    add_run_facets(conn, [{**values, "tags": run.tags}])
     add_steps(conn, run.run_id, steps)
     if run.status is RunStatus.QUEUED and run.launcher is None:
         notify(conn, RUN_QUEUED_CHANNEL)
@@ -137,6 +141,12 @@ def insert_runs(conn: Connection, runs: Sequence[RunRecord]) -> list[str]:
             )
         )
         ids.update({str(key): str(run_id) for key, run_id in found})
+    made = [  # a key another transaction used first has that transaction's run and facets
+        {**row, "tags": run.tags}
+        for row, run in zip(rows, runs, strict=True)
+        if ids[row["idempotency_key"]] == run.run_id
+    ]
+    add_run_facets(conn, made)
     if any(run.status is RunStatus.QUEUED and run.launcher is None for run in runs):
         notify(conn, RUN_QUEUED_CHANNEL)
     return [ids[key] for key in keys]
@@ -167,6 +177,7 @@ def _run_values(run: RunRecord) -> dict[str, Any]:
 def add_steps(conn: Connection, run_id: str, steps: Sequence[NewStep]) -> None:
     """Insert pending steps (also used when a dynamic fan-out learns its items)."""
     if steps:
+        add_node_facets(conn, run_id, {s.node for s in steps})
         conn.execute(
             insert(schema.steps),
             [
@@ -225,25 +236,16 @@ def get_runs(store: Store, run_ids: Sequence[str]) -> list[RunRecord]:
 
 def list_runs(
     store: Store,
+    where: RunFilter | None = None,
     *,
     limit: int = 50,
-    before: tuple[float, str] | None = None,
-    status: str | None = None,
-    pipeline: str | None = None,
+    before: Cursor | None = None,
 ) -> list[RunRecord]:
-    """Newest first; ``before`` is the (created_at, run_id) cursor of the last row seen."""
-    r = schema.runs.c
-    query = select(schema.runs).order_by(r.created_at.desc(), r.run_id.desc()).limit(limit)
-    if status:
-        query = query.where(r.status == status)
-    if pipeline:
-        query = query.where(r.pipeline == pipeline)
-    if before is not None:
-        query = query.where(
-            or_(r.created_at < before[0], and_(r.created_at == before[0], r.run_id < before[1]))
-        )
+    """Runs matching ``where``, newest first; ``before`` is the (created_at, run_id) cursor of
+    the last row seen."""
     with store.read() as conn:
-        return [run_from_row(row) for row in conn.execute(query)]
+        rows = conn.execute(runs_query(conn, where or RunFilter(), limit=limit, before=before))
+        return [run_from_row(row) for row in rows]
 
 
 def has_steps(store: Store, run_id: str) -> bool:

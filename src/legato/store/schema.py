@@ -20,7 +20,7 @@ TRIGGER_LENGTH = 255  # what asked for a run: "schedule:<trigger id>", "api:<cal
 
 # The Alembic revision this metadata corresponds to. A fresh store is created from the metadata and
 # stamped with it; an older store is upgraded by the migrations (a test keeps the two in step).
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 
 metadata = MetaData()
 
@@ -49,11 +49,30 @@ runs = Table(
     Column("lease_until", Float),  # its claim expires then unless renewed
     UniqueConstraint("idempotency_key", name="uq_runs_idempotency_key"),
 )
-Index("ix_runs_created", runs.c.created_at)
-Index("ix_runs_status_created", runs.c.status, runs.c.created_at)
-Index("ix_runs_pipeline_created", runs.c.pipeline, runs.c.created_at)
+# Lists of runs are newest first, continued after a (created_at, run_id) cursor: each filter on a
+# column of its own has an index ending in those two, so a page is read in order from the index.
+Index("ix_runs_created", runs.c.created_at, runs.c.run_id)
+Index("ix_runs_status_created", runs.c.status, runs.c.created_at, runs.c.run_id)
+Index("ix_runs_pipeline_created", runs.c.pipeline, runs.c.created_at, runs.c.run_id)
+Index("ix_runs_pipeline_status", runs.c.pipeline, runs.c.status, runs.c.created_at, runs.c.run_id)
+Index("ix_runs_trigger_created", runs.c.trigger, runs.c.created_at, runs.c.run_id)
 Index("ix_runs_queue", runs.c.status, runs.c.priority, runs.c.created_at)
-Index("ix_runs_backfill", runs.c.backfill_id)
+Index("ix_runs_backfill", runs.c.backfill_id, runs.c.created_at, runs.c.run_id)
+
+# What a run is filtered by that is not one short column of it: each node it has a step of, each
+# tag, and its partition keys (any length). One row per (kind, value) of a run, keyed in list
+# order, so runs of an asset, a tag or a partition are read newest first from the key alone
+# (legato.store.run_facets writes them, legato.store.run_search reads them).
+run_facets = Table(
+    "run_facets",
+    metadata,
+    Column("kind", String(10), primary_key=True),  # node | tag | partition
+    Column("value", String(255), primary_key=True),  # longer values are hashed to fit
+    Column("created_at", Float, primary_key=True),  # the run's
+    Column("run_id", String(40), primary_key=True),
+    sqlite_with_rowid=False,  # the key is the whole row: one B-tree, not a table and its key
+)
+Index("ix_run_facets_run", run_facets.c.run_id)
 
 steps = Table(
     "steps",

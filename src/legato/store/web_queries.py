@@ -1,6 +1,6 @@
-"""Read queries behind the REST API: filtered run pages with a keyset cursor, log search, asset
-history pages, the latest snapshot's header, the latest status of every node, and pages of
-dynamic partition keys, partition statuses, backfills (with progress) and trigger ticks.
+"""Read queries behind the REST API: log search, asset history pages, the latest snapshot's
+header, the latest status of every node, and pages of dynamic partition keys, partition statuses,
+backfills (with progress) and trigger ticks (lists of runs: ``legato.store.run_search``).
 
 Every list is ordered by an indexed key and continued with a cursor (never OFFSET), so a page costs
 the same at run 10 and at run 100,000.
@@ -21,59 +21,9 @@ from legato.store.backfills import BackfillRecord, backfill_from_row
 from legato.store.engine import Store
 from legato.store.logs import LogLine
 from legato.store.partitions import KeyStatus
-from legato.store.runs import RunRecord, run_from_row
 from legato.store.schema_automation import ticks
 from legato.store.schema_partitions import backfills, dynamic_partitions
 from legato.store.snapshots import parse_snapshot
-
-
-@dataclass(frozen=True)
-class RunFilter:
-    """What a runs page is restricted to; empty fields do not filter."""
-
-    statuses: Sequence[str] = ()
-    pipeline: str | None = None
-    asset: str | None = None
-    partition: str | None = None
-    created_after: float | None = None
-    created_before: float | None = None
-    trigger: str | None = None
-    backfill_id: str | None = None
-
-
-def list_runs_page(
-    store: Store,
-    where: RunFilter,
-    *,
-    limit: int = 50,
-    before: tuple[float, str] | None = None,
-) -> list[RunRecord]:
-    """Runs matching ``where``, newest first, after the ``(created_at, run_id)`` cursor."""
-    r = schema.runs.c
-    query = select(schema.runs).order_by(r.created_at.desc(), r.run_id.desc()).limit(limit)
-    if where.statuses:
-        query = query.where(r.status.in_(list(where.statuses)))
-    if where.pipeline is not None:
-        query = query.where(r.pipeline == where.pipeline)
-    if where.partition is not None:
-        query = query.where(r.partition == where.partition)
-    if where.trigger is not None:
-        query = query.where(r.trigger == where.trigger)
-    if where.backfill_id is not None:
-        query = query.where(r.backfill_id == where.backfill_id)
-    if where.created_after is not None:
-        query = query.where(r.created_at >= where.created_after)
-    if where.created_before is not None:
-        query = query.where(r.created_at < where.created_before)
-    if where.asset is not None:
-        s = schema.steps.c
-        query = query.where(r.run_id.in_(select(s.run_id).where(s.node == where.asset)))
-    if before is not None:
-        query = query.where(
-            or_(r.created_at < before[0], and_(r.created_at == before[0], r.run_id < before[1]))
-        )
-    with store.read() as conn:
-        return [run_from_row(row) for row in conn.execute(query)]
 
 
 def search_logs(

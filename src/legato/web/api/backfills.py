@@ -15,13 +15,9 @@ from fastapi import APIRouter, Path, Query, Request
 
 from legato.errors import LegatoError
 from legato.store.backfills import BackfillRecord, get_backfill, set_status
-from legato.store.web_queries import (
-    GroupCounts,
-    RunFilter,
-    backfill_group_counts,
-    backfills_page,
-    list_runs_page,
-)
+from legato.store.run_search import RunFilter
+from legato.store.runs import list_runs
+from legato.store.web_queries import GroupCounts, backfill_group_counts, backfills_page
 from legato.web.api._convert import decode_cursor, encode_cursor, run_out
 from legato.web.api.params import Limit, State
 from legato.web.audit import audit
@@ -115,7 +111,7 @@ def backfill_detail(
     """One backfill: its request, progress and error, and a page of its runs (newest first)."""
     record = get_backfill(state.store, backfill_id)
     before = decode_cursor(cursor) if cursor else None
-    runs = list_runs_page(
+    runs = list_runs(
         state.store, RunFilter(backfill_id=record.backfill_id), limit=limit, before=before
     )
     last = runs[-1] if len(runs) == limit else None

@@ -36,6 +36,18 @@ KeyQuery = Annotated[
 PartitionQuery = Annotated[
     str | None, Query(max_length=1024), AfterValidator(lambda v: v and clean_text(v))
 ]
+
+
+def _tag(value: str) -> str:
+    if "=" not in value:
+        raise ValueError(f"a tag filter is key=value (e.g. team=finance), not {value!r}")
+    return clean_text(value)
+
+
+TagQuery = Annotated[
+    list[Annotated[str, AfterValidator(_tag)]],
+    Query(max_length=10, description="key=value; repeat for several (all must match)"),
+]
 State = Annotated[WebState, Depends(web_state)]
 
 

@@ -7,10 +7,20 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from legato.events.status import RunStatus
+from legato.store.run_search import RunFilter
 from legato.store.runs import get_events, get_run, get_steps
-from legato.store.web_queries import RunFilter, list_runs_page
+from legato.store.runs import list_runs as runs_matching
 from legato.web.api._convert import decode_cursor, encode_cursor, error_out, run_out
-from legato.web.api.params import AfterId, KeyQuery, Limit, PartitionQuery, RunId, State, Timestamp
+from legato.web.api.params import (
+    AfterId,
+    KeyQuery,
+    Limit,
+    PartitionQuery,
+    RunId,
+    State,
+    TagQuery,
+    Timestamp,
+)
 from legato.web.policy import V1
 from legato.web.schemas import (
     AttemptOut,
@@ -37,6 +47,7 @@ def list_runs(
     pipeline: KeyQuery = None,
     asset: KeyQuery = None,
     partition: PartitionQuery = None,
+    tag: TagQuery = [],  # noqa: B006 - FastAPI copies defaults per request
     trigger: Trigger = None,
     created_after: Timestamp = None,
     created_before: Timestamp = None,
@@ -44,18 +55,20 @@ def list_runs(
     limit: Limit = 50,
 ) -> RunPage:
     """Runs, newest first, filtered by status, pipeline, asset (runs with a step of it),
-    partition, trigger and creation time; continue with ``cursor``."""
+    partition, tag (``key=value``), trigger and creation time; continue with ``cursor``. Every
+    filter and combination reads a page from an index, however long the history."""
     where = RunFilter(
         statuses=[s.value for s in status],
         pipeline=pipeline,
         asset=asset,
         partition=partition,
+        tags=tag,
         trigger=trigger,
         created_after=created_after,
         created_before=created_before,
     )
     before = decode_cursor(cursor) if cursor else None
-    runs = list_runs_page(state.store, where, limit=limit, before=before)
+    runs = runs_matching(state.store, where, limit=limit, before=before)
     last = runs[-1] if len(runs) == limit else None
     return RunPage(
         runs=[run_out(r) for r in runs],

@@ -7,7 +7,9 @@ import time
 from fastapi import APIRouter, Request
 
 from legato.events.status import RunStatus
-from legato.store.web_queries import RunFilter, list_runs_page, ping
+from legato.store.run_search import RunFilter
+from legato.store.runs import list_runs
+from legato.store.web_queries import ping
 from legato.web.api._convert import run_out
 from legato.web.api.params import Defs, State
 from legato.web.policy import V1
@@ -37,10 +39,10 @@ def health(request: Request, state: State) -> HealthOut:
 def overview(state: State, defs: Defs) -> OverviewOut:
     """Runs in progress, queued runs, failures of the last 24 hours, and the daemon's health."""
     active = (RunStatus.RUNNING.value, RunStatus.CANCELING.value)
-    running = list_runs_page(state.store, RunFilter(statuses=active), limit=50)
-    queued = list_runs_page(state.store, RunFilter(statuses=(RunStatus.QUEUED.value,)), limit=20)
+    running = list_runs(state.store, RunFilter(statuses=active), limit=50)
+    queued = list_runs(state.store, RunFilter(statuses=(RunStatus.QUEUED.value,)), limit=20)
     since = time.time() - RECENT_FAILURES_WINDOW
-    failed = list_runs_page(
+    failed = list_runs(
         state.store, RunFilter(statuses=(RunStatus.FAILED.value,), created_after=since), limit=20
     )
     return OverviewOut(
