@@ -13,6 +13,7 @@ from legato.definitions.checks import CheckResult, check
 from legato.definitions.contracts import Needs, TableContract
 from legato.definitions.freshness import Freshness
 from legato.definitions.io import IOContext, IOManager
+from legato.definitions.output import Output
 from legato.definitions.pipeline import Pipeline
 from legato.definitions.policies import Retry
 from legato.definitions.resources import Resource, SecretRef
@@ -155,6 +156,7 @@ __all__ = [
     "Needs",
     "OnMessage",
     "OnUpdate",
+    "Output",
     "PartitionError",
     "Pipeline",
     "ProjectLoadError",

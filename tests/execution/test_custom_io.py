@@ -37,4 +37,5 @@ def test_assets_use_the_io_manager_they_name_and_record_its_metadata():
     assert custom.saved == {"letters/": ["a", "b"]}
     assert result.output("upper") == ["A", "B"]
     [event] = [e for e in result.events if e["type"] == "materialized" and e["step"] == "letters"]
-    assert event["data"]["metadata"] == {"where": "dict", "items": 2}
+    # what the IO manager reported, with what every materialization records (rows)
+    assert event["data"]["metadata"] == {"where": "dict", "items": 2, "rows": 2}

@@ -221,10 +221,13 @@ def deliveries() -> list[dict]:
     return [{"id": 1}, {"id": None}]
 
 
-def test_asset_page_shows_check_results_and_an_untrusted_materialization(page, tmp_path: Path):  # type: ignore[no-untyped-def]
+def test_asset_page_shows_check_results_an_untrusted_materialization_and_rows_over_time(  # type: ignore[no-untyped-def]
+    page, tmp_path: Path
+):
     store = Store(f"sqlite:///{tmp_path}/legato.db")
     record_definitions(store, Project.of([deliveries]))
-    lg.materialize([deliveries], store=store, raise_on_error=False)
+    for _ in range(3):
+        lg.materialize([deliveries], store=store, raise_on_error=False)
     with LiveServer(create_app(store)) as server:
         page.goto(server.login_url)
         page.goto(f"{server.url}/#/assets/deliveries")
@@ -236,6 +239,10 @@ def test_asset_page_shows_check_results_and_an_untrusted_materialization(page, t
             "#checks tr[data-check='deliveries:check:row_count'][data-outcome='fail']"
         )
         assert "not trusted" in page.text_content("#latest #trust")
+        page.wait_for_selector("#rows-section .sparkline-row[data-points='3'][data-last='2'] svg")
+        points = page.get_attribute("#rows-section polyline", "points")
+        assert points == "3.0,37.0 120.0,37.0 237.0,37.0"  # three hand-offs of 2 rows
+        assert "2 rows" in page.text_content("#rows-section")
         _shot(page, "asset-checks")
         page.click("#checks a:has-text('deliveries:check:not_null_id')")
         page.wait_for_selector("#asset-key:has-text('deliveries:check:not_null_id')")

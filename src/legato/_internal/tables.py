@@ -8,13 +8,22 @@ materialization records (row count, schema).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+SAMPLE = 100  # rows of a list of dicts looked at for its keys (and to tell it is one)
 
 
 def kind_of(value: Any) -> str | None:
     """``"pandas"``, ``"polars"``, ``"arrow"``, ``"records"`` (a list of dicts), or None."""
+    if isinstance(value, list | tuple):
+        head = value[:SAMPLE]
+        return "records" if all(isinstance(r, dict | Mapping) for r in head) else None
     module = type(value).__module__.split(".", 1)[0]
+    if module not in ("pandas", "polars", "pyarrow"):
+        return None
     name = type(value).__name__
     if module == "pandas" and name == "DataFrame":
         return "pandas"
@@ -22,23 +31,21 @@ def kind_of(value: Any) -> str | None:
         return "polars"
     if module == "pyarrow" and name in ("Table", "RecordBatch"):
         return "arrow"
-    if isinstance(value, list | tuple) and all(isinstance(r, Mapping) for r in value):
-        return "records"  # an empty list is a table without rows
     return None
 
 
-def row_count(value: Any) -> int | None:
+def row_count(value: Any, kind: str | None = None) -> int | None:
     """Rows of a table, items of a sized collection, or None for anything else."""
-    kind = kind_of(value)
+    kind = kind or kind_of(value)
     if kind == "arrow":
         return int(value.num_rows)
     if kind in ("pandas", "polars"):
         return int(value.shape[0])
-    if isinstance(value, str | bytes):
+    if isinstance(value, str | bytes) or not hasattr(type(value), "__len__"):
         return None
     try:
         return len(value)
-    except TypeError:
+    except TypeError:  # a class with __len__ that refuses this value
         return None
 
 
@@ -54,11 +61,34 @@ def column_types(value: Any) -> dict[str, str] | None:
         return {f.name: str(f.type) for f in value.schema}
     if kind == "records":
         seen: dict[str, set[str]] = {}
-        for row in list(value)[:100]:
+        for row in value[:SAMPLE]:
             for key, item in row.items():
                 seen.setdefault(str(key), set()).add(type(item).__name__)
         return {k: "|".join(sorted(v)) for k, v in seen.items()}
     return None
+
+
+def schema_hash(value: Any, kind: str | None = None) -> str | None:
+    """A short hash of a table's shape: its column names and types (records: the keys seen in
+    the first 100 rows, whatever their order); None if ``value`` is not a table. Two
+    materializations with one hash hand the same shape over to what reads them."""
+    kind = kind or kind_of(value)
+    if kind is None or (kind == "records" and not value):
+        return None
+    if kind == "records":
+        shape: Any = sorted({str(k) for row in value[:SAMPLE] for k in row})
+    else:
+        shape = sorted((column_types(value) or {}).items())
+    return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
+
+
+def measure(value: Any) -> dict[str, Any]:
+    """What every materialization records of its value: ``rows`` and ``schema_hash``, those
+    that apply."""
+    kind = kind_of(value)
+    rows, shape = row_count(value, kind), schema_hash(value, kind)
+    found = {"rows": rows, "schema_hash": shape}
+    return {name: v for name, v in found.items() if v is not None}
 
 
 def column(value: Any, name: str) -> list[Any]:

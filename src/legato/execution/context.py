@@ -21,6 +21,7 @@ class StepContext:
         run_config: configuration given when the run was launched.
         resources: configured resources by name.
         log: a logger whose records go to this step's logs.
+        metadata: what ``add_metadata`` recorded for this step's materialization.
     """
 
     run_id: str
@@ -29,6 +30,7 @@ class StepContext:
     run_config: Mapping[str, Any] = field(default_factory=dict)
     resources: Mapping[str, Any] = field(default_factory=dict)
     partition_keys: tuple[str, ...] = ()
+    _metadata: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.partition_keys and self.step.partition:
@@ -49,6 +51,18 @@ class StepContext:
         if logger.level == logging.NOTSET:
             logger.setLevel(logging.INFO)
         return logger
+
+    def add_metadata(self, values: Mapping[str, Any] | None = None, /, **more: Any) -> None:
+        """Record numbers and facts with this step's materialization, e.g.
+        ``context.add_metadata(rows=len(kept), dropped=n)``. They are kept with the ones Legato
+        measures (``rows``, ``bytes``, ``schema_hash``) and win over them."""
+        self._metadata.update(values or {})
+        self._metadata.update(more)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """What ``add_metadata`` recorded so far."""
+        return dict(self._metadata)
 
     @property
     def idempotency_key(self) -> str:

@@ -8,10 +8,13 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+from legato._internal import tables
+from legato._internal.metadata import clean_metadata
 from legato._internal.secrets import redact
 from legato.definitions.checks import CHECK_FAILED, CheckInfo, check_outcome
 from legato.definitions.config import build_config
 from legato.definitions.keys import StepKey
+from legato.definitions.output import Output
 from legato.execution.capture import LogRecordTuple, LogSink, step_sink
 from legato.execution.context import StepContext
 from legato.execution.resources import WorkerEnv
@@ -46,8 +49,9 @@ def run_step(
                 owner = step.check.asset if step.check else step.key  # a check: its asset's
                 own = spec.run_config.get(owner)
                 kwargs[node.config_param] = build_config(model, own, step=owner)
+            context = None
             if node.context_param:
-                kwargs[node.context_param] = StepContext(
+                context = kwargs[node.context_param] = StepContext(
                     spec.run_id,
                     spec.step,
                     spec.attempt,
@@ -59,10 +63,15 @@ def run_step(
             if step.check is not None:  # a check's result is recorded, not stored
                 checked = check_outcome(step.key, step.check, value)
             else:
+                given = dict(context.metadata) if context is not None else {}
+                if isinstance(value, Output):
+                    value, given = value.value, {**given, **value.metadata}
                 if spec.partition_keys:
                     _check_range_value(step.key, spec.partition_keys, value)
                 length = _length(step.key, value) if spec.report_length else None
                 metadata = env.store_output(spec, step.kind, value)
+                if step.kind == "asset":
+                    metadata = _handoff(metadata, value, given, spec, step.key)
     except BaseException as exc:  # the error boundary: anything user code raises is a step failure
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -119,6 +128,19 @@ def _checked(
         logs=sink.close(),
         started_at=started_at,
     )
+
+
+def _handoff(
+    stored: dict[str, Any], value: Any, given: dict[str, Any], spec: StepSpec, key: str
+) -> dict[str, Any]:
+    """What a materialization records: what the IO manager wrote (``path``, ``bytes``), what
+    Legato measures of the value (``rows``, ``schema_hash``), and the step's own metadata, which
+    wins (one set for every key of a single-run step)."""
+    own = clean_metadata(given, what=f"asset {key!r}")
+    if spec.partition_keys:
+        parts = stored["partitions"]
+        return {"partitions": {k: {**parts[k], **tables.measure(value[k]), **own} for k in parts}}
+    return {**stored, **tables.measure(value), **own}
 
 
 def describe_error(exc: BaseException) -> StepError:

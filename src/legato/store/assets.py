@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import func, select
 
@@ -97,3 +97,38 @@ def materialized_times(
                     if partition in wanted[asset]:
                         out[(str(asset), str(partition))] = float(ts)
     return out
+
+
+@dataclass(frozen=True)
+class MetadataPoint:
+    ts: float
+    run_id: str
+    partition: str
+    value: float
+
+
+def metadata_series(
+    store: Store, asset_key: str, name: str, *, partition: str | None = None, limit: int = 200
+) -> tuple[list[MetadataPoint], list[str]]:
+    """The numbers a metadata entry (``rows``, ``bytes``, one of the step's own) took in the last
+    ``limit`` materializations of an asset, oldest first; and the names of every numeric entry
+    seen there (what else can be plotted)."""
+    m = schema.materializations.c
+    query = select(m.ts, m.run_id, m.partition, m.metadata).where(m.asset_key == asset_key)
+    if partition is not None:
+        query = query.where(m.partition == partition)
+    with store.read() as conn:
+        rows = conn.execute(query.order_by(m.id.desc()).limit(limit)).all()
+    points: list[MetadataPoint] = []
+    names: set[str] = set()
+    for row in reversed(rows):
+        recorded = loads(row.metadata) or {}
+        names.update(k for k, v in recorded.items() if _number(v))
+        value = recorded.get(name)
+        if _number(value):
+            points.append(MetadataPoint(row.ts, row.run_id, row.partition, value))
+    return points, sorted(names)
+
+
+def _number(value: Any) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)

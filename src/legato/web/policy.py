@@ -52,6 +52,7 @@ POLICY: dict[tuple[str, str], Access] = {
     # assets
     ("GET", f"{V1}/assets/{{key}}"): Role.VIEWER,
     ("GET", f"{V1}/assets/{{key}}/materializations"): Role.VIEWER,
+    ("GET", f"{V1}/assets/{{key}}/metadata"): Role.VIEWER,
     ("GET", f"{V1}/assets/{{key}}/partitions"): Role.VIEWER,
     ("GET", f"{V1}/assets/{{key}}/partitions/matrix"): Role.VIEWER,
     ("GET", f"{V1}/checks"): Role.VIEWER,

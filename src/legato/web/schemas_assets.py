@@ -38,3 +38,19 @@ class TrustOut(BaseModel):
         "when there is none"
     )
     failed_checks: list[str] = Field(description="the blocking checks that failed on it")
+
+
+class MetadataPointOut(BaseModel):
+    ts: float
+    run_id: str
+    partition: str
+    value: float
+
+
+class MetadataSeriesOut(BaseModel):
+    name: str
+    points: list[MetadataPointOut] = Field(
+        description="the entry's value in each materialization that recorded a number, oldest "
+        "first (the last `limit` materializations)"
+    )
+    names: list[str] = Field(description="every numeric entry recorded in those materializations")

@@ -3,8 +3,13 @@ passed), history, check results and neighbours."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import asdict
+from typing import Annotated
 
+from fastapi import APIRouter, Query
+from pydantic import AfterValidator
+
+from legato.store.assets import metadata_series
 from legato.store.checks import failed_blocking_checks, latest_check_results
 from legato.store.web_queries import HistoryRow, asset_history_page
 from legato.web.api._convert import node_out
@@ -12,8 +17,14 @@ from legato.web.api.checks import check_out
 from legato.web.api.params import BeforeId, Defs, Limit, NodeKey, PartitionQuery, State
 from legato.web.errors import ApiError
 from legato.web.policy import V1
-from legato.web.schemas import AssetOut, MaterializationOut, MaterializationPage, NodeOut
-from legato.web.schemas_assets import TrustOut
+from legato.web.schemas import (
+    AssetOut,
+    MaterializationOut,
+    MaterializationPage,
+    NodeOut,
+    clean_text,
+)
+from legato.web.schemas_assets import MetadataPointOut, MetadataSeriesOut, TrustOut
 
 router = APIRouter(prefix=V1, tags=["assets"])
 
@@ -80,3 +91,32 @@ def materializations(
         state.store, key, partition=partition, before_id=before_id, limit=limit
     )
     return _page(rows, limit)
+
+
+MetadataName = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=100,
+        description="a metadata entry: rows, bytes, or one the step recorded",
+    ),
+    AfterValidator(clean_text),
+]
+
+
+@router.get("/assets/{key}/metadata", response_model=MetadataSeriesOut)
+def metadata(
+    key: NodeKey,
+    state: State,
+    name: MetadataName = "rows",
+    partition: PartitionQuery = None,
+    limit: Limit = 200,
+) -> MetadataSeriesOut:
+    """A metadata entry of an asset's materializations over time (e.g. its row count), oldest
+    first: what a chart of the hand-offs needs."""
+    points, names = metadata_series(state.store, key, name, partition=partition, limit=limit)
+    return MetadataSeriesOut(
+        name=name,
+        points=[MetadataPointOut(**asdict(p)) for p in points],
+        names=names,
+    )

@@ -7,6 +7,7 @@ import { checksSection, trustBadge } from "./checks_section.js";
 import { freshnessSection } from "./freshness.js";
 import { launchForm } from "./launch.js";
 import { partitionsSection } from "./partitions.js";
+import { rowsSection } from "./sparkline.js";
 
 function metadataList(metadata) {
   const entries = Object.entries(metadata || {});
@@ -53,6 +54,7 @@ export async function render(view, [key], { me }) {
   const launch = launchForm(key, { me });
   const partitions = node.partitions ? partitionsSection(node.key, { me }) : null;
   const fresh = node.kind === "asset" ? freshnessSection(node.key) : null;
+  const rows = node.kind === "asset" && data.latest ? rowsSection(node.key) : null;
   mount(view,
     h("h1", {}, `${{ task: "Task", check: "Check" }[node.kind] || "Asset"} `, h("span", { class: "mono", id: "asset-key" }, node.key), " ", badge(data.status || (data.latest ? "materialized" : "never"))),
     h("div", { class: "panel" },
@@ -72,9 +74,10 @@ export async function render(view, [key], { me }) {
     h("div", { class: "panel" }, h("h2", {}, "Materialize"), launch.form),
     h("h2", {}, "Latest materialization"),
     data.latest ? h("div", { class: "panel", id: "latest" }, when(data.latest.ts), " in run ", runLink(data.latest.run_id), trustBadge(data.trust), metadataList(data.latest.metadata)) : h("p", { class: "muted" }, "Never materialized."),
+    rows ? rows.node : null,
     checksSection(data),
     h("h2", {}, "History"),
     h("table", { id: "history" }, h("thead", {}, h("tr", {}, ["When", "Partition", "Run", "Metadata"].map((t) => h("th", {}, t)))), tbody),
     more);
-  await Promise.all([fresh?.load(), partitions?.load()]);
+  await Promise.all([fresh?.load(), partitions?.load(), rows?.load()]);
 }
