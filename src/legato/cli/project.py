@@ -1,4 +1,5 @@
-"""``legato init`` scaffolds a project; ``legato check`` reports every definition error."""
+"""``legato init`` scaffolds a project; ``legato check`` reports every definition error (and,
+asked, the contract changes since another version)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from rich.markup import escape
 
 from legato.cli._console import console, print_error
 from legato.cli._project import settings_of
+from legato.cli.contracts import baseline, print_changes, write_snapshot
 from legato.errors import ConfigError, LegatoError
 from legato.graph.build import build_graph, find_errors
+from legato.graph.contract_diff import compare_contracts
+from legato.graph.contracts import contracts_snapshot
 from legato.graph.select import select
 from legato.loader.modules import load_project
 
@@ -111,8 +115,22 @@ def init(name: str, directory: Path | None) -> None:
 
 
 @click.command()
+@click.option(
+    "--snapshot-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the project's contracts (what each asset and task returns and expects) "
+    "to this JSON file.",
+)
+@click.option(
+    "--against",
+    metavar="REF|FILE",
+    default=None,
+    help="Also list the contract changes since this git ref (or a file written by "
+    "--snapshot-out), breaking ones first; exit 1 if any is breaking.",
+)
 @click.pass_context
-def check(ctx: click.Context) -> None:
+def check(ctx: click.Context, snapshot_out: Path | None, against: str | None) -> None:
     """Load the project and report every definition error with file:line and the fix."""
     settings = settings_of(ctx)
     loaded = load_project(settings)
@@ -140,3 +158,13 @@ def check(ctx: click.Context) -> None:
         f"{len(p.pipelines)} pipeline(s), {len(p.resources)} resource(s) "
         f"from {escape(settings.source)}"
     )
+    if snapshot_out is not None or against is not None:
+        contracts = contracts_snapshot(build_graph(p), settings.root)
+        if snapshot_out is not None:
+            write_snapshot(snapshot_out, contracts)
+        if against is not None:
+            old, name = baseline(against, settings.root)
+            changes = compare_contracts(old, contracts)
+            print_changes(changes, name)
+            if any(c.breaking for c in changes):
+                sys.exit(1)
