@@ -117,6 +117,19 @@ def test_a_schedule_whose_pipeline_config_does_not_fit_fails_its_tick_visibly():
     assert tick.status == "failed" and "report.title is required" in (tick.reason or "")
 
 
+def test_a_sensor_asking_for_a_run_with_a_config_that_does_not_fit_fails_its_tick():
+    @lg.sensor(interval=60)
+    def exports(context):  # type: ignore[no-untyped-def]
+        return [lg.RunRequest(config={"report": {"title": 7}})]
+
+    watched = lg.Pipeline("watched", select="report", triggers=[exports])
+    daemon = VirtualDaemon([watched], steps=STEPS, start=datetime(2025, 3, 1, tzinfo=UTC))
+    assert daemon.advance(seconds=30) == []
+    [trigger] = list_triggers(daemon.store)
+    [tick] = list_ticks(daemon.store, trigger.trigger_id)
+    assert tick.status == "failed" and "report.title must be a string, not 7" in (tick.reason or "")
+
+
 def test_config_models_that_cannot_be_checked_are_definition_errors():
     def two(x: CleanConfig, y: Both) -> None: ...
 

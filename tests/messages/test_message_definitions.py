@@ -84,6 +84,9 @@ def test_without_to_run_a_json_object_body_becomes_the_config() -> None:
         trigger.run_request_for(Message("1", b"[1]"))
     with pytest.raises(ValueError):
         trigger.run_request_for(Message("1", b"{"))
+    # JSON has no NaN: such a body is refused with its message (dead-lettered), not its batch
+    with pytest.raises(ValueError, match=r"config.rows\[1\] must be a finite number or null"):
+        trigger.run_request_for(Message("1", b'{"rows": [1, NaN]}'))
 
 
 def test_to_run_must_return_a_run_request_or_none() -> None:

@@ -19,6 +19,7 @@ from legato.automation.code import CodeLocation
 from legato.automation.tick_report import TickReport
 from legato.automation.ticks import plan_schedule
 from legato.errors import LegatoError
+from legato.graph.run_config import snapshot_config_schema
 from legato.store.automation import TriggerRow, advance_trigger, claim_triggers, record_tick
 from legato.store.engine import Store
 from legato.store.partitions import add_dynamic_keys, dynamic_lookup
@@ -89,7 +90,7 @@ class TriggerEvaluation:
                         trigger, pipeline, nodes, now, dynamic, until=self.until
                     )
                 elif trigger.kind in EVALUATED and self.code is not None:
-                    report.runs_requested += self._evaluate(trigger, pipeline, now)
+                    report.runs_requested += self._evaluate(trigger, pipeline, nodes, now)
                 elif trigger.kind not in EVALUATED:  # messages and webhooks arrive elsewhere
                     writes.append(TickWrite(trigger.trigger_id, next_due=now.timestamp() + 3600))
             except LegatoError as exc:
@@ -127,7 +128,11 @@ class TriggerEvaluation:
         )
 
     def _evaluate(
-        self, trigger: TriggerRow, pipeline: Mapping[str, Any], now: datetime
+        self,
+        trigger: TriggerRow,
+        pipeline: Mapping[str, Any],
+        nodes: Mapping[str, Mapping[str, Any]],
+        now: datetime,
     ) -> list[str]:
         assert self.code is not None
         index = int(trigger.trigger_id.split("#", 1)[1].split(":", 1)[0])
@@ -148,7 +153,7 @@ class TriggerEvaluation:
         for request in result.get("requests", []):
             for name, keys in request.get("dynamic_partitions", {}).items():
                 add_dynamic_keys(self.store, name, keys, added_by=by, at=now.timestamp())
-            runs.append(self._run_record(trigger, pipeline, request, now))
+            runs.append(self._run_record(trigger, pipeline, nodes, request, now))
         cursor = result.get("cursor")
         reason = result.get("skip_reason")
         if not runs:
@@ -175,20 +180,26 @@ class TriggerEvaluation:
         self,
         trigger: TriggerRow,
         pipeline: Mapping[str, Any],
+        nodes: Mapping[str, Mapping[str, Any]],
         request: Mapping[str, Any],
         now: datetime,
     ) -> RunRecord:
         key = request.get("key") or f"{trigger.cursor}:{now.isoformat()}"
+        selection = request.get("selection")
+        checked: dict[str, Any] = {}
+        if selection and all(k in nodes for k in selection.split()):  # OnUpdate names its keys
+            checked["config_schema"] = snapshot_config_schema(nodes, selection.split())
         return run_record(
             NewRun.of_pipeline(
                 pipeline,
-                selection=request.get("selection"),
+                selection=selection,
                 partition=request.get("partition", ""),
                 tags=request.get("tags", {}),
                 config=dict(request.get("config", {})),
                 trigger=trigger.kind,
                 trigger_id=trigger.trigger_id,
                 key=(trigger.kind, trigger.trigger_id, key),
+                **checked,
             ),
             now=now.timestamp(),
         )

@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from legato import plugins
 from legato._internal.ids import run_request_key
+from legato._internal.json_schema import non_finite_number
 from legato.errors import DefinitionError, where
 
 MAX_MESSAGE_BYTES = 1024 * 1024
@@ -108,6 +109,9 @@ class RunRequest:
             _bad("RunRequest", "partition", self.partition, "pass the partition key as a string")
         if not isinstance(self.config, Mapping) or not all(isinstance(k, str) for k in self.config):
             _bad("RunRequest", "config", self.config, "pass a mapping with string keys")
+        where_ = non_finite_number(dict(self.config), "config")
+        if where_ is not None:  # a message's NaN: refused with the message, not with its batch
+            _bad("RunRequest", "config", self.config, f"{where_} must be a finite number or null")
         if not isinstance(self.tags, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in self.tags.items()
         ):
