@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import msgspec
 import pandas as pd
 import pytest
 
@@ -189,3 +190,27 @@ def test_the_contracts_snapshot_is_json_with_sources_relative_to_the_root(tmp_pa
     assert step["inputs"]["orders"]["upstream"] == "orders"
     assert step["inputs"]["orders"]["needs"] == {"columns": {"id": "any"}, "not_null": []}
     assert data["steps"]["orders"]["table"] == {"columns": {"id": "int64"}, "not_null": []}
+
+
+class Summary(msgspec.Struct):
+    orders: int
+
+
+class Limits(msgspec.Struct):
+    top: int = 3
+
+
+def test_a_struct_typed_parameter_naming_an_upstream_receives_it_and_is_no_config():
+    @lg.asset
+    def summary() -> Summary:
+        return Summary(2)
+
+    @lg.asset
+    def report(summary: Summary, limits: Limits) -> str:
+        return f"{summary.orders} orders, top {limits.top}"
+
+    node = build_graph(Project.of([summary, report]))["report"]
+    assert node.inputs == {"summary": "summary"}
+    assert node.config_param == "limits"
+    result = lg.materialize([summary, report])
+    assert result.output("report") == "2 orders, top 3"

@@ -127,7 +127,10 @@ def _resolve(
         ):
             context_param = param.name
             continue
-        if model_kind(param.annotation) is not None:
+        named_upstream = param.name in steps or param.name in by_name
+        if model_kind(param.annotation) is not None and not named_upstream:
+            # a model-typed parameter is the step's config, unless it names an upstream: then
+            # it receives that upstream's value (a Struct handed over, checked by its contract)
             if config_param is not None:
                 raise DefinitionError(
                     f"{what} takes two config models: {config_param!r} and {param.name!r}",
