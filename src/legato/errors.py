@@ -148,9 +148,11 @@ class ContractViolation(LegatoError, ValueError):
     table contract); the value was not stored. ``problems`` lists the first offending paths or
     columns."""
 
-    def __init__(self, message: str, *, step: str, problems: list[str], hint: str) -> None:
+    def __init__(
+        self, message: str, *, step: str, problems: list[str], hint: str, source: str | None = None
+    ) -> None:
         self.problems = problems
-        super().__init__(message, obj=step, hint=hint)
+        super().__init__(message, obj=step, source=source, hint=hint)
 
 
 class StepError(LegatoError):

@@ -56,6 +56,7 @@ def test_a_value_that_breaks_its_annotation_fails_the_step_and_is_never_stored()
     assert not result.success
     error = result.failures()["codes"]
     assert error["type"] == "legato.errors.ContractViolation"
+    assert f"step 'codes' ({codes.source}) returned a value that does not fit" in error["message"]
     assert "does not fit its return annotation list[int]" in error["message"]
     assert "Expected `int`, got `str` - at `$[1]`" in error["message"]
     assert io.saved == {}  # nothing published

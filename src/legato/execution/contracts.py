@@ -47,12 +47,12 @@ def validate_output(node: Node, value: Any, partition_keys: tuple[str, ...] = ()
     contract = node.contract
     if not contract.checked:  # no annotation, no contract: nothing to do, at no cost
         return
-    key = node.step.key
+    key, source = node.step.key, node.step.source
     if contract.output["kind"] != "any":
-        _check_value(key, contract.returns, contract.output, value)
+        _check_value(key, source, contract.returns, contract.output, value)
     if contract.table is not None:
         for part, table in _values(value, partition_keys):
-            _check_table(key, contract.table, table, part)
+            _check_table(key, source, contract.table, table, part)
 
 
 def _values(value: Any, partition_keys: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
@@ -63,7 +63,7 @@ def _values(value: Any, partition_keys: tuple[str, ...]) -> Iterator[tuple[str, 
         yield part, value[part]
 
 
-def _check_value(key: str, returns: Any, shape: Shape, value: Any) -> None:
+def _check_value(key: str, source: str | None, returns: Any, shape: Shape, value: Any) -> None:
     try:
         msgspec.convert(value, returns, strict=True)
         if _holds_instances(shape):  # their fields too
@@ -71,9 +71,10 @@ def _check_value(key: str, returns: Any, shape: Shape, value: Any) -> None:
     except msgspec.ValidationError as exc:
         found = str(exc)
         raise ContractViolation(
-            f"step {key!r} returned a value that does not fit its return annotation "
+            f"step {key!r} ({source}) returned a value that does not fit its return annotation "
             f"{render(shape)}: {found}; it was not stored",
             step=key,
+            source=source,
             problems=[found],
             hint=f"fix what {key} returns, or its return annotation if the value is right",
         ) from None
@@ -90,14 +91,17 @@ def _holds_instances(shape: Shape) -> bool:
     return any(_holds_instances(c) for c in children if c)
 
 
-def _check_table(key: str, contract: TableContract, value: Any, part: str) -> None:
-    what = f"step {key!r}" + (f" (partition {part!r})" if part else "")
+def _check_table(
+    key: str, source: str | None, contract: TableContract, value: Any, part: str
+) -> None:
+    what = f"step {key!r} ({source})" + (f", partition {part!r}," if part else "")
     kind = tables.kind_of(value)
     if kind not in ("pandas", "polars", "arrow"):
         raise ContractViolation(
             f"{what} has a table contract but returned {type(value).__name__}, not a table; "
             "it was not stored",
             step=key,
+            source=source,
             problems=[f"$: expected a table, got {type(value).__name__}"],
             hint="return a pandas or polars DataFrame or a pyarrow Table, or drop contract=",
         )
@@ -120,6 +124,7 @@ def _check_table(key: str, contract: TableContract, value: Any, part: str) -> No
             f"{what} returned a table that does not fit its contract: {'; '.join(shown)}; "
             "it was not stored",
             step=key,
+            source=source,
             problems=problems,
             hint=f"fix the table {key} returns (cast or fill the columns), or its contract",
         )
