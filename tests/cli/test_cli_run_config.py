@@ -1,5 +1,6 @@
 """``legato run --config`` refuses a config that does not fit the steps' config models: exit 2
-and a message naming the step, the path of each problem and the fix."""
+and a message naming the step, the path of each problem and the fix; ``legato backfill``
+refuses steps that need a config its runs cannot have."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ PROJECT = """
     @lg.task
     def export(config: Export) -> str:
         print(f"exporting {config.rows} rows to {config.table}")
+        return config.table
+
+    @lg.asset(partitions=lg.StaticPartitions(["eu", "us"]))
+    def regional(context, config: Export) -> str:
         return config.table
 """
 
@@ -41,3 +46,11 @@ def test_a_config_that_does_not_fit_exits_2_naming_step_path_and_fix(project, da
     assert "export.rows is not a finite number" in text
     assert "export.table: add 'table' (a string) to export" in text
     assert "run " not in refused.stdout  # nothing was recorded or executed
+    backfill = project.legato(
+        "backfill", "regional", "--keys", "eu,us", LEGATO_DATABASE_URL=database_url
+    )
+    assert backfill.returncode == 2, backfill.stdout + backfill.stderr
+    said = " ".join(backfill.stderr.split())
+    assert "a backfill's runs have no config: the run config of step 'regional' is invalid" in said
+    assert "give the config model's fields defaults" in said
+    assert "created" not in backfill.stdout

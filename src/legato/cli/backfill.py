@@ -18,13 +18,15 @@ from legato.automation.backfills import drive_backfill, driver_id, parse_run_key
 from legato.cli._console import console, styled, when
 from legato.cli._options import installed_executor
 from legato.cli._project import OpenProject, open_project, open_store
-from legato.errors import SelectionError
+from legato.errors import RunConfigError, SelectionError
 from legato.events.status import RunStatus
 from legato.execution.api import make_executor
 from legato.execution.executors.base import Executor
 from legato.execution.launcher import launch_run, rerun_plan
 from legato.graph.backfill import BackfillPlan, RunGroup, plan_backfill
+from legato.graph.graph import Graph
 from legato.graph.plan import partition_range, plan_run
+from legato.graph.run_config import check_run_config, graph_config_schema
 from legato.graph.select import select
 from legato.store.backfills import (
     backfill_runs,
@@ -114,6 +116,7 @@ def backfill(
         single_run=single_run,
         dynamic=dynamic,
     )
+    _refuse_needed_config(proj.graph, plan)
     _preview(plan, len(keys))
     if dry_run:
         return
@@ -131,6 +134,19 @@ def backfill(
     )
     console.print(f"backfill [bold]{record.backfill_id}[/] created")
     sys.exit(EXIT.get(_drive(proj, store, record.backfill_id, max_concurrency, me), 1))
+
+
+def _refuse_needed_config(graph: Graph, plan: BackfillPlan) -> None:
+    """A backfill's runs have no config: refuse one whose steps need some, before any run."""
+    schema = graph_config_schema(graph, {n for g in plan.groups for n in g.nodes})
+    try:
+        check_run_config(schema, {})
+    except RunConfigError as exc:
+        raise RunConfigError(
+            f"a backfill's runs have no config: {exc.message}",
+            problems=exc.problems,
+            hint="give the config model's fields defaults, or leave that step out of the backfill",
+        ) from None
 
 
 @click.group()
