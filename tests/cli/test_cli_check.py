@@ -69,23 +69,31 @@ def test_check_refuses_a_module_that_exits_at_import(project):
     assert result.returncode == 1 and "called sys.exit(3)" in result.stderr
 
 
-def test_check_points_at_a_pipeline_selecting_nothing(project):
+def test_check_points_at_a_pipeline_selecting_nothing_or_with_a_config_that_does_not_fit(project):
     project.write("legato.toml", 'modules = ["p"]\n')
     project.write(
         "p.py",
         """
+        import msgspec
         import legato as lg
 
+        class Limits(msgspec.Struct):
+            limit: int = 10
+
         @lg.asset(group="sales")
-        def orders():
+        def orders(config: Limits):
             return 1
 
         nightly = lg.Pipeline("nightly", select="group:sale")
+        weekly = lg.Pipeline("weekly", select="orders", config={"orders": {"limt": 5}})
     """,
     )
     result = project.legato("check")
     assert result.returncode == 1
     assert "pipeline 'nightly'" in result.stderr and "did you mean 'sales'" in result.stderr
+    said = " ".join(result.stderr.split())
+    assert "pipeline 'weekly'" in said and "orders.limt is not a known key" in said
+    assert "did you mean 'limit'?" in said
 
 
 def test_unknown_settings_are_refused_with_the_known_ones(project):

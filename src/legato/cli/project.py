@@ -18,6 +18,7 @@ from legato.errors import ConfigError, LegatoError
 from legato.graph.build import build_graph, find_errors
 from legato.graph.contract_diff import compare_contracts
 from legato.graph.contracts import contracts_snapshot
+from legato.graph.run_config import check_run_config, graph_config_schema, run_nodes
 from legato.graph.select import select
 from legato.loader.modules import load_project
 
@@ -140,7 +141,14 @@ def check(ctx: click.Context, snapshot_out: Path | None, against: str | None) ->
         graph = build_graph(loaded.project)
         for pipe in loaded.project.pipelines.values():
             try:
-                select(graph, pipe.selection)
+                selected = select(graph, pipe.selection)
+                if pipe.config or pipe.triggers:  # its own config is what triggered runs get
+                    executed = run_nodes(
+                        selected,
+                        lambda k: graph[k].upstream,
+                        lambda k: graph[k].step.kind == "task",
+                    )
+                    check_run_config(graph_config_schema(graph, executed), pipe.config)
             except LegatoError as exc:
                 exc.message = f"pipeline {pipe.name!r} ({pipe.source}): {exc.message}"
                 exc.source = exc.source or pipe.source
