@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import legato as lg
-from legato.cli.contracts import baseline
+from legato.cli.contracts import baseline, write_snapshot
 
 BEFORE = """
     from typing import Annotated, Any
@@ -103,3 +103,7 @@ def test_a_baseline_that_cannot_be_had_is_an_error_with_the_fix(tmp_path):
     with pytest.raises(lg.LegatoError) as info:
         baseline("no-such-branch", tmp_path)
     assert "--against no-such-branch: no such ref" in str(info.value)
+
+    with pytest.raises(lg.LegatoError) as info:
+        write_snapshot(tmp_path / "missing" / "contracts.json", {})
+    assert "cannot write it" in str(info.value) and "directory that exists" in str(info.value)

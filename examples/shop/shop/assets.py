@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Literal, TypedDict
 
 import msgspec
 
@@ -12,9 +13,19 @@ from shop.resources import Warehouse
 warehouse = Warehouse()
 
 
+class Order(TypedDict):
+    """One order as the shop front exports it: raw_orders' contract (docs/contracts.md)."""
+
+    id: int
+    customer: int
+    amount: float
+    region: Literal["eu", "us", "apac"]
+
+
 @lg.asset(group="sales", retries=lg.Retry(3, delay=0.2, backoff=2.0), timeout=60)
-def raw_orders() -> list[dict]:
-    """Orders as exported by the shop front (here: generated)."""
+def raw_orders() -> list[Order]:
+    """Orders as exported by the shop front (here: generated), each checked against Order
+    before it is stored."""
     rng = random.Random(42)
     return [
         {
@@ -48,7 +59,7 @@ class CleanConfig(msgspec.Struct):
     ],
 )
 def clean_orders(
-    raw_orders: list[dict], customers: dict[int, str], context, config: CleanConfig
+    raw_orders: list[Order], customers: dict[int, str], context, config: CleanConfig
 ) -> list[dict]:
     """Orders above the minimum amount with a known customer."""
     kept = [
