@@ -10,6 +10,7 @@ import msgspec
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pydantic
 
 import legato as lg
 from legato.definitions.io import IOContext
@@ -18,6 +19,10 @@ from legato.definitions.io import IOContext
 class Order(msgspec.Struct):
     id: int
     amount: float
+
+
+class Customer(pydantic.BaseModel):
+    name: str
 
 
 class RecordingIO:
@@ -70,6 +75,18 @@ def test_the_fields_of_struct_instances_are_checked_too():
 
     result, io = _run(orders)
     assert "Expected `int`, got `str` - at `$[1].id`" in result.failures()["orders"]["message"]
+    assert io.saved == {}
+
+
+def test_pydantic_models_are_checked_by_their_class():
+    @lg.task
+    def customers() -> dict[str, Customer]:
+        return {"a": Customer(name="Ada"), "b": {"name": "Bob"}}  # type: ignore[dict-item]
+
+    result, io = _run(customers)
+    assert (
+        "Expected `Customer`, got `dict` - at `$[...]`" in result.failures()["customers"]["message"]
+    )
     assert io.saved == {}
 
 
