@@ -7,12 +7,12 @@ object that the store can encode.
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from legato._internal.json_schema import non_finite_number
 from legato.store._json import dumps
 from legato.web.policy import Role
 from legato.web.schemas_assets import CheckOut, TrustOut
@@ -26,22 +26,6 @@ def clean_text(value: str) -> str:
     except UnicodeEncodeError:
         raise ValueError("must be valid Unicode (no unpaired surrogates)") from None
     return value
-
-
-def non_finite_number(value: Any, path: str) -> str | None:
-    """Where ``value`` holds a NaN or infinite number (``NaN``, ``Infinity``, ``1e999`` parse to
-    one), e.g. ``config.rows[2]``; None if nowhere. JSON has no such numbers: stored, they
-    would silently become null."""
-    pending: list[tuple[Any, str]] = [(value, path)]
-    while pending:  # a loop, not recursion: a deeply nested body cannot exhaust the stack
-        item, where = pending.pop()
-        if isinstance(item, float) and not math.isfinite(item):
-            return where
-        if isinstance(item, dict):
-            pending.extend((v, f"{where}.{k}") for k, v in reversed(item.items()))
-        elif isinstance(item, list):
-            pending.extend((v, f"{where}[{i}]") for i, v in reversed(list(enumerate(item))))
-    return None
 
 
 Text = Annotated[str, AfterValidator(clean_text)]

@@ -20,6 +20,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from legato._internal.json_schema import non_finite_number
 from legato.definitions.webhooks import (
     DEFAULT_TOLERANCE,
     DELIVERY_HEADER,
@@ -37,7 +38,6 @@ from legato.web.api.params import State
 from legato.web.audit import record as record_audit
 from legato.web.errors import ApiError
 from legato.web.policy import V1
-from legato.web.schemas import non_finite_number
 
 router = APIRouter(prefix=V1, tags=["webhooks"])
 log = logging.getLogger("legato.web")
