@@ -17,6 +17,7 @@ from legato.definitions.output import Output
 from legato.definitions.pipeline import Pipeline
 from legato.definitions.policies import Retry
 from legato.definitions.resources import Resource, SecretRef
+from legato.definitions.retention import Retention
 from legato.definitions.step import Dep, StepDef
 from legato.definitions.task import task
 from legato.definitions.triggers import (
@@ -163,6 +164,7 @@ __all__ = [
     "RabbitMQSource",
     "RedisStreamSource",
     "Resource",
+    "Retention",
     "Retry",
     "RollUp",
     "RunConfigError",

@@ -22,6 +22,7 @@ from legato.automation.tick_report import TickReport
 from legato.automation.trigger_evaluation import EVALUATED
 from legato.definitions.pipeline import Pipeline
 from legato.definitions.project import Project
+from legato.definitions.retention import Retention
 from legato.definitions.step import StepDef, registered_steps
 from legato.events.types import Event, EventType
 from legato.execution.api import RunResult, materialize
@@ -47,8 +48,9 @@ class VirtualDaemon:
 
     Runs are recorded as queued (nothing executes unless you run them), so a test can assert on
     exactly the runs that schedules, sensors and OnUpdate would create. Freshness policies and
-    SLAs are assessed on the virtual clock, and alerts (``alerts=``, the ``[alerts]`` settings)
-    are sent in each iteration.
+    SLAs are assessed on the virtual clock, alerts (``alerts=``, the ``[alerts]`` settings)
+    are sent in each iteration, and old runs are deleted by their retention policies (each
+    pipeline's own, or ``retention=``, the ``[retention]`` settings).
     """
 
     def __init__(
@@ -59,6 +61,7 @@ class VirtualDaemon:
         steps: Iterable[StepDef] | None = None,
         store: Store | None = None,
         alerts: AlertSettings | None = None,
+        retention: Retention | None = None,
     ) -> None:
         pipes = list(pipelines)
         chosen = list(steps) if steps is not None else registered_steps()
@@ -72,6 +75,7 @@ class VirtualDaemon:
             launch_runs=False,
             snapshot_every=10**9,
             alerts=alerts,
+            retention=retention,
         )
         self._first: list[str] | None = None
         snap = InProcessCode(self.project, self.store).snapshot()

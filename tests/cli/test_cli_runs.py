@@ -72,3 +72,17 @@ def test_runs_explains_a_bad_since_or_tag(project):
     assert "neither a duration" in since.output and "2025-03-01" in since.output
     tag = _runs(project, "--tag", "team")
     assert tag.exit_code == 2 and "KEY=VALUE" in tag.output
+
+
+def test_runs_pin_and_unpin_say_what_they_did(project):
+    from legato.store.pins import is_pinned
+
+    pinned = _runs(project, "pin", "old")
+    assert pinned.exit_code == 0 and "run old pinned" in pinned.output
+    store = Store(project[1])
+    assert is_pinned(store, "old")
+    assert "run old unpinned" in _runs(project, "unpin", "old").output
+    assert not is_pinned(store, "old")
+    store.dispose()
+    missing = _runs(project, "pin", "nosuchrun")
+    assert missing.exit_code == 2 and "no run 'nosuchrun'" in missing.output

@@ -36,3 +36,26 @@ def test_bad_settings_name_the_file_and_the_fix(tmp_path, text, match):
     with pytest.raises(lg.ConfigError, match=match) as info:
         load_settings(tmp_path, env={})
     assert str(tmp_path / "legato.toml") in str(info.value)
+
+
+def test_the_project_default_comes_from_legato_toml(tmp_path):
+    (tmp_path / "legato.toml").write_text("[retention]\ndays = 30\nruns = 1000\n")
+    assert load_settings(tmp_path, env={}).retention == lg.Retention(days=30, runs=1000)
+    (tmp_path / "legato.toml").write_text("")
+    assert load_settings(tmp_path, env={}).retention is None
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("[retention]\ndays = -1\n", r"\[retention\] days=-1 is not a number of days > 0"),
+        ('[retention]\nruns = "many"\n', r"\[retention\] runs='many' is not a whole number"),
+        ("[retention]\nweeks = 4\n", r"unknown retention setting\(s\) \['weeks'\]"),
+        ('retention = "30d"\n', "retention must be a table"),
+    ],
+)
+def test_a_bad_project_default_names_the_file_and_the_fix(tmp_path, text, match):
+    (tmp_path / "legato.toml").write_text(text)
+    with pytest.raises(lg.ConfigError, match=match) as info:
+        load_settings(tmp_path, env={})
+    assert str(tmp_path / "legato.toml") in str(info.value) and info.value.hint

@@ -220,3 +220,21 @@ def test_launch_accepts_keys_of_the_space_in_any_dimension_order(partitioned: St
         body = {"selection": selection, "partition": partition}
         response = client.post("/api/v1/runs", json=body)
         assert response.status_code == 201, response.text
+
+
+def test_pin_and_unpin_a_run_are_audited_and_an_unknown_run_is_a_404(seeded: Seeded):
+    from legato.store.pins import is_pinned
+
+    client = _client(seeded)
+    prefix = seeded.ok_run[:-2]  # a unique prefix is enough
+    pinned = client.post(f"/api/v1/runs/{prefix}/pin")
+    assert pinned.status_code == 200, pinned.text
+    assert pinned.json() == {"run_id": seeded.ok_run, "pinned": True}
+    assert is_pinned(seeded.store, seeded.ok_run)
+    unpinned = client.delete(f"/api/v1/runs/{seeded.ok_run}/pin")
+    assert unpinned.json() == {"run_id": seeded.ok_run, "pinned": False}
+    assert not is_pinned(seeded.store, seeded.ok_run)
+    actions = [(e.action, e.target) for e in list_audit(seeded.store)][:2]
+    assert actions == [("run.unpin", seeded.ok_run), ("run.pin", seeded.ok_run)]
+    missing = client.post("/api/v1/runs/nosuchrun/pin")
+    assert missing.status_code == 404 and "legato runs" in missing.json()["error"]["hint"]

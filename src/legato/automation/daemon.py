@@ -4,7 +4,8 @@ SQLite allows one.
 Each job lives in a module of its own: trigger evaluation (``trigger_evaluation``), the run queue
 and recovery of runs whose process died (``run_queue``, in a second thread), backfill drivers
 (``backfill_drivers``), the message-consumer child (``consumer_supervisor``), freshness
-policies and pipeline SLAs (``freshness``), alerts (``alerting``) and their delivery to channels
+policies and pipeline SLAs (``freshness``), retention (``retention``: old runs deleted in small
+batches), alerts (``alerting``) and their delivery to channels
 (``deliveries``, in a thread of its own: a slow mail server must not hold the triggers up). Each
 iteration (``tick_once``) runs the jobs as small transactions; a database error in one is logged,
 recorded in the loop's health and retried on the next iteration, never fatal. Time comes from an
@@ -36,10 +37,12 @@ from legato.automation.deliveries import DeliveryLoop
 from legato.automation.file_watch import FileWatch
 from legato.automation.freshness import FreshnessWatch
 from legato.automation.loop_health import LoopHealth
+from legato.automation.retention import RetentionLoop
 from legato.automation.run_queue import RunQueue
 from legato.automation.run_workers import RunWorkers
 from legato.automation.tick_report import TickReport
 from legato.automation.trigger_evaluation import TriggerEvaluation
+from legato.definitions.retention import Retention
 from legato.errors import LegatoError, StoreError
 from legato.loader.alerts import AlertSettings
 from legato.store.automation import (
@@ -84,6 +87,7 @@ class Daemon:
         watch_files: bool | None = None,
         drain: float = DRAIN,
         alerts: AlertSettings | None = None,
+        retention: Retention | None = None,
     ) -> None:
         self.store = store
         self.code = code
@@ -110,6 +114,7 @@ class Daemon:
         )
         self.backfills = BackfillDrivers(store, lease, self._stopping)
         self.freshness = FreshnessWatch(store, self._snapshot)
+        self.retention = RetentionLoop(store, self._snapshot, retention)
         settings = alerts or AlertSettings()
         wake = threading.Event()  # messages were queued: the delivery thread sends them now
         self.alerts = AlertLoop(store, settings, self._snapshot, wake)
@@ -231,6 +236,7 @@ class Daemon:
                 self._consumers,
                 self._freshness,
                 self._alerts,
+                self._retention,
             )
         )
 
@@ -302,6 +308,9 @@ class Daemon:
 
     def _freshness(self, now: datetime, report: TickReport) -> None:
         self.freshness.look(now, report)
+
+    def _retention(self, now: datetime, report: TickReport) -> None:
+        self.retention.look(now, report)
 
     def _alerts(self, now: datetime, report: TickReport) -> None:
         self.alerts.look(now, report)

@@ -56,6 +56,7 @@ def build_daemon(
         lease=lease,
         drain=drain,
         alerts=settings.alerts,
+        retention=settings.retention,
     )
 
 

@@ -1,7 +1,9 @@
-"""Reading the store: ``legato runs`` (and ``runs show``), ``legato logs`` and ``legato assets``."""
+"""Reading the store: ``legato runs`` (and ``runs show``, ``runs pin``, ``runs unpin``),
+``legato logs`` and ``legato assets``."""
 
 from __future__ import annotations
 
+import getpass
 import time
 
 import click
@@ -17,6 +19,7 @@ from legato.events.errors import ErrorInfo
 from legato.events.status import RunStatus
 from legato.store.assets import latest_materializations, materialization_counts
 from legato.store.logs import read_logs
+from legato.store.pins import pin_run, unpin_run
 from legato.store.run_search import RunFilter
 from legato.store.runs import get_run, get_steps, list_runs
 
@@ -106,6 +109,32 @@ def show(ctx: click.Context, run_id: str) -> None:
     console.print()
     console.print(step_table(steps))
     print_failures(console, steps)
+
+
+@runs.command("pin")
+@click.argument("run_id")
+@click.pass_context
+def pin(ctx: click.Context, run_id: str) -> None:
+    """Keep RUN_ID whatever the retention policy says, with the runs it needs (its parent, the
+    runs whose outputs it reused); 'legato runs unpin' lets retention delete it again."""
+    full = pin_run(open_store(ctx), run_id, by=_who())
+    console.print(f"run {full} pinned: retention keeps it")
+
+
+def _who() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name in this environment
+        return "cli"
+
+
+@runs.command("unpin")
+@click.argument("run_id")
+@click.pass_context
+def unpin(ctx: click.Context, run_id: str) -> None:
+    """Let retention delete RUN_ID once its policy no longer keeps it."""
+    full = unpin_run(open_store(ctx), run_id)
+    console.print(f"run {full} unpinned")
 
 
 @click.command()

@@ -34,6 +34,7 @@ COMMANDS = {
     "users": "legato.cli.web:users",
     "worker": "legato.cli.worker:worker",
     "db": "legato.cli.db:db",
+    "store": "legato.cli.store:store",
 }
 
 

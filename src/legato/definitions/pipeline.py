@@ -11,6 +11,7 @@ from legato import plugins
 from legato._internal.durations import EXAMPLES, parse_duration
 from legato.definitions.keys import validate_key
 from legato.definitions.policies import Retry
+from legato.definitions.retention import Retention
 from legato.errors import DefinitionError
 
 TRIGGER_KINDS = ("cron", "every", "on_update", "sensor", "file_arrival", "message", "webhook")
@@ -33,6 +34,8 @@ class Pipeline:
         priority: queue priority of its runs (higher first).
         sla: how long a run may take (``"45m"``, seconds or a ``timedelta``), counted from when
             it was queued: a run not succeeded by then misses it, and the daemon records that.
+        retention: how long its runs are kept (``Retention(days=30, runs=1000)``); default:
+            the project's ``[retention]`` of ``legato.toml``, else every run is kept.
 
     Example:
         >>> nightly = Pipeline("nightly", select="group:sales+", tags={"team": "finance"})
@@ -52,6 +55,7 @@ class Pipeline:
         triggers: Iterable[Any] = (),
         priority: int = 0,
         sla: Any = None,
+        retention: Retention | None = None,
     ) -> None:
         frame = sys._getframe(1)
         self.source = f"{frame.f_code.co_filename}:{frame.f_lineno}"
@@ -104,6 +108,7 @@ class Pipeline:
                     source=self.source,
                     hint=f"write sla as {EXAMPLES}",
                 ) from None
+        self.retention = _retention(name, self.source, retention)
         self.triggers = tuple(triggers)
         for trigger in self.triggers:
             kind = (
@@ -133,3 +138,24 @@ class Pipeline:
         # pipelines stays free of I/O.
         api = importlib.import_module("legato.execution.api")
         return api.run_pipeline(self, **kwargs)
+
+
+def _retention(name: str, source: str, retention: object) -> Retention | None:
+    if retention is None:
+        return None
+    if not isinstance(retention, Retention):
+        raise DefinitionError(
+            f"pipeline {name!r} ({source}): retention={retention!r} is not a Retention",
+            obj=name,
+            source=source,
+            hint="write retention=Retention(days=30, runs=1000)",
+        )
+    if retention.problem:
+        what, fix = retention.problem
+        raise DefinitionError(
+            f"pipeline {name!r} ({source}): retention {what}",
+            obj=name,
+            source=source,
+            hint=f"{fix} in Retention(...)",
+        )
+    return retention

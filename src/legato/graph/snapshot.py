@@ -73,6 +73,7 @@ def snapshot(project: Project, graph: Graph) -> dict[str, Any]:
                 "executor": pipe.executor,
                 "priority": pipe.priority,
                 "sla": pipe.sla,
+                "retention": None if pipe.retention is None else pipe.retention.describe(),
                 "triggers": [_trigger(t) for t in pipe.triggers],
                 "config": dict(pipe.config),
                 "config_schema": graph_config_schema(graph, executed),

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from legato import plugins
+from legato.definitions.retention import Retention
 from legato.errors import ConfigError
 from legato.loader.alerts import AlertSettings, parse_alerts
 
@@ -31,6 +32,7 @@ _KNOWN = {
     "project",
     "secrets",
     "alerts",
+    "retention",
 }
 
 
@@ -50,6 +52,7 @@ class Settings:
     run_queue: Mapping[str, Any] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()  # secret names to mask that no SecretRef at module level names
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    retention: Retention | None = None  # the project's default; a pipeline's own comes first
     source: str = "defaults"
 
     @property
@@ -144,6 +147,7 @@ def load_settings(start: Path | None = None, env: Mapping[str, str] | None = Non
         run_queue=_run_queue(table.get("run_queue", {}), source),
         secrets=_strings(table.get("secrets", []), "secrets", source),
         alerts=parse_alerts(table.get("alerts", {}), source),
+        retention=_retention(table.get("retention"), source),
         source=source,
     )
 
@@ -213,3 +217,27 @@ def _run_queue(table: Any, source: str) -> dict[str, Any]:
         "pipelines": dict(table.get("pipelines", {})),
         "tags": dict(table.get("tags", {})),
     }
+
+
+def _retention(table: Any, source: str) -> Retention | None:
+    """``[retention]``: ``days`` and ``runs``, the default of every pipeline without its own."""
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ConfigError(
+            f"{source}: retention must be a table", source=source, hint="write [retention]"
+        )
+    unknown = sorted(set(table) - {"days", "runs"})
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown retention setting(s) {unknown}",
+            source=source,
+            hint="use days (runs older are deleted) and runs (the newest kept per pipeline)",
+        )
+    policy = Retention(days=table.get("days"), runs=table.get("runs"))
+    if policy.problem:
+        what, fix = policy.problem
+        raise ConfigError(
+            f"{source}: [retention] {what}", source=source, hint=f"{fix} under [retention]"
+        )
+    return policy

@@ -20,7 +20,7 @@ TRIGGER_LENGTH = 255  # what asked for a run: "schedule:<trigger id>", "api:<cal
 
 # The Alembic revision this metadata corresponds to. A fresh store is created from the metadata and
 # stamped with it; an older store is upgraded by the migrations (a test keeps the two in step).
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 metadata = MetaData()
 
@@ -74,6 +74,24 @@ run_facets = Table(
 )
 Index("ix_run_facets_run", run_facets.c.run_id)
 
+# Runs kept whatever the retention policy says, with what they need (legato.store.pins).
+run_pins = Table(
+    "run_pins",
+    metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("pinned_at", Float, nullable=False),
+    Column("pinned_by", String(80), nullable=False),
+)
+
+# Runs deleted by retention whose steps, events and logs are still being deleted, a few hundred
+# rows per transaction (legato.store.retention); a run's row goes first, so it vanishes at once.
+pruned_runs = Table(
+    "pruned_runs",
+    metadata,
+    Column("run_id", String(40), primary_key=True),
+    Column("pruned_at", Float, nullable=False),
+)
+
 steps = Table(
     "steps",
     metadata,
@@ -123,6 +141,7 @@ Index(
     materializations.c.partition,
     materializations.c.id,
 )
+Index("ix_materializations_run", materializations.c.run_id)
 
 # The state of every asset partition ever touched: its latest materialization (if any) and the
 # status of its latest attempt. "missing" keys have no row; "stale" is computed from upstreams.

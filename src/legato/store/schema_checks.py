@@ -33,6 +33,7 @@ Index(
     check_results.c.check_key,
     check_results.c.id,
 )
+Index("ix_check_results_target_run", check_results.c.target_run)  # retention deletes by it
 Index(
     "ix_check_results_target",
     check_results.c.asset_key,

@@ -72,6 +72,8 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", f"{V1}/runs/{{run_id}}/logs/stream"): Role.VIEWER,
     ("POST", f"{V1}/runs/{{run_id}}/cancel"): Role.OPERATOR,
     ("POST", f"{V1}/runs/{{run_id}}/rerun"): Role.OPERATOR,
+    ("POST", f"{V1}/runs/{{run_id}}/pin"): Role.OPERATOR,
+    ("DELETE", f"{V1}/runs/{{run_id}}/pin"): Role.OPERATOR,
     # backfills (created by the CLI, which plans them with the user's code)
     ("GET", f"{V1}/backfills"): Role.VIEWER,
     ("GET", f"{V1}/backfills/{{backfill_id}}"): Role.VIEWER,

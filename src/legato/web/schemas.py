@@ -142,6 +142,11 @@ class LaunchedRun(BaseModel):
     run: RunOut
 
 
+class PinOut(BaseModel):
+    run_id: str
+    pinned: bool = Field(description="kept whatever the retention policy says")
+
+
 class AttemptOut(BaseModel):
     attempt: int
     started_at: float | None

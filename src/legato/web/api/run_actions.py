@@ -1,6 +1,6 @@
-"""Runs, write side: launch, cancel, re-run. The server executes nothing: it queues a run
-record (no steps; the daemon's launcher plans and executes it) or asks a run to stop, and writes
-who did it to the audit log in the same transaction."""
+"""Runs, write side: launch, cancel, re-run, pin. The server executes nothing: it queues a run
+record (no steps; the daemon's launcher plans and executes it), asks a run to stop or pins it
+against retention, and writes who did it to the audit log."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from legato.events.transitions import IllegalTransition
 from legato.graph.plan import canonical_key, split_partitions
 from legato.graph.run_config import snapshot_config_schema
 from legato.store.partitions import dynamic_lookup
+from legato.store.pins import pin_run, unpin_run
 from legato.store.run_requests import NewRun, request_run_in
 from legato.store.runs import get_run, request_cancel
 from legato.web.api._convert import run_out
@@ -30,6 +31,7 @@ from legato.web.schemas import (
     ErrorOut,
     LaunchedRun,
     LaunchRunRequest,
+    PinOut,
     RerunRequest,
     RunOut,
     clean_text,
@@ -233,3 +235,22 @@ def rerun(
         from_failure=options.from_failure,
     )
     return LaunchedRun(run=_queue(state, principal, run, "run.rerun"))
+
+
+@router.post("/runs/{run_id}/pin", response_model=PinOut, responses=_ERRORS)
+def pin(run_id: RunId, request: Request, state: State) -> PinOut:
+    """Keep the run whatever the retention policy says, with the runs it needs (its parent, the
+    runs whose outputs it reused); pinning a pinned run changes nothing."""
+    actor = principal_of(request).actor
+    full = pin_run(state.store, run_id, by=actor)
+    audit(state.store, actor, "run.pin", full)
+    return PinOut(run_id=full, pinned=True)
+
+
+@router.delete("/runs/{run_id}/pin", response_model=PinOut, responses=_ERRORS)
+def unpin(run_id: RunId, request: Request, state: State) -> PinOut:
+    """Let retention delete the run once its policy no longer keeps it."""
+    actor = principal_of(request).actor
+    full = unpin_run(state.store, run_id)
+    audit(state.store, actor, "run.unpin", full)
+    return PinOut(run_id=full, pinned=False)
