@@ -35,13 +35,13 @@ import sys, uvicorn
 sys.path.insert(0, {here!r})
 from _data import fill_runs
 from legato.store.engine import Store
-from legato.web import accounts
+from legato.web import accounts, tokens
 from legato.web.app import create_app
 from legato.web.config import AuthConfig
 store = Store({url!r})
 fill_runs(store, {runs})
 user = accounts.add_user(store, "vera", "viewer", "vera-password-1")
-print(accounts.create_token(store, user)[1], flush=True)
+print(tokens.create_token(store, user)[1], flush=True)
 auth = AuthConfig(local_admin=False, forwarded_allow_ips="127.0.0.1")
 uvicorn.run(create_app(store, auth=auth), host="127.0.0.1", port={port}, log_level="error")
 """

@@ -280,4 +280,30 @@ def test_upgrading_to_run_facets_lets_the_runs_recorded_before_be_found(empty_st
     assert ids(RunFilter(partition="2025-01-01", tags=("team=data",))) == ["a"]
     assert ids(RunFilter(partition=long_key)) == ["b"]
     assert ids(RunFilter(tags=("note=" + "x" * 300,))) == ["c"]
+
+
+TOKEN_EXPIRY = "0008"  # the revision that gave API tokens an expiry
+
+
+def test_tokens_made_before_they_expired_expire_90_days_after_the_upgrade(
+    empty_store: EmptyStores,
+):
+    import time
+
+    store = _migrated(empty_store(), revisions()[revisions().index(TOKEN_EXPIRY) - 1])
+    with store.transaction() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO web_tokens (token_id, token_hash, user_id, label, generation, "
+                "created_at) VALUES ('abc123', 'digest', 1, 'ci', 1, 0)"
+            )
+        )
+    started = time.time()
+    with store.schema_transaction() as conn:
+        run_migrations(conn)
+    with store.read() as conn:
+        row = conn.execute(text("SELECT expires_at, last_used_at, revoked_at FROM web_tokens"))
+        expires, last_used, revoked = row.one()
+    assert started + 90 * 86400 <= expires <= time.time() + 90 * 86400
+    assert last_used is None and revoked is None
     store.dispose()

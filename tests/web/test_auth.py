@@ -15,7 +15,7 @@ from web_helpers import (
     remote_client,
 )
 
-from legato.web import accounts
+from legato.web import accounts, tokens
 from legato.web.app import create_app
 from legato.web.config import AuthConfig
 from legato.web.policy import POLICY, PUBLIC, SIGNED, Role
@@ -168,7 +168,7 @@ def test_state_changes_need_the_csrf_token_and_same_origin(clients):
 
 def test_api_tokens_need_no_csrf_token(seeded: Seeded, app, users):
     user = accounts.get_user(seeded.store, "otto")
-    _, token = accounts.create_token(seeded.store, user)
+    _, token = tokens.create_token(seeded.store, user)
     client = remote_client(app)
     response = Client.__mro__[1].request(
         client,

@@ -67,6 +67,56 @@ def test_users_add_from_stdin_set_role_deactivate_and_token(project: Path):
     assert "deactivated" in _invoke(users, ["list"]).output
 
 
+def test_users_token_expires_is_listed_and_revoked_from_the_cli(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import time
+
+    from legato.web import tokens
+
+    accounts.add_user(_store(project), "otto", "operator", "otto-password-1")
+    made = _invoke(users, ["token", "otto", "--label", "deploys", "--expires-in", "30d"])
+    assert made.exit_code == 0, made.output
+    secret = made.stdout.strip()
+    token_id = secret.split("_")[1]
+    assert f"token {token_id} for 'otto', expires" in made.stderr
+    (listed,) = tokens.list_tokens(_store(project), accounts.get_user(_store(project), "otto"))
+    assert abs(listed.expires_at - (time.time() + 30 * 86400)) < 60
+    shown = _invoke(users, ["tokens", "otto"]).output
+    assert token_id in shown and "active" in shown and "never" in shown and "deploys" in shown
+    assert secret not in shown
+    revoked = _invoke(users, ["revoke-token", token_id])
+    assert revoked.exit_code == 0 and f"token {token_id} of 'otto' is revoked" in revoked.output
+    assert "revoked" in _invoke(users, ["tokens", "otto"]).output
+    again = CliRunner().invoke(root, ["users", "revoke-token", token_id])
+    assert again.exit_code == 2 and "no active API token" in again.output
+    bad = CliRunner().invoke(root, ["users", "token", "otto", "--expires-in", "forever"])
+    assert bad.exit_code == 2 and "--expires-in" in bad.output
+
+
+def test_the_default_token_lifetime_is_the_api_token_expiry_setting(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import time
+
+    import uvicorn
+
+    from legato.web import tokens
+
+    (project / "legato.toml").write_text('modules = []\napi_token_expiry = "7d"\n')
+    accounts.add_user(_store(project), "otto", "operator", "otto-password-1")
+    assert _invoke(users, ["token", "otto"]).exit_code == 0
+    (made,) = tokens.list_tokens(_store(project), accounts.get_user(_store(project), "otto"))
+    assert abs(made.expires_at - (time.time() + 7 * 86400)) < 60
+    served: dict = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(options, app=app))
+    assert _invoke(up, ["--no-daemon"]).exit_code == 0
+    assert served["app"].state.legato.auth.token_lifetime == 7 * 86400
+    monkeypatch.setenv("LEGATO_API_TOKEN_EXPIRY", "soon")
+    wrong = CliRunner().invoke(root, ["users", "token", "otto"])
+    assert wrong.exit_code == 2 and "LEGATO_API_TOKEN_EXPIRY" in wrong.output
+
+
 def test_users_add_refuses_bad_input_with_a_fix(project: Path):
     weak = CliRunner().invoke(
         root, ["users", "add", "x", "--role", "admin", "--password-stdin"], input="short\n"

@@ -21,7 +21,7 @@ from web_helpers import record_definitions
 
 import legato as lg
 from legato.store.engine import Store
-from legato.web import accounts
+from legato.web import accounts, tokens
 from legato.web.app import create_app
 
 STORAGE = tempfile.TemporaryDirectory(prefix="legato-schemathesis-")  # removed at exit
@@ -34,7 +34,7 @@ def _app():  # type: ignore[no-untyped-def]
     record_definitions(store, sample.project())
     lg.materialize(sample.STEPS, selection="group:sales", store=store)
     admin = accounts.add_user(store, "ada", "admin", "ada-password-1")
-    _, token = accounts.create_token(store, admin)
+    _, token = tokens.create_token(store, admin)
     return create_app(store), token
 
 

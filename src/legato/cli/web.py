@@ -11,7 +11,7 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from legato.cli._console import console, err_console
+from legato.cli._console import console, err_console, when
 from legato.cli._project import open_store, settings_of
 from legato.errors import ConfigError
 from legato.store.engine import Store
@@ -239,6 +239,7 @@ def up(
         local_admin=local_admin,
         local_token=token,
         secure_cookies=True if tls else secure_cookies,
+        token_lifetime=settings_of(ctx).api_token_expiry,
         forwarded_allow_ips=forwarded_allow_ips,
     )
     app = create_app(store, auth=auth, daemon_status=daemon_status)
@@ -358,12 +359,68 @@ def activate(ctx: click.Context, name: str) -> None:
 @users.command("token")
 @click.argument("name")
 @click.option("--label", default="", help="What the token is for.")
+@click.option(
+    "--expires-in",
+    metavar="DURATION",
+    default=None,
+    help="How long the token lasts, e.g. 30d or 12h (default: the api_token_expiry setting, "
+    "90 days unless set).",
+)
 @click.pass_context
-def token(ctx: click.Context, name: str, label: str) -> None:
+def token(ctx: click.Context, name: str, label: str, expires_in: str | None) -> None:
     """Create an API token for NAME (shown once; send it as 'Authorization: Bearer …')."""
-    from legato.web.accounts import create_token, get_user
+    from legato.web.accounts import get_user
+    from legato.web.tokens import create_token, lifetime, list_tokens
+
+    lasts = settings_of(ctx).api_token_expiry
+    if expires_in is not None:
+        lasts = lifetime(expires_in, where="--expires-in")
+    store = open_store(ctx)
+    user = get_user(store, name)
+    token_id, secret = create_token(store, user, label[:128], lifetime=lasts)
+    expires = next(t.expires_at for t in list_tokens(store, user) if t.token_id == token_id)
+    err_console.print(
+        f"token {token_id} for {name!r}, expires {when(expires)} (shown once, store it now):"
+    )
+    click.echo(secret)
+
+
+@users.command("tokens")
+@click.argument("name")
+@click.pass_context
+def tokens(ctx: click.Context, name: str) -> None:
+    """List NAME's API tokens: id, state, expiry, last use and label (never the secrets)."""
+    from legato.web.accounts import get_user
+    from legato.web.tokens import clock, list_tokens
 
     store = open_store(ctx)
-    token_id, secret = create_token(store, get_user(store, name), label[:128])
-    err_console.print(f"token {token_id} for {name!r} (shown once, store it now):")
-    click.echo(secret)
+    now = clock()
+    for t in list_tokens(store, get_user(store, name)):
+        state = t.state(now)
+        ended = t.revoked_at if state == "revoked" else t.expires_at
+        click.echo(
+            f"{t.token_id}\t{state}\t{'expires' if state == 'active' else 'since'} "
+            f"{when(ended)}\tlast used {when(t.last_used_at) if t.last_used_at else 'never'}"
+            f"\t{t.label}"
+        )
+
+
+@users.command("revoke-token")
+@click.argument("token_id")
+@click.pass_context
+def revoke_token(ctx: click.Context, token_id: str) -> None:
+    """Revoke the API token TOKEN_ID (of any user; 'legato users tokens NAME' lists the ids):
+    it stops working on its next request."""
+    from legato.errors import NotFoundError
+    from legato.web.tokens import revoke_token as revoke
+    from legato.web.tokens import token_owner
+
+    store = open_store(ctx)
+    owner = token_owner(store, token_id)
+    if owner is None or not revoke(store, token_id):
+        raise NotFoundError(
+            f"no active API token {token_id[:16]!r}",
+            obj=token_id[:16],
+            hint="list a user's tokens with 'legato users tokens NAME'",
+        )
+    console.print(f"token {token_id} of {owner!r} is revoked")

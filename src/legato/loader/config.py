@@ -1,8 +1,9 @@
 """Project settings from ``legato.toml`` or ``pyproject.toml [tool.legato]``, then the environment.
 
 Environment variables override files: ``LEGATO_DATABASE_URL``, ``LEGATO_STORAGE``,
-``LEGATO_EXECUTOR``, ``LEGATO_MAX_CONCURRENCY``, and ``LEGATO_RESOURCE__<NAME>__<FIELD>`` for one
-field of a resource (e.g. ``LEGATO_RESOURCE__WAREHOUSE__URL``).
+``LEGATO_EXECUTOR``, ``LEGATO_MAX_CONCURRENCY``, ``LEGATO_API_TOKEN_EXPIRY``, and
+``LEGATO_RESOURCE__<NAME>__<FIELD>`` for one field of a resource (e.g.
+``LEGATO_RESOURCE__WAREHOUSE__URL``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from legato import plugins
+from legato._internal.durations import parse_duration
 from legato.definitions.retention import Retention
 from legato.errors import ConfigError
 from legato.loader.alerts import AlertSettings, parse_alerts
@@ -33,6 +35,7 @@ _KNOWN = {
     "secrets",
     "alerts",
     "retention",
+    "api_token_expiry",
 }
 
 
@@ -53,6 +56,7 @@ class Settings:
     secrets: tuple[str, ...] = ()  # secret names to mask that no SecretRef at module level names
     alerts: AlertSettings = field(default_factory=AlertSettings)
     retention: Retention | None = None  # the project's default; a pipeline's own comes first
+    api_token_expiry: float = 90 * 86400.0  # seconds a new API token lasts unless told otherwise
     source: str = "defaults"
 
     @property
@@ -148,8 +152,30 @@ def load_settings(start: Path | None = None, env: Mapping[str, str] | None = Non
         secrets=_strings(table.get("secrets", []), "secrets", source),
         alerts=parse_alerts(table.get("alerts", {}), source),
         retention=_retention(table.get("retention"), source),
+        api_token_expiry=_token_expiry(env, table, source),
         source=source,
     )
+
+
+def _token_expiry(env: Mapping[str, str], table: Mapping[str, Any], source: str) -> float:
+    """``api_token_expiry``: how long a new API token lasts, e.g. ``"90d"`` (the default)."""
+    where = "LEGATO_API_TOKEN_EXPIRY" if env.get("LEGATO_API_TOKEN_EXPIRY") else source
+    value = env.get("LEGATO_API_TOKEN_EXPIRY") or table.get("api_token_expiry", "90d")
+    try:
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{where}: api_token_expiry: {exc}",
+            source=where,
+            hint='write a duration such as api_token_expiry = "30d"',
+        ) from None
+    if not 60 <= seconds <= 3650 * 86400:
+        raise ConfigError(
+            f"{where}: api_token_expiry must be from 1 minute to 3650 days",
+            source=where,
+            hint='write a duration such as api_token_expiry = "30d"',
+        )
+    return seconds
 
 
 def _strings(value: Any, name: str, source: str) -> tuple[str, ...]:

@@ -4,7 +4,8 @@ logins (the login throttle's state, shared by every server on the store).
 Secrets are never stored in clear: passwords as scrypt hashes, session ids and API tokens as
 SHA-256 digests (they are 256-bit random values, so a fast hash is enough). A user's
 ``generation`` is bumped on every role, password or activation change; sessions and tokens carry
-the generation they were issued under and stop working as soon as it differs.
+the generation they were issued under and stop working as soon as it differs. API tokens also
+expire, and may be revoked one by one.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ web_tokens = Table(
     Column("label", String(128), nullable=False, default=""),
     Column("generation", Integer, nullable=False),
     Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("last_used_at", Float),  # recorded at most once a minute
+    Column("revoked_at", Float),  # a revoked token's row stays a while, to say so when used
 )
 Index("ix_web_tokens_user", web_tokens.c.user_id)
 

@@ -1,4 +1,4 @@
-"""Users, login sessions and API tokens, as stored in the ``web_*`` tables.
+"""Users and login sessions, as stored in the ``web_*`` tables (API tokens: :mod:`.tokens`).
 
 Changing a user's role, password or active flag bumps its ``generation``; a session or token
 issued under another generation no longer authenticates, so every change takes effect on the
@@ -8,7 +8,6 @@ next request. Logging out deletes the session row.
 from __future__ import annotations
 
 import re
-import secrets
 import time
 from dataclasses import dataclass
 
@@ -16,7 +15,7 @@ from sqlalchemy import Row, delete, func, insert, select, update
 
 from legato.errors import ConfigError, NotFoundError
 from legato.store.engine import Store
-from legato.store.schema_web import web_sessions, web_tokens, web_users
+from legato.store.schema_web import web_sessions, web_users
 from legato.web.passwords import (
     digest,
     dummy_hash,
@@ -28,7 +27,6 @@ from legato.web.passwords import (
 from legato.web.policy import Role
 
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
-TOKEN_PREFIX = "lgt_"  # noqa: S105 - a prefix that marks a string as a Legato token
 
 
 @dataclass(frozen=True)
@@ -41,14 +39,7 @@ class User:
     created_at: float
 
 
-@dataclass(frozen=True)
-class TokenInfo:
-    token_id: str
-    label: str
-    created_at: float
-
-
-def _user(row: Row[tuple[object, ...]]) -> User:
+def user_from_row(row: Row[tuple[object, ...]]) -> User:
     m = row._mapping
     return User(
         int(m["user_id"]),
@@ -123,12 +114,14 @@ def get_user(store: Store, name: str) -> User:
         raise NotFoundError(
             f"no user {name[:80]!r}", obj=name[:80], hint="list users with 'legato users list'"
         )
-    return _user(row)
+    return user_from_row(row)
 
 
 def list_users(store: Store) -> list[User]:
     with store.read() as conn:
-        return [_user(r) for r in conn.execute(select(web_users).order_by(web_users.c.name))]
+        return [
+            user_from_row(r) for r in conn.execute(select(web_users).order_by(web_users.c.name))
+        ]
 
 
 def count_active_users(store: Store) -> int:
@@ -172,7 +165,7 @@ def authenticate(store: Store, name: str, password: str) -> User | None:
         verify_password(password, dummy_hash())
         return None
     ok = verify_password(password, str(row._mapping["password_hash"]))
-    user = _user(row)
+    user = user_from_row(row)
     return user if ok and user.active else None
 
 
@@ -209,63 +202,9 @@ def session_user(store: Store, session_id: str) -> User | None:
     )
     with store.read() as conn:
         row = conn.execute(query).first()
-    return None if row is None else _user(row)
+    return None if row is None else user_from_row(row)
 
 
 def end_session(store: Store, session_id: str) -> None:
     with store.transaction() as conn:
         conn.execute(delete(web_sessions).where(web_sessions.c.session_hash == digest(session_id)))
-
-
-def create_token(store: Store, user: User, label: str = "") -> tuple[str, str]:
-    """A new API token for ``user``: ``(token_id, token)``; the token is shown once."""
-    token_id = secrets.token_hex(6)
-    token = f"{TOKEN_PREFIX}{token_id}_{new_secret()}"
-    with store.transaction() as conn:
-        conn.execute(
-            insert(web_tokens).values(
-                token_id=token_id,
-                token_hash=digest(token),
-                user_id=user.user_id,
-                label=label,
-                generation=user.generation,
-                created_at=time.time(),
-            )
-        )
-    return token_id, token
-
-
-def token_user(store: Store, token: str) -> tuple[User, str] | None:
-    """The user and token id of a valid API token, else None."""
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
-        return None
-    t, u = web_tokens.c, web_users.c
-    query = (
-        select(web_users, t.token_id)
-        .join(web_tokens, t.user_id == u.user_id)
-        .where(t.token_hash == digest(token), t.generation == u.generation, u.active == 1)
-    )
-    with store.read() as conn:
-        row = conn.execute(query).first()
-    return None if row is None else (_user(row), str(row._mapping["token_id"]))
-
-
-def list_tokens(store: Store, user: User) -> list[TokenInfo]:
-    t = web_tokens.c
-    query = (
-        select(t.token_id, t.label, t.created_at)
-        .where(t.user_id == user.user_id, t.generation == user.generation)
-        .order_by(t.created_at)
-    )
-    with store.read() as conn:
-        return [TokenInfo(str(a), str(b), float(c)) for a, b, c in conn.execute(query)]
-
-
-def revoke_token(store: Store, user: User, token_id: str) -> bool:
-    """Delete one of ``user``'s tokens; False if it has no such token."""
-    t = web_tokens.c
-    with store.transaction() as conn:
-        result = conn.execute(
-            delete(web_tokens).where(t.token_id == token_id, t.user_id == user.user_id)
-        )
-    return bool(result.rowcount)

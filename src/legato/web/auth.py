@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from fastapi import Request, Response
 
-from legato.web import accounts
+from legato.web import accounts, tokens
 from legato.web.accounts import User
 from legato.web.errors import ApiError
 from legato.web.passwords import new_secret
@@ -106,11 +106,17 @@ def identify(request: Request, state: WebState) -> Principal | None:
                 "the local-mode token works only from this machine while the store has no user",
                 hint="log in, or send an API token ('legato users token NAME')",
             )
-        found = accounts.token_user(state.store, token.strip())
-        if found is None:
-            raise ApiError(401, "the API token is invalid or revoked", hint="create a new one")
-        user, token_id = found
-        return Principal(user.name, user.role, "token", user, token_id)
+        checked = tokens.check_token(state.store, token.strip())
+        if checked.user is None:
+            raise ApiError(
+                401,
+                checked.problem,
+                code=checked.code,
+                hint=tokens.RENEW_HINT,
+                headers={"WWW-Authenticate": 'Bearer realm="legato", error="invalid_token"'},
+            )
+        user = checked.user
+        return Principal(user.name, user.role, "token", user, checked.token_id)
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id and len(session_id) < 200:
         user_or_none = accounts.session_user(state.store, session_id)

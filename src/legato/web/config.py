@@ -44,6 +44,8 @@ class AuthConfig:
         login_hash_slots: password checks this server computes at once (scrypt, 16 MiB each);
             a login arriving while all are busy gets 503 with ``Retry-After`` instead of
             waiting for CPU. Default: :func:`default_hash_slots`.
+        token_lifetime: seconds an API token made through the API lasts unless the request
+            says otherwise (``legato up`` takes it from the ``api_token_expiry`` setting).
         forwarded_allow_ips: the reverse proxies (comma-separated addresses or networks, or
             ``*``) whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed: the client
             address (login throttling) and scheme (``Secure`` cookies, the CSRF origin) are then
@@ -59,6 +61,7 @@ class AuthConfig:
     login_name_attempts: int = 30
     login_name_max_delay: float = 30.0
     login_hash_slots: int = field(default_factory=default_hash_slots)
+    token_lifetime: float = 90 * 86400.0
     forwarded_allow_ips: str | None = None
 
 

@@ -14,7 +14,7 @@ class Role(StrEnum):
 
     VIEWER = "viewer"  # reads definitions, runs, logs, assets
     OPERATOR = "operator"  # and launches, cancels and re-runs; steers backfills and triggers
-    ADMIN = "admin"  # and manages users and reads the audit log
+    ADMIN = "admin"  # and manages users and their tokens, and reads the audit log
 
     @property
     def rank(self) -> int:
@@ -95,6 +95,8 @@ POLICY: dict[tuple[str, str], Access] = {
     # administration
     ("GET", f"{V1}/users"): Role.ADMIN,
     ("PATCH", f"{V1}/users/{{name}}"): Role.ADMIN,
+    ("GET", f"{V1}/users/{{name}}/tokens"): Role.ADMIN,
+    ("DELETE", f"{V1}/users/{{name}}/tokens/{{token_id}}"): Role.ADMIN,
     ("GET", f"{V1}/audit"): Role.ADMIN,
 }
 

@@ -94,6 +94,14 @@ class LoginRequest(_Strict):
 
 class TokenRequest(_Strict):
     label: Annotated[Text, Field(max_length=128)] = ""
+    expires_in: Annotated[
+        Text | None,
+        Field(
+            max_length=32,
+            description='how long the token lasts, e.g. "30d" or "12h" (1 minute to 3650 days; '
+            "default: the server's api_token_expiry setting, 90 days unless set)",
+        ),
+    ] = None
 
 
 class UserPatch(_Strict):
@@ -365,6 +373,10 @@ class TokenOut(BaseModel):
     token_id: str
     label: str
     created_at: float
+    expires_at: float
+    last_used_at: float | None = Field(description="recorded at most once a minute")
+    revoked_at: float | None
+    state: Literal["active", "expired", "revoked"]
 
 
 class TokensOut(BaseModel):

@@ -1,18 +1,19 @@
-"""Administration: users (role, active) and the audit log. Admins only."""
+"""Administration: users (role, active), their API tokens, and the audit log. Admins only."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Request, Response
 
-from legato.web import accounts
+from legato.web import accounts, tokens
 from legato.web.api.params import BeforeId, Limit, State
+from legato.web.api.session import TokenId, token_out
 from legato.web.audit import audit, list_audit
 from legato.web.auth import principal_of
 from legato.web.errors import ApiError
 from legato.web.policy import V1
-from legato.web.schemas import AuditEntryOut, AuditPage, UserOut, UserPatch, UsersOut
+from legato.web.schemas import AuditEntryOut, AuditPage, TokensOut, UserOut, UserPatch, UsersOut
 
 router = APIRouter(prefix=V1, tags=["admin"])
 
@@ -59,6 +60,26 @@ def change_user(name: UserName, body: UserPatch, request: Request, state: State)
         {k: v for k, v in body.model_dump(mode="json").items() if v is not None},
     )
     return _user_out(user)
+
+
+@router.get("/users/{name}/tokens", response_model=TokensOut)
+def list_user_tokens(name: UserName, state: State) -> TokensOut:
+    """A user's API tokens, active, expired and revoked (never their secrets)."""
+    user = accounts.get_user(state.store, name)
+    now = tokens.clock()
+    return TokensOut(tokens=[token_out(t, now) for t in tokens.list_tokens(state.store, user)])
+
+
+@router.delete("/users/{name}/tokens/{token_id}", status_code=204)
+def revoke_user_token(
+    name: UserName, token_id: TokenId, request: Request, state: State
+) -> Response:
+    """Revoke one of a user's tokens: it stops working on its next request."""
+    user = accounts.get_user(state.store, name)
+    if not tokens.revoke_token(state.store, token_id, user):
+        raise ApiError(404, f"{name!r} has no active token {token_id!r}", field="token_id")
+    audit(state.store, principal_of(request).actor, "token.revoke", name, {"token_id": token_id})
+    return Response(status_code=204)
 
 
 @router.get("/audit", response_model=AuditPage)

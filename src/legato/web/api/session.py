@@ -7,8 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from legato.web import accounts
+from legato.errors import ConfigError
+from legato.web import accounts, tokens
 from legato.web.api.params import State
+from legato.web.audit import audit
 from legato.web.auth import (
     PROXY_HEADERS,
     SESSION_COOKIE,
@@ -133,27 +135,48 @@ def _caller_user(request: Request) -> accounts.User:
     return principal.user
 
 
+def token_out(info: tokens.TokenInfo, now: float) -> TokenOut:
+    return TokenOut(
+        token_id=info.token_id,
+        label=info.label,
+        created_at=info.created_at,
+        expires_at=info.expires_at,
+        last_used_at=info.last_used_at,
+        revoked_at=info.revoked_at,
+        state=info.state(now),  # type: ignore[arg-type]
+    )
+
+
 @router.get("/tokens", response_model=TokensOut)
 def list_tokens(request: Request, state: State) -> TokensOut:
-    """The caller's API tokens (ids and labels; the secrets are never shown again)."""
+    """The caller's API tokens, active, expired and revoked (never their secrets)."""
     user = _caller_user(request)
-    found = accounts.list_tokens(state.store, user)
-    return TokensOut(
-        tokens=[
-            TokenOut(token_id=t.token_id, label=t.label, created_at=t.created_at) for t in found
-        ]
-    )
+    now = tokens.clock()
+    return TokensOut(tokens=[token_out(t, now) for t in tokens.list_tokens(state.store, user)])
 
 
 @router.post("/tokens", response_model=CreatedToken, status_code=201)
 def create_token(body: TokenRequest, request: Request, state: State) -> CreatedToken:
-    """A new API token with the caller's role; send it as ``Authorization: Bearer <token>``."""
+    """A new API token with the caller's role; send it as ``Authorization: Bearer <token>``.
+    It lasts ``expires_in`` (e.g. ``"30d"``), or the server's default (90 days unless set)."""
     user = _caller_user(request)
-    token_id, token = accounts.create_token(state.store, user, body.label)
-    info = next(t for t in accounts.list_tokens(state.store, user) if t.token_id == token_id)
-    return CreatedToken(
-        token_id=token_id, label=info.label, created_at=info.created_at, token=token
+    lasts = state.auth.token_lifetime
+    if body.expires_in is not None:
+        try:
+            lasts = tokens.lifetime(body.expires_in)
+        except ConfigError as exc:
+            raise ApiError(400, exc.message, field="expires_in", hint=exc.hint) from None
+    token_id, token = tokens.create_token(state.store, user, body.label, lifetime=lasts)
+    info = next(t for t in tokens.list_tokens(state.store, user) if t.token_id == token_id)
+    audit(
+        state.store,
+        principal_of(request).actor,
+        "token.create",
+        user.name,
+        {"token_id": token_id, "expires_at": info.expires_at},
     )
+    out = token_out(info, tokens.clock())
+    return CreatedToken(**out.model_dump(), token=token)
 
 
 TokenId = Annotated[str, Path(min_length=1, max_length=16, pattern=r"^[0-9a-f]+$")]
@@ -161,8 +184,11 @@ TokenId = Annotated[str, Path(min_length=1, max_length=16, pattern=r"^[0-9a-f]+$
 
 @router.delete("/tokens/{token_id}", status_code=204)
 def revoke_token(token_id: TokenId, request: Request, state: State) -> Response:
-    """Revoke one of the caller's tokens."""
+    """Revoke one of the caller's tokens: it stops working on its next request."""
     user = _caller_user(request)
-    if not accounts.revoke_token(state.store, user, token_id):
-        raise ApiError(404, f"you have no token {token_id[:16]!r}", field="token_id")
+    if not tokens.revoke_token(state.store, token_id, user):
+        raise ApiError(404, f"you have no active token {token_id[:16]!r}", field="token_id")
+    audit(
+        state.store, principal_of(request).actor, "token.revoke", user.name, {"token_id": token_id}
+    )
     return Response(status_code=204)

@@ -14,6 +14,7 @@ import * as automation from "./pages/automation.js";
 import * as alerts from "./pages/alerts.js";
 import * as partitionSets from "./pages/partition_sets.js";
 import * as login from "./pages/login.js";
+import * as tokens from "./pages/tokens.js";
 
 const ROUTES = [
   [/^#?\/?$/, overview],
@@ -28,6 +29,7 @@ const ROUTES = [
   [/^#\/partitions$/, partitionSets],
   [/^#\/partitions\/([^/]+)$/, partitionSets],
   [/^#\/errors$/, errors],
+  [/^#\/tokens$/, tokens],
   [/^#\/login$/, login],
 ];
 
@@ -45,6 +47,7 @@ async function showUser() {
   }
   who.textContent = me ? `${me.name} · ${me.role}` : "";
   logout.hidden = !me || me.via === "local";
+  document.getElementById("nav-tokens").hidden = !me;
   return me;
 }
 
