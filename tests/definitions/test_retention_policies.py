@@ -39,5 +39,7 @@ def test_a_pipeline_policy_is_in_the_snapshot_and_retention_keeps_everything():
 def test_a_bad_pipeline_policy_names_the_pipeline_its_line_and_the_fix(retention, match, fix):
     with pytest.raises(lg.DefinitionError, match=match) as info:
         lg.Pipeline("nightly", retention=retention)
-    assert "pipeline 'nightly'" in str(info.value) and "test_retention_policies.py:" in str(info.value)
+    assert "pipeline 'nightly'" in str(info.value) and "test_retention_policies.py:" in str(
+        info.value
+    )
     assert fix in (info.value.hint or "")
