@@ -7,7 +7,6 @@ nothing was requested; the daemon records them in one transaction.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -275,7 +274,3 @@ def _materialized(store: Store, asset: str, keys: list[str]) -> set[str]:
                 ).scalars()
             )
     return found
-
-
-def to_json(result: Mapping[str, Any]) -> str:
-    return json.dumps(result, default=str)

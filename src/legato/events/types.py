@@ -36,7 +36,3 @@ class Event:
     ts: float = 0.0
     status: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_step_event(self) -> bool:
-        return bool(self.step)

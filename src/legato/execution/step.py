@@ -200,7 +200,3 @@ def _check_type(key: str, param: str, upstream: StepKey, value: Any, annotation:
         f" but upstream {upstream.node!r} produced {type(value).__name__}; fix the upstream's "
         f"return value or the annotation"
     )
-
-
-def deadline_of(spec: StepSpec, now: float) -> float | None:
-    return None if spec.timeout is None else now + spec.timeout
