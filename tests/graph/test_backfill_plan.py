@@ -1,11 +1,14 @@
 """Planning a backfill: runs in dependency order, and windows it covers only in part left waiting."""
 
+from collections.abc import Collection
+
 import legato as lg
 from legato.definitions.partitions import DailyPartitions, MonthlyPartitions, RollUp
 from legato.definitions.project import Project
 from legato.graph.backfill import plan_backfill
 from legato.graph.build import build_graph
 from legato.graph.graph import Graph
+from legato.graph.plan import partition_range
 
 DAYS = DailyPartitions(start="2025-01-01", end="2025-12-31")
 MONTHS = MonthlyPartitions(start="2025-01-01", end="2025-12-31")
@@ -56,3 +59,25 @@ def test_a_month_asked_for_by_name_is_planned_and_its_run_says_what_it_lacks():
     plan = plan_backfill(_graph(), ["orders", "monthly"], [*_march(1, 2), "2025-03"])
     assert plan.waiting == ()
     assert plan.groups[-1].nodes == ("monthly",)
+
+
+def test_a_range_plans_as_its_keys_do_and_asks_about_the_upstream_keys_it_does_not_plan():
+    graph = _graph()
+    ranged = partition_range(graph, ["orders"], "2025-03-03", "2025-03-31")
+    asked: list[tuple[str, int]] = []
+
+    def materialized(asset: str, keys: Collection[str]) -> set[str]:
+        asked.append((asset, len(keys)))
+        return {k for k in keys if k < "2025-03-03"}
+
+    plan = plan_backfill(graph, ["orders", "monthly"], ranged, materialized=materialized)
+    listed = plan_backfill(
+        graph, ["orders", "monthly"], list(ranged), materialized={"orders": _march(1, 2)}
+    )
+    assert plan == listed
+    assert plan.waiting == () and plan.groups[-1].nodes == ("monthly",)
+    assert asked == [("orders", 2)]  # March 1 and 2: the month reads them, the backfill skips them
+    again = plan_backfill(
+        graph, ["orders"], ranged, materialized=lambda a, keys: set(keys), missing_only=True
+    )
+    assert again.groups == () and again.skipped == {"orders": 29}

@@ -113,3 +113,29 @@ def test_ranges_cover_every_tenant_for_a_date_range():
     graph = build_graph(Project.of([usage]))
     keys = partition_range(graph, ["usage"], "2025-01-01", "2025-01-03")
     assert len(keys) == 6 and "tenant=b,date=2025-01-03" in keys
+
+
+def test_a_date_range_of_a_huge_product_is_made_in_order_without_listing_the_space():
+    tenants = StaticPartitions([f"t{i:05d}" for i in range(20_000)], name="tenant")
+    years = DailyPartitions(start="2000-01-01", end="2025-01-01")  # 180 million keys in all
+
+    @lg.asset(partitions=tenants * years)
+    def usage():
+        return 1
+
+    graph = build_graph(Project.of([usage]))
+    keys = partition_range(graph, ["usage"], "2024-12-30", "2024-12-31")
+    assert len(keys) == 40_000
+    assert keys[:3] == [
+        "tenant=t00000,date=2024-12-30",
+        "tenant=t00000,date=2024-12-31",
+        "tenant=t00001,date=2024-12-30",
+    ]
+    assert keys[-1] == "tenant=t19999,date=2024-12-31"
+    both_ends = partition_range(
+        graph, ["usage"], "tenant=t00001,date=2024-12-31", "tenant=t00002,date=2000-01-02"
+    )
+    assert both_ends == [
+        "tenant=t00001,date=2024-12-31",
+        *[f"tenant=t00002,date=2000-01-0{d}" for d in (1, 2)],
+    ]

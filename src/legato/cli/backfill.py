@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -36,7 +37,7 @@ from legato.store.backfills import (
     set_status,
 )
 from legato.store.engine import Store
-from legato.store.partitions import dynamic_lookup, materialized_times
+from legato.store.partitions import dynamic_lookup, materialized_among
 
 EXIT = {"completed": 0, "paused": 3, "cancelled": 130}
 
@@ -89,29 +90,25 @@ def backfill(
     store = proj.store()
     nodes = select(proj.graph, list(selection))
     dynamic = dynamic_lookup(store)
-    keys = list(partitions) + [k for k in (key_list or "").split(",") if k]
+    keys: Sequence[str] = list(partitions) + [k for k in (key_list or "").split(",") if k]
     if first or last:
         if not (first and last):
             raise SelectionError("--from and --to go together", hint="give both ends of the range")
-        keys += partition_range(proj.graph, nodes, first, last, dynamic=dynamic)
+        ranged = partition_range(proj.graph, nodes, first, last, dynamic=dynamic)
+        keys = [*keys, *ranged] if keys else ranged  # a range alone is not checked key by key
     if not keys:
         raise SelectionError(
             "a backfill needs partition keys",
             hint="pass --from KEY --to KEY, --keys K1,K2 or --partition KEY",
         )
-    # what exists already: the selection (for --missing-only) and what it reads (for windows
-    # the backfill covers only in part, such as a month of which two days are backfilled)
-    relevant = set(nodes) | {up for n in nodes for up in proj.graph[n].upstream}
-    done = {
-        n: set(materialized_times(store, n))
-        for n in relevant
-        if proj.graph[n].step.kind == "asset" and proj.graph[n].partitions is not None
-    }
     plan = plan_backfill(
         proj.graph,
         nodes,
         keys,
-        materialized=done,
+        # what exists already, asked about the keys that matter: the selection's (for
+        # --missing-only) and those it reads but does not plan (a month of which the
+        # backfill covers two days waits for the others)
+        materialized=lambda asset, among: materialized_among(store, asset, among),
         missing_only=missing_only,
         single_run=single_run,
         dynamic=dynamic,

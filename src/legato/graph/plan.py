@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from legato.definitions.keys import StepKey
 from legato.definitions.partitions import (
@@ -23,6 +24,8 @@ from legato.definitions.partitions import (
     TimeWindow,
     Unpartitioned,
 )
+from legato.definitions.partitions.bulk import SpaceKeys, downstream_of_many, may_share_keys
+from legato.definitions.partitions.product import ProductKeys
 from legato.errors import PartitionError
 from legato.graph.graph import Graph
 from legato.graph.run_config import run_nodes
@@ -142,9 +145,12 @@ def plan_nodes(
     order = graph.sorted(wanted)
     keys_of: dict[str, list[str]] = {}
     used: set[str] = set()
+    if not isinstance(given, SpaceKeys):
+        given = tuple(given)
     for node_key in order:
-        keys_of[node_key] = _keys_for(graph, node_key, tuple(given), keys_of, used, now, dynamic)
-    unused = [k for k in given if k not in used]
+        keys_of[node_key] = _keys_for(graph, node_key, given, keys_of, used, now, dynamic)
+    whole = isinstance(given, SpaceKeys) and any(given.of(graph[n].partitions) for n in order)
+    unused = [] if whole else [k for k in given if k not in used]
     if unused:
         spaces = sorted({s.summary() for n in order if (s := graph[n].partitions) is not None})
         raise PartitionError(
@@ -160,31 +166,36 @@ def plan_nodes(
 def _keys_for(
     graph: Graph,
     node_key: str,
-    given: tuple[str, ...],
+    given: Sequence[str],
     keys_of: dict[str, list[str]],
     used: set[str],
-    now: datetime | None,
+    now: datetime,
     dynamic: DynamicLookup | None,
 ) -> list[str]:
     node = graph[node_key]
     space = node.partitions
     if space is None:
         return [""]
+    reached = [
+        downstream_of_many(
+            node.mappings[up], keys_of[up], up_space, space, now=now, dynamic=dynamic
+        )
+        for up in node.upstream
+        if up in keys_of and (up_space := graph[up].partitions) is not None
+    ]
+    if isinstance(given, SpaceKeys) and given.of(space) and all(r is given for r in reached):
+        return given  # keys the space made itself (a range), reached from nowhere else
     keys: dict[str, None] = {}
-    for raw in given:
-        key = canonical_key(space, raw)
-        if space.contains(key, now, dynamic):
-            keys[key] = None
-            used.add(raw)
-    for up in node.upstream:
-        up_space = graph[up].partitions
-        if up in keys_of and up_space is not None:
-            mapping = node.mappings[up]
-            for up_key in keys_of[up]:
-                for key in mapping.downstream_keys(
-                    up_key, up_space, space, now=now, dynamic=dynamic
-                ):
-                    keys[key] = None
+    if isinstance(given, SpaceKeys) and given.of(space):
+        keys.update(dict.fromkeys(given))
+    elif not isinstance(given, SpaceKeys) or may_share_keys(given.space, space):
+        for raw in given:
+            key = canonical_key(space, raw)
+            if space.contains(key, now, dynamic):
+                keys[key] = None
+                used.add(raw)
+    for found in reached:
+        keys.update(dict.fromkeys(found))
     if not keys and given:
         step = node.step
         try:
@@ -280,30 +291,59 @@ def partition_range(
     *,
     now: datetime | None = None,
     dynamic: DynamicLookup | None = None,
-) -> list[str]:
-    """The keys from ``first`` to ``last`` of the selected nodes' partition space.
+) -> SpaceKeys:
+    """The keys from ``first`` to ``last`` of the selected nodes' partition space, made by the
+    space in its order without listing the rest of it (so planning checks none of them again).
 
     For a product space, ``first`` and ``last`` may be keys of one dimension (e.g. two dates):
     the range then covers every key of the other dimensions (every tenant for those dates).
     """
-    for node_key in graph.sorted(nodes):
-        space = graph[node_key].partitions
-        if space is None:
-            continue
+    spaces = [graph[n].partitions for n in graph.sorted(nodes)]
+    found = key_range([s for s in spaces if s is not None], first, last, now=now, dynamic=dynamic)
+    if found is None:
+        raise PartitionError(
+            f"no selected asset has partition keys {first!r} and {last!r}",
+            obj=f"{first}..{last}",
+            hint="use keys of the selection's partition space "
+            "(see 'legato partitions status ASSET')",
+        )
+    return SpaceKeys(found.space, found.keys, contiguous=found.contiguous)
+
+
+class KeyRange(NamedTuple):
+    space: PartitionSpace
+    keys: Sequence[str]  # lazy: ``len`` costs nothing, the keys are made when read
+    contiguous: bool  # every key of ``space`` from the first to the last
+
+
+def key_range(
+    spaces: Iterable[PartitionSpace],
+    first: str,
+    last: str,
+    *,
+    now: datetime | None = None,
+    dynamic: DynamicLookup | None = None,
+) -> KeyRange | None:
+    """The keys from ``first`` to ``last`` of the first of ``spaces`` that has both (or whose
+    product has a dimension that has both), unlisted; None if none has."""
+    now = now or datetime.now(UTC)
+    for space in spaces:
         a, b = canonical_key(space, first), canonical_key(space, last)
         if space.contains(a, now, dynamic) and space.contains(b, now, dynamic):
-            return list(space.keys_between(a, b, now, dynamic))
+            between = space.keys_between(a, b, now, dynamic)
+            return KeyRange(space, between, not isinstance(space, ProductPartitions))
         if isinstance(space, ProductPartitions):
-            for name in space.dimension_names:
-                dim = space.dimension(name)
+            for name, dim in space.dimensions:
                 if dim.contains(first, now, dynamic) and dim.contains(last, now, dynamic):
-                    chosen = set(dim.keys_between(first, last, now, dynamic))
-                    return [k for k in space.keys(now, dynamic) if space.split(k)[name] in chosen]
-    raise PartitionError(
-        f"no selected asset has partition keys {first!r} and {last!r}",
-        obj=f"{first}..{last}",
-        hint="use keys of the selection's partition space (see 'legato partitions status ASSET')",
-    )
+                    # the range on one dimension, every key of the others: made, never listed
+                    axes = [
+                        d.keys_between(first, last, now, dynamic)
+                        if n == name
+                        else d.keys(now, dynamic)
+                        for n, d in space.dimensions
+                    ]
+                    return KeyRange(space, ProductKeys(space, axes), False)
+    return None
 
 
 def _first_key(

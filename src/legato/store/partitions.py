@@ -105,6 +105,7 @@ class StoredDynamic:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._sets: dict[str, list[tuple[str, float]]] = {}
+        self._keys: dict[str, KeyList] = {}
 
     def _rows(self, name: str) -> list[tuple[str, float]]:
         if name not in self._sets:
@@ -117,12 +118,28 @@ class StoredDynamic:
         return self._sets[name]
 
     def __call__(self, name: str) -> Sequence[str]:
-        return [key for key, _ in self._rows(name)]
+        found = self._keys.get(name)
+        if found is None:
+            found = self._keys[name] = KeyList(key for key, _ in self._rows(name))
+        return found
 
     def as_of(self, name: str, when: datetime) -> Sequence[str]:
         """The keys added at or before ``when``."""
         cutoff = when.timestamp()
-        return [key for key, added in self._rows(name) if added <= cutoff]
+        rows = self._rows(name)
+        if rows and rows[-1][1] <= cutoff:  # every key was there already: the one list
+            return self(name)
+        return KeyList(key for key, added in rows if added <= cutoff)
+
+
+class KeyList(tuple[str, ...]):
+    """Keys in order whose ``in`` is a set lookup: partition spaces ask it for every key."""
+
+    def __contains__(self, key: object) -> bool:
+        members = self.__dict__.get("_set")
+        if members is None:
+            members = self.__dict__["_set"] = frozenset(self)
+        return key in members
 
 
 @dataclass(frozen=True)
@@ -164,3 +181,22 @@ def materialized_times(store: Store, asset_key: str) -> dict[str, float]:
             )
         )
         return {r.partition: float(r.materialized_at) for r in rows}
+
+
+def materialized_among(store: Store, asset_key: str, keys: Iterable[str]) -> set[str]:
+    """Which of ``keys`` of an asset are materialized: indexed look-ups of those keys alone, so
+    the cost follows the keys asked about, not how many the asset has."""
+    a = schema.asset_latest.c
+    wanted = list(dict.fromkeys(keys))
+    found: set[str] = set()
+    with store.read() as conn:
+        for start in range(0, len(wanted), 500):
+            rows = conn.execute(
+                select(a.partition).where(
+                    a.asset_key == asset_key,
+                    a.partition.in_(wanted[start : start + 500]),
+                    a.materialized_at.is_not(None),
+                )
+            )
+            found.update(rows.scalars())
+    return found
