@@ -2,7 +2,8 @@
 
 Every method is a pure function of its arguments: datetimes go in and come out aware, in UTC.
 
-DST rules for ``Cron`` (the expression names wall-clock times in ``timezone``):
+DST rules for ``Cron`` (the expression names wall-clock times in ``timezone``; the cron engine in
+``definitions/_cron`` reads it, the same one time-window partitions use):
 
 * A wall time that does not exist (clocks jump forward) follows ``on_gap``: ``"next"`` fires at the
   first instant after the gap (``30 2 * * *`` in New York fires at 03:00 EDT on the day clocks
@@ -13,7 +14,8 @@ DST rules for ``Cron`` (the expression names wall-clock times in ``timezone``):
   ``*/15 * * * *`` or ``@hourly``) follows real elapsed time: it fires at every instant whose wall
   time matches, so a repeated hour fires twice and a missing hour not at all (``"skip"`` and
   ``"both"``). A cron with fixed hours runs once per matching day (``"next"`` and ``"first"``).
-  A policy passed explicitly applies to either kind.
+  A policy passed explicitly applies to either kind. Time-window partitions of the same expression
+  start their windows where ``on_gap="next"`` and the default ``on_repeat`` fire.
 
 Ticks missed while no daemon ran follow ``catch_up`` (see ``CatchUp``; default ``CatchUp.LATEST``).
 """
@@ -23,7 +25,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from dataclasses import KW_ONLY, dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from types import FrameType
@@ -31,22 +34,24 @@ from typing import Any, ClassVar, Literal, NoReturn
 from zoneinfo import ZoneInfo
 
 from legato._internal.clock import SystemClock
-from legato.definitions._cron_dst import (
+from legato.definitions._cron.expression import CronExpr
+from legato.definitions._cron.problem import Problem
+from legato.definitions._cron.timeline import (
+    GAP_POLICIES,
+    REPEAT_POLICIES,
     GapPolicy,
-    Problem,
     RepeatPolicy,
-    check_fires,
-    load_zone,
-    matching_days,
-    split_fields,
-    times_of_day,
-    wall_instants,
+    Timeline,
+    default_policies,
 )
+from legato.definitions._cron.zone_names import load_zone
+from legato.definitions._cron.zones import MAX_YEAR, to_instant
 from legato.errors import DefinitionError
 
 __all__ = ["CatchUp", "Cron", "Every", "GapPolicy", "RepeatPolicy"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LAST_FIRE = to_instant(datetime(MAX_YEAR, 1, 1, tzinfo=UTC))  # the zone maths' horizon
 _LEGATO_DIR = str(Path(__file__).parent.parent)
 
 
@@ -114,7 +119,8 @@ class _Schedule:
     source: str | None
     _tz: ZoneInfo
 
-    def _fires_after(self, after: datetime) -> Iterator[datetime]:
+    def _fires_after(self, after: datetime, until: datetime | None = None) -> Iterator[datetime]:
+        """Fire times ``t`` with ``after < t`` (and ``t <= until``), ascending."""
         raise NotImplementedError
 
     def next_fire(self, after: datetime) -> datetime:
@@ -130,8 +136,7 @@ class _Schedule:
 
     def fires_between(self, start: datetime, end: datetime) -> Iterator[datetime]:
         """Fire times ``t`` with ``start < t <= end``, ascending."""
-        start, end = _utc(start, "start"), _utc(end, "end")
-        return _until(self._fires_after(start), end)
+        return self._fires_after(_utc(start, "start"), _utc(end, "end"))
 
     def due_ticks(self, last_tick: datetime | None, now: datetime) -> list[datetime]:
         """Ticks after ``last_tick`` and at or before ``now`` to run now, per ``catch_up``.
@@ -226,42 +231,30 @@ class Cron(_Schedule):
     name: str | None = None
     source: str | None = field(default=None, init=False, compare=False)
     _tz: ZoneInfo = field(init=False, repr=False, compare=False)
-    _times: tuple[time, ...] = field(init=False, repr=False, compare=False)
-    _day_expr: str = field(init=False, repr=False, compare=False)
+    _cron: CronExpr = field(init=False, repr=False, compare=False)
     _gap: GapPolicy = field(init=False, repr=False, compare=False)
     _repeat: RepeatPolicy = field(init=False, repr=False, compare=False)
+    _timeline: Timeline = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "source", _caller())
         try:
-            fields = split_fields(self.expr)
+            cron = CronExpr.parse(self.expr)
         except Problem as problem:
             self._fail(problem.problem, problem.fix)
-        times = times_of_day(fields)
-        every_hour = {t.hour for t in times} == set(range(24))
+        gap, repeat = default_policies(cron)
         self._set(
-            _times=times,
-            _day_expr=" ".join(["0", "0", *fields[3:]]),
-            _gap=self._policy(
-                "on_gap", self.on_gap, ("skip", "next"), "skip" if every_hour else "next"
-            ),
-            _repeat=self._policy(
-                "on_repeat",
-                self.on_repeat,
-                ("first", "last", "both"),
-                "both" if every_hour else "first",
-            ),
+            _cron=cron,
+            _gap=self._policy("on_gap", self.on_gap, GAP_POLICIES, gap),
+            _repeat=self._policy("on_repeat", self.on_repeat, REPEAT_POLICIES, repeat),
         )
         if not isinstance(self.catch_up, CatchUp):
             self._fail(
                 f"catch_up must be a CatchUp, got {self.catch_up!r}",
                 "use CatchUp.NONE, CatchUp.LATEST or CatchUp.all(within=...)",
             )
-        try:
-            check_fires(self.expr, self._day_expr)
-        except Problem as problem:
-            self._fail(problem.problem, problem.fix)
-        self._set(_tz=self._load_zone())
+        tz = self._load_zone()
+        self._set(_tz=tz, _timeline=Timeline(cron, tz, self._gap, self._repeat))
 
     def _set(self, **values: Any) -> None:
         for key, value in values.items():
@@ -280,19 +273,19 @@ class Cron(_Schedule):
         if problem.suggestion is None:
             return problem.fix
         tz = ZoneInfo(problem.suggestion)
-        fires = islice(self._walls(tz, SystemClock().now()), 5)
+        timeline = Timeline(self._cron, tz, self._gap, self._repeat)
+        fires = islice(_fires(timeline, SystemClock().now(), None), 5)
         shown = ", ".join(f.astimezone(tz).isoformat() for f in fires)
         return f"{problem.fix}; next 5 fires in {problem.suggestion!r}: {shown}"
 
-    def _walls(self, tz: ZoneInfo, after: datetime) -> Iterator[datetime]:
-        # Start two days early: after a fall-back, wall times before `after`'s own can still fire
-        # after it, and a gap moves a fire later than its wall time.
-        first = after.astimezone(tz).date() - timedelta(days=2)
-        days = matching_days(self._day_expr, first)
-        return wall_instants(days, self._times, tz, self._gap, self._repeat, after)
+    def _fires_after(self, after: datetime, until: datetime | None = None) -> Iterator[datetime]:
+        return _fires(self._timeline, after, until)
 
-    def _fires_after(self, after: datetime) -> Iterator[datetime]:
-        return self._walls(self._tz, after)
+    def _latest_fire(self, floor: datetime, now: datetime) -> datetime | None:
+        if now >= _EPOCH + timedelta(seconds=_LAST_FIRE):
+            return super()._latest_fire(floor, now)
+        fire = _from_instant(self._timeline.prev_le(to_instant(now)))
+        return fire if fire > floor else None
 
     def _label(self) -> str:
         return f"schedule {self.name!r}" if self.name else f"Cron({self.expr!r})"
@@ -381,9 +374,9 @@ class Every(_Schedule):
                 "use CatchUp.NONE, CatchUp.LATEST or CatchUp.all(within=...)",
             )
 
-    def _fires_after(self, after: datetime) -> Iterator[datetime]:
+    def _fires_after(self, after: datetime, until: datetime | None = None) -> Iterator[datetime]:
         k = max(0, (after - self.start) // self.interval + 1)  # nothing fires before `start`
-        while True:
+        while until is None or self.start + k * self.interval <= until:
             yield self.start + k * self.interval
             k += 1
 
@@ -404,11 +397,13 @@ class Every(_Schedule):
         }
 
 
-def _until(fires: Iterator[datetime], end: datetime) -> Iterator[datetime]:
-    for fire in fires:
-        if fire > end:
-            return
-        yield fire
+def _fires(timeline: Timeline, after: datetime, until: datetime | None) -> Iterator[datetime]:
+    """The fire times of ``timeline`` after ``after`` and at or before ``until``, in UTC."""
+    stop = _LAST_FIRE if until is None else min(to_instant(until) + 1, _LAST_FIRE)
+    return map(_from_instant, timeline.iterate(to_instant(after) + 1, stop))
+
+
+_from_instant = partial(datetime.fromtimestamp, tz=UTC)
 
 
 def _utc(value: datetime, what: str) -> datetime:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import legato.definitions._cron as cron_pkg
 import legato.definitions.partitions as partitions_pkg
 from legato.definitions.partitions import (
     DailyPartitions,
@@ -219,8 +220,9 @@ def test_check_key_accepts_only_safe_keys(key: str) -> None:
 
 
 def test_the_package_imports_only_the_standard_library_and_legato_errors() -> None:
-    folder = Path(partitions_pkg.__file__).parent
-    for path in folder.glob("*.py"):
+    """The partitions and the cron engine they share with schedules stay pure."""
+    folders = [Path(partitions_pkg.__file__).parent, Path(cron_pkg.__file__).parent]
+    for path in (path for folder in folders for path in folder.glob("*.py")):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             names: list[str] = []
@@ -233,6 +235,8 @@ def test_the_package_imports_only_the_standard_library_and_legato_errors() -> No
                 allowed = (
                     top in sys.stdlib_module_names
                     or name == "legato.errors"
-                    or name.startswith("legato.definitions.partitions")
+                    or name.startswith(
+                        ("legato.definitions.partitions", "legato.definitions._cron")
+                    )
                 )
                 assert allowed, f"{path.name} imports {name}"

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from legato.definitions._cron.timeline import Timeline
 from legato.definitions.partitions import (
     DailyPartitions,
     DynamicPartitions,
@@ -21,7 +22,6 @@ from legato.definitions.partitions import (
     ProductPartitions,
     StaticPartitions,
 )
-from legato.definitions.partitions._timeline import Timeline
 from legato.errors import PartitionError
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)

@@ -11,6 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from legato.definitions._cron.expression import CronExpr
+from legato.definitions._cron.timeline import Timeline
+from legato.definitions._cron.zones import from_instant, to_instant
 from legato.definitions.partitions import (
     DailyPartitions,
     HourlyPartitions,
@@ -22,8 +25,7 @@ from legato.definitions.partitions import (
     YearlyPartitions,
     check_key,
 )
-from legato.definitions.partitions._cron import Cron
-from legato.definitions.partitions._timeline import Timeline, from_instant, to_instant
+from legato.definitions.partitions.restore import space_from_description
 from legato.errors import PartitionError
 
 NOW = datetime(2025, 12, 1, tzinfo=UTC)
@@ -396,7 +398,7 @@ def test_aware_and_date_starts() -> None:
         ({"timezone": "EST"}, "abbreviation"),
         ({"timezone": "CET"}, "abbreviation"),
         ({"timezone": "Europe/Berln"}, "did you mean 'Europe/Berlin'"),
-        ({"timezone": "../../etc/passwd"}, "unknown time zone"),
+        ({"timezone": "../../etc/passwd"}, "not a known IANA zone"),
         ({"fmt": "%Y/%m/%d"}, "path separator"),
         ({"fmt": "%m-%d"}, "%Y (required)"),
         ({"fmt": "%Y-%b-%d"}, "%b not supported"),
@@ -414,17 +416,18 @@ def test_bad_daily_arguments_are_refused(kwargs: dict[str, object], words: str) 
 @pytest.mark.parametrize(
     ("cron", "words"),
     [
-        ("0 0 30 2 *", "never matches"),
-        ("61 * * * *", "allowed is 0-59"),
+        ("0 0 30 2 *", "never fires"),
+        ("61 * * * *", "minute field '61' is out of range; use 0-59 in the minute field"),
         ("* * *", "3 fields"),
-        ("x * * * *", "not a number"),
+        ("x * * * *", "'x' is not a number"),
         ("*/0 * * * *", "step of 0"),
-        ("5-1 * * * *", "allowed"),
+        ("5-1-2 * * * *", "not valid cron syntax"),
     ],
 )
 def test_bad_crons_are_refused(cron: str, words: str) -> None:
-    with pytest.raises(PartitionError, match=words):
+    with pytest.raises(PartitionError, match=words) as info:
         TimeWindowPartitions(cron, "2024-01-01")
+    assert str(info.value).startswith(f"TimeWindowPartitions cron={cron!r}: ")
 
 
 def test_bad_start_and_now_are_refused() -> None:
@@ -477,7 +480,7 @@ LATTICE_CRONS = [
 def test_cron_lattice_counts_like_a_day_by_day_walk(
     cron: str, lo: datetime, days: int, n: int
 ) -> None:
-    parsed = Cron.parse(cron)
+    parsed = CronExpr.parse(cron)
     lo = lo.replace(microsecond=0)
     minute, hour, dom, month, dow = cron.split()
     sets = [
@@ -508,3 +511,25 @@ def test_cron_lattice_counts_like_a_day_by_day_walk(
     if expected:
         assert parsed.prev_lt(wall[hi]) == wall[expected[-1]]
         assert parsed.next_ge(wall[lo]) == wall[expected[0]]
+
+
+def test_windows_read_the_whole_cron_grammar_seconds_and_last_days_included() -> None:
+    month_ends = TimeWindowPartitions("0 0 L * *", "2024-01-01", timezone="Europe/Berlin")
+    keys = month_ends.keys(datetime(2024, 5, 1, tzinfo=UTC))
+    assert list(keys) == ["2024-01-31", "2024-02-29", "2024-03-31"]
+    assert month_ends.window("2024-03-31").duration == timedelta(days=30, hours=-1)  # DST
+    halves = TimeWindowPartitions("0,30 * * * * *", "2024-01-01")  # seconds first
+    assert halves.fmt == "%Y-%m-%d-%H:%M:%S"
+    assert halves.cron == "0,30 * * * * *" and halves.cadence == "custom"
+    assert halves.keys(datetime(2024, 1, 1, 0, 2, tzinfo=UTC))[:3] == [
+        "2024-01-01-00:00:00",
+        "2024-01-01-00:00:30",
+        "2024-01-01-00:01:00",
+    ]
+    third_fridays = TimeWindowPartitions("0 9 * * fri#3", "2024-01-01", timezone="UTC")
+    assert list(third_fridays.keys(datetime(2024, 4, 1, tzinfo=UTC))) == [
+        "2024-01-19",
+        "2024-02-16",
+    ]
+    for space in (month_ends, halves, third_fridays):
+        assert space_from_description(space.describe()) == space

@@ -1,9 +1,14 @@
 """Time-window partitions: each key names one window ``[start, end)`` of a cron schedule in a zone.
 
 Window ``i`` runs from the i-th fire time of the cron (in ``timezone``, at or after ``start``) to
-the next one, so windows are contiguous and never overlap. Windows follow the wall clock, with the
-DST rules of ``_timeline``: a day is one window of 23, 24 or 25 hours (23.5/24.5 at Lord Howe);
-a day whose midnight does not exist starts when the clock jumps (01:00 at America/Sao_Paulo on
+the next one, so windows are contiguous and never overlap. The cron is read by the same engine as
+``Cron`` schedules (same grammar, same instants), with these DST policies: ``on_gap="next"``
+always, so wall times the clock skips start a window when it jumps, and ``on_repeat`` as a
+schedule's default (``"both"`` when the hour field is ``*``, else ``"first"``). A ``Cron`` with
+those two policies fires exactly at the window starts; a ``Cron`` with its default policies differs
+only for a cron whose hour field is ``*``, which by default skips the missing hour
+(``on_gap="skip"``). So a day is one window of 23, 24 or 25 hours (23.5/24.5 at Lord Howe); a day
+whose midnight does not exist starts when the clock jumps (01:00 at America/Sao_Paulo on
 2018-11-04); an hour that repeats at fall-back gives two hourly windows.
 
 Keys are the window start formatted with ``fmt``. **Repeated hours**: when a cron fires in both
@@ -26,19 +31,22 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from legato.definitions.partitions._cron import Cron
-from legato.definitions.partitions._timeline import (
+from legato.definitions._cron.expression import CronExpr
+from legato.definitions._cron.problem import Problem
+from legato.definitions._cron.timeline import Timeline, default_policies
+from legato.definitions._cron.zone_names import load_zone
+from legato.definitions._cron.zones import (
     MAX_YEAR,
     MIN_YEAR,
-    TimeKeys,
-    Timeline,
     from_instant,
-    load_zone,
+    to_instant,
+    wall_to_instant,
+)
+from legato.definitions.partitions._time_keys import (
+    TimeKeys,
     offset_seconds,
     offset_text,
-    to_instant,
     to_zone_datetime,
-    wall_to_instant,
 )
 from legato.definitions.partitions.base import DynamicLookup, PartitionSpace, resolve_now
 from legato.definitions.partitions.keys import check_dimension_name, check_key
@@ -96,8 +104,14 @@ class TimeWindowPartitions(PartitionSpace):
         *,
         name: str = "date",
     ) -> None:
-        self._cron = Cron.parse(cron)
-        self.zone = load_zone(timezone)
+        try:
+            self._cron = CronExpr.parse(cron)
+        except Problem as problem:
+            raise self._refuse("cron", cron, problem) from None
+        try:
+            self.zone = load_zone(timezone)
+        except Problem as problem:
+            raise self._refuse("timezone", timezone, problem) from None
         self.fmt = self._check_fmt(fmt if fmt is not None else self._default_fmt())
         self.name = check_dimension_name(name)
         if not isinstance(end_offset, int) or isinstance(end_offset, bool):
@@ -107,7 +121,7 @@ class TimeWindowPartitions(PartitionSpace):
                 hint="use 0 (complete windows), 1 (also the current window)...",
             )
         self.end_offset = end_offset
-        self.timeline = Timeline(self._cron, self.zone)
+        self.timeline = Timeline(self._cron, self.zone, "next", default_policies(self._cron)[1])
         self.start = to_zone_datetime(start, self.zone, self.fmt, "start")
         self.end = None if end is None else to_zone_datetime(end, self.zone, self.fmt, "end")
         self.first_instant = self.timeline.next_ge(to_instant(self.start))
@@ -122,8 +136,18 @@ class TimeWindowPartitions(PartitionSpace):
 
     # -- construction helpers ---------------------------------------------------------------
 
+    def _refuse(self, argument: str, value: object, problem: Problem) -> PartitionError:
+        return PartitionError(
+            f"{type(self).__name__} {argument}={value!r}: {problem.problem}",
+            obj=repr(value),
+            hint=problem.fix,
+        )
+
     def _default_fmt(self) -> str:
-        return "%Y-%m-%d-%H:%M" if len(self._cron.offsets) > 1 else "%Y-%m-%d"
+        offsets = self._cron.offsets
+        if any(offset % 60 for offset in offsets):
+            return "%Y-%m-%d-%H:%M:%S"
+        return "%Y-%m-%d-%H:%M" if len(offsets) > 1 else "%Y-%m-%d"
 
     def _check_fmt(self, fmt: str) -> str:
         if not isinstance(fmt, str) or not fmt:
@@ -164,7 +188,7 @@ class TimeWindowPartitions(PartitionSpace):
         """The key of the window starting at fire instant ``instant``."""
         local = from_instant(instant, self.zone)
         key = local.strftime(self.fmt)
-        if self._cron.every_hour and "%z" not in self.fmt:
+        if self.timeline.on_repeat == "both" and "%z" not in self.fmt:
             other = local.replace(fold=1 - local.fold).utcoffset()
             offset = local.utcoffset()
             if other != offset and offset is not None:  # the wall time repeats: say which pass
@@ -263,7 +287,7 @@ class TimeWindowPartitions(PartitionSpace):
 
     @property
     def cron(self) -> str:
-        """The schedule in canonical five-field form."""
+        """The schedule in canonical form (five fields unless the seconds vary)."""
         return str(self._cron)
 
     @property
