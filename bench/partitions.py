@@ -1,9 +1,10 @@
-"""Partition benchmarks: status queries over 100,000 keys, a 1,000,000-key 2-D space, and
-backfill planning of 365 days x 200 tenants.
+"""Partition benchmarks: status queries over 100,000 keys, a 1,000,000-key 2-D space, backfill
+planning of 365 days x 200 tenants, and the cron engine under time windows and schedules.
 
-    python bench/partitions.py [--postgres URL] [--json out.json]
+    python bench/partitions.py [--postgres URL] [--json out.json] [--only space,timeline]
 
-Prints medians and p95 of repeated measurements; no assertions (targets are in docs/benchmarks.md).
+Prints medians and p95 of repeated measurements, wall and CPU of this process; no assertions
+(targets are in docs/benchmarks.md). ``--postgres ''`` skips PostgreSQL.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import legato as lg
@@ -26,15 +28,17 @@ from legato.store.partitions import partition_statuses, status_counts
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
-    samples = []
+    samples, cpu = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
         samples.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     samples.sort()
     return {
         "median_ms": statistics.median(samples) * 1000,
         "p95_ms": samples[max(0, int(len(samples) * 0.95) - 1)] * 1000,
+        "cpu_median_ms": statistics.median(cpu) * 1000,
     }
 
 
@@ -109,14 +113,47 @@ def bench_backfill_plan() -> dict[str, Any]:
     space = usage.partitions
     assert space is not None
     keys = list(space.keys(dynamic=dynamic))
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     plan = plan_backfill(graph, ["usage", "daily"], keys, dynamic=dynamic)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - start_cpu
     return {
         "keys": len(keys),
         "runs": len(plan.groups),
         "steps": plan.steps,
         "plan_seconds": seconds,
+        "plan_cpu_seconds": cpu,
+    }
+
+
+def bench_timeline() -> dict[str, Any]:
+    """The cron engine: time windows across DST in Berlin, and schedule fire lists."""
+    now = datetime(2025, 12, 1, tzinfo=UTC)
+    hourly = lg.HourlyPartitions(start="2000-01-01-00:00", timezone="Europe/Berlin")
+    keys = hourly.keys(now)  # 227,000 keys over 26 years of DST changes
+    moments = [datetime(2001, 1, 1, tzinfo=UTC) + timedelta(hours=7919 * i) for i in range(200)]
+    weekdays = lg.TimeWindowPartitions("0 9 * * 1-5", "2000-01-03", timezone="America/New_York")
+    twice_a_month = lg.TimeWindowPartitions("30 2 1,15 * *", "2000-01-01", timezone="Europe/Berlin")
+    quarter = lg.Cron("*/15 * * * *", "America/New_York")
+    nightly = lg.Cron("30 2 * * *", "Europe/Berlin")
+    year = (datetime(2024, 1, 1, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC))
+    return {
+        "hourly_keys": len(keys),
+        "construct_hourly": timed(
+            lambda: lg.HourlyPartitions(start="2000-01-01-00:00", timezone="Europe/Berlin"), 50
+        ),
+        "count_hourly_26y": timed(lambda: hourly.count(now), 50),
+        "index_hourly": timed(lambda: [keys[i] for i in range(0, len(keys), 997)], 20),
+        "key_for_200": timed(lambda: [hourly.key_for(m) for m in moments], 20),
+        "list_one_year_hourly": timed(
+            lambda: list(hourly.keys_between("2024-01-01-00:00", "2024-12-31-23:00", now)), 5
+        ),
+        "count_weekdays_and_twice_monthly": timed(
+            lambda: (weekdays.count(now), twice_a_month.count(now)), 50
+        ),
+        "cron_quarter_hour_one_year": timed(lambda: list(quarter.fires_between(*year)), 5),
+        "cron_next_fire_365": timed(
+            lambda: [nightly.next_fire(year[0] + timedelta(days=d)) for d in range(365)], 5
+        ),
     }
 
 
@@ -124,11 +161,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--only", default="status,space,backfill,timeline")
     args = parser.parse_args()
+    only = set(args.only.split(","))
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        results["status_sqlite"] = bench_status(f"sqlite:///{tmp}/bench.db", "sqlite")
-    if args.postgres:
+    if "status" in only:
+        with tempfile.TemporaryDirectory() as tmp:
+            results["status_sqlite"] = bench_status(f"sqlite:///{tmp}/bench.db", "sqlite")
+    if args.postgres and "status" in only:
         import psycopg
 
         schema_name = f"bench_{int(time.time())}"
@@ -140,8 +180,12 @@ def main() -> None:
         finally:
             with psycopg.connect(args.postgres, autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA "{schema_name}" CASCADE')
-    results["space_1m"] = bench_space()
-    results["backfill_plan_365x200"] = bench_backfill_plan()
+    if "space" in only:
+        results["space_1m"] = bench_space()
+    if "backfill" in only:
+        results["backfill_plan_365x200"] = bench_backfill_plan()
+    if "timeline" in only:
+        results["timeline"] = bench_timeline()
     print(json.dumps(results, indent=2))
     if args.json:
         with open(args.json, "w") as f:
