@@ -85,7 +85,7 @@ def transitions(zone: ZoneInfo, start: datetime, end: datetime) -> list[tuple[da
     zone=st.one_of(st.sampled_from(DST_ZONES), st.sampled_from(ALL_ZONES)),
     year=st.integers(1995, 2035),
 )
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=20, deadline=None)
 def test_schedule_fires_and_window_starts_coincide_across_dst(
     expr: str, zone: str, year: int
 ) -> None:
