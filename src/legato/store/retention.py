@@ -33,6 +33,7 @@ from legato.events.status import RunStatus
 from legato.store import schema
 from legato.store.engine import Store
 from legato.store.retention_sweep import count_rows, sweep_once
+from legato.store.run_facets import delete_facets
 from legato.store.schema_partitions import backfills
 
 BATCH = 50  # runs marked per transaction: with their facets and tombstones, a few hundred rows
@@ -309,16 +310,14 @@ def _mark(store: Store, run_ids: list[str], now: float, report: PruneReport) -> 
         gone = [run_id for run_id in locked if run_id not in _still_kept(conn, locked)]
         if not gone:
             return
-        facets = conn.execute(
-            delete(schema.run_facets).where(schema.run_facets.c.run_id.in_(gone))
-        ).rowcount
+        facets = delete_facets(conn, gone)
         conn.execute(delete(schema.runs).where(r.run_id.in_(gone)))
         conn.execute(
             insert(schema.pruned_runs), [{"run_id": run_id, "pruned_at": now} for run_id in gone]
         )
     report.runs += len(gone)
     report.rows["runs"] += len(gone)
-    report.rows["run_facets"] += int(facets or 0)
+    report.rows["run_facets"] += facets
 
 
 def _sweep(store: Store, report: PruneReport, out_of_time: Callable[[], bool]) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, delete, func, select, tuple_
 
 from legato.store import schema
 from legato.store.engine import Store
+from legato.store.run_facets import facet_keys
 from legato.store.schema_checks import check_results
 from legato.store.schema_workers import step_logs, step_queue
 
@@ -90,13 +91,12 @@ def sweep_once(store: Store) -> Counter[str] | None:
 def count_rows(store: Store, run_ids: Sequence[str], *, facets: bool = False) -> Counter[str]:
     """How many rows these runs have in each table swept (and their facets, with ``facets``)."""
     found: Counter[str] = Counter()
-    f = schema.run_facets.c
     with store.read() as conn:
         for start in range(0, len(run_ids), 500):
             chunk = run_ids[start : start + 500]
             queries = {name: _keys(name, chunk) for name in _TABLES}
             if facets:
-                queries["run_facets"] = select(f.run_id).where(f.run_id.in_(chunk))
+                found["run_facets"] += len(facet_keys(conn, chunk))
             for name, query in queries.items():
                 rows = query.subquery()
                 found[name] += int(

@@ -1,5 +1,6 @@
 """Run facets: what a run is found by that is not one short column of the runs table (each node it
-has a step of, each tag, its partition keys), written with the run and its steps.
+has a step of, each tag, its partition keys), written with the run and its steps, and deleted by
+their keys (which follow from the run's row and steps: the table has no index by run).
 
 A facet's value is the text itself, or ``sha256:<hex>`` when the text is longer than the column
 (a run over hundreds of partition keys, a long tag value): a filter hashes what it looks for the
@@ -9,10 +10,11 @@ same way, so an exact match stays exact at any length.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select, tuple_
 
 from legato.store import schema
 from legato.store.event_log import upsert
@@ -67,3 +69,34 @@ def add_node_facets(conn: Connection, run_id: str, nodes: Iterable[str]) -> None
         {"kind": NODE, "value": v, "created_at": created, "run_id": run_id} for v in sorted(wanted)
     ]
     conn.execute(upsert(conn.dialect.name, schema.run_facets).on_conflict_do_nothing(), rows)
+
+
+def facet_keys(conn: Connection, run_ids: Sequence[str]) -> list[tuple[str, str, float, str]]:
+    """The keys of these runs' facets: from their partition, tags and steps' nodes."""
+    r, s = schema.runs.c, schema.steps.c
+    keys: list[tuple[str, str, float, str]] = []
+    created: dict[str, float] = {}
+    for run_id, at, partition, tags in conn.execute(
+        select(r.run_id, r.created_at, r.partition, r.tags).where(r.run_id.in_(run_ids))
+    ):
+        created[run_id] = at
+        found = json.loads(tags or "{}")
+        tags = {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
+        keys += [(kind, value, at, run_id) for kind, value in run_facet_values(partition, tags)]
+    nodes = select(s.run_id, s.node).where(s.run_id.in_(run_ids)).distinct()
+    for run_id, node in conn.execute(nodes):
+        if run_id in created:
+            keys.append((NODE, facet_value(node), created[run_id], run_id))
+    return keys
+
+
+def delete_facets(conn: Connection, run_ids: Sequence[str]) -> int:
+    """Delete these runs' facets (before their rows and steps); how many there were."""
+    keys = facet_keys(conn, run_ids)
+    f = schema.run_facets.c
+    deleted = 0
+    for start in range(0, len(keys), 500):
+        key = tuple_(f.kind, f.value, f.created_at, f.run_id)
+        stmt = delete(schema.run_facets).where(key.in_(keys[start : start + 500]))
+        deleted += int(conn.execute(stmt).rowcount or 0)
+    return deleted

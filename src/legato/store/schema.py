@@ -57,12 +57,21 @@ Index("ix_runs_pipeline_created", runs.c.pipeline, runs.c.created_at, runs.c.run
 Index("ix_runs_pipeline_status", runs.c.pipeline, runs.c.status, runs.c.created_at, runs.c.run_id)
 Index("ix_runs_trigger_created", runs.c.trigger, runs.c.created_at, runs.c.run_id)
 Index("ix_runs_queue", runs.c.status, runs.c.priority, runs.c.created_at)
-Index("ix_runs_backfill", runs.c.backfill_id, runs.c.created_at, runs.c.run_id)
+_IN_BACKFILL = runs.c.backfill_id.is_not(None)  # most runs are in none: no entry for them
+Index(
+    "ix_runs_backfill",
+    runs.c.backfill_id,
+    runs.c.created_at,
+    runs.c.run_id,
+    sqlite_where=_IN_BACKFILL,
+    postgresql_where=_IN_BACKFILL,
+)
 
 # What a run is filtered by that is not one short column of it: each node it has a step of, each
 # tag, and its partition keys (any length). One row per (kind, value) of a run, keyed in list
 # order, so runs of an asset, a tag or a partition are read newest first from the key alone
-# (legato.store.run_facets writes them, legato.store.run_search reads them).
+# (legato.store.run_facets writes them, legato.store.run_search reads them). No index by run:
+# a run's facets follow from its row and its steps, so they are deleted by their keys.
 run_facets = Table(
     "run_facets",
     metadata,
@@ -72,7 +81,6 @@ run_facets = Table(
     Column("run_id", String(40), primary_key=True),
     sqlite_with_rowid=False,  # the key is the whole row: one B-tree, not a table and its key
 )
-Index("ix_run_facets_run", run_facets.c.run_id)
 
 # Runs kept whatever the retention policy says, with what they need (legato.store.pins).
 run_pins = Table(

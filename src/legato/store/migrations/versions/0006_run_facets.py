@@ -26,6 +26,7 @@ _LISTS = {  # index → (old columns, new columns)
     "ix_runs_pipeline_created": (["pipeline", "created_at"], ["pipeline", "created_at", "run_id"]),
     "ix_runs_backfill": (["backfill_id"], ["backfill_id", "created_at", "run_id"]),
 }
+_PARTIAL = {"ix_runs_backfill": sa.text("backfill_id IS NOT NULL")}  # no entry for most runs
 _NEW = {
     "ix_runs_pipeline_status": ["pipeline", "status", "created_at", "run_id"],
     "ix_runs_trigger_created": ["trigger", "created_at", "run_id"],
@@ -36,7 +37,10 @@ _CHUNK = 5000
 def upgrade() -> None:
     for name, (_, columns) in _LISTS.items():
         op.drop_index(name, table_name="runs")
-        op.create_index(name, "runs", columns, unique=False)
+        where = _PARTIAL.get(name)
+        op.create_index(
+            name, "runs", columns, unique=False, sqlite_where=where, postgresql_where=where
+        )
     for name, columns in _NEW.items():
         op.create_index(name, "runs", columns, unique=False)
     op.create_table(
@@ -48,7 +52,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("kind", "value", "created_at", "run_id"),
         sqlite_with_rowid=False,
     )
-    op.create_index("ix_run_facets_run", "run_facets", ["run_id"], unique=False)
     _fill_facets(op.get_bind())
 
 
@@ -102,7 +105,6 @@ def _tags(text: str | None) -> dict[str, object]:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_run_facets_run", table_name="run_facets")
     op.drop_table("run_facets")
     for name in _NEW:
         op.drop_index(name, table_name="runs")
