@@ -77,7 +77,7 @@ def test_a_timeout_kills_the_command_and_its_grandchildren(tmp_path):
     started = time.monotonic()
     with pytest.raises(CommandTimeout, match=r"longer than its timeout of 0\.5 s"):
         run_command(["sh", "-c", f"sleep 60 & echo $! > {pid_file}; wait"], timeout=0.5)
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 30  # not the 60 s of the grandchild
     grandchild = int(pid_file.read_text())
     wait_for(lambda: not alive(grandchild), 5, "the grandchild to die")
 
@@ -90,7 +90,7 @@ def test_sigterm_is_sent_first_and_sigkill_after_the_grace_period(tmp_path):
     started = time.monotonic()
     with pytest.raises(CommandTimeout):
         run_command(["sh", "-c", stubborn], timeout=0.3, kill_grace=0.3)
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # it ignores SIGTERM forever: SIGKILL ended it
 
 
 def test_a_background_process_holding_the_pipes_does_not_hang_the_step(tmp_path):
@@ -98,7 +98,7 @@ def test_a_background_process_holding_the_pipes_does_not_hang_the_step(tmp_path)
     started = time.monotonic()
     result = run_command(["sh", "-c", f"sleep 60 & echo $! > {pid_file}; echo done"])
     assert result.stdout_tail == ("done",)
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # not the 60 s of the process holding the pipes
     wait_for(lambda: not alive(int(pid_file.read_text())), 5, "the leftover to be killed")
 
 
