@@ -153,7 +153,7 @@ def execute_run(
         plan = plan_queued(store, graph, record)
     if not has_steps(store, record.run_id):  # queued by a trigger: its plan is made here
         with store.transaction() as conn:
-            add_steps(conn, record.run_id, planned_steps(graph, plan))
+            add_steps(conn, record.run_id, planned_steps(graph, plan), created_at=record.created_at)
     if pool_limits or any(graph[p.key.node].step.pool for p in plan.steps):
         executor = PoolGate(executor, store, pool_limits or {}, nodes=plan.nodes)
     hint = 0 if any(p.template for p in plan.steps) else len(plan) - len(plan.reused)

@@ -43,26 +43,37 @@ def run_facet_values(partition: str, tags: Mapping[str, str]) -> list[tuple[str,
     return found
 
 
-def add_run_facets(conn: Connection, runs: Sequence[Mapping[str, Any]]) -> None:
-    """Facets of new runs, given as the rows written to the runs table (tags as a mapping)."""
+def add_run_facets(
+    conn: Connection,
+    runs: Sequence[Mapping[str, Any]],
+    nodes: Mapping[str, Iterable[str]] | None = None,
+) -> None:
+    """Facets of new runs, given as the rows written to the runs table (tags as a mapping), and
+    of the nodes of the steps they are created with (``nodes``, by run id): one statement."""
+    nodes = nodes or {}
     rows = [
         {"kind": kind, "value": value, "created_at": run["created_at"], "run_id": run["run_id"]}
         for run in runs
         for kind, value in run_facet_values(run["partition"], run["tags"])
+        + [(NODE, v) for v in sorted({facet_value(n) for n in nodes.get(run["run_id"], ())})]
     ]
     if rows:
         conn.execute(schema.run_facets.insert(), rows)
 
 
-def add_node_facets(conn: Connection, run_id: str, nodes: Iterable[str]) -> None:
+def add_node_facets(
+    conn: Connection, run_id: str, nodes: Iterable[str], created_at: float | None = None
+) -> None:
     """Facets of the nodes a run has steps of (a fan-out adds steps of a node the run already
     has: a facet it has is left as it is)."""
     wanted = {facet_value(n) for n in nodes}
     if not wanted:
         return
-    created = conn.execute(
-        select(schema.runs.c.created_at).where(schema.runs.c.run_id == run_id)
-    ).scalar()
+    created = created_at
+    if created is None:
+        created = conn.execute(
+            select(schema.runs.c.created_at).where(schema.runs.c.run_id == run_id)
+        ).scalar()
     if created is None:  # no such run: its steps alone are recorded
         return
     rows = [

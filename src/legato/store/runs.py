@@ -111,8 +111,8 @@ def insert_run(conn: Connection, run: RunRecord, steps: Sequence[NewStep] = ()) 
                 )
             ).scalar_one()
             return str(existing), False
-    add_run_facets(conn, [{**values, "tags": run.tags}])
-    add_steps(conn, run.run_id, steps)
+    add_run_facets(conn, [{**values, "tags": run.tags}], {run.run_id: {s.node for s in steps}})
+    _insert_steps(conn, run.run_id, steps)
     if run.status is RunStatus.QUEUED and run.launcher is None:
         notify(conn, RUN_QUEUED_CHANNEL)
     return run.run_id, True
@@ -174,10 +174,18 @@ def _run_values(run: RunRecord) -> dict[str, Any]:
     }
 
 
-def add_steps(conn: Connection, run_id: str, steps: Sequence[NewStep]) -> None:
-    """Insert pending steps (also used when a dynamic fan-out learns its items)."""
+def add_steps(
+    conn: Connection, run_id: str, steps: Sequence[NewStep], *, created_at: float | None = None
+) -> None:
+    """Insert pending steps (also used when a dynamic fan-out learns its items), with the facets
+    of their nodes; ``created_at``, the run's, saves reading it."""
     if steps:
-        add_node_facets(conn, run_id, {s.node for s in steps})
+        add_node_facets(conn, run_id, {s.node for s in steps}, created_at)
+        _insert_steps(conn, run_id, steps)
+
+
+def _insert_steps(conn: Connection, run_id: str, steps: Sequence[NewStep]) -> None:
+    if steps:
         conn.execute(
             insert(schema.steps),
             [
