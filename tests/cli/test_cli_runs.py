@@ -81,8 +81,10 @@ def test_runs_pin_and_unpin_say_what_they_did(project):
     assert pinned.exit_code == 0 and "run old pinned" in pinned.output
     store = Store(project[1])
     assert is_pinned(store, "old")
+    assert "pinned" in _runs(project, "show", "old").output
     assert "run old unpinned" in _runs(project, "unpin", "old").output
     assert not is_pinned(store, "old")
+    assert "pinned" not in _runs(project, "show", "old").output
     store.dispose()
     missing = _runs(project, "pin", "nosuchrun")
     assert missing.exit_code == 2 and "no run 'nosuchrun'" in missing.output

@@ -19,7 +19,7 @@ from legato.events.errors import ErrorInfo
 from legato.events.status import RunStatus
 from legato.store.assets import latest_materializations, materialization_counts
 from legato.store.logs import read_logs
-from legato.store.pins import pin_run, unpin_run
+from legato.store.pins import is_pinned, pin_run, unpin_run
 from legato.store.run_search import RunFilter
 from legato.store.runs import get_run, get_steps, list_runs
 
@@ -106,6 +106,8 @@ def show(ctx: click.Context, run_id: str) -> None:
     record = get_run(store, run_id)
     steps = get_steps(store, record.run_id)
     console.print(run_details(record))
+    if is_pinned(store, record.run_id):
+        console.print("[bold]pinned[/]: kept whatever the retention policy says")
     console.print()
     console.print(step_table(steps))
     print_failures(console, steps)
