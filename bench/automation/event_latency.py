@@ -30,6 +30,9 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from fresh_store import fresh_store_url
+
 from legato.definitions.webhooks import sign_webhook
 from legato.store.automation import list_triggers
 from legato.store.engine import Store
@@ -156,7 +159,11 @@ def main() -> None:
     (root / "bench_project.py").write_text(
         textwrap.dedent(PROJECT.format(stream=stream, interval=args.file_interval))
     )
-    url = args.database_url or f"sqlite:///{root}/.legato/legato.db"
+    with fresh_store_url(args.database_url, root) as url:  # never a schema others use
+        _bench(args, root, url, stream)
+
+
+def _bench(args: argparse.Namespace, root: Path, url: str, stream: str) -> None:
     port = _free_port()
     env = {**os.environ, "LEGATO_DATABASE_URL": url, "BENCH_SECRET": SECRET}
     server = subprocess.Popen(

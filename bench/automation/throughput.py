@@ -22,6 +22,8 @@ import textwrap
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from fresh_store import fresh_store_url
 from sqlalchemy import func, select
 
 from legato._internal.ids import new_run_id
@@ -70,7 +72,11 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="legato-daemon-bench-"))
     (root / "legato.toml").write_text('modules = ["noop"]\nexecutor = "inprocess"\n')
     (root / "noop.py").write_text(textwrap.dedent(PROJECT))
-    url = args.database_url or f"sqlite:///{root}/.legato/legato.db"
+    with fresh_store_url(args.database_url, root) as url:  # never a schema others use
+        _bench(args, root, url)
+
+
+def _bench(args: argparse.Namespace, root: Path, url: str) -> None:
     env = {**os.environ, "LEGATO_DATABASE_URL": url}
     store = Store(url)
     daemon = subprocess.Popen(

@@ -1,8 +1,13 @@
-"""A calendar-like matrix of partition statuses for the terminal."""
+"""A calendar-like matrix of partition statuses for the terminal.
+
+Only the keys drawn are made (time and product spaces are indexed, never listed) and only their
+statuses are read, so a matrix of a million-key space costs what one of a hundred keys does.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from itertools import islice, product
 
 from rich.table import Table
 from rich.text import Text
@@ -13,6 +18,7 @@ from legato.definitions.partitions import (
     ProductPartitions,
     TimeWindowPartitions,
 )
+from legato.errors import PartitionError
 from legato.store.partitions import KeyStatus
 
 CELL = {
@@ -25,6 +31,9 @@ CELL = {
 MAX_ROWS = 24
 MAX_COLUMNS = 62
 
+# keys -> (the status of those the store has seen, those of them that are stale)
+ReadStatuses = Callable[[list[str]], tuple[Mapping[str, KeyStatus], set[str]]]
+
 
 def _cell(key: str, statuses: Mapping[str, KeyStatus], stale: set[str]) -> tuple[str, str]:
     if key in stale:
@@ -35,42 +44,74 @@ def _cell(key: str, statuses: Mapping[str, KeyStatus], stale: set[str]) -> tuple
 
 def status_matrix(
     space: PartitionSpace,
-    keys: Sequence[str],
-    statuses: Mapping[str, KeyStatus],
-    stale: set[str],
     dynamic: DynamicLookup | None,
+    read: ReadStatuses,
+    *,
+    end: str | None = None,
 ) -> Table | Text:
     """Rows x columns of status cells: months x days for a daily space, other dimension x time
-    for a product with a time dimension, else rows of keys in order."""
+    for a product with a time dimension (its newest windows, or those up to ``end``), else rows
+    of keys in order."""
     time_dim = _time_dimension(space)
     if isinstance(space, ProductPartitions) and time_dim is not None:
-        all_times = dim_space_keys = space.dimension(time_dim).keys(dynamic=dynamic)
-        touched = [space.split(k)[time_dim] for k in statuses]
-        end = all_times.index(max(touched)) + 1 if touched else len(all_times)
-        times = list(dim_space_keys[max(0, end - MAX_COLUMNS) : end])
-        table = Table(show_edge=False, box=None, header_style="bold", pad_edge=False)
-        table.add_column("")
-        table.add_column(f"{time_dim}: {times[0]} … {times[-1]}" if times else time_dim)
-        rows: dict[str, dict[str, str]] = {}
-        for key in keys:
-            parts = space.split(key)
-            rest = ",".join(f"{d}={v}" for d, v in parts.items() if d != time_dim)
-            if parts[time_dim] in times and (rest in rows or len(rows) < MAX_ROWS):
-                rows.setdefault(rest, {})[parts[time_dim]] = key
-        for rest, by_time in rows.items():
-            line = Text()
-            for t in times:
-                symbol, style = _cell(by_time[t], statuses, stale) if t in by_time else (" ", "")
-                line.append(symbol, style=style)
-            table.add_row(rest, line)
-        return table
+        return _grid(space, time_dim, dynamic, read, end)
+    keys = space.keys(dynamic=dynamic)
     if isinstance(space, TimeWindowPartitions) and space.cadence in ("daily", "hourly"):
-        return _calendar(keys, statuses, stale, by_day=space.cadence == "hourly")
+        by_day = space.cadence == "hourly"
+        stop = _stop(space, keys, end)
+        shown = list(keys[max(0, stop - MAX_ROWS * (24 if by_day else 31)) : stop])
+        return _calendar(shown, *read(shown), by_day=by_day)
+    shown = list(islice(keys, MAX_ROWS * MAX_COLUMNS))
+    statuses, stale = read(shown)
     text = Text()
-    for key in list(keys)[: MAX_ROWS * MAX_COLUMNS]:
+    for key in shown:
         symbol, style = _cell(key, statuses, stale)
         text.append(symbol, style=style)
     return text
+
+
+def _stop(space: PartitionSpace, keys: Sequence[str], end: str | None) -> int:
+    """The index after the last key shown: ``end``'s, or the newest key's."""
+    if end is None:
+        return len(keys)
+    try:
+        return space.index_of(end, dynamic=None) + 1
+    except PartitionError as exc:
+        raise PartitionError(f"--end {end!r}: {exc.message}", obj=end, hint=exc.hint) from None
+
+
+def _grid(
+    space: ProductPartitions,
+    time_dim: str,
+    dynamic: DynamicLookup | None,
+    read: ReadStatuses,
+    end: str | None,
+) -> Table:
+    times_space = space.dimension(time_dim)
+    all_times = times_space.keys(dynamic=dynamic)
+    stop = _stop(times_space, all_times, end)
+    times = list(all_times[max(0, stop - MAX_COLUMNS) : stop])
+    others = [(n, d.keys(dynamic=dynamic)) for n, d in space.dimensions if n != time_dim]
+    rows = list(islice(product(*(axis for _, axis in others)), MAX_ROWS))
+    cells: dict[str, list[str]] = {}
+    for values in rows:
+        label = ",".join(f"{n}={v}" for (n, _), v in zip(others, values, strict=True))
+        by_name = dict(zip((n for n, _ in others), values, strict=True))
+        cells[label] = [
+            ",".join(f"{n}={t if n == time_dim else by_name[n]}" for n in space.dimension_names)
+            for t in times
+        ]
+    statuses, stale = read([k for row in cells.values() for k in row])
+    table = Table(show_edge=False, box=None, header_style="bold", pad_edge=False)
+    table.add_column("")
+    table.add_column(f"{time_dim}: {times[0]} … {times[-1]}" if times else time_dim)
+    for label, row in cells.items():
+        line = Text()
+        for key in row:
+            symbol, style = _cell(key, statuses, stale)
+            line.append(symbol, style=style)
+        table.add_row(label, line)
+    return table
 
 
 def _time_dimension(space: PartitionSpace) -> str | None:
@@ -87,7 +128,7 @@ def _calendar(
     """Daily keys as months x days; hourly keys as days x hours (the most recent rows)."""
     width = 10 if by_day else 7  # "YYYY-MM-DD" rows for hours, "YYYY-MM" rows for days
     rows: dict[str, list[str]] = {}
-    for key in keys[max(0, len(keys) - MAX_ROWS * (24 if by_day else 31)) :]:
+    for key in keys:
         rows.setdefault(key[:width], []).append(key)
     table = Table(show_edge=False, box=None, pad_edge=False, header_style="bold")
     table.add_column("")

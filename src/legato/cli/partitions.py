@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import UTC, datetime
 
 import click
@@ -12,16 +11,17 @@ from legato.cli._console import console
 from legato.cli._matrix import status_matrix
 from legato.cli._project import open_project, open_store
 from legato.errors import NotFoundError
-from legato.graph.staleness import stale_keys
 from legato.store.partitions import (
+    KeyStatus,
     add_dynamic_keys,
     dynamic_keys,
     dynamic_lookup,
     dynamic_sets,
-    materialized_times,
-    partition_statuses,
     remove_dynamic_keys,
+    status_counts,
 )
+from legato.store.staleness import count_stale, stale_among
+from legato.store.web_queries import key_statuses
 
 
 @click.group()
@@ -82,10 +82,16 @@ def list_(ctx: click.Context, set_name: str | None) -> None:
 
 @partitions.command("status")
 @click.argument("asset")
+@click.option(
+    "--end",
+    metavar="KEY",
+    help="The time key of the matrix's last column or row (default: the newest window).",
+)
 @click.pass_context
-def status(ctx: click.Context, asset: str) -> None:
+def status(ctx: click.Context, asset: str, end: str | None) -> None:
     """Summarize ASSET's partitions (materialized, failed, in progress, stale, missing) and draw
-    a calendar of a time dimension."""
+    a calendar of a time dimension. Counts come from the store in grouped queries; only the keys
+    the matrix draws are read one by one."""
     proj = open_project(ctx)
     if asset not in proj.graph:
         raise NotFoundError(f"no asset {asset!r}", obj=asset, hint="run 'legato assets'")
@@ -98,25 +104,22 @@ def status(ctx: click.Context, asset: str) -> None:
         )
     store = proj.store()
     dynamic = dynamic_lookup(store)
-    statuses = partition_statuses(store, asset)
-    keys = space.keys(dynamic=dynamic)
-    total = len(keys)
-    counts = Counter(s.status for k, s in statuses.items() if k in keys)
-    facts = {asset: materialized_times(store, asset)}
-    for up in proj.graph[asset].upstream:
-        facts[up] = materialized_times(store, up)
-    stale = stale_keys(
-        proj.graph,
-        asset,
-        [k for k, s in statuses.items() if s.status == "materialized"],
-        facts,
-        dynamic=dynamic,
-    )
-    missing = total - sum(counts.values())
+    now = datetime.now(UTC)
+    total = space.count(now, dynamic)
+    # a key that has left the space since (a removed dynamic key) counts until seen again
+    counts = status_counts(store, asset)
+    stale = count_stale(store, proj.graph, asset, now=now, dynamic=dynamic)
+    missing = max(0, total - sum(counts.values()))
     console.print(f"[bold]{escape(asset)}[/]: {escape(space.summary())}, {total:,} key(s)")
     console.print(
-        f"  [green]materialized {counts['materialized'] - len(stale):,}[/]  "
-        f"[dark_orange]stale {len(stale):,}[/]  [red]failed {counts['failed']:,}[/]  "
+        f"  [green]materialized {counts['materialized'] - stale:,}[/]  "
+        f"[dark_orange]stale {stale:,}[/]  [red]failed {counts['failed']:,}[/]  "
         f"[yellow]in progress {counts['in_progress']:,}[/]  [dim]missing {missing:,}[/]"
     )
-    console.print(status_matrix(space, keys, statuses, stale, dynamic))
+
+    def read(keys: list[str]) -> tuple[dict[str, KeyStatus], set[str]]:
+        found = key_statuses(store, asset, keys)
+        done = [k for k, s in found.items() if s.status == "materialized"]
+        return found, stale_among(store, proj.graph, asset, done, now=now, dynamic=dynamic)
+
+    console.print(status_matrix(space, dynamic, read, end=end))

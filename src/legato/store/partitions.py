@@ -171,18 +171,6 @@ def status_counts(store: Store, asset_key: str) -> Counter[str]:
         return Counter({str(s): int(n) for s, n in rows})
 
 
-def materialized_times(store: Store, asset_key: str) -> dict[str, float]:
-    """When each key of an asset was last materialized."""
-    a = schema.asset_latest.c
-    with store.read() as conn:
-        rows = conn.execute(
-            select(a.partition, a.materialized_at).where(
-                a.asset_key == asset_key, a.materialized_at.is_not(None)
-            )
-        )
-        return {r.partition: float(r.materialized_at) for r in rows}
-
-
 def materialized_among(store: Store, asset_key: str, keys: Iterable[str]) -> set[str]:
     """Which of ``keys`` of an asset are materialized: indexed look-ups of those keys alone, so
     the cost follows the keys asked about, not how many the asset has."""

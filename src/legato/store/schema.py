@@ -20,7 +20,7 @@ TRIGGER_LENGTH = 255  # what asked for a run: "schedule:<trigger id>", "api:<cal
 
 # The Alembic revision this metadata corresponds to. A fresh store is created from the metadata and
 # stamped with it; an older store is upgraded by the migrations (a test keeps the two in step).
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 
 metadata = MetaData()
 
@@ -166,7 +166,13 @@ asset_latest = Table(
     Column("materialized_run", String(40)),
     Column("metadata", Text, nullable=False, default="{}"),
 )
-Index("ix_asset_latest_status", asset_latest.c.asset_key, asset_latest.c.status)
+# status counts, and the materialization times stale keys are counted by (store/staleness.py)
+Index(
+    "ix_asset_latest_status_time",
+    asset_latest.c.asset_key,
+    asset_latest.c.status,
+    asset_latest.c.materialized_at,
+)
 
 logs = Table(
     "logs",
