@@ -11,6 +11,7 @@ afterwards.
 from __future__ import annotations
 
 import secrets
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,8 +42,15 @@ def fresh_store_url(database_url: str | None, directory: Path) -> Iterator[str]:
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     separator = "&" if "?" in database_url else "?"
+    # a benchmark stopped with SIGTERM (kill, timeout) drops its schema too
+    previous = signal.signal(signal.SIGTERM, _exit)
     try:
         yield f"{database_url}{separator}options=-csearch_path%3D{schema}"
     finally:
+        signal.signal(signal.SIGTERM, previous)
         with psycopg.connect(plain, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
