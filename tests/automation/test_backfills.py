@@ -131,6 +131,23 @@ def test_a_resumed_backfill_waits_for_a_run_still_executing_elsewhere(store: Sto
     assert get_run(store, running).status is RunStatus.SUCCEEDED
 
 
+def test_a_resumed_backfill_reruns_a_run_whose_process_died_once(store: Store) -> None:
+    bid = _backfill(store)  # two runs at once: room to launch the same group twice
+    dead = f"{socket.gethostname()}:{_dead_pid()}:abc123"
+    orphan = _record(store, run_key(bid, 0, 1), None, dead)  # its driver died while it ran
+    _move(store, orphan, EventType.RUN_STARTED)
+    launched: list[str] = []
+
+    def launch(group: RunGroup, key: str, parent: str | None) -> None:
+        launched.append(key)
+        _move(store, _record(store, key, parent, driver_id()), EventType.RUN_STARTED)
+        _move(store, f"run-{key.replace(':', '-')}", EventType.RUN_SUCCEEDED)
+
+    assert drive_backfill(store, bid, launch) == "completed"
+    assert launched == [run_key(bid, 0, 2), run_key(bid, 1, 1)]
+    assert get_run(store, orphan).status is RunStatus.FAILED
+
+
 def test_a_backfill_created_by_its_driver_is_not_driven_by_another(store: Store) -> None:
     me = driver_id()
     bid = _backfill(store, driver=me)

@@ -1,7 +1,7 @@
 """Backfills as a user drives them beside ``legato up``: what the command prints, what ``legato
 backfills list`` and the API show, and the runs in the store tell one story; a resume finishes
 every key exactly once; a roll-up window the backfill covers only in part waits instead of
-failing."""
+failing; a backfill handed to the daemon (``--detach``, or created through the API) completes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from journey import Journey, Server
+from journey import Journey, Server, wait_until
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -175,3 +175,55 @@ def test_a_month_the_backfill_covers_only_in_part_waits_and_the_backfill_complet
     )
     assert "58 key(s) → 88 run(s)" in rest.stdout, rest.stdout
     assert "waiting" not in rest.stdout, rest.stdout
+
+
+DETACHED = """
+    import legato as lg
+
+    days = lg.DailyPartitions(start="2025-01-01")
+
+    @lg.asset(partitions=days)
+    def readings() -> int:
+        return 1
+
+    @lg.asset(partitions=days)
+    def cleaned(readings: int) -> int:
+        return readings
+"""
+
+
+def test_backfills_handed_to_the_daemon_from_the_cli_and_the_api_complete(
+    journey: Journey,
+) -> None:
+    journey.write({"pipes.py": DETACHED}, config='executor = "inprocess"\n')
+    server = journey.up()
+    detached = journey.ok(
+        "backfill", "readings+", "--from", "2025-03-01", "--to", "2025-03-10", "--detach"
+    )
+    cli_id = detached.stdout.strip()  # the id alone, at once
+    assert f"backfill {cli_id} created: 10 key(s) → 10 run(s); the daemon drives it" in (
+        detached.stderr
+    )
+    status, created = server.post(
+        "/api/v1/backfills",
+        {"selection": "readings", "range": {"from": "2025-04-01", "to": "2025-04-05"}},
+    )
+    assert status == 201 and created["planned"] is False, created
+    api_id = created["backfill_id"]
+
+    def finished() -> bool:
+        from legato.store.backfills import get_backfill
+
+        ended = ("completed", "failed", "cancelled")
+        return all(get_backfill(journey.store(), b).status in ended for b in (cli_id, api_id))
+
+    wait_until(finished, timeout=240, what="both backfills to finish")
+    listing = journey.ok("backfills").stdout
+    cli_row = next(line for line in listing.splitlines() if cli_id in line)
+    api_row = next(line for line in listing.splitlines() if api_id in line)
+    assert "completed" in cli_row and "10/10" in cli_row, listing  # a run per day, both assets
+    assert "completed" in api_row and "5/5" in api_row, listing
+    assert _materializations(journey) == {"readings": 15, "cleaned": 10}
+    shown = _api(server, api_id)
+    assert shown["planned"] is True and shown["keys"] == 5, shown
+    assert shown["progress"]["succeeded"] == 5, shown

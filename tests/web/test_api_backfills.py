@@ -1,5 +1,6 @@
-"""Backfills over the API: the list with progress from their runs, one with its runs, and
-pause / resume / cancel as status changes the daemon follows (409 when not allowed)."""
+"""Backfills over the API: creating one (checked, recorded for the daemon to plan), the list with
+progress from their runs, one with its runs, and pause / resume / cancel as status changes the
+daemon follows (409 when not allowed)."""
 
 from __future__ import annotations
 
@@ -105,3 +106,74 @@ def test_a_failed_backfill_resumes_to_requested_without_its_error(ops: Ops):
     assert resumed["progress"]["succeeded"] == 2  # the daemon creates only the missing runs
     assert client.post(f"{BASE}/nosuchbackfill/cancel").status_code == 404
     assert client.get(f"{BASE}/{ops.backfill_id}/resume").status_code == 405
+
+
+def test_create_records_an_unplanned_backfill_of_a_range_and_answers_at_once(ops: Ops):
+    client = _client(ops)
+    body = {
+        "selection": "regional_sales",
+        "range": {"from": "2024-02-01", "to": "2024-02-10"},
+        "max_concurrent": 4,
+        "missing_only": True,
+    }
+    created = client.post(BASE, json=body)
+    assert created.status_code == 201, created.text
+    out = created.json()
+    assert out["status"] == "requested" and out["planned"] is False and out["driver"] is None
+    assert (out["keys"], out["max_concurrent"], out["missing_only"]) == (30, 4, True)
+    assert out["first_key"] == "date=2024-02-01,region=eu"  # every region of those dates
+    assert out["last_key"] == "date=2024-02-10,region=apac"
+    record = get_backfill(ops.store, out["backfill_id"])
+    assert record.request == {"range": ["2024-02-01", "2024-02-10"]} and record.groups == ()
+    assert client.get(BASE).json()["backfills"][0]["backfill_id"] == out["backfill_id"]
+    [entry] = [e for e in list_audit(ops.store) if e.action == "backfill.create"]
+    assert entry.target == out["backfill_id"]
+    assert entry.detail == {"selection": "regional_sales", "keys": 30}
+
+    listed = client.post(
+        BASE, json={"selection": ["regional_sales"], "partitions": ["region=us,date=2024-02-03"]}
+    )
+    assert listed.status_code == 201, listed.text
+    record = get_backfill(ops.store, listed.json()["backfill_id"])
+    assert record.keys == ("date=2024-02-03,region=us",)  # in the space's dimension order
+    assert record.request == {"range": None} and record.max_concurrent == 2
+
+
+def test_create_refuses_bad_input_with_a_422_naming_the_field(ops: Ops):
+    client = _client(ops)
+    days = {"from": "2024-02-01", "to": "2024-02-03"}
+    cases = [
+        ({"range": days}, "selection"),
+        ({"selection": "daily_sales"}, "range"),
+        ({"selection": "daily_sales", "range": days, "partitions": ["2024-02-01"]}, "range"),
+        ({"selection": "daily_sales", "range": days, "max_concurrent": 0}, "max_concurrent"),
+        ({"selection": "daily_sales", "range": days, "max_concurrent": "many"}, "max_concurrent"),
+        ({"selection": "daily_sales", "range": {"from": "2024-02-01"}}, "range.to"),
+        ({"selection": "daily_sales", "range": days, "priority": 1}, "priority"),
+        ({"selection": "nosuchasset", "range": days}, "selection"),
+        (
+            {"selection": "daily_sales", "range": {"from": "2023-12-31", "to": "2024-01-02"}},
+            "range.from",
+        ),
+        (
+            {"selection": "daily_sales", "range": {"from": "2024-01-02", "to": "2024-03-05"}},
+            "range.to",
+        ),
+        (
+            {"selection": "daily_sales", "range": {"from": "2024-02-03", "to": "2024-02-01"}},
+            "range",
+        ),
+        ({"selection": "daily_sales", "partitions": ["2024-02-01", "../etc"]}, "partitions.1"),
+        ({"selection": "tenant_report", "partitions": ["hooli"]}, "partitions.0"),
+    ]
+    for body, field in cases:
+        refused = client.post(BASE, json=body)
+        assert refused.status_code == 422, (body, refused.text)
+        error = refused.json()["error"]
+        assert error["field"] == field, (body, error)
+        assert error["message"] and error["hint"], error
+    not_json = client.post(BASE, content=b"{", headers={"Content-Type": "application/json"})
+    assert not_json.status_code == 422 and not_json.json()["error"]["field"] == "body"
+    hint = client.post(BASE, json=cases[9][0]).json()["error"]["hint"]
+    assert "2024-02-29" in hint  # the last key of the space, to fix the range with
+    assert len(client.get(BASE).json()["backfills"]) == 2  # nothing was recorded

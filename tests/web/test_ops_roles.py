@@ -9,7 +9,7 @@ from urllib.parse import quote
 from web_ops_sample import Ops
 
 from legato.store.automation import list_triggers
-from legato.store.backfills import get_backfill
+from legato.store.backfills import get_backfill, list_backfills
 from legato.store.partitions import dynamic_keys
 from legato.web.audit import list_audit
 from legato.web.policy import POLICY, Role
@@ -33,7 +33,7 @@ def _reads(ops: Ops) -> list[str]:
 
 def test_the_new_routes_are_classified_viewer_reads_operator_writes():
     new = {k: v for k, v in POLICY.items() if k[1].startswith(PREFIXES) or "partitions" in k[1]}
-    assert len(new) == 15
+    assert len(new) == 16
     for (method, path), access in new.items():
         assert access == (Role.VIEWER if method == "GET" else Role.OPERATOR), (method, path)
 
@@ -54,6 +54,12 @@ def test_only_operators_and_admins_steer(ops: Ops, clients):
         ("POST", f"/api/v1/backfills/{ops.requested_id}/pause", None, 200),
         ("POST", f"/api/v1/backfills/{ops.requested_id}/resume", None, 200),
         ("POST", f"/api/v1/backfills/{ops.requested_id}/cancel", None, 200),
+        (
+            "POST",
+            "/api/v1/backfills",
+            {"selection": "daily_sales", "partitions": ["2024-01-02"]},
+            201,
+        ),
     ]
     for method, url, body, _ in writes:
         kwargs = {"json": body} if body is not None else {}
@@ -64,6 +70,7 @@ def test_only_operators_and_admins_steer(ops: Ops, clients):
     assert dynamic_keys(ops.store, "tenants") == ["acme", "globex", "initech"]
     assert all(t.enabled for t in list_triggers(ops.store))
     assert get_backfill(ops.store, ops.requested_id).status == "requested"
+    assert len(list_backfills(ops.store)) == 2  # a refused create created nothing
     assert list_audit(ops.store) == []
     for method, url, body, ok in writes:
         kwargs = {"json": body} if body is not None else {}

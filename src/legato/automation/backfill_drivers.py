@@ -1,7 +1,10 @@
-"""Backfills the daemon drives: those requested from the API, and those whose driver died.
+"""Backfills the daemon drives: those nobody drives (created through the REST API or with
+``legato backfill --detach``, resumed from the API, or whose driver died).
 
-Each is driven by a thread of its own that queues one run per group (idempotent by key) for the
-run queue and waits for it; a backfill another live process drives under its lease is left to it.
+A backfill created through the API is unplanned: its driver first has the code location plan it
+(the project's code is loaded there, never in the daemon). Each backfill is driven by a thread of
+its own that queues one run per group (idempotent by key) for the run queue and settles it when
+the run finishes; a backfill another live process drives under its lease is left to it.
 """
 
 from __future__ import annotations
@@ -11,9 +14,15 @@ import threading
 import time
 
 from legato.automation.backfills import drive_backfill, driver_alive
+from legato.automation.code import CodeLocation
 from legato.errors import LegatoError
 from legato.graph.backfill import RunGroup
-from legato.store.backfills import get_backfill, list_backfills
+from legato.store.backfills import (
+    BackfillRecord,
+    get_backfill,
+    set_status,
+    unfinished_backfills,
+)
 from legato.store.engine import Store
 from legato.store.run_requests import NewRun, request_run
 
@@ -21,9 +30,16 @@ log = logging.getLogger("legato.daemon")
 
 
 class BackfillDrivers:
-    def __init__(self, store: Store, lease: float, stopping: threading.Event) -> None:
-        self.store, self.lease, self.stopping = store, lease, stopping
+    def __init__(
+        self,
+        store: Store,
+        lease: float,
+        stopping: threading.Event,
+        code: CodeLocation | None = None,
+    ) -> None:
+        self.store, self.lease, self.stopping, self.code = store, lease, stopping, code
         self._drivers: dict[str, threading.Thread] = {}
+        self._told: set[str] = set()  # unplanned backfills said to need a code location
 
     def join(self, deadline: float) -> None:
         """Wait for the drivers until ``deadline`` (monotonic); they stop at their next look."""
@@ -32,30 +48,36 @@ class BackfillDrivers:
 
     def look(self) -> None:
         """Drive backfills nobody drives (requested from the API, or whose driver died)."""
-        for record in list_backfills(self.store, limit=100):
-            if record.status not in ("requested", "running"):
-                continue
-            thread = self._drivers.get(record.backfill_id)
+        for found in unfinished_backfills(self.store):
+            thread = self._drivers.get(found.backfill_id)
             if thread is not None and thread.is_alive():
                 continue
-            lease_ok = record.lease_until is not None and record.lease_until > time.time()
-            if record.driver and lease_ok and driver_alive(record.driver):
+            lease_ok = found.lease_until is not None and found.lease_until > time.time()
+            if found.driver and lease_ok and driver_alive(found.driver):
                 continue  # a CLI or another daemon drives it
             thread = threading.Thread(
                 target=self._drive,
-                args=(record.backfill_id,),
-                name=f"legato-backfill-{record.backfill_id}",
+                args=(found.backfill_id,),
+                name=f"legato-backfill-{found.backfill_id}",
                 daemon=True,
             )
-            self._drivers[record.backfill_id] = thread
+            self._drivers[found.backfill_id] = thread
             thread.start()
 
     def _drive(self, backfill_id: str) -> None:
         try:
+            record = get_backfill(self.store, backfill_id)
+            if not record.planned and not self._plan(record):
+                return
+            record = get_backfill(self.store, backfill_id)
+
+            def queue(group: RunGroup, key: str, parent: str | None) -> None:
+                self._queue_backfill_run(record, group, key, parent)
+
             drive_backfill(
                 self.store,
                 backfill_id,
-                self._queue_backfill_run,
+                queue,
                 lease_seconds=self.lease,
                 stop=self.stopping,
                 pause_on_stop=False,
@@ -63,9 +85,36 @@ class BackfillDrivers:
         except LegatoError as exc:  # another driver won the race: it drives, we don't
             log.info("backfill %s: %s", backfill_id, exc)
 
-    def _queue_backfill_run(self, group: RunGroup, key: str, parent: str | None) -> None:
-        """Queue one backfill run (idempotent by key) for the run queue; its driver waits for it."""
-        record = get_backfill(self.store, key.split(":")[1])
+    def _plan(self, record: BackfillRecord) -> bool:
+        """Have the code location plan a backfill created unplanned; False if it could not."""
+        if self.code is None:
+            if record.backfill_id not in self._told:
+                self._told.add(record.backfill_id)
+                log.warning(
+                    "backfill %s waits to be planned by a daemon that loads the project's code",
+                    record.backfill_id,
+                )
+            return False
+        try:
+            planned = self.code.plan_backfill(record.backfill_id)
+        except LegatoError as exc:  # the request does not fit the code: say so, visibly
+            set_status(
+                self.store,
+                record.backfill_id,
+                "failed",
+                allowed_from=("requested", "running"),
+                error=f"could not be planned: {exc}"[:2000],
+            )
+            log.warning("backfill %s could not be planned: %s", record.backfill_id, exc)
+            return False
+        log.info("backfill %s planned: %s", record.backfill_id, planned)
+        return True
+
+    def _queue_backfill_run(
+        self, record: BackfillRecord, group: RunGroup, key: str, parent: str | None
+    ) -> None:
+        """Queue one backfill run (idempotent by key) for the run queue; its driver settles it
+        when it finishes."""
         run = NewRun(
             selection=" ".join(group.nodes),
             partition="|".join(group.partitions),

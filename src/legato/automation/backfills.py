@@ -11,11 +11,13 @@ not done twice.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import os
 import secrets
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -27,19 +29,22 @@ from legato.graph.backfill import RunGroup
 from legato.store.backfills import (
     backfill_run,
     backfill_runs,
+    backfill_status,
     claim_driver,
+    finished_runs,
     get_backfill,
     release_driver,
     set_status,
 )
 from legato.store.claims import Lease, run_lease, seize
 from legato.store.engine import Store
+from legato.store.notify import RUN_FINISHED_CHANNEL, Changes
 from legato.store.runs import RunRecord, fail_abandoned, request_cancel
 
 # launch(group, idempotency_key, parent_run_id) creates the run keyed so, and executes it or has
 # it executed; what it returns is ignored: the run's outcome is read from the store.
 Launch = Callable[[RunGroup, str, str | None], object]
-SETTLE_POLL = 0.25  # seconds between reads of a run that another process executes
+SETTLE_POLL = 0.25  # seconds a driver waits at most before it looks at its runs again
 
 
 @dataclass
@@ -109,6 +114,12 @@ def drive_backfill(
     bid = record.backfill_id
     if record.status in ("completed", "cancelled"):
         return record.status
+    if not record.planned:
+        raise LegatoError(
+            f"backfill {bid} is not planned yet",
+            obj=bid,
+            hint="a daemon plans it with the project's code; run 'legato daemon' (or 'legato up')",
+        )
     me = driver or driver_id()
     dead = record.driver if record.driver and not driver_alive(record.driver) else None
     if not claim_driver(store, bid, me, lease_seconds, steal_from=dead):
@@ -127,6 +138,11 @@ def drive_backfill(
 
 
 class _Driver:
+    """One drive of a backfill. Runs in flight are watched together: one status query whenever
+    a run finished (woken by a notification on PostgreSQL, a probe of microseconds on SQLite),
+    not a poll per run; the groups ready to launch and the counts are kept as runs settle, not
+    recomputed over every group at every step."""
+
     def __init__(
         self,
         store: Store,
@@ -144,6 +160,10 @@ class _Driver:
         record = get_backfill(store, backfill_id)
         self.limit = max(1, record.max_concurrent)
         self.groups = [RunGroup.from_dict(g) for g in record.groups]
+        self.children: list[list[int]] = [[] for _ in self.groups]
+        for index, group in enumerate(self.groups):
+            for dep in group.after:
+                self.children[dep].append(index)
         self.state: dict[int, str] = {}  # group → succeeded | failed | running
         self.attempts: dict[int, int] = {}
         self.parents: dict[int, str] = {}  # group → run to re-run from its failure
@@ -152,46 +172,119 @@ class _Driver:
         self.errors: dict[int, str] = {}  # group → why its run could not be created
         self.progress = Progress(len(self.groups))
         self.pause_on_stop = True
+        self.waiting_on: list[int] = []  # group → how many of its deps have not succeeded
+        self.ready: list[int] = []  # a heap of groups whose deps all succeeded
+        self.blocked: set[int] = set()  # groups behind a failed one
+        self.settled: Counter[str] = Counter()  # succeeded / failed groups
 
     def run(self) -> str:
         self._recover()
-        futures: dict[Future[str], int] = {}
-        next_renew = 0.0
-        with ThreadPoolExecutor(self.limit, thread_name_prefix="legato-backfill") as pool:
-            for index, run_id in self.adopted.items():  # runs another process may still execute
-                self.state[index] = "running"
-                futures[pool.submit(self._outcome, index, run_id)] = index
-            while True:
-                if time.monotonic() >= next_renew:
-                    claim_driver(self.store, self.bid, self.me, self.lease)
-                    next_renew = time.monotonic() + self.lease / 3
-                status = get_backfill(self.store, self.bid).status
-                halted = status in ("paused", "cancelled") or self.stop.is_set()
-                if halted and status == "cancelled":
-                    self._cancel_running()
-                if not halted:
-                    for index in self._ready(len(futures)):
-                        self.state[index] = "running"
-                        self.attempts[index] = self.attempts.get(index, 0) + 1
-                        key = run_key(self.bid, index, self.attempts[index])
-                        futures[pool.submit(self._run_group, index, key)] = index
-                self._report(len(futures))
-                if not futures:
-                    break
-                finished, _ = wait(futures, timeout=1.0, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    index = futures.pop(future)
-                    self._settle(index, future.result())
+        self._index()
+        launching: dict[Future[str | None], int] = {}
+        watching: dict[str, int] = {}  # run id → group: runs created, not finished yet
+        next_renew = next_look = 0.0
+        cancelling = False
+        changes = Changes(self.store, RUN_FINISHED_CHANNEL)
+        try:
+            with ThreadPoolExecutor(self.limit, thread_name_prefix="legato-backfill") as pool:
+                for index, run_id in self.adopted.items():  # runs another process may execute
+                    self.state[index] = "running"
+                    watching[run_id] = index
+                while True:
+                    if time.monotonic() >= next_renew:
+                        claim_driver(self.store, self.bid, self.me, self.lease)
+                        next_renew = time.monotonic() + self.lease / 3
+                    status = backfill_status(self.store, self.bid)
+                    halted = status in ("paused", "cancelled") or self.stop.is_set()
+                    if status == "cancelled" and not cancelling:
+                        cancelling = True  # once: the runs it asks to stop end on their own
+                        self._cancel_running()
+                    if self.stop.is_set():  # runs being executed elsewhere go on without us
+                        for index in watching.values():
+                            self._requeue(index)
+                        watching.clear()
+                    for future in [f for f in launching if f.done()]:
+                        index = launching.pop(future)
+                        created = future.result()
+                        if created is None:
+                            self._settle(index, "failed")
+                            continue
+                        watching[created] = index
+                        if cancelling:  # created while the cancel was being asked for
+                            with contextlib.suppress(LegatoError):
+                                request_cancel(self.store, created)
+                    self._look(watching, deep=time.monotonic() >= next_look)
+                    if time.monotonic() >= next_look:
+                        next_look = time.monotonic() + SETTLE_POLL * 4
+                    if not halted:
+                        for index in self._take_ready(len(launching) + len(watching)):
+                            self.attempts[index] = self.attempts.get(index, 0) + 1
+                            key = run_key(self.bid, index, self.attempts[index])
+                            launching[pool.submit(self._create_run, index, key)] = index
+                    self._report(len(launching) + len(watching))
+                    if not launching and not watching:
+                        break
+                    if launching:  # a run executed by this process ends with its launch
+                        wait(launching, timeout=SETTLE_POLL, return_when=FIRST_COMPLETED)
+                        if watching:
+                            changes.wait(0)
+                    else:
+                        changes.wait(SETTLE_POLL * 4)
+        finally:
+            changes.close()
         return self._finish()
 
-    def _settle(self, index: int, outcome: str) -> None:
-        if outcome in ("succeeded", "failed"):
-            self.state[index] = outcome
-        else:  # unsettled (the driver stops) or orphaned (re-run from its failure): not counted
-            del self.state[index]
+    def _index(self) -> None:
+        """The groups ready now, and how many deps the others wait for."""
+        self.settled.update(self.state.values())
+        for index, group in enumerate(self.groups):
+            left = sum(1 for d in group.after if self.state.get(d) != "succeeded")
+            self.waiting_on.append(left)
+            if left == 0 and index not in self.state:
+                heapq.heappush(self.ready, index)
+        for index, state in list(self.state.items()):
+            if state == "failed":
+                self._block_behind(index)
 
-    def _run_group(self, index: int, key: str) -> str:
-        """Create (and maybe execute) the group's run, then wait for its outcome in the store."""
+    def _take_ready(self, running: int) -> list[int]:
+        """Ready groups to launch now (marked running): at most the limit, lowest index first.
+        A group can be in the heap twice (ready at the start and again when its adopted run
+        died): it is taken once."""
+        taken: list[int] = []
+        while self.ready and running + len(taken) < self.limit:
+            index = heapq.heappop(self.ready)
+            if index not in self.state:
+                self.state[index] = "running"
+                taken.append(index)
+        return taken
+
+    def _requeue(self, index: int) -> None:
+        """The group's run ended without an outcome (the driver stops, or its process died):
+        it is launched again (from its failure) if the drive goes on."""
+        del self.state[index]
+        heapq.heappush(self.ready, index)
+
+    def _settle(self, index: int, outcome: str) -> None:
+        self.state[index] = outcome
+        self.settled[outcome] += 1
+        if outcome == "succeeded":
+            for child in self.children[index]:
+                self.waiting_on[child] -= 1
+                if self.waiting_on[child] == 0 and child not in self.state:
+                    heapq.heappush(self.ready, child)
+        else:
+            self._block_behind(index)
+
+    def _block_behind(self, index: int) -> None:
+        todo = list(self.children[index])
+        while todo:
+            child = todo.pop()
+            if child not in self.blocked and child not in self.state:
+                self.blocked.add(child)
+                todo.extend(self.children[child])
+
+    def _create_run(self, index: int, key: str) -> str | None:
+        """Create (and maybe execute) the group's run; its id, or None if none was created."""
         problem = ""
         try:
             self.launch(self.groups[index], key, self.parents.get(index))
@@ -200,26 +293,32 @@ class _Driver:
         run = backfill_run(self.store, key)
         if run is None:
             self.errors[index] = problem or "its run was not created"
-            return "failed"
-        return self._outcome(index, run.run_id)
+            return None
+        return run.run_id
 
-    def _outcome(self, index: int, run_id: str) -> str:
-        """``succeeded`` or ``failed`` once the run finished; ``orphaned`` if its process died
-        (it is failed, to be re-run from its failure); ``""`` if the driver stops first."""
-        while True:
+    def _look(self, watching: dict[str, int], *, deep: bool) -> None:
+        """Settle the watched runs that finished (one query); with ``deep``, also take over
+        those whose process died (to re-run them from their failure)."""
+        if not watching:
+            return
+        for run_id, status in finished_runs(self.store, list(watching)).items():
+            self._settle(
+                watching.pop(run_id), "succeeded" if status is RunStatus.SUCCEEDED else "failed"
+            )
+        if not deep:
+            return
+        for run_id, index in list(watching.items()):
             lease = run_lease(self.store, run_id)
-            if lease.status.finished:
-                return "succeeded" if lease.status is RunStatus.SUCCEEDED else "failed"
-            if self._take_orphan(run_id, lease):
-                fail_abandoned(self.store, run_id, "the process running it stopped")
-                if index in self.orphaned:  # its process died twice: say so, do not loop
-                    return "failed"
-                self.orphaned.add(index)
-                self.parents[index] = run_id
-                return "orphaned"
-            if self.stop.is_set():
-                return ""
-            self.stop.wait(SETTLE_POLL)
+            if lease.status.finished or not self._take_orphan(run_id, lease):
+                continue
+            fail_abandoned(self.store, run_id, "the process running it stopped")
+            del watching[run_id]
+            if index in self.orphaned:  # its process died twice: say so, do not loop
+                self._settle(index, "failed")
+                continue
+            self.orphaned.add(index)
+            self.parents[index] = run_id
+            self._requeue(index)
 
     def _take_orphan(self, run_id: str, lease: Lease) -> bool:
         """Whether the run's holder is gone (a command whose process died on this host, or any
@@ -270,28 +369,6 @@ class _Driver:
             elif status is RunStatus.FAILED:
                 self.parents[index] = run.run_id  # resume: re-run from its failure
 
-    def _ready(self, running: int) -> list[int]:
-        ready: list[int] = []
-        for index, group in enumerate(self.groups):
-            if running + len(ready) >= self.limit:
-                break
-            if index in self.state:
-                continue
-            if all(self.state.get(d) == "succeeded" for d in group.after):
-                ready.append(index)
-        return ready
-
-    def _blocked(self) -> int:
-        blocked = 0
-        bad = {i for i, s in self.state.items() if s == "failed"}
-        for index, group in enumerate(self.groups):
-            if index in self.state:
-                continue
-            if any(d in bad for d in group.after):
-                bad.add(index)
-                blocked += 1
-        return blocked
-
     def _cancel_running(self) -> None:
         for run in backfill_runs(self.store, self.bid):
             if not run.status.finished:
@@ -299,11 +376,10 @@ class _Driver:
                     request_cancel(self.store, run.run_id)
 
     def _report(self, running: int) -> None:
-        values = list(self.state.values())
-        self.progress.succeeded = values.count("succeeded")
-        self.progress.failed = values.count("failed")
+        self.progress.succeeded = self.settled["succeeded"]
+        self.progress.failed = self.settled["failed"]
         self.progress.running = running
-        self.progress.blocked = self._blocked()
+        self.progress.blocked = len(self.blocked)
         if self.on_progress is not None:
             self.on_progress(self.progress)
 

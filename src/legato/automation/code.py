@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from legato.automation.backfill_plans import plan_recorded
 from legato.automation.evaluate import evaluate
 from legato.definitions.project import Project
 from legato.errors import LegatoError
@@ -30,6 +31,8 @@ class CodeLocation(Protocol):
     def snapshot(self) -> dict[str, Any]: ...
 
     def evaluate(self, request: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def plan_backfill(self, backfill_id: str) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
 
@@ -59,6 +62,9 @@ class InProcessCode:
                 f"{type(exc).__name__}: {exc}",
                 hint="fix the trigger's function; see the tick history",
             ) from exc
+
+    def plan_backfill(self, backfill_id: str) -> dict[str, Any]:
+        return plan_recorded(self.graph, self.store, backfill_id)
 
     def close(self) -> None:
         pass
@@ -138,6 +144,10 @@ class SubprocessCode:
 
     def evaluate(self, request: Mapping[str, Any]) -> dict[str, Any]:
         return self._call({"op": "evaluate", **request})["result"]  # type: ignore[no-any-return]
+
+    def plan_backfill(self, backfill_id: str) -> dict[str, Any]:
+        answer = self._call({"op": "plan_backfill", "backfill_id": backfill_id})
+        return answer["result"]  # type: ignore[no-any-return]
 
     def close(self) -> None:
         with self._lock:

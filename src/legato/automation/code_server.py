@@ -1,7 +1,8 @@
 """The code server: a child process that loads the user's project and answers the daemon.
 
-Reads one JSON request per line on stdin, writes one JSON answer per line on stdout. Errors in
-user code become ``{"error": ...}`` answers; the process itself only exits at end of input.
+Reads one JSON request per line on stdin, writes one JSON answer per line on stdout: a snapshot
+of the definitions, a trigger's evaluation, or the plan of a backfill recorded unplanned. Errors
+in user code become ``{"error": ...}`` answers; the process itself only exits at end of input.
 
 When the project's files change on disk (a module edited, one added under ``paths``, the config),
 the server replaces itself with a fresh one (``exec``, keeping its pipes) that loads the project
@@ -21,6 +22,7 @@ from typing import Any
 
 from legato._internal.masking import mask_process_output
 from legato._internal.secrets import redact_data
+from legato.automation.backfill_plans import plan_recorded
 from legato.automation.evaluate import evaluate
 from legato.errors import LegatoError
 from legato.graph.build import build_graph, build_graph_with_errors
@@ -66,6 +68,8 @@ def main() -> None:
             elif graph is None:
                 first = errors[0]
                 answer = {"error": f"the project does not load: {first}", "hint": first.hint}
+            elif request.get("op") == "plan_backfill":
+                answer = {"result": plan_recorded(graph, store, str(request["backfill_id"]))}
             else:
                 answer = {"result": evaluate(loaded.project, graph, store, request)}
         except LegatoError as exc:

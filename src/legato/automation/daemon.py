@@ -112,7 +112,7 @@ class Daemon:
         self.triggers = TriggerEvaluation(
             store, self.id, code=code, clock=self.clock, lease=lease, snapshots=self._snapshot
         )
-        self.backfills = BackfillDrivers(store, lease, self._stopping)
+        self.backfills = BackfillDrivers(store, lease, self._stopping, code)
         self.freshness = FreshnessWatch(store, self._snapshot)
         self.retention = RetentionLoop(store, self._snapshot, retention)
         settings = alerts or AlertSettings()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -14,30 +13,22 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from legato._internal.ids import new_run_id
+from legato.automation.backfill_plans import plan_recorded, plan_request
 from legato.automation.backfills import Progress as BackfillProgress
-from legato.automation.backfills import drive_backfill, driver_id, parse_run_key
-from legato.cli._console import console, styled, when
+from legato.automation.backfills import drive_backfill, driver_id
+from legato.cli._console import console, err_console, styled, when
 from legato.cli._options import installed_executor
 from legato.cli._project import OpenProject, open_project, open_store
-from legato.errors import RunConfigError, SelectionError
 from legato.events.status import RunStatus
 from legato.execution.api import make_executor
 from legato.execution.executors.base import Executor
 from legato.execution.launcher import launch_run, rerun_plan
-from legato.graph.backfill import BackfillPlan, RunGroup, plan_backfill
-from legato.graph.graph import Graph
-from legato.graph.plan import partition_range, plan_run
-from legato.graph.run_config import check_run_config, graph_config_schema
-from legato.graph.select import select
-from legato.store.backfills import (
-    backfill_runs,
-    create_backfill,
-    get_backfill,
-    list_backfills,
-    set_status,
-)
+from legato.graph.backfill import BackfillPlan, RunGroup
+from legato.graph.plan import plan_run
+from legato.store.backfills import create_backfill, get_backfill, list_backfills, set_status
 from legato.store.engine import Store
-from legato.store.partitions import dynamic_lookup, materialized_among
+from legato.store.partitions import dynamic_lookup
+from legato.store.web_queries import GroupCounts, backfill_group_counts
 
 EXIT = {"completed": 0, "paused": 3, "cancelled": 130}
 
@@ -69,6 +60,12 @@ EXIT = {"completed": 0, "paused": 3, "cancelled": 130}
 )
 @click.option("--executor", metavar="NAME", callback=installed_executor)
 @click.option("--dry-run", is_flag=True, help="Show the runs it would create, and stop.")
+@click.option(
+    "--detach",
+    is_flag=True,
+    help="Record the backfill, print its id and return: the daemon drives it "
+    "('legato daemon' or 'legato up'); follow it with 'legato backfills'.",
+)
 @click.pass_context
 def backfill(
     ctx: click.Context,
@@ -83,41 +80,27 @@ def backfill(
     single_run: bool,
     executor: str | None,
     dry_run: bool,
+    detach: bool,
 ) -> None:
     """Materialize SELECTION for a range or set of partition keys, as a backfill recorded in the
     store: throttled, in dependency order, resumable with 'legato backfills resume ID'."""
     proj = open_project(ctx)
     store = proj.store()
-    nodes = select(proj.graph, list(selection))
-    dynamic = dynamic_lookup(store)
-    keys: Sequence[str] = list(partitions) + [k for k in (key_list or "").split(",") if k]
-    if first or last:
-        if not (first and last):
-            raise SelectionError("--from and --to go together", hint="give both ends of the range")
-        ranged = partition_range(proj.graph, nodes, first, last, dynamic=dynamic)
-        keys = [*keys, *ranged] if keys else ranged  # a range alone is not checked key by key
-    if not keys:
-        raise SelectionError(
-            "a backfill needs partition keys",
-            hint="pass --from KEY --to KEY, --keys K1,K2 or --partition KEY",
-        )
-    plan = plan_backfill(
+    keys, plan = plan_request(
         proj.graph,
-        nodes,
-        keys,
-        # what exists already, asked about the keys that matter: the selection's (for
-        # --missing-only) and those it reads but does not plan (a month of which the
-        # backfill covers two days waits for the others)
-        materialized=lambda asset, among: materialized_among(store, asset, among),
+        store,
+        selection,
+        keys=list(partitions) + [k for k in (key_list or "").split(",") if k],
+        first=first,
+        last=last,
         missing_only=missing_only,
         single_run=single_run,
-        dynamic=dynamic,
     )
-    _refuse_needed_config(proj.graph, plan)
-    _preview(plan, len(keys))
+    if not detach:
+        _preview(plan, len(keys))
     if dry_run:
         return
-    me = driver_id()  # recorded with the backfill: a daemon beside us must not drive it too
+    me = None if detach else driver_id()  # recorded: a daemon beside us must not drive it too
     record = create_backfill(
         store,
         new_run_id(),
@@ -129,50 +112,55 @@ def backfill(
         executor=executor or proj.settings.executor,
         driver=me,
     )
+    if detach:  # a backfill nobody drives: the daemon's backfill drivers take it over
+        console.print(record.backfill_id, soft_wrap=True)  # alone on stdout, for scripts
+        err_console.print(
+            f"backfill {record.backfill_id} created: {len(keys):,} key(s) → "
+            f"{len(plan.groups):,} run(s); the daemon drives it ('legato daemon' or "
+            "'legato up'): follow it with 'legato backfills'",
+            soft_wrap=True,
+        )
+        return
     console.print(f"backfill [bold]{record.backfill_id}[/] created")
     sys.exit(EXIT.get(_drive(proj, store, record.backfill_id, max_concurrency, me), 1))
 
 
-def _refuse_needed_config(graph: Graph, plan: BackfillPlan) -> None:
-    """A backfill's runs have no config: refuse one whose steps need some, before any run."""
-    schema = graph_config_schema(graph, {n for g in plan.groups for n in g.nodes})
-    try:
-        check_run_config(schema, {})
-    except RunConfigError as exc:
-        raise RunConfigError(
-            f"a backfill's runs have no config: {exc.message}",
-            problems=exc.problems,
-            hint="give the config model's fields defaults, or leave that step out of the backfill",
-        ) from None
-
-
-@click.group()
-def backfills() -> None:
-    """List, resume, pause and cancel backfills."""
+@click.group(invoke_without_command=True)
+@click.pass_context
+def backfills(ctx: click.Context) -> None:
+    """List (the default), resume, pause and cancel backfills."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(list_cmd)
 
 
 @backfills.command("list")
 @click.pass_context
 def list_cmd(ctx: click.Context) -> None:
-    """Recent backfills with their progress."""
+    """Recent backfills with their progress: run groups succeeded of all, failed, running."""
     store = open_store(ctx)
     table = Table(show_edge=False, header_style="bold")
-    for column in ("backfill", "selection", "keys", "runs", "status", "created"):
+    for column in ("backfill", "selection", "keys", "runs", "failed", "running", "status"):
         table.add_column(column)
-    for record in list_backfills(store):
-        runs = backfill_runs(store, record.backfill_id)
-        ok = len(
-            {parse_run_key(r.idempotency_key) for r in runs if r.status is RunStatus.SUCCEEDED}
-        )
+    table.add_column("created")
+    records = list_backfills(store)
+    counts = backfill_group_counts(store, [r.backfill_id for r in records])
+    for record in records:
+        found = counts.get(record.backfill_id) or GroupCounts()
+        total = len(record.groups)
         table.add_row(
             record.backfill_id,
             escape(record.selection)[:40],
-            str(len(record.keys)),
-            f"{ok}/{len(record.groups)}",
+            f"{len(record.keys):,}",
+            f"{found.succeeded:,}/{total:,}" if record.planned else "planning",
+            f"{max(0, found.started - found.succeeded - found.running):,}",
+            f"{found.running:,}",
             styled(record.status),
             when(record.created_at),
         )
     console.print(table)
+    failed = [r for r in records if r.error]
+    for record in failed[:5]:
+        console.print(f"  {record.backfill_id}: {escape(record.error or '')}", style="red")
 
 
 @backfills.command("resume")
@@ -185,6 +173,8 @@ def resume(ctx: click.Context, backfill_id: str, max_concurrency: int | None) ->
     proj = open_project(ctx)
     store = proj.store()
     record = get_backfill(store, backfill_id)
+    if not record.planned:  # created through the API: plan it here, with the project's code
+        plan_recorded(proj.graph, store, record.backfill_id)
     sys.exit(EXIT.get(_drive(proj, store, record.backfill_id, max_concurrency), 1))
 
 
@@ -245,7 +235,7 @@ def _drive(
             if spare:
                 return spare.pop()
         return make_executor(
-            record.executor,
+            record.executor or proj.settings.executor,
             max_concurrency,
             store=store,
             keep_workers=True,
@@ -277,7 +267,7 @@ def _drive(
             max_concurrency=max_concurrency,
             pool_limits=proj.settings.pools,
         )
-        if record.executor == "process":  # others are made afresh for each run
+        if (record.executor or proj.settings.executor) == "process":  # others: made afresh
             with taking:
                 spare.append(chosen)
         return result.status

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import insert, or_, select, update
 
 from legato.errors import LegatoError, NotFoundError
+from legato.events.status import RunStatus
 from legato.store._json import dumps, loads
 from legato.store.engine import Store
 from legato.store.runs import RunRecord, run_from_row
@@ -36,6 +37,14 @@ class BackfillRecord:
     driver: str | None = None
     lease_until: float | None = None
     error: str | None = None
+    # what to plan, while the backfill has no run groups yet (created where user code is not
+    # loaded, e.g. the REST API): {"first": KEY, "last": KEY} or {"keys": [...]}; the daemon
+    # plans it with the project's code before driving it
+    request: Mapping[str, Any] | None = None
+
+    @property
+    def planned(self) -> bool:
+        return self.request is None
 
 
 def create_backfill(
@@ -43,7 +52,7 @@ def create_backfill(
     backfill_id: str,
     selection: str,
     keys: Sequence[str],
-    groups: Sequence[dict[str, Any]],
+    groups: Sequence[dict[str, Any]] | None,
     *,
     max_concurrent: int,
     missing_only: bool,
@@ -51,9 +60,13 @@ def create_backfill(
     tags: Mapping[str, str] | None = None,
     driver: str | None = None,
     lease_seconds: float = 30.0,
+    request: Mapping[str, Any] | None = None,
 ) -> BackfillRecord:
     """Record a requested backfill. With ``driver`` it is recorded already driven by that process
-    (for ``lease_seconds``), so that no daemon starts driving it before its creator does."""
+    (for ``lease_seconds``), so that no daemon starts driving it before its creator does. Without
+    ``groups`` it is recorded unplanned, with the ``request`` to plan (see ``record_plan``)."""
+    if (groups is None) == (request is None):
+        raise ValueError("a backfill is created with its run groups or with a request to plan")
     now = time.time()
     with store.transaction() as conn:
         conn.execute(
@@ -66,7 +79,7 @@ def create_backfill(
                 updated_at=now,
                 max_concurrent=max_concurrent,
                 missing_only=int(missing_only),
-                plan=dumps(list(groups)),
+                plan=dumps(list(groups) if groups is not None else dict(request or {})),
                 executor=executor,
                 tags=dumps(dict(tags or {})),
                 driver=driver,
@@ -94,6 +107,66 @@ def get_backfill(store: Store, backfill_id: str) -> BackfillRecord:
             hint="run 'legato backfills' to list them",
         )
     return backfill_from_row(row)
+
+
+def record_plan(
+    store: Store, backfill_id: str, keys: Sequence[str], groups: Sequence[dict[str, Any]]
+) -> bool:
+    """Store the keys and run groups of a backfill created unplanned; False if it was planned
+    already (by another daemon) or has ended meanwhile."""
+    b = backfills.c
+    with store.transaction() as conn:
+        result = conn.execute(
+            update(backfills)
+            .where(
+                b.backfill_id == backfill_id,
+                b.plan.startswith("{"),
+                b.status.in_(["requested", "running", "paused"]),
+            )
+            .values(keys=dumps(list(keys)), plan=dumps(list(groups)), updated_at=time.time())
+        )
+    return bool(result.rowcount)
+
+
+def backfill_status(store: Store, backfill_id: str) -> str:
+    """The backfill's status alone (a driver reads it at every step; the record holds the plan)."""
+    b = backfills.c
+    with store.read() as conn:
+        found = conn.execute(select(b.status).where(b.backfill_id == backfill_id)).scalar()
+    if found is None:
+        raise NotFoundError(f"no backfill {backfill_id!r}", obj=backfill_id)
+    return str(found)
+
+
+@dataclass(frozen=True)
+class DriverLease:
+    backfill_id: str
+    status: str
+    driver: str | None
+    lease_until: float | None
+
+
+def unfinished_backfills(store: Store, limit: int = 100) -> list[DriverLease]:
+    """Backfills requested or running, oldest first, with who drives them (without their plans,
+    which a daemon looking every half second must not read)."""
+    b = backfills.c
+    query = (
+        select(b.backfill_id, b.status, b.driver, b.lease_until)
+        .where(b.status.in_(["requested", "running"]))
+        .order_by(b.created_at)
+        .limit(limit)
+    )
+    with store.read() as conn:
+        return [DriverLease(*row) for row in conn.execute(query)]
+
+
+def finished_runs(store: Store, run_ids: Sequence[str]) -> dict[str, RunStatus]:
+    """The final status of those of ``run_ids`` that have finished (one query)."""
+    r = runs_table.c
+    done = [s.value for s in RunStatus if s.finished]
+    query = select(r.run_id, r.status).where(r.run_id.in_(list(run_ids)), r.status.in_(done))
+    with store.read() as conn:
+        return {str(run_id): RunStatus(status) for run_id, status in conn.execute(query)}
 
 
 def list_backfills(store: Store, limit: int = 50) -> list[BackfillRecord]:
@@ -186,6 +259,8 @@ def backfill_run(store: Store, key: str) -> RunRecord | None:
 
 
 def backfill_from_row(row: Any) -> BackfillRecord:
+    plan = loads(row.plan)
+    request = plan if isinstance(plan, dict) else None
     return BackfillRecord(
         backfill_id=row.backfill_id,
         selection=row.selection,
@@ -195,7 +270,8 @@ def backfill_from_row(row: Any) -> BackfillRecord:
         updated_at=row.updated_at,
         max_concurrent=row.max_concurrent,
         missing_only=bool(row.missing_only),
-        groups=tuple(loads(row.plan) or ()),
+        groups=() if request is not None else tuple(plan or ()),
+        request=request,
         executor=row.executor,
         tags=loads(row.tags) or {},
         driver=row.driver,

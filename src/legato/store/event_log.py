@@ -12,6 +12,7 @@ from legato.store import schema
 from legato.store._json import dumps
 from legato.store.alert_outbox import add_facts
 from legato.store.checks import record_check_results
+from legato.store.notify import RUN_FINISHED_CHANNEL, notify
 
 _STEP_UPDATE = (
     update(schema.steps)
@@ -128,6 +129,7 @@ def _project_runs(conn: Connection, events: Iterable[Event]) -> None:
             values["ended_at"] = e.ts
             if e.data.get("error"):
                 values["error"] = dumps(e.data["error"])
+            notify(conn, RUN_FINISHED_CHANNEL, e.run_id)  # a backfill's driver waits for it
         conn.execute(_RUN_UPDATE.values(**values), {"b_run": e.run_id})
 
 

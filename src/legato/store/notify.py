@@ -1,10 +1,13 @@
 """Wake-ups through PostgreSQL ``LISTEN``/``NOTIFY``: a writer notifies inside its transaction (the
 notification is delivered on commit, never for a rolled-back write); a waiting party listens on a
 dedicated connection whose socket it can ``select`` on. SQLite has no such channel: there, waiting
-parties poll.
+parties poll, cheaply: ``PRAGMA data_version`` says whether anything was committed since.
+``Changes`` waits for either, whichever the store is.
 """
 
 from __future__ import annotations
+
+import time
 
 from sqlalchemy import Connection, text
 
@@ -12,6 +15,7 @@ from legato.errors import StoreError
 from legato.store.engine import Store
 
 RUN_QUEUED_CHANNEL = "legato_run_queued"  # payload: empty (a run was queued)
+RUN_FINISHED_CHANNEL = "legato_run_finished"  # payload: the run id (it succeeded, failed, ...)
 
 
 def require_postgres(store: Store, what: str) -> None:
@@ -97,3 +101,62 @@ class SqliteChanges:
 
     def close(self) -> None:
         self._conn.close()
+
+
+class Changes:
+    """Wait for a notification on ``channel`` (PostgreSQL), or for any commit by another
+    connection (a SQLite file, probed every ``probe`` s). Where neither works (an in-memory
+    store, a listener that cannot connect) a wait simply lasts ``probe``, so that the caller
+    looks again: a wake-up may come early or for something else, never later than that."""
+
+    def __init__(self, store: Store, channel: str, *, probe: float = 0.01) -> None:
+        self.store, self.channel, self.probe = store, channel, probe
+        self._listener: Listener | None = None
+        self._sqlite: SqliteChanges | None = None
+        self._retry_at = 0.0
+        if store.is_sqlite:
+            try:
+                self._sqlite = SqliteChanges(store)
+            except StoreError:
+                self._sqlite = None
+        else:
+            self._connect()
+
+    def _connect(self) -> None:
+        try:
+            self._listener = Listener(self.store, self.channel)
+        except Exception:  # the database is away: probe, and listen again in a second
+            self._listener = None
+            self._retry_at = time.monotonic() + 1.0
+
+    def wait(self, timeout: float) -> bool:
+        """True when something changed within ``timeout`` s (or may have: see the class)."""
+        if self._sqlite is not None:
+            deadline = time.monotonic() + timeout
+            while not self._sqlite.changed():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                time.sleep(min(self.probe, left))
+            return True
+        if self._listener is not None and self._listener.broken:
+            self._listener.close()
+            self._connect()
+        if self._listener is None:
+            if not self.store.is_sqlite and time.monotonic() >= self._retry_at:
+                self._connect()
+            time.sleep(min(self.probe, timeout))
+            return True
+        try:
+            return bool(self._listener.wait(timeout))
+        except StoreError:
+            self._listener.close()
+            self._listener = None
+            self._retry_at = time.monotonic() + 1.0
+            return True
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+        if self._sqlite is not None:
+            self._sqlite.close()

@@ -76,8 +76,8 @@ def _field_of(loc: Sequence[Any]) -> str | None:
     return ".".join(parts) or (str(loc[0]) if loc else None)
 
 
-def _validation(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+def invalid_request(exc: RequestValidationError, status: int = 400) -> ApiError:
+    """The first problem of a request that failed validation, naming its field."""
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
     field = _field_of(first.get("loc", ()))
     message = str(first.get("msg", "invalid request"))
@@ -85,7 +85,13 @@ def _validation(_request: Request, exc: Exception) -> JSONResponse:
         message, field = "the request body is not valid JSON", "body"
     hint = "see the API reference at /api/v1/openapi.json for the expected shape"
     shown = f"{field}: {message}" if field else message
-    return error_response(ApiError(400, shown[:500], field=field, hint=hint))
+    code = "invalid_request" if status == 422 else None
+    return ApiError(status, shown[:500], code=code, field=field, hint=hint)
+
+
+def _validation(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(invalid_request(exc))
 
 
 def _http(_request: Request, exc: Exception) -> JSONResponse:

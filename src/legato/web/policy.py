@@ -74,7 +74,8 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", f"{V1}/runs/{{run_id}}/rerun"): Role.OPERATOR,
     ("POST", f"{V1}/runs/{{run_id}}/pin"): Role.OPERATOR,
     ("DELETE", f"{V1}/runs/{{run_id}}/pin"): Role.OPERATOR,
-    # backfills (created by the CLI, which plans them with the user's code)
+    # backfills (created here or by the CLI; the daemon plans and drives them)
+    ("POST", f"{V1}/backfills"): Role.OPERATOR,
     ("GET", f"{V1}/backfills"): Role.VIEWER,
     ("GET", f"{V1}/backfills/{{backfill_id}}"): Role.VIEWER,
     ("POST", f"{V1}/backfills/{{backfill_id}}/pause"): Role.OPERATOR,

@@ -117,10 +117,38 @@ class BackfillProgressOut(BaseModel):
     pending: int = Field(description="not started yet (waiting their turn or on a failed group)")
 
 
+class PartitionRangeIn(_Strict):
+    """Every key from ``from`` to ``to`` (both included) of the selection's partition space, or
+    of one dimension of a product space (then every key of the other dimensions)."""
+
+    first: Annotated[Text, Field(min_length=1, max_length=1024, alias="from")]
+    last: Annotated[Text, Field(min_length=1, max_length=1024, alias="to")]
+
+
+class BackfillRequest(_Strict):
+    """A backfill to create: a selection, and either a range of partition keys or a list."""
+
+    selection: (
+        Annotated[Text, Field(min_length=1, max_length=2000)]
+        | list[Annotated[Text, Field(min_length=1, max_length=500)]]
+    ) = Field(examples=["usage+", ["usage", "daily_usage"]])
+    range: PartitionRangeIn | None = Field(
+        default=None, examples=[{"from": "2025-01-01", "to": "2025-01-31"}]
+    )
+    partitions: list[Annotated[Text, Field(min_length=1, max_length=1024)]] | None = Field(
+        default=None, max_length=10_000, description="explicit keys (at most 10,000)"
+    )
+    max_concurrent: int = Field(default=2, ge=1, le=256, description="runs at once")
+    missing_only: bool = Field(default=False, description="skip partitions already materialized")
+
+
 class BackfillOut(BaseModel):
     backfill_id: str
     selection: str
     status: str = Field(description="requested | running | paused | completed | failed | cancelled")
+    planned: bool = Field(
+        description="false until the daemon has planned its runs (created through the API)"
+    )
     created_at: float
     updated_at: float
     keys: int

@@ -1,31 +1,43 @@
-"""Backfills: the list with progress, one backfill with its runs, and pause / resume / cancel.
+"""Backfills: create one, the list with progress, one backfill with its runs, and pause /
+resume / cancel.
 
-Creating a backfill plans it against the user's code, so it stays in the CLI
-(``legato backfill SELECTION --from KEY --to KEY``). The server only moves a backfill's status:
-the daemon drives ``requested`` backfills, and a driver stops launching runs once its backfill is
-paused or cancelled (cancelling also stops its running runs).
+The server plans nothing (planning needs the user's code): ``POST /backfills`` checks the request
+against the snapshot and records the backfill unplanned; the daemon plans and drives it. Pause,
+resume and cancel move its status: the daemon drives ``requested`` backfills, and a driver stops
+launching runs once its backfill is paused or cancelled (cancelling also stops its running runs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 
+from legato._internal.ids import new_run_id
 from legato.errors import LegatoError
-from legato.store.backfills import BackfillRecord, get_backfill, set_status
+from legato.store.backfills import BackfillRecord, create_backfill, get_backfill, set_status
+from legato.store.partitions import dynamic_lookup
 from legato.store.run_search import RunFilter
 from legato.store.runs import list_runs
 from legato.store.web_queries import GroupCounts, backfill_group_counts, backfills_page
 from legato.web.api._convert import decode_cursor, encode_cursor, run_out
-from legato.web.api.params import Limit, State
+from legato.web.api.params import Defs, Limit, State
 from legato.web.audit import audit
 from legato.web.auth import principal_of
-from legato.web.errors import ApiError
+from legato.web.backfill_request import check_backfill
+from legato.web.errors import ApiError, invalid_request
 from legato.web.policy import V1
 from legato.web.schemas import ErrorOut
-from legato.web.schemas_ops import BackfillDetailOut, BackfillOut, BackfillPage, BackfillProgressOut
+from legato.web.schemas_ops import (
+    BackfillDetailOut,
+    BackfillOut,
+    BackfillPage,
+    BackfillProgressOut,
+    BackfillRequest,
+)
 
 router = APIRouter(prefix=V1, tags=["backfills"])
 
@@ -58,6 +70,7 @@ def backfill_out(record: BackfillRecord, counts: GroupCounts | None) -> Backfill
         backfill_id=record.backfill_id,
         selection=record.selection,
         status=record.status,
+        planned=record.planned,
         created_at=record.created_at,
         updated_at=record.updated_at,
         keys=len(record.keys),
@@ -84,6 +97,59 @@ def backfill_out(record: BackfillRecord, counts: GroupCounts | None) -> Backfill
 def _outs(records: Sequence[BackfillRecord], state: State) -> list[BackfillOut]:
     counts = backfill_group_counts(state.store, [r.backfill_id for r in records])
     return [backfill_out(r, counts.get(r.backfill_id)) for r in records]
+
+
+class _Unprocessable(APIRoute):
+    """A request that does not fit its model is a 422 naming the field, like one that names
+    keys outside the space: nothing of it is stored."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except RequestValidationError as exc:
+                raise invalid_request(exc, 422) from None
+
+        return route
+
+
+def create(body: BackfillRequest, request: Request, state: State, defs: Defs) -> BackfillOut:
+    """Create a backfill of a selection over a range of partition keys (``range``: ``from``,
+    ``to``, of its space or of one dimension of a product) or a list (``partitions``). The keys
+    are checked against the definitions (422 naming the field otherwise); the daemon plans the
+    runs with the project's code and drives them, ``max_concurrent`` at a time, skipping keys
+    already materialized with ``missing_only``. Answers at once, with the backfill's id."""
+    checked = check_backfill(body, defs, dynamic_lookup(state.store))
+    record = create_backfill(
+        state.store,
+        new_run_id(),
+        checked.selection,
+        checked.keys,
+        None,
+        request=checked.request,
+        max_concurrent=body.max_concurrent,
+        missing_only=body.missing_only,
+        executor="",  # the project's default, as the daemon's run workers know it
+    )
+    detail = {"selection": checked.selection, "keys": len(checked.keys)}
+    audit(state.store, principal_of(request).actor, "backfill.create", record.backfill_id, detail)
+    return _outs([record], state)[0]
+
+
+router.add_api_route(
+    "/backfills",
+    create,
+    methods=["POST"],
+    response_model=BackfillOut,
+    status_code=201,
+    responses={
+        409: {"model": ErrorOut, "description": "no definitions recorded yet"},
+        422: {"model": ErrorOut, "description": "a field of the request is wrong (named)"},
+    },
+    route_class_override=_Unprocessable,
+)
 
 
 @router.get("/backfills", response_model=BackfillPage)

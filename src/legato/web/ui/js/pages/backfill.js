@@ -65,7 +65,7 @@ export async function render(view, [backfillId], { me }) {
         h("dl", { class: "kv" },
           h("dt", {}, "Selection"), h("dd", { class: "mono" }, b.selection),
           h("dt", {}, "Keys"), h("dd", { class: "mono" }, keysText(b)),
-          h("dt", {}, "Runs planned"), h("dd", {}, `${b.groups} (at most ${b.max_concurrent} at once)`),
+          h("dt", {}, "Runs planned"), h("dd", {}, b.planned ? `${b.groups} (at most ${b.max_concurrent} at once)` : "not yet: the daemon plans it"),
           h("dt", {}, "Missing only"), h("dd", {}, b.missing_only ? "yes" : "no"),
           h("dt", {}, "Executor"), h("dd", {}, b.executor),
           h("dt", {}, "Driver"), h("dd", { class: "mono" }, b.driver || "–"),

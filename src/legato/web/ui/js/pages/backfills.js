@@ -1,5 +1,5 @@
-// Backfills: the list with a progress bar per backfill, paged by cursor. Creating one plans it
-// against the project's code, so that stays on the command line (`legato backfill`).
+// Backfills: the list with a progress bar per backfill, paged by cursor. One is created with
+// `legato backfill` or POST /api/v1/backfills; the daemon plans it with the project's code.
 import { api } from "../api.js";
 import { h, mount } from "../dom.js";
 import { badge, errorBox, when } from "../format.js";
@@ -22,9 +22,11 @@ export function progressBar(progress) {
 
 export function createHint() {
   return h("div", { class: "notice", id: "backfill-hint" },
-    "Backfills are planned with your project's code, so they are created on the command line: ",
-    h("code", {}, "legato backfill SELECTION --from KEY --to KEY"),
-    " (add ", h("code", {}, "--missing-only"), " to skip what is materialized). Follow, pause, resume and cancel them here.");
+    "Create a backfill on the command line, ",
+    h("code", {}, "legato backfill SELECTION --from KEY --to KEY --detach"),
+    " (add ", h("code", {}, "--missing-only"), " to skip what is materialized), or with ",
+    h("code", {}, "POST /api/v1/backfills"),
+    ": the daemon plans it with your project's code and drives it. Follow, pause, resume and cancel them here.");
 }
 
 export function keysText(b) {
