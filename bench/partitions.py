@@ -16,7 +16,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+from fresh_store import fresh_store_url
 
 import legato as lg
 from legato.definitions.project import Project
@@ -159,27 +162,22 @@ def bench_timeline() -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument(
+        "--postgres",
+        default="postgresql://postgres@127.0.0.1:5432/test",
+        help="measure status queries in a fresh schema of this database too (dropped after); "
+        "'' for SQLite only",
+    )
     parser.add_argument("--json", default=None)
     parser.add_argument("--only", default="status,space,backfill,timeline")
     args = parser.parse_args()
     only = set(args.only.split(","))
     results: dict[str, Any] = {}
-    if "status" in only:
-        with tempfile.TemporaryDirectory() as tmp:
-            results["status_sqlite"] = bench_status(f"sqlite:///{tmp}/bench.db", "sqlite")
-    if args.postgres and "status" in only:
-        import psycopg
-
-        schema_name = f"bench_{int(time.time())}"
-        with psycopg.connect(args.postgres, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema_name}"')
-        try:
-            url = f"{args.postgres}?options=-csearch_path%3D{schema_name}"
-            results["status_postgres"] = bench_status(url, "postgresql")
-        finally:
-            with psycopg.connect(args.postgres, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema_name}" CASCADE')
+    if "status" in only:  # a temporary SQLite file, and a fresh schema of --postgres
+        stores = [("sqlite", None)] + ([("postgresql", args.postgres)] if args.postgres else [])
+        for label, database in stores:
+            with tempfile.TemporaryDirectory() as tmp, fresh_store_url(database, Path(tmp)) as url:
+                results[f"status_{label}"] = bench_status(url, label)
     if "space" in only:
         results["space_1m"] = bench_space()
     if "backfill" in only:
