@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -159,8 +160,11 @@ def main() -> None:
     (root / "bench_project.py").write_text(
         textwrap.dedent(PROJECT.format(stream=stream, interval=args.file_interval))
     )
-    with fresh_store_url(args.database_url, root) as url:  # never a schema others use
-        _bench(args, root, url, stream)
+    try:
+        with fresh_store_url(args.database_url, root) as url:  # never a schema others use
+            _bench(args, root, url, stream)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _bench(args: argparse.Namespace, root: Path, url: str, stream: str) -> None:

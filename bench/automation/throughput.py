@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -72,8 +73,11 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="legato-daemon-bench-"))
     (root / "legato.toml").write_text('modules = ["noop"]\nexecutor = "inprocess"\n')
     (root / "noop.py").write_text(textwrap.dedent(PROJECT))
-    with fresh_store_url(args.database_url, root) as url:  # never a schema others use
-        _bench(args, root, url)
+    try:
+        with fresh_store_url(args.database_url, root) as url:  # never a schema others use
+            _bench(args, root, url)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _bench(args: argparse.Namespace, root: Path, url: str) -> None:
