@@ -127,18 +127,21 @@ def _column_read(
     query = select(schema.runs).where(*_column_conditions(schema.runs, where))
     query = query.where(*_time_conditions(r.created_at, r.run_id, where, before))
     for kind, value in facets:
-        f = schema.run_facets.alias(f"has_{kind}")
-        query = query.where(
-            _fenced(
-                select(literal(1)).where(
-                    f.c.kind == kind,
-                    f.c.value == value,
-                    f.c.created_at == r.created_at,
-                    f.c.run_id == r.run_id,
-                )
-            )
-        )
+        query = query.where(_has_facet(kind, value, r.created_at, r.run_id))
     return query.where(*_hashed_partition(where))
+
+
+def _has_facet(kind: str, value: str, created_at: Any, run_id: Any) -> Any:
+    """The run at (``created_at``, ``run_id``) has the facet ``kind`` = ``value``."""
+    f = schema.run_facets.alias(f"has_{kind}")
+    return _fenced(
+        select(literal(1)).where(
+            f.c.kind == kind,
+            f.c.value == value,
+            f.c.created_at == created_at,
+            f.c.run_id == run_id,
+        )
+    )
 
 
 def _by_facet(where: RunFilter, lead: Facet, limit: int, before: Cursor | None) -> Select[Any]:
@@ -153,17 +156,7 @@ def _by_facet(where: RunFilter, lead: Facet, limit: int, before: Cursor | None) 
     )
     for kind, value in where.facets():
         if (kind, value) != lead:
-            also = schema.run_facets.alias(f"has_{kind}")
-            query = query.where(
-                _fenced(
-                    select(literal(1)).where(
-                        also.c.kind == kind,
-                        also.c.value == value,
-                        also.c.created_at == f.created_at,
-                        also.c.run_id == f.run_id,
-                    )
-                )
-            )
+            query = query.where(_has_facet(kind, value, f.created_at, f.run_id))
     if where.columns():
         same = schema.runs.alias("same")
         query = query.where(
