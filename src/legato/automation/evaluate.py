@@ -187,9 +187,14 @@ def evaluate_on_update(
                 row.partition or None, up_space, graph[target].partitions, now=now, dynamic=dynamic
             ):
                 candidates[(target, key)] = candidates.get((target, key), True) and old
-    requests = []
+    by_target: dict[str, list[str]] = {}
     for (target, key), old in candidates.items():
-        if old and _materialized(store, target, [key]):
+        if old:
+            by_target.setdefault(target, []).append(key)
+    existing = {(t, k) for t, keys in by_target.items() for k in _materialized(store, t, keys)}
+    requests = []
+    for target, key in candidates:
+        if (target, key) in existing:
             continue  # catching up: a partition that exists is not made again
         if _ready(graph, store, target, key, trigger, now, dynamic):
             requests.append(
