@@ -18,17 +18,16 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Any
 
-from legato.execution.children import Child, die_with_parent_hook, spawn_child
+from legato.execution.children import die_with_parent_hook, spawn_child
+from legato.execution.executors._step_child import READY, StepChild
 from legato.execution.executors.base import Message, WorkerLost
 from legato.execution.spec import StepOutcome, StepSpec
 from legato.execution.step import StepTimeout, describe_error
 
 
 @dataclass
-class _Slot(Child):
+class _Slot(StepChild):
     job: int | None = None
-    spec: StepSpec | None = None
-    deadline: float | None = None
 
 
 class SlotPool:
@@ -52,8 +51,8 @@ class SlotPool:
     def start(self, job: int, spec: StepSpec) -> None:
         """Run ``spec`` (for queue row ``job``) on a free slot."""
         slot = next((s for s in self._slots if s.job is None), None) or self._spawn()
-        slot.job, slot.spec = job, spec
-        slot.deadline = time.monotonic() + spec.timeout if spec.timeout else None
+        slot.job = job
+        slot.assign(spec)
         try:
             slot.send.send(spec)
         except OSError:  # the idle slot had died: its replacement takes the job
@@ -76,7 +75,7 @@ class SlotPool:
         for slot in busy:
             if slot.recv in ready:
                 self._receive(slot, out)
-            elif slot.deadline is not None and time.monotonic() >= slot.deadline:
+            elif slot.overran(time.monotonic()):
                 job, spec = slot.job, slot.spec
                 assert job is not None and spec is not None
                 self._kill(slot)
@@ -113,9 +112,13 @@ class SlotPool:
         try:
             while slot.recv.poll():
                 message = slot.recv.recv()
+                if message == READY:
+                    slot.saw_ready()
+                    continue
                 out.append((job, message))
                 if isinstance(message, StepOutcome):
-                    slot.job = slot.spec = slot.deadline = None
+                    slot.job = None
+                    slot.release()
                     return
         except (EOFError, OSError):
             spec = slot.spec
@@ -135,7 +138,8 @@ class SlotPool:
         return slot
 
     def _kill(self, slot: _Slot) -> None:
-        slot.job = slot.spec = slot.deadline = None
+        slot.job = None
+        slot.release()
         slot.kill()
         self._close(slot)
 

@@ -1,8 +1,9 @@
 """Entry point of a process-pool worker: load the project once, then run steps until told to stop.
 
 Started as ``python -m legato.execution.executors._worker READ_FD WRITE_FD``. The first message is
-(storage root, sys.path), the second the pickled project; then step specs, answered by log chunks and an
-outcome each; ``None`` means stop. EOF (the engine died) also stops the worker.
+(storage root, sys.path), the second the pickled project; the worker answers ``READY`` once the
+project is loaded, then step specs, each answered by log chunks and an outcome; ``None`` means stop. EOF (the
+engine died) also stops the worker.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def main(argv: list[str]) -> None:
         return
 
     from legato.execution.capture import capturing
+    from legato.execution.executors._step_child import READY
     from legato.execution.io.fs import FilesystemIOManager
     from legato.execution.resources import WorkerEnv
     from legato.execution.spec import LogChunk, StepSpec
@@ -38,6 +40,7 @@ def main(argv: list[str]) -> None:
     # the engine made the signing key before starting us; a worker never makes one of its own
     env = WorkerEnv(project, FilesystemIOManager(Path(storage), create_key=False))
     sending = threading.Lock()  # log batches are also sent by the log-flush thread
+    send.send(READY)  # a step's timeout counts from here, not from this process's start
     with capturing():
         while True:
             try:

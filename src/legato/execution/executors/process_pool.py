@@ -19,20 +19,14 @@ import subprocess
 import sys
 import time
 from collections import deque
-from dataclasses import dataclass
 from multiprocessing.connection import wait
 
 from legato.definitions.keys import StepKey
-from legato.execution.children import Child, die_with_parent_hook, spawn_child
+from legato.execution.children import die_with_parent_hook, spawn_child
+from legato.execution.executors._step_child import READY, StepChild
 from legato.execution.executors.base import ExecutorOptions, ExecutorSetup, Message, WorkerLost
 from legato.execution.spec import StepOutcome, StepSpec
 from legato.execution.step import StepTimeout, describe_error
-
-
-@dataclass
-class _Worker(Child):
-    spec: StepSpec | None = None
-    deadline: float | None = None
 
 
 class ProcessPoolExecutor:
@@ -49,7 +43,7 @@ class ProcessPoolExecutor:
         self.keep_workers = keep_workers
         self._boot: bytes = b""
         self._paths: tuple[str, tuple[str, ...]] = ("", ())
-        self._pool: list[_Worker] = []
+        self._pool: list[StepChild] = []
         self._queue: deque[StepSpec] = deque()
 
     @classmethod
@@ -86,12 +80,11 @@ class ProcessPoolExecutor:
                     return
                 worker = self._spawn()
             spec = self._queue.popleft()
-            worker.spec = spec
-            worker.deadline = time.monotonic() + spec.timeout if spec.timeout else None
+            worker.assign(spec)
             worker.send.send(spec)
 
-    def _spawn(self) -> _Worker:
-        worker = _Worker(
+    def _spawn(self) -> StepChild:
+        worker = StepChild(
             *spawn_child("legato.execution.executors._worker", preexec=die_with_parent_hook())
         )
         worker.send.send(self._paths)
@@ -113,7 +106,7 @@ class ProcessPoolExecutor:
         for worker in busy:
             if worker.recv in ready:
                 self._receive(worker, out)
-            elif worker.deadline is not None and time.monotonic() >= worker.deadline:
+            elif worker.overran(time.monotonic()):
                 spec = worker.spec
                 self._kill(worker)
                 assert spec is not None
@@ -124,27 +117,29 @@ class ProcessPoolExecutor:
         self._dispatch()
         return out
 
-    def _receive(self, worker: _Worker, out: list[Message]) -> None:
+    def _receive(self, worker: StepChild, out: list[Message]) -> None:
         try:
             while worker.recv.poll():
                 message = worker.recv.recv()
+                if message == READY:
+                    worker.saw_ready()
+                    continue
                 out.append(message)
                 if isinstance(message, StepOutcome):
-                    worker.spec = None
-                    worker.deadline = None
+                    worker.release()
                     return
         except (EOFError, OSError):
             self._lost(worker, out, _death(worker.process))
 
-    def _lost(self, worker: _Worker, out: list[Message], why: str) -> None:
+    def _lost(self, worker: StepChild, out: list[Message], why: str) -> None:
         spec = worker.spec
         self._kill(worker)
         if spec is not None:
             error = describe_error(WorkerLost(why))
             out.append(StepOutcome(spec.step, spec.attempt, False, error=error))
 
-    def _kill(self, worker: _Worker) -> None:
-        worker.spec = None
+    def _kill(self, worker: StepChild) -> None:
+        worker.release()
         worker.kill()  # the worker and its children
         worker.close()
         self._pool.remove(worker)
