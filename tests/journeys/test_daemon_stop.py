@@ -4,8 +4,10 @@ daemon resumes it at once. The interrupted attempt does not count against the st
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import time
+from pathlib import Path
 
 import pytest
 from journey import Journey, wait_until
@@ -57,6 +59,49 @@ def test_sigterm_stops_the_daemon_in_seconds_and_the_next_one_resumes_its_run(
     ledger = _attempts(journey, run_id)
     assert ledger[("fragile", 1, "start")] == 1 and ledger[("fragile", 1, "end")] == 0
     assert ledger[("fragile", 2, "start")] == ledger[("fragile", 2, "end")] == 1
+
+
+def test_sigterm_of_legato_up_stops_its_daemon_and_every_run_worker_before_exiting(
+    journey: Journey,
+) -> None:
+    journey.write({"pipes.py": PROJECT, "sched.py": SCHEDULED})
+    server = journey.up()
+    run_id = _queue(journey, "fragile")
+    _started(journey, "fragile")
+    children = _children(server.process.pid)
+    assert children, "legato up runs its runs in worker processes"
+
+    server.process.signal(signal.SIGTERM)
+    wait_until(lambda: not server.process.alive(), timeout=DRAIN + 20, what="legato up to exit")
+    assert server.process.popen.returncode == 0, server.process.output()
+    # A run worker left behind would go on writing the run after the server is gone.
+    assert [pid for pid in children if _alive(pid)] == [], server.process.output()
+    assert _trigger_owners(journey) == {None}
+    with journey.store().read() as conn:
+        lease = conn.execute(select(runs.c.lease_until).where(runs.c.run_id == run_id)).scalar()
+    assert lease is not None and lease < time.time()  # handed on to the next daemon
+
+    _release(journey)
+    journey.daemon()
+    _ends(journey, run_id, "succeeded", timeout=60)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def test_kill_9_of_a_daemon_hands_its_triggers_to_another_at_once(journey: Journey) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -45,35 +46,40 @@ def check_bind(host: str, store: Store) -> bool:
     return False
 
 
-def _start_daemon(ctx: click.Context, store: Store) -> Any:
-    """Start the automation daemon in a thread of this process; return its status callable."""
-    import atexit
-    import threading
+class _DaemonThread:
+    """The automation daemon in a thread of ``legato up``; stopped when the server stops."""
 
-    from legato.cli.daemon import build_daemon
+    def __init__(self, ctx: click.Context) -> None:
+        import threading
 
-    daemon = build_daemon(ctx, max_concurrent_runs=None, lease=30.0)
-    daemon.start()  # refuses a second daemon on a SQLite store, before serving anything
-    for error in daemon.refresh_definitions().errors:
-        err_console.print(f"[yellow]{error}[/]")
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=daemon.run_forever, args=(stop,), name="legato-daemon", daemon=True
-    )
-    thread.start()
+        from legato.cli.daemon import build_daemon
 
-    def shutdown() -> None:
-        stop.set()
-        thread.join(10)
+        self.daemon = build_daemon(ctx, max_concurrent_runs=None, lease=30.0)
+        self.daemon.start()  # refuses a second daemon on a SQLite store, before serving anything
+        for error in self.daemon.refresh_definitions().errors:
+            err_console.print(f"[yellow]{error}[/]")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self.daemon.run_forever, args=(self._stop,), name="legato-daemon", daemon=True
+        )
+        self._thread.start()
 
-    atexit.register(shutdown)
-
-    def status() -> dict[str, Any]:
-        alive = thread.is_alive()
-        found = daemon.status()
+    def status(self) -> dict[str, Any]:
+        alive = self._thread.is_alive()
+        found = self.daemon.status()
         return {**found, "running": alive, "state": found["state"] if alive else "stopped"}
 
-    return status
+    def stop(self) -> None:
+        """Drain and release as ``legato daemon`` does on SIGTERM: runs still going after the
+        drain are stopped and handed on, and no run worker outlives this process."""
+        self._stop.set()
+        self.daemon.wake()
+        self._thread.join(self.daemon.drain + 60.0)
+
+
+def _ignore(signum: int, frame: Any) -> None:
+    """Uvicorn re-raises the signal that stopped it once it has shut down; with the default
+    handler that would end the process before the daemon has stopped its run workers."""
 
 
 TOKEN_FILE = "up-token"  # noqa: S105 - a file name, under the project's .legato/ directory
@@ -234,7 +240,7 @@ def up(
     # The file stays after the server stops: the token then opens nothing, and the next start
     # replaces it.
     token_path = write_token(settings_of(ctx).state_dir, token) if local_admin else None
-    daemon_status = _start_daemon(ctx, store) if daemon else None
+    background = _DaemonThread(ctx) if daemon else None
     auth = AuthConfig(
         local_admin=local_admin,
         local_token=token,
@@ -242,7 +248,9 @@ def up(
         token_lifetime=settings_of(ctx).api_token_expiry,
         forwarded_allow_ips=forwarded_allow_ips,
     )
-    app = create_app(store, auth=auth, daemon_status=daemon_status)
+    app = create_app(
+        store, auth=auth, daemon_status=background.status if background is not None else None
+    )
     shown = f"[{host}]" if ":" in host else host
     url = f"{'https' if tls else 'http'}://{shown}:{port}/"
     if token_path is not None and count_active_users(store) == 0:
@@ -256,19 +264,25 @@ def up(
         )
     else:
         console.print(f"Legato is serving {escape(url)} (Ctrl-C to stop)")
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        # The app believes X-Forwarded-* from the proxies named by --forwarded-allow-ips only
-        # (create_app); trusted from anyone, they would let a client choose the address login
-        # throttling counts and the scheme the CSRF check compares Origin with.
-        proxy_headers=False,
-        ssl_certfile=certfile,
-        ssl_keyfile=keyfile,
-        timeout_graceful_shutdown=5,  # open log streams would otherwise hold Ctrl-C up
-    )
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _ignore)  # uvicorn handles them while it serves
+    try:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            # The app believes X-Forwarded-* from the proxies named by --forwarded-allow-ips only
+            # (create_app); trusted from anyone, they would let a client choose the address login
+            # throttling counts and the scheme the CSRF check compares Origin with.
+            proxy_headers=False,
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
+            timeout_graceful_shutdown=5,  # open log streams would otherwise hold Ctrl-C up
+        )
+    finally:
+        if background is not None:
+            background.stop()
 
 
 @click.group()
