@@ -3,6 +3,7 @@
 import itertools
 import os
 import time
+from typing import Annotated
 
 import pytest
 
@@ -263,6 +264,24 @@ def test_a_wrong_input_type_is_a_clear_step_error():
     result = lg.materialize([numbers, total], raise_on_error=False)
     message = result.steps["total"].error["message"]
     assert "parameter 'numbers' is annotated list" in message and "produced str" in message
+
+
+def test_an_annotated_input_is_checked_against_its_type():
+    @lg.task
+    def numbers():  # unannotated, so not refused at load
+        return [1, 2]
+
+    @lg.task
+    def total(numbers: Annotated[list[int], "metadata"]) -> int:
+        return sum(numbers)
+
+    @lg.task
+    def name(numbers: Annotated[str, "metadata"]) -> str:
+        return numbers
+
+    assert lg.materialize([numbers, total]).output("total") == 3
+    result = lg.materialize([numbers, name], raise_on_error=False)
+    assert "parameter 'numbers' is annotated str" in result.steps["name"].error["message"]
 
 
 def test_pipeline_run_uses_its_selection_tags_and_default_retries(tmp_path):

@@ -188,6 +188,8 @@ def _annotation(params: Any, name: str) -> Any:
 
 def _check_type(key: str, param: str, upstream: StepKey, value: Any, annotation: Any) -> None:
     """Refuse an input whose type plainly contradicts the parameter's annotation."""
+    if typing.get_origin(annotation) is typing.Annotated:  # the type is the first argument
+        annotation = typing.get_args(annotation)[0]
     expected = typing.get_origin(annotation) or annotation
     if expected in (object, typing.Any) or not isinstance(expected, type):
         return
