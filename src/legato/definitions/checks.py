@@ -29,6 +29,10 @@ Severity = Literal["error", "warn"]
 SEVERITIES = ("error", "warn")
 CHECK_SEPARATOR = ":check:"
 CHECK_FAILED = "legato.CheckFailed"  # the error type of a blocking check that failed
+# A step that would read a stored value that failed a blocking check fails with this error type,
+# unless its run has this tag set to "true".
+UNTRUSTED_INPUT = "legato.UntrustedInput"
+ALLOW_UNTRUSTED_TAG = "legato/allow_untrusted"
 
 
 @dataclass(frozen=True)
@@ -241,7 +245,9 @@ def check(
         asset: the asset (key or definition) whose value the first parameter receives.
         name: the check's name (default: the function's name).
         blocking: when it fails with severity ``"error"``, the asset's downstream steps in the
-            run are skipped and the materialization is marked as not trusted.
+            run are skipped and the materialization is marked as not trusted: ``OnUpdate``
+            does not fire on it and later runs do not read it (unless tagged
+            ``legato/allow_untrusted=true``).
         severity: the severity of a failure when the function returns ``False``.
 
     Example:

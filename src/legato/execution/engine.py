@@ -29,11 +29,12 @@ from legato.execution.capture import LogRecordTuple
 from legato.execution.executors.base import Executor
 from legato.execution.fanout import FanOut
 from legato.execution.fencing import Fencing, Publish
+from legato.execution.inputs import StepInputs
 from legato.execution.outcomes import Outcomes
 from legato.execution.resume import ResumeSteps
 from legato.execution.run_state import RunState
 from legato.execution.run_watch import RunWatch
-from legato.execution.spec import InputRef, LogChunk, StepOutcome, StepSpec
+from legato.execution.spec import LogChunk, StepOutcome, StepSpec
 from legato.graph.graph import Graph
 from legato.graph.plan import Plan
 from legato.store import event_log
@@ -54,7 +55,7 @@ STORE_OUTAGE_LIMIT = 600
 OnEvents = Callable[[Sequence[Event]], None]
 
 
-class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes):
+class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
     """Executes one run's plan on an executor, recording every state change in the store."""
 
     def __init__(
@@ -74,6 +75,7 @@ class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes):
         lease_seconds: float = 30.0,
         resume: bool = False,
         publish: Publish | None = None,
+        allow_untrusted: bool = False,
     ) -> None:
         self.store, self.graph, self.plan, self.run_id = store, graph, plan, run_id
         self.executor = executor
@@ -88,6 +90,7 @@ class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes):
         self._lease = lease_seconds
         self.resume = resume
         self.publish = publish
+        self.allow_untrusted = allow_untrusted  # read stored values that failed blocking checks
         # A store only this process can see (``materialize``) needs no lease, cancel check or
         # live logs: nobody else could take the run over, cancel it or read its lines.
         self._watching = not _in_memory(store)
@@ -200,6 +203,7 @@ class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes):
             self._run_status = current  # a run taken over after its process died
         else:
             self._run_event(EventType.RUN_STARTED)
+        self._judge_inputs(self.allow_untrusted)
         for planned in self.plan.steps:
             key = planned.key
             self.s.status[key] = StepStatus.PENDING
@@ -247,6 +251,8 @@ class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes):
             key = self._ready.popleft()
             if self.s.status[key] not in (StepStatus.PENDING, StepStatus.RETRYING):
                 continue
+            if self._refuse_untrusted(key):
+                continue
             if key in self._templates:
                 self._expand(key)
                 continue
@@ -261,44 +267,11 @@ class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes):
     def _spec(self, key: StepKey, attempt: int) -> StepSpec:
         node = self.graph[key.node]
         planned = self._planned[key._replace(map_index=-1)]
-        inputs = {}
-        for param, up in node.inputs.items():
-            asset_key = up if self.graph[up].step.kind == "asset" else None
-            read = planned.upstream.get(up)
-            if read is not None and read.as_mapping:  # several upstream partitions: a dict
-                keys = [StepKey(up, k) for k in read.keys]
-                runs = tuple(self.s.reused_from.get(k, self.run_id) for k in keys)
-                inputs[param] = InputRef(
-                    self.run_id,
-                    StepKey(up),
-                    asset_key,
-                    partitions=read.keys,
-                    partition_runs=runs,
-                    min_count=read.min_count,
-                    required=read.required,
-                )
-                continue
-            up_key = StepKey(up, read.keys[0] if read is not None else "")
-            if up_key not in self._planned:  # outside the plan: an asset's stored value
-                inputs[param] = InputRef(self.run_id, up_key, asset_key)
-                continue
-            run = self.s.reused_from.get(up_key, self.run_id)
-            if up_key in self._templates:
-                runs = (
-                    tuple(self.s.reused_from.get(i, run) for i in self.s.items[up_key])
-                    if up_key in self.s.items
-                    else self._reused_items(up_key, run)
-                )
-                inputs[param] = InputRef(run, up_key, item_runs=runs)
-            elif param == node.step.map_over and key.map_index >= 0:
-                inputs[param] = InputRef(run, up_key, asset_key, item=key.map_index)
-            else:
-                inputs[param] = InputRef(run, up_key, asset_key)
         return StepSpec(
             self.run_id,
             key,
             attempt,
-            inputs,
+            self._inputs(key),
             node.step.timeout,
             self.run_config,
             report_length=key.node in self._producers,

@@ -27,6 +27,7 @@ from legato.execution.capture import capturing
 from legato.execution.engine import OnEvents, RunEngine
 from legato.execution.executors.base import Executor, ExecutorSetup
 from legato.execution.executors.pool_gate import PoolGate
+from legato.execution.inputs import allows_untrusted
 from legato.execution.io.fs import FilesystemIOManager
 from legato.execution.io.memory import MemoryIOManager
 from legato.execution.io.signing import load_key
@@ -174,6 +175,7 @@ def execute_run(
         lease_seconds=LEASE_SECONDS,
         resume=resume,
         publish=values.publish if values is not None else None,
+        allow_untrusted=allows_untrusted(record.tags),
     )
     executor.start(ExecutorSetup(project, storage_root, sys_path, hint, live_logs=engine.live_logs))
     if engine_hook is not None:

@@ -82,3 +82,6 @@ class EngineParts:
 
     def _finish_template(self, template: StepKey) -> None:
         raise NotImplementedError
+
+    def _reused_items(self, template: StepKey, run: str) -> tuple[str, ...]:
+        raise NotImplementedError
