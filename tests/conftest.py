@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import orphans
 import pytest
 
+import orphans
 from legato.store.engine import Store
 
 POSTGRES_URL = os.environ.get(

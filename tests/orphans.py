@@ -30,7 +30,7 @@ def children() -> dict[int, str]:
     found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            head, _, tail = stat.read_text().rpartition(")")
+            tail = stat.read_text().rpartition(")")[2]
         except OSError:
             continue
         fields = tail.split()

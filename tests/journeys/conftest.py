@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import orphans
 import pytest
 from journey import Journey
+
+import orphans
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
