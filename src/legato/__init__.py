@@ -11,6 +11,7 @@ from legato.definitions import builtin_checks as checks
 from legato.definitions.asset import asset
 from legato.definitions.checks import CheckResult, check
 from legato.definitions.contracts import Needs, TableContract
+from legato.definitions.external import external_asset
 from legato.definitions.freshness import Freshness
 from legato.definitions.io import IOContext, IOManager
 from legato.definitions.output import Output
@@ -187,6 +188,7 @@ __all__ = [
     "asset",
     "check",
     "checks",
+    "external_asset",
     "materialize",
     "sensor",
     "sign_webhook",

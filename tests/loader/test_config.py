@@ -29,6 +29,7 @@ def test_settings_come_from_pyproject_with_environment_overrides(tmp_path):
         ('max_concurrency = "many"\n', "max_concurrency 'many' is not a whole number"),
         ("modules = [\n", "not valid TOML"),
         ('[resources]\nwarehouse = "x"\n', "resources.warehouse must be a table"),
+        ('name = "sales team"\n', "name 'sales team' is not a project name"),
     ],
 )
 def test_bad_settings_name_the_file_and_the_fix(tmp_path, text, match):
@@ -59,3 +60,10 @@ def test_a_bad_project_default_names_the_file_and_the_fix(tmp_path, text, match)
     with pytest.raises(lg.ConfigError, match=match) as info:
         load_settings(tmp_path, env={})
     assert str(tmp_path / "legato.toml") in str(info.value) and info.value.hint
+
+
+def test_a_project_is_named_for_the_store_it_shares_with_others(tmp_path):
+    (tmp_path / "legato.toml").write_text("")
+    assert load_settings(tmp_path, env={}).name == "default"
+    (tmp_path / "legato.toml").write_text('name = "sales"\n')
+    assert load_settings(tmp_path, env={}).name == "sales"

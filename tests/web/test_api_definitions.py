@@ -5,6 +5,10 @@ from __future__ import annotations
 import web_sample as sample
 from web_helpers import PASSWORDS, Seeded, local_client, login, record_definitions, remote_client
 
+from legato.definitions.project import Project
+from legato.graph.build import build_graph
+from legato.graph.snapshot import snapshot
+from legato.store.snapshots import save_snapshot
 from legato.web.app import create_app
 
 
@@ -67,6 +71,25 @@ def test_definition_errors_from_the_snapshot(store):
     assert [e["message"] for e in body["errors"]] == [errors[0]["message"], "plain text error"]
     assert body["errors"][0]["hint"] == "define y"
     assert client.get("/api/v1/overview").json()["definition_errors"] == 2
+
+
+def test_a_named_projects_server_shows_its_own_definitions_in_a_shared_store(store):
+    import legato as lg
+
+    @lg.asset
+    def orders() -> list[int]:
+        return []
+
+    @lg.asset
+    def revenue() -> int:
+        return 0
+
+    for name, step in (("sales", orders), ("marketing", revenue)):
+        project = Project.of([step])
+        save_snapshot(store, snapshot(project, build_graph(project)), name)
+    for name, key in (("sales", "orders"), ("marketing", "revenue")):
+        client = local_client(create_app(store, location=name))
+        assert [n["key"] for n in client.get("/api/v1/definitions").json()["nodes"]] == [key]
 
 
 def test_asset_page_data_and_history_paging(seeded: Seeded):

@@ -58,7 +58,8 @@ from legato.store.automation import (
 from legato.store.claims import QueueLimits
 from legato.store.engine import Store
 from legato.store.presence import Presence
-from legato.store.snapshots import SnapshotCache, save_snapshot
+from legato.store.shared_contracts import SharedContractsWatch
+from legato.store.snapshots import DEFAULT_LOCATION, SnapshotCache, save_snapshot
 
 log = logging.getLogger("legato.daemon")
 MIN_PAUSE = 0.01  # seconds the main loop rests at least between iterations
@@ -88,8 +89,10 @@ class Daemon:
         drain: float = DRAIN,
         alerts: AlertSettings | None = None,
         retention: Retention | None = None,
+        location: str = DEFAULT_LOCATION,
     ) -> None:
         self.store = store
+        self.location = location  # the project's name: where its definitions are recorded
         self.code = code
         self.project_dir = project_dir or Path.cwd()
         self.clock = clock or SystemClock()
@@ -108,7 +111,8 @@ class Daemon:
         )
         self._runs_thread: threading.Thread | None = None
         self._stopping = threading.Event()
-        self._snapshot = SnapshotCache(store)
+        self._snapshot = SnapshotCache(store, location)
+        self._shared_contracts = SharedContractsWatch(store, location)
         self.triggers = TriggerEvaluation(
             store, self.id, code=code, clock=self.clock, lease=lease, snapshots=self._snapshot
         )
@@ -281,7 +285,10 @@ class Daemon:
         except LegatoError as exc:
             report.errors.append(f"loading definitions failed: {exc}")
             return
-        save_snapshot(self.store, snap)
+        save_snapshot(self.store, snap, self.location)
+        shared = self._shared_contracts.check(snap.get("contracts"))
+        for error in shared.errors if shared is not None else ():
+            report.errors.append(f"contracts across projects: {error}")
         if snap.get("errors"):  # a broken file must not delete triggers (and their cursors)
             report.errors.append(
                 f"definitions have {len(snap['errors'])} error(s); triggers are kept as they were"

@@ -28,7 +28,7 @@ class OpenProject:
     def store(self) -> Store:
         """The project's store, with the current definitions recorded for the daemon and the UI."""
         store = Store(self.settings.database_url)
-        save_snapshot(store, snapshot(self.project, self.graph))
+        save_snapshot(store, snapshot(self.project, self.graph), self.settings.name)
         return store
 
 

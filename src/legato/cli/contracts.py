@@ -1,5 +1,6 @@
 """``legato check --snapshot-out`` and ``--against``: the project's contracts as a JSON file, and
-the contract changes since another version of it (a git ref or such a file), for pull requests.
+the contract changes since another version of it (a git ref or such a file), for pull requests;
+and the comparison with the other projects that share the project's store.
 
 The other version is loaded in a child process (``git archive`` of the ref into a temporary
 directory, then ``legato check --snapshot-out`` there), so two versions of the user's code are
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -19,10 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from legato.cli._console import console
-from legato.errors import LegatoError
+from legato.errors import LegatoError, StoreError
 from legato.graph.contract_diff import ContractChange
+from legato.loader.config import Settings
+from legato.store.engine import Store
+from legato.store.shared_contracts import SharedCheck, check_shared_contracts
 
 GIT_TIMEOUT = 120  # seconds for git, and for loading the other version's project
 
@@ -99,10 +106,13 @@ def _snapshot_at(ref: str, root: Path) -> dict[str, Any]:
                 hint="compare with a ref that has the project, or with a snapshot file",
             )
         out = Path(tmp) / "contracts.json"
+        # Only the other version's contracts are wanted: a store that does not exist is not read.
+        no_store = {**os.environ, "LEGATO_DATABASE_URL": f"sqlite:///{tmp}/no-store.db"}
         try:
             done = subprocess.run(
                 [sys.executable, "-m", "legato", "check", "--snapshot-out", str(out)],
                 cwd=project,
+                env=no_store,
                 capture_output=True,
                 text=True,
                 timeout=GIT_TIMEOUT,
@@ -134,3 +144,27 @@ def print_changes(changes: list[ContractChange], against: str) -> None:
         label = "[bold red]breaking  [/]" if change.breaking else "[green]compatible[/]"
         where = f" [dim]({escape(change.source)})[/]" if change.source else ""
         console.print(f"  {label} {escape(change.message)}{where}")
+
+
+def shared_store_check(settings: Settings, contracts: dict[str, Any]) -> SharedCheck | None:
+    """The project's contracts compared with those the other projects sharing its store
+    recorded; None when there is no store to read (a SQLite file not made yet, a server that
+    does not answer): checking a project never needs one."""
+    try:
+        url = make_url(settings.database_url)
+    except ArgumentError:
+        return None
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        return None  # opening it would create it
+    try:
+        store = Store(settings.database_url, create=False)
+    except (StoreError, SQLAlchemyError, ImportError):
+        return None
+    try:
+        if store.revision() is None:
+            return None
+        return check_shared_contracts(store, settings.name, contracts)
+    except (StoreError, SQLAlchemyError):
+        return None
+    finally:
+        store.dispose()

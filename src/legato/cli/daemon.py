@@ -57,6 +57,7 @@ def build_daemon(
         drain=drain,
         alerts=settings.alerts,
         retention=settings.retention,
+        location=settings.name,
     )
 
 
@@ -216,7 +217,7 @@ def _switch(ctx: click.Context, trigger: str, enabled: bool) -> None:
         return
     proj = open_project(ctx)
     snap = snapshot(proj.project, proj.graph)
-    save_snapshot(store, snap)
+    save_snapshot(store, snap, proj.settings.name)
     known = sync_triggers(store, snap)
     if not set_enabled(store, trigger, enabled):
         raise NotFoundError(

@@ -1,5 +1,6 @@
-"""``legato init`` scaffolds a project; ``legato check`` reports every definition error (and,
-asked, the contract changes since another version)."""
+"""``legato init`` scaffolds a project; ``legato check`` reports every definition error, with the
+contracts that disagree with other projects sharing its store (and, asked, the contract changes
+since another version)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from rich.markup import escape
 
 from legato.cli._console import console, print_error
 from legato.cli._project import settings_of
-from legato.cli.contracts import baseline, print_changes, write_snapshot
+from legato.cli.contracts import baseline, print_changes, shared_store_check, write_snapshot
 from legato.errors import ConfigError, LegatoError
-from legato.graph.build import build_graph, find_errors
+from legato.graph.build import build_graph_with_errors
 from legato.graph.contract_diff import compare_contracts
 from legato.graph.contracts import contracts_snapshot
 from legato.graph.run_config import check_run_config, graph_config_schema, run_nodes
@@ -136,9 +137,9 @@ def check(ctx: click.Context, snapshot_out: Path | None, against: str | None) ->
     settings = settings_of(ctx)
     loaded = load_project(settings)
     errors: list[LegatoError] = list(loaded.errors)
-    errors += find_errors(loaded.project)
+    graph, found = build_graph_with_errors(loaded.project)
+    errors += found
     if not errors:
-        graph = build_graph(loaded.project)
         for pipe in loaded.project.pipelines.values():
             try:
                 selected = select(graph, pipe.selection)
@@ -153,6 +154,8 @@ def check(ctx: click.Context, snapshot_out: Path | None, against: str | None) ->
                 exc.message = f"pipeline {pipe.name!r} ({pipe.source}): {exc.message}"
                 exc.source = exc.source or pipe.source
                 errors.append(exc)
+    shared = shared_store_check(settings, contracts_snapshot(graph))
+    errors += shared.errors if shared is not None else []
     if errors:
         for error in errors:
             print_error(error)
@@ -161,13 +164,20 @@ def check(ctx: click.Context, snapshot_out: Path | None, against: str | None) ->
     p = loaded.project
     kinds = Counter(s.kind for s in p.steps)
     checks = f"{kinds['check']} check(s), " if kinds["check"] else ""
+    external = sum(s.external is not None for s in p.steps)
+    assets = f"{kinds['asset']} asset(s)" + (f" ({external} external)" if external else "")
     console.print(
-        f"[green]ok[/]: {kinds['asset']} asset(s), {kinds['task']} task(s), {checks}"
+        f"[green]ok[/]: {assets}, {kinds['task']} task(s), {checks}"
         f"{len(p.pipelines)} pipeline(s), {len(p.resources)} resource(s) "
         f"from {escape(settings.source)}"
     )
+    if shared is not None and shared.projects:
+        names = ", ".join(repr(name) for name in shared.projects)
+        console.print(
+            f"[green]ok[/]: contracts compared with project(s) {escape(names)} in the store"
+        )
     if snapshot_out is not None or against is not None:
-        contracts = contracts_snapshot(build_graph(p), settings.root)
+        contracts = contracts_snapshot(graph, settings.root)
         if snapshot_out is not None:
             write_snapshot(snapshot_out, contracts)
         if against is not None:

@@ -249,7 +249,10 @@ def up(
         forwarded_allow_ips=forwarded_allow_ips,
     )
     app = create_app(
-        store, auth=auth, daemon_status=background.status if background is not None else None
+        store,
+        auth=auth,
+        daemon_status=background.status if background is not None else None,
+        location=settings_of(ctx).name,
     )
     shown = f"[{host}]" if ":" in host else host
     url = f"{'https' if tls else 'http'}://{shown}:{port}/"

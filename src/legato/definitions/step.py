@@ -72,6 +72,7 @@ class StepDef:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     source: str | None = None
     contract: TableContract | None = None  # the table it returns (a value's is its annotation)
+    external: str | None = None  # produced by another project ("": any), never run here
     check: CheckInfo | None = None  # a check: what it checks and how
     checks: tuple[StepDef, ...] = ()  # an asset's own checks (``@asset(checks=[...])``)
 

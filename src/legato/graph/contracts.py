@@ -8,6 +8,7 @@ parameter's annotation and, for a table, the ``Needs(...)`` in an ``Annotated`` 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +29,35 @@ def handed_shape(graph: Graph, consumer: Node, param: str) -> tuple[Shape, bool]
     producer = graph[consumer.inputs[param]]
     if producer.step.single_run or consumer.step.single_run:
         return None
-    shape, direct = producer.contract.output, True
-    if producer.step.map_over is not None:  # its items' results, collected in order
+    return hand_off(
+        producer.contract.output,
+        mapped=producer.step.map_over is not None,
+        as_mapping=_as_mapping(consumer, producer.key),
+        one_item=param == consumer.step.map_over,
+    )
+
+
+def hand_off(
+    output: Shape, *, mapped: bool, as_mapping: bool, one_item: bool
+) -> tuple[Shape, bool]:
+    """What a consumer receives of a producer that returns ``output``, and whether it is that
+    value as returned: a mapped producer's results come as a list, several partitions read at
+    once as ``{partition: value}``, and a parameter a step maps over gets one item."""
+    shape, direct = output, True
+    if mapped:  # its items' results, collected in order
         shape, direct = {"kind": "list", "item": shape}, False
-    mapping = consumer.mappings.get(producer.key)
-    if mapping is not None and not single_valued(mapping):  # several partitions: {key: value}
+    if as_mapping:
         shape, direct = {"kind": "dict", "key": {"kind": "str"}, "value": shape}, False
-    if param == consumer.step.map_over:  # one item of the upstream's list
+    if one_item:  # one item of the upstream's list
         item = shape.get("item") if shape["kind"] in ("list", "vartuple") else None
         shape, direct = item or ANY, False
     return shape, direct
+
+
+def _as_mapping(consumer: Node, upstream: str) -> bool:
+    """Whether ``consumer`` reads several partitions of ``upstream`` at once."""
+    mapping = consumer.mappings.get(upstream)
+    return mapping is not None and not single_valued(mapping)
 
 
 def contract_errors(graph: Graph) -> list[ContractError]:
@@ -58,15 +78,46 @@ def contract_errors(graph: Graph) -> list[ContractError]:
                 described = None if table is None else table.describe()
                 found = table_mismatch(described, want.needs.describe())
             if found is not None:
-                errors.append(_error(producer, consumer, param, shape, want, found))
+                p, c = producer.step, consumer.step
+                errors.append(
+                    pair_error(
+                        End(p.kind, p.key, p.source),
+                        End(c.kind, c.key, c.source),
+                        param,
+                        shape,
+                        want.shape,
+                        found,
+                    )
+                )
     return errors
 
 
-def _error(
-    producer: Node, consumer: Node, param: str, shape: Shape, want: Expects, found: Mismatch
+@dataclass(frozen=True)
+class End:
+    """One end of a hand-off, as messages name it; ``project`` when it is another project's."""
+
+    kind: str
+    key: str
+    source: str | None
+    project: str | None = None
+
+    def __str__(self) -> str:
+        of = f" of project {self.project!r}" if self.project else ""
+        return f"{self.kind} {self.key!r}{of} ({self.source})"
+
+
+def pair_error(
+    p: End,
+    c: End,
+    param: str,
+    shape: Shape,
+    expects: Shape,
+    found: Mismatch,
+    source: str | None = None,
 ) -> ContractError:
-    p, c = producer.step, consumer.step
-    ends = f"{c.kind} {c.key!r} ({c.source}) reads {param!r} from {p.kind} {p.key!r} ({p.source})"
+    """The error of one incompatible hand-off: both ends, where they disagree, the two types
+    and the fix. ``source``: where to point (default: the consumer's)."""
+    ends = f"{c} reads {param!r} from {p}"
     if found.path.startswith("column"):
         message = f"{ends}: {found.reason}"
         column = found.path.removeprefix("column ")
@@ -79,11 +130,11 @@ def _error(
         )
     else:
         message = (
-            f"{ends}: {p.key} returns {render(shape)}, {c.key} expects {render(want.shape)}; "
+            f"{ends}: {p.key} returns {render(shape)}, {c.key} expects {render(expects)}; "
             f"at {found.path}: {found.reason}"
         )
         fix = (
-            f"make {p.key} return {render(want.shape)} (its annotation and its values), or "
+            f"make {p.key} return {render(expects)} (its annotation and its values), or "
             f"annotate {c.key}'s parameter {param!r} as {render(shape)}"
         )
     return ContractError(
@@ -93,18 +144,21 @@ def _error(
         path=found.path,
         produced=found.produced,
         expected=found.expected,
-        source=c.source,
+        source=source or c.source,
         hint=fix,
     )
 
 
 def contracts_snapshot(graph: Graph, root: Path | None = None) -> dict[str, Any]:
-    """Every asset's and task's contracts as JSON, to compare two versions of a project;
-    sources are relative to ``root``."""
+    """Every asset's and task's contracts as JSON, to compare two versions of a project (or
+    two projects); sources are relative to ``root``. How a value is handed over when it is not
+    as returned is marked: ``mapped`` and ``single_run`` on a step, ``as_mapping`` and
+    ``one_item`` on an input; ``external`` on an asset another project produces."""
     steps = {}
     for key in graph.order:
         node = graph[key]
-        if node.step.kind not in ("asset", "task"):
+        step = node.step
+        if step.kind not in ("asset", "task"):
             continue
         contract = node.contract
         inputs = {}
@@ -114,15 +168,24 @@ def contracts_snapshot(graph: Graph, root: Path | None = None) -> dict[str, Any]
                 "upstream": upstream,
                 "expects": want.shape,
                 "needs": None if want.needs is None else want.needs.describe(),
+                **_flags(as_mapping=_as_mapping(node, upstream), one_item=param == step.map_over),
             }
         steps[key] = {
-            "kind": node.step.kind,
-            "source": _relative(node.step.source, root),
+            "kind": step.kind,
+            "source": _relative(step.source, root),
             "output": contract.output,
             "table": None if contract.table is None else contract.table.describe(),
             "inputs": inputs,
+            **_flags(mapped=step.map_over is not None, single_run=step.single_run),
         }
+        if step.external is not None:
+            steps[key]["external"] = step.external
     return {"format": SNAPSHOT_FORMAT, "steps": steps}
+
+
+def _flags(**flags: bool) -> dict[str, bool]:
+    """Only the flags that are set: a snapshot of plain hand-offs stays as it was."""
+    return {name: True for name, value in flags.items() if value}
 
 
 def _relative(source: str | None, root: Path | None) -> str | None:

@@ -26,7 +26,7 @@ from legato.definitions.partitions import (
 )
 from legato.definitions.partitions.bulk import SpaceKeys, downstream_of_many, may_share_keys
 from legato.definitions.partitions.product import ProductKeys
-from legato.errors import PartitionError
+from legato.errors import PartitionError, SelectionError
 from legato.graph.graph import Graph
 from legato.graph.run_config import run_nodes
 
@@ -138,8 +138,11 @@ def plan_nodes(
 ) -> tuple[list[str], dict[str, list[str]]]:
     """The nodes to run (selection plus upstream tasks) in order, and each node's keys."""
     now = now or datetime.now(UTC)  # one "now" for the whole plan (and cacheable answers)
+    selected = set(selected)
     wanted = run_nodes(
-        selected, lambda k: graph[k].upstream, lambda k: graph[k].step.kind == "task"
+        _produced_here(graph, selected),
+        lambda k: graph[k].upstream,
+        lambda k: graph[k].step.kind == "task",
     )
     wanted.update(c for key in list(wanted) for c in graph.checks_of.get(key, ()))
     order = graph.sorted(wanted)
@@ -161,6 +164,22 @@ def plan_nodes(
             else "the selection is not partitioned: leave out --partition",
         )
     return order, keys_of
+
+
+def _produced_here(graph: Graph, selected: set[str]) -> set[str]:
+    """The selection without external assets: another project produces them, and a step that
+    reads one loads its stored value. Selecting nothing but them is an error."""
+    here = {k for k in selected if graph[k].step.external is None}
+    if selected and not here:
+        key = min(selected)
+        producer = graph[key].step.external
+        raise SelectionError(
+            f"asset {key!r} ({graph[key].step.source}) is external: "
+            f"{f'project {producer!r}' if producer else 'another project'} produces it",
+            obj=key,
+            hint="run it in the project that defines it, or select what reads it here",
+        )
+    return here
 
 
 def _keys_for(

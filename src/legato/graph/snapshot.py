@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from legato.definitions.project import Project
+from legato.graph.contracts import contracts_snapshot
 from legato.graph.graph import Graph
 from legato.graph.run_config import graph_config_schema, node_config_schema, run_nodes
 from legato.graph.select import select
@@ -51,6 +52,7 @@ def snapshot(project: Project, graph: Graph) -> dict[str, Any]:
                 "config_schema": node_config_schema(node),
                 "check": None if step.check is None else dataclasses.asdict(step.check),
                 "checks": list(graph.checks_of.get(key, ())),
+                "external": step.external,
             }
         )
     pipelines = []
@@ -84,6 +86,7 @@ def snapshot(project: Project, graph: Graph) -> dict[str, Any]:
         "pipelines": pipelines,
         "resources": sorted(project.resources),
         "secrets": sorted(project.secret_names()),  # names only: each process resolves its own
+        "contracts": contracts_snapshot(graph),  # compared with other projects sharing the store
     }
 
 

@@ -9,6 +9,7 @@ Environment variables override files: ``LEGATO_DATABASE_URL``, ``LEGATO_STORAGE`
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from legato._internal.durations import parse_duration
 from legato.definitions.retention import Retention
 from legato.errors import ConfigError
 from legato.loader.alerts import AlertSettings, parse_alerts
+from legato.store.snapshots import DEFAULT_LOCATION
 
 _KNOWN = {
     "pools",
@@ -36,7 +38,9 @@ _KNOWN = {
     "alerts",
     "retention",
     "api_token_expiry",
+    "name",
 }
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class Settings:
     """Where the project's code is, where its state lives, and how it runs by default."""
 
     root: Path
+    name: str = DEFAULT_LOCATION  # its code location in the store: what it records, what it reads
     modules: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
     database_url: str = ""
@@ -140,6 +145,7 @@ def load_settings(start: Path | None = None, env: Mapping[str, str] | None = Non
         )
     return Settings(
         root=root,
+        name=_name(table.get("name", DEFAULT_LOCATION), source),
         modules=modules,
         paths=paths,
         database_url=db or f"sqlite:///{root / '.legato' / 'legato.db'}",
@@ -155,6 +161,17 @@ def load_settings(start: Path | None = None, env: Mapping[str, str] | None = Non
         api_token_expiry=_token_expiry(env, table, source),
         source=source,
     )
+
+
+def _name(value: Any, source: str) -> str:
+    """``name``: the project's name in a store that several projects share."""
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
+        raise ConfigError(
+            f"{source}: name {value!r} is not a project name",
+            source=source,
+            hint='write name = "sales": up to 100 letters, digits, "_", "-" or "."',
+        )
+    return value
 
 
 def _token_expiry(env: Mapping[str, str], table: Mapping[str, Any], source: str) -> float:

@@ -1,4 +1,5 @@
-"""Code-location snapshots: the latest description of the project's definitions, as data."""
+"""Code-location snapshots: the latest description of each project's definitions, as data, under
+the project's name (its location; ``default`` for a project without a name)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from legato.store import schema
 from legato.store._json import dumps, loads
 from legato.store.engine import Store
 
+DEFAULT_LOCATION = "default"
 
-def save_snapshot(store: Store, data: dict[str, Any], location: str = "default") -> bool:
+
+def save_snapshot(store: Store, data: dict[str, Any], location: str = DEFAULT_LOCATION) -> bool:
     """Record ``data`` unless the latest snapshot of ``location`` is identical; True if saved."""
     digest = fingerprint(data)
     s = schema.snapshots.c
@@ -40,7 +43,7 @@ def parse_snapshot(text: str) -> dict[str, Any]:
     return data
 
 
-def latest_snapshot(store: Store, location: str = "default") -> dict[str, Any] | None:
+def latest_snapshot(store: Store, location: str = DEFAULT_LOCATION) -> dict[str, Any] | None:
     s = schema.snapshots.c
     with store.read() as conn:
         row = conn.execute(
@@ -52,7 +55,7 @@ def latest_snapshot(store: Store, location: str = "default") -> dict[str, Any] |
 class SnapshotCache:
     """The latest snapshot, parsed again only when a newer one was saved (one id probe)."""
 
-    def __init__(self, store: Store, location: str = "default") -> None:
+    def __init__(self, store: Store, location: str = DEFAULT_LOCATION) -> None:
         self.store = store
         self.location = location
         self._id: int | None = None

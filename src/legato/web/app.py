@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from legato.store.engine import Store
+from legato.store.snapshots import DEFAULT_LOCATION
 from legato.web.api import (
     admin,
     alerts,
@@ -69,6 +70,7 @@ def create_app(
     auth: AuthConfig | None = None,
     daemon_status: DaemonStatus | None = None,
     limits: Limits | None = None,
+    location: str = DEFAULT_LOCATION,
 ) -> FastAPI:
     """The web app over ``store``.
 
@@ -78,6 +80,7 @@ def create_app(
         daemon_status: returns the automation daemon's status for ``/api/v1/health`` and the
             overview; None when no daemon runs in this process.
         limits: request bounds (default: :class:`Limits`).
+        location: the project's name: whose recorded definitions it shows.
     """
     app = FastAPI(
         title="Legato",
@@ -89,7 +92,7 @@ def create_app(
         dependencies=[Depends(authorize)],
     )
     limits = limits or Limits()
-    catalog = Catalog(store)
+    catalog = Catalog(store, location)
     app.state.legato = WebState(store, auth or AuthConfig(), limits, daemon_status, catalog)
     catalog.warm()
     install_error_handlers(app)

@@ -115,7 +115,9 @@ def _disabled(key: str) -> ApiError:
 async def receive(pipeline: str, request: Request, state: State) -> JSONResponse:
     """Verify the signature and its age, then queue one run per signed delivery id."""
     timestamp, digests, delivery = _credentials(request)
-    pipe, index, spec = _trigger(latest_snapshot(state.store) or {}, pipeline)
+    pipe, index, spec = _trigger(
+        latest_snapshot(state.store, state.catalog.location) or {}, pipeline
+    )
     secret = os.environ.get(spec["secret_env"], "")
     if not secret:
         log.warning(
