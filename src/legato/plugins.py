@@ -1,4 +1,5 @@
-"""Plugins: the executors and message sources Legato can use, found by name through entry points.
+"""Plugins: the executors, message sources, IO managers and alert channels Legato can use, found
+by name through entry points.
 
 Legato declares its built-ins in its own ``pyproject.toml`` exactly as another package declares
 its own, so a third-party executor is chosen by name like ``process`` or ``dask``::
@@ -8,6 +9,12 @@ its own, so a third-party executor is chosen by name like ``process`` or ``dask`
 
     [project.entry-points."legato.message_sources"]
     sqs = "acme_legato.sqs:SqsMessageSource"  # (spec, *, now) -> MessageSource; spec.kind == "sqs"
+
+    [project.entry-points."legato.io_managers"]
+    lake = "acme_legato.lake:LakeIOManager.from_config"  # (IOManagerConfig) -> IOManager
+
+    [project.entry-points."legato.alert_channels"]
+    pager = "acme_legato.pager:PagerChannel"  # (Channel) -> AlertChannel
 
 Nothing is imported until a plugin is used, so a heavy extra (Dask, a broker client) costs
 nothing to the processes that never use it. The installed names are read once per ``sys.path``.
@@ -26,7 +33,14 @@ if TYPE_CHECKING:
 
 EXECUTORS = "legato.executors"
 MESSAGE_SOURCES = "legato.message_sources"
-_WHAT = {EXECUTORS: "executor", MESSAGE_SOURCES: "message source"}
+IO_MANAGERS = "legato.io_managers"
+ALERT_CHANNELS = "legato.alert_channels"
+_WHAT = {
+    EXECUTORS: "executor",
+    MESSAGE_SOURCES: "message source",
+    IO_MANAGERS: "IO manager",
+    ALERT_CHANNELS: "alert channel",
+}
 
 
 def names(group: str) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ import pytest
 
 from legato.definitions.resources import SecretRef
 from legato.errors import ConfigError
+from legato.integrations.alerts.smtp import EmailChannel
 from legato.loader.config import load_settings
 
 GOOD = """
@@ -44,7 +45,8 @@ def test_channels_and_rules_load_with_secrets_by_reference(tmp_path: Path):
     ops, oncall = alerts.channels["ops"], alerts.channels["oncall"]
     assert ops.options["headers"]["Authorization"] == SecretRef("OPS_TOKEN")
     assert oncall.options["password"] == SecretRef("SMTP_PASSWORD")
-    assert oncall.options["port"] == 587 and oncall.options["to"] == ["oncall@example.com"]
+    mail = EmailChannel(oncall)  # what the email plugin makes of its fields
+    assert mail.port == 587 and mail.to == ["oncall@example.com"]
     attributes = {"pipeline": {"nightly"}, "tag": {"team=finance"}}
     assert alerts.channels_for("run_failed", attributes) == ["ops", "oncall"]
     assert alerts.channels_for("sla_missed", attributes) == []
@@ -59,7 +61,11 @@ def test_channels_and_rules_load_with_secrets_by_reference(tmp_path: Path):
             "alerts.rules[0].channels",
             "'ops'",
         ),
-        (('type = "webhook"', 'type = "pager"'), "alerts.channels.ops.type", '"slack"'),
+        (
+            ('type = "webhook"', 'type = "pager"'),
+            "alerts.channels.ops.type",
+            "alert channel 'pager' is not one of the installed alert channels (email, slack,",
+        ),
         (('host = "smtp.example.com"\n', ""), "alerts.channels.oncall.host", "needs host"),
         (('{ secret = "SMTP_PASSWORD" }', '"hunter2hunter2"'), "oncall.password", "secret ="),
         (('"freshness_missed"]', '"check_faild"]'), "alerts.rules[0].on", "check_failed"),

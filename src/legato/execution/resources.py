@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
+from typing import Any, TypeGuard
 
 from legato._internal.secrets import remember_names
-from legato.definitions.io import IOContext, IOManager
+from legato.definitions.io import DEFAULT_IO, IOContext, IOManager
 from legato.definitions.keys import StepKey
 from legato.definitions.project import Project
 from legato.definitions.resources import Resource
@@ -15,8 +15,6 @@ from legato.execution.contracts import validate_output
 from legato.execution.io.fs import FilesystemIOManager
 from legato.execution.spec import InputRef, StepSpec
 from legato.graph.build import build_graph
-
-DEFAULT_IO = "io_manager"
 
 
 class WorkerEnv:
@@ -128,7 +126,7 @@ class WorkerEnv:
         asset_key = step.node if kind == "asset" else None
         context = IOContext(step, spec.run_id, asset_key)
         io = self.io_for(asset_key)
-        if spec.stage and isinstance(io, FilesystemIOManager):  # the engine publishes it
+        if spec.stage and self._publishable(io):  # the engine publishes it
             metadata = dict(io.stage(context, value, spec.stage))
         else:
             metadata = dict(io.store(context, value))
@@ -137,6 +135,17 @@ class WorkerEnv:
             if asset_key is not None:
                 self._values[(spec.run_id, str(step), asset_key)] = value
         return metadata
+
+    def _publishable(self, io: IOManager) -> TypeGuard[FilesystemIOManager]:
+        """Whether ``io`` writes where the engine publishes staged values: the storage root. A
+        filesystem IO manager with another root (``[io_managers.NAME] root = ...``) stores its
+        values itself."""
+        default = self.default_io
+        return (
+            isinstance(io, FilesystemIOManager)
+            and isinstance(default, FilesystemIOManager)
+            and io.root == default.root
+        )
 
     def resource(self, name: str, step_key: str, source: str | None) -> Any:
         if name in self._ready:

@@ -1,7 +1,7 @@
 """``[alerts]`` of ``legato.toml``: channels (where alerts go) and rules (which facts go where).
 
     [alerts.channels.oncall]
-    type = "email"                     # webhook | slack | email
+    type = "email"                     # webhook | slack | email | a plugin's (legato.alert_channels)
     host = "smtp.example.com"
     from = "legato@example.com"
     to = ["oncall@example.com"]
@@ -14,8 +14,10 @@
     pipeline = "nightly"               # filters: pipeline, asset, group, tag (globs; any matches)
     channels = ["oncall"]
 
-A value written ``{secret = "NAME"}`` is a ``SecretRef``: resolved where the alert is sent,
-never stored. Every mistake is a ``ConfigError`` naming the file, the key and the fix.
+A channel's ``type`` names the plugin that sends it; the plugin checks the channel's other
+fields here, when the config loads. A value written ``{secret = "NAME"}`` is a ``SecretRef``:
+resolved where the alert is sent, never stored. Every mistake is a ``ConfigError`` naming the
+file, the key and the fix.
 """
 
 from __future__ import annotations
@@ -26,30 +28,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from legato.definitions.resources import SecretRef
+from legato import plugins
+from legato.definitions.channels import DEFAULT_PER_MINUTE, Channel, make_channel
 from legato.errors import ConfigError
 from legato.events.alerts import KINDS
+from legato.loader.secret_fields import with_secret_refs
 
-DEFAULT_PER_MINUTE = 30
-_COMMON = {"type", "timeout", "max_per_minute"}
-_FIELDS: dict[str, tuple[set[str], set[str]]] = {  # type → (required, optional)
-    "webhook": ({"url"}, {"headers"}),
-    "slack": ({"url"}, set()),
-    "email": ({"host", "from", "to"}, {"port", "starttls", "user", "password"}),
-}
+__all__ = ["AlertSettings", "Channel", "Rule", "parse_alerts"]
+_TYPES = '"webhook" (JSON POST), "slack" (incoming webhook), "email" (SMTP) or a plugin\'s name'
 FILTERS = ("pipeline", "asset", "group", "tag")
 _RULE_KEYS = {"on", "channels", "name", *FILTERS}
-
-
-@dataclass(frozen=True)
-class Channel:
-    """One destination; ``options`` hold its fields (strings may be ``SecretRef``s)."""
-
-    name: str
-    type: str
-    options: Mapping[str, Any]
-    timeout: float = 10.0
-    max_per_minute: int = DEFAULT_PER_MINUTE
 
 
 @dataclass(frozen=True)
@@ -108,31 +96,21 @@ def parse_alerts(table: Any, source: str) -> AlertSettings:
 
 def _channel(name: str, values: Any, source: str) -> Channel:
     key = f"alerts.channels.{name}"
-    _table(values, key, source, f'write [{key}] with type = "webhook", "slack" or "email"')
+    _table(values, key, source, f"write [{key}] with type = {_TYPES}")
     kind = values.get("type")
-    if kind not in _FIELDS:
-        raise _error(
-            source,
-            f"{key}.type",
-            f"is {kind!r}" if kind is not None else "is missing",
-            'set type = "webhook" (JSON POST), "slack" (incoming webhook) or "email" (SMTP)',
-        )
-    required, optional = _FIELDS[kind]
-    _unknown(values, required | optional | _COMMON, key, source)
-    for name_ in sorted(required - set(values)):
-        raise _error(source, f"{key}.{name_}", "is missing", f"a {kind} channel needs {name_}")
-    options = {k: _value(v, f"{key}.{k}", source) for k, v in values.items() if k not in _COMMON}
-    if kind in ("webhook", "slack"):
-        _url(options["url"], f"{key}.url", source)
-        headers = options.get("headers", {})
-        if not isinstance(headers, dict):
-            raise _error(source, f"{key}.headers", "must be a table", "headers = {X-Token = ...}")
-    else:
-        _email(options, key, source)
-    return Channel(
+    if not isinstance(kind, str) or not kind:
+        problem = f"is {kind!r}" if kind is not None else "is missing"
+        raise _error(source, f"{key}.type", problem, f"set type = {_TYPES}")
+    plugins.check(plugins.ALERT_CHANNELS, kind, source=f"{source}: {key}.type")
+    common = Channel.common
+    channel = Channel(
         name,
         kind,
-        options,
+        {
+            k: with_secret_refs(v, f"{key}.{k}", source)
+            for k, v in values.items()
+            if k not in common
+        },
         timeout=_number(values.get("timeout", 10.0), f"{key}.timeout", source, "timeout = 10"),
         max_per_minute=int(
             _number(
@@ -143,32 +121,10 @@ def _channel(name: str, values: Any, source: str) -> Channel:
                 whole=True,
             )
         ),
+        source=source,
     )
-
-
-def _email(options: dict[str, Any], key: str, source: str) -> None:
-    to = options["to"]
-    to = [to] if isinstance(to, str) else to
-    if not isinstance(to, list) or not to or not all(isinstance(a, str) and "@" in a for a in to):
-        raise _error(source, f"{key}.to", "must be an address or a list of them", 'to = ["a@b.c"]')
-    options["to"] = to
-    if not isinstance(options["from"], str) or "@" not in options["from"]:
-        raise _error(source, f"{key}.from", "must be an address", 'from = "legato@example.com"')
-    port = options.setdefault("port", 587 if options.get("starttls") else 25)
-    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
-        raise _error(source, f"{key}.port", f"{port!r} is not a port", "port = 587")
-    if not isinstance(options.setdefault("starttls", False), bool):
-        raise _error(source, f"{key}.starttls", "must be true or false", "starttls = true")
-    password = options.get("password")
-    if password is not None and not isinstance(password, SecretRef):
-        raise _error(
-            source,
-            f"{key}.password",
-            "is written in clear",
-            'name a secret instead: password = {secret = "SMTP_PASSWORD"}',
-        )
-    if (password is None) != (options.get("user") is None):
-        raise _error(source, key, "has user or password without the other", "set both, or neither")
+    make_channel(channel)  # the plugin checks the fields now: a mistake shows at `legato check`
+    return channel
 
 
 def _rule(index: int, values: dict[str, Any], channels: Mapping[str, Channel], source: str) -> Rule:
@@ -206,24 +162,6 @@ def _rule(index: int, values: dict[str, Any], channels: Mapping[str, Channel], s
             raise _error(source, f"{key}.tag", f"{tag!r} is not key=value", 'tag = "team=finance"')
     label = values.get("name")
     return Rule(index, on, names, filters, str(label) if label is not None else None)
-
-
-def _value(value: Any, key: str, source: str) -> Any:
-    """A field's value: ``{secret = "NAME"}`` becomes a SecretRef, also inside a table."""
-    if isinstance(value, dict):
-        if set(value) == {"secret"}:
-            if not isinstance(value["secret"], str) or not value["secret"]:
-                raise _error(source, key, "names no secret", 'write {secret = "NAME"}')
-            return SecretRef(value["secret"])
-        return {k: _value(v, f"{key}.{k}", source) for k, v in value.items()}
-    return value
-
-
-def _url(value: Any, key: str, source: str) -> None:
-    if isinstance(value, SecretRef):
-        return
-    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
-        raise _error(source, key, f"{value!r} is not an http(s) URL", 'url = "https://..."')
 
 
 def _number(value: Any, key: str, source: str, fix: str, *, whole: bool = False) -> float:

@@ -18,9 +18,11 @@ from typing import Any
 
 from legato import plugins
 from legato._internal.durations import parse_duration
+from legato.definitions.io import IOManagerConfig
 from legato.definitions.retention import Retention
 from legato.errors import ConfigError
 from legato.loader.alerts import AlertSettings, parse_alerts
+from legato.loader.io_managers import parse_io_managers
 from legato.store.snapshots import DEFAULT_LOCATION
 
 _KNOWN = {
@@ -30,6 +32,8 @@ _KNOWN = {
     "paths",
     "database_url",
     "storage",
+    "io_manager",
+    "io_managers",
     "executor",
     "max_concurrency",
     "resources",
@@ -53,6 +57,7 @@ class Settings:
     paths: tuple[str, ...] = ()
     database_url: str = ""
     storage: Path = Path()
+    io_managers: Mapping[str, IOManagerConfig] = field(default_factory=dict)  # [io_manager] too
     executor: str = "process"
     max_concurrency: int = 0
     resources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -143,13 +148,15 @@ def load_settings(start: Path | None = None, env: Mapping[str, str] | None = Non
             source=source,
             hint="write warehouse = 4",
         )
+    storage = storage if storage.is_absolute() else root / storage
     return Settings(
         root=root,
         name=_name(table.get("name", DEFAULT_LOCATION), source),
         modules=modules,
         paths=paths,
         database_url=db or f"sqlite:///{root / '.legato' / 'legato.db'}",
-        storage=storage if storage.is_absolute() else root / storage,
+        storage=storage,
+        io_managers=parse_io_managers(table, root=root, storage=storage, source=source),
         executor=executor,
         max_concurrency=concurrency,
         resources=resources,

@@ -17,6 +17,7 @@ from legato.definitions.resources import Resource, SecretRef
 from legato.definitions.step import StepDef
 from legato.errors import ConfigError, LegatoError, ProjectLoadError
 from legato.loader.config import Settings
+from legato.loader.io_managers import make_io_managers, undefined_io_managers
 
 
 @dataclass
@@ -54,6 +55,7 @@ def load_project(settings: Settings) -> Loaded:
     pipelines: list[Pipeline] = []
     resources: dict[str, Resource] = {}
     io_managers: dict[str, Any] = {}
+    defined_in: dict[str, str] = {}  # IO manager → the module that defines it
     secrets = set(settings.secrets)
     names = module_names(settings)
     if not names:
@@ -77,6 +79,7 @@ def load_project(settings: Settings) -> Loaded:
                 resources.setdefault(attr, value)
             elif not isinstance(value, type) and isinstance(value, IOManager):
                 io_managers.setdefault(attr, value)
+                defined_in.setdefault(attr, name)
             elif isinstance(value, SecretRef):
                 secrets.add(value.name)
     for name, values in settings.resources.items():
@@ -84,11 +87,17 @@ def load_project(settings: Settings) -> Loaded:
             resources[name] = _configure(name, values, resources.get(name), settings.source)
         except LegatoError as exc:
             errors.append(exc)
+    configured, failed = make_io_managers(settings.io_managers, defined_in)
+    io_managers.update(configured)
+    imported = not errors  # else a name may be missing only because its module did not load
+    errors += failed
     try:
         project = Project.of(steps, pipelines, resources, io_managers, secrets)
     except LegatoError as exc:
         errors.append(exc)
         project = Project.of([], [], resources, io_managers, secrets)
+    if imported:
+        errors += undefined_io_managers(project, settings.io_managers)
     remember_names(project.secret_names())  # before any step, sensor or trigger runs here
     return Loaded(project, errors, tuple(sys.path))
 

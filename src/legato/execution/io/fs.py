@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from legato._internal.private import make_private_dirs, open_private
-from legato.definitions.io import IOContext
+from legato.definitions.io import IOContext, IOManagerConfig
 from legato.errors import NotFoundError, PartitionError
 from legato.execution.io.signing import SigningKey, load_key
 
@@ -100,6 +100,12 @@ class FilesystemIOManager:
 
     def __getstate__(self) -> dict[str, Any]:  # the key never travels: each process reads its own
         return {**self.__dict__, "_key": None, "_dirs": set(), "_inside": set()}
+
+    @classmethod
+    def from_config(cls, config: IOManagerConfig) -> FilesystemIOManager:
+        """The ``filesystem`` plugin: ``root`` (default: the project's ``storage``)."""
+        config.check_fields(optional={"root"})
+        return cls(config.path("root", config.storage))
 
     @property
     def key(self) -> SigningKey:

@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from legato._internal.optional import require
-from legato.definitions.io import IOContext
+from legato.definitions.io import IOContext, IOManagerConfig
+from legato.definitions.resources import SecretRef
 from legato.errors import NotFoundError
 from legato.execution.io.fs import storage_parts
 
@@ -31,8 +32,9 @@ class FsspecIOManager:
     Args:
         url: the root, e.g. ``"s3://bucket/legato"``.
         storage_options: passed to the filesystem (credentials, ``client_kwargs``, …). Prefer
-            the environment or instance roles for credentials; these options are pickled with the
-            project when it is sent to worker processes.
+            the environment or instance roles for credentials, or a ``SecretRef`` (read where the
+            filesystem is opened); these options are pickled with the project when it is sent to
+            worker processes.
 
     Example:
         >>> io_manager = FsspecIOManager("s3://analytics/legato")  # in a project module
@@ -52,6 +54,20 @@ class FsspecIOManager:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["url"], storage_options=state["storage_options"])  # type: ignore[misc]
 
+    @classmethod
+    def from_config(cls, config: IOManagerConfig) -> FsspecIOManager:
+        """The ``fsspec`` plugin: ``url`` and ``storage_options`` (a table; a value written
+        ``{secret = "NAME"}`` is read where the filesystem is opened)."""
+        config.check_fields(required={"url"}, optional={"storage_options"})
+        url, options = config.options["url"], config.options.get("storage_options", {})
+        if not isinstance(url, str) or "://" not in url:
+            fix = 'url = "s3://bucket/legato"'
+            raise config.error(f"{url!r} is not a URL", fix, field="url")
+        if not isinstance(options, Mapping):
+            fix = "storage_options = { anon = false }"
+            raise config.error("must be a table", fix, field="storage_options")
+        return cls(url, storage_options=options)
+
     def __repr__(self) -> str:
         return f"FsspecIOManager({self.url!r})"
 
@@ -59,7 +75,8 @@ class FsspecIOManager:
     def fs(self) -> Any:
         if self._fs is None:
             fsspec = require("fsspec", "s3")
-            self._fs, self._root = fsspec.core.url_to_fs(self.url, **self.storage_options)
+            options = _resolved(self.storage_options)
+            self._fs, self._root = fsspec.core.url_to_fs(self.url, **options)
             self._root = self._root.rstrip("/")
         return self._fs
 
@@ -107,3 +124,11 @@ class FsspecIOManager:
         protocol = self.fs.protocol
         name = protocol if isinstance(protocol, str) else protocol[0]
         return f"{name}://{key}" if name != "file" else key
+
+
+def _resolved(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` with each SecretRef (also in a nested table) replaced by its value."""
+    return {
+        k: v.get() if isinstance(v, SecretRef) else _resolved(v) if isinstance(v, Mapping) else v
+        for k, v in options.items()
+    }
