@@ -3,59 +3,47 @@
 The engine is the single writer of a run's events. Each loop iteration appends the events of what
 just happened in one transaction *before* acting on them (starting the steps they made ready), so
 the store is never behind what executes, and a run of 1,000 steps costs a few dozen commits.
+
+The loop works on one record per step (``run_state``); its parts live beside it: recording
+(``recording``), the lease, cancel and fencing (``leases``, ``fencing``), crash resume
+(``resume``), fan-out (``fanout``), inputs (``inputs``) and what outcomes record (``outcomes``).
 """
 
 from __future__ import annotations
 
-import heapq
-import logging
 import os
 import secrets
 import socket
 import threading
 import time
 import traceback
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from legato.definitions.keys import StepKey
 from legato.definitions.policies import NO_RETRY, Retry
-from legato.errors import EngineError, LegatoError, StoreError
+from legato.errors import EngineError, LegatoError
 from legato.events.status import RunStatus, StepStatus
-from legato.events.transitions import next_run_status, next_step_status
 from legato.events.types import Event, EventType
-from legato.execution.capture import LogRecordTuple
 from legato.execution.executors.base import Executor
 from legato.execution.fanout import FanOut
 from legato.execution.fencing import Fencing, Publish
 from legato.execution.inputs import StepInputs
 from legato.execution.outcomes import Outcomes
+from legato.execution.recording import OnEvents, Recording
 from legato.execution.resume import ResumeSteps
 from legato.execution.run_state import RunState
 from legato.execution.run_watch import RunWatch
 from legato.execution.spec import LogChunk, StepOutcome, StepSpec
 from legato.graph.graph import Graph
 from legato.graph.plan import Plan
-from legato.store import event_log
 from legato.store.engine import Store
-from legato.store.runs import (
-    NewStep,
-    add_steps,
-    get_run,
-    get_steps,
-)
+from legato.store.runs import NewStep, get_run, get_steps
 
-log = logging.getLogger("legato.engine")
-
-# How long an engine keeps the events of a run while its store is unreachable before it gives
-# up (the run is then resumed by whoever reaches the store after its lease).
-STORE_OUTAGE_LIMIT = 600
-
-OnEvents = Callable[[Sequence[Event]], None]
+__all__ = ["OnEvents", "RunEngine"]
 
 
-class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
+class RunEngine(Recording, ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
     """Executes one run's plan on an executor, recording every state change in the store."""
 
     def __init__(
@@ -95,16 +83,11 @@ class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
         # live logs: nobody else could take the run over, cancel it or read its lines.
         self._watching = not _in_memory(store)
         self._live: RunWatch | None = None
-        self.s = RunState()
-        self._ready: deque[StepKey] = deque()
-        self._retries: list[tuple[float, StepKey]] = []
-        self._running: set[StepKey] = set()
-        self._handed: dict[StepKey, float] = {}  # when each running attempt was started
+        self.state = RunState()
         self._events: list[Event] = []
         self._logs: list[dict[str, Any]] = []
         self._new_steps: list[NewStep] = []
         self._run_status = RunStatus.QUEUED
-        self._template_of: dict[StepKey, StepKey] = {}
         self._planned = {p.key: p for p in plan.steps}
         self._assets = {n for n, node in graph.nodes.items() if node.step.kind == "asset"}
         self._ranged = {p.key for p in plan.steps if p.partition_keys}
@@ -125,18 +108,18 @@ class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
                 return self._fenced()
             watch = self._watch()
             self._begin()
-            while self.s.unfinished:
+            while self.state.unfinished:
                 if self._lease_lost.is_set():
                     return self._fenced()
                 if self.cancel_requested.is_set():
                     self._cancel()
                     return self._run_status
-                self._release_due_retries()
+                self.state.release_due_retries(time.monotonic())
                 specs = self._start_ready()
                 self._flush()
                 for spec in specs:
                     self.executor.submit(spec)
-                if self.s.unfinished:
+                if self.state.unfinished:
                     self._collect(self.executor.poll(self._poll_timeout()))
             self._finish()
         except KeyboardInterrupt:  # Ctrl-C, or the watch interrupting an in-process step
@@ -160,43 +143,6 @@ class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
             self.executor.shutdown(kill=self._run_status is not RunStatus.SUCCEEDED)
         return self._run_status
 
-    def _watch(self) -> RunWatch | None:
-        if not self._watching:
-            return None
-        watch = RunWatch(
-            self.store,
-            self.run_id,
-            self.launcher,
-            self._lease,
-            on_cancel=self._cancel_from_watch,
-            on_fenced=self._fenced_from_watch,
-        )
-        self._live = watch
-        watch.start()
-        return watch
-
-    def _cancel_from_watch(self) -> None:
-        self.cancel_requested.set()
-        self._interrupt()
-
-    def _fenced_from_watch(self) -> None:
-        self._lease_lost.set()
-        self._interrupt()
-
-    def _interrupt(self) -> None:
-        """Stop a step that runs in the engine's own thread (the in-process executor); other
-        executors' steps are stopped by ``cancel`` once the loop sees the flag."""
-        interrupt = getattr(self.executor, "interrupt", None)
-        if interrupt is not None:
-            interrupt()
-
-    def live_logs(self, step: StepKey, attempt: int, records: Sequence[LogRecordTuple]) -> None:
-        """Lines of a running step, written by the watch within a fraction of a second (called
-        from any thread)."""
-        live = self._live
-        if live is not None:
-            live.add_logs(self._log_rows(str(step), records))
-
     def _begin(self) -> None:
         current = get_run(self.store, self.run_id).status if self.resume else RunStatus.QUEUED
         if current is not RunStatus.QUEUED:
@@ -204,14 +150,7 @@ class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
         else:
             self._run_event(EventType.RUN_STARTED)
         self._judge_inputs(self.allow_untrusted)
-        for planned in self.plan.steps:
-            key = planned.key
-            self.s.status[key] = StepStatus.PENDING
-            self.s.attempt[key] = 0
-            self.s.waits[key] = set(planned.waits_for)
-            for up in planned.waits_for:
-                self.s.children.setdefault(up, []).append(key)
-            self.s.unfinished += 1
+        self.state.add_planned(self.plan.steps)
         recorded = (
             {s.step_key: s for s in get_steps(self.store, self.run_id)} if self.resume else {}
         )
@@ -221,23 +160,14 @@ class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
                 self._restore(planned.key, found, recorded)
             elif planned.key in self.plan.reused:
                 self._reuse(planned.key, self.plan.reused[planned.key])
-            elif not self.s.waits[planned.key]:
-                self._ready.append(planned.key)
-
-    def _fenced(self) -> RunStatus:
-        """Our lease is gone: stop the steps and leave the record to whoever holds the run now."""
-        for key in list(self._running):
-            self.executor.cancel(key)
-        self._running.clear()
-        self._events.clear()
-        self._logs.clear()
-        return get_run(self.store, self.run_id).status
+            elif not self.state[planned.key].waits:
+                self.state.ready.append(planned.key)
 
     def _poll_timeout(self) -> float:
         timeout = self._cancel_poll
-        if self._retries:
-            timeout = min(timeout, max(0.0, self._retries[0][0] - time.monotonic()))
-        if not self._running:  # nothing to wait on but retries or a cancel: don't spin
+        if self.state.retries:
+            timeout = min(timeout, max(0.0, self.state.retries[0][0] - time.monotonic()))
+        if not self.state.running:  # nothing to wait on but retries or a cancel: don't spin
             self.cancel_requested.wait(timeout)
             return 0.0
         return timeout
@@ -247,21 +177,22 @@ class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
     def _start_ready(self) -> list[StepSpec]:
         specs = []
         now = time.time()
-        while self._ready and len(self._running) < self.limit:
-            key = self._ready.popleft()
-            if self.s.status[key] not in (StepStatus.PENDING, StepStatus.RETRYING):
+        ready, running = self.state.ready, self.state.running
+        while ready and len(running) < self.limit:
+            key = ready.popleft()
+            state = self.state[key]
+            if state.status not in (StepStatus.PENDING, StepStatus.RETRYING):
                 continue
             if self._refuse_untrusted(key):
                 continue
             if key in self._templates:
                 self._expand(key)
                 continue
-            attempt = self.s.attempt[key] + 1
-            self.s.attempt[key] = attempt
+            state.attempt += 1
             self._step_event(key, EventType.STEP_STARTED, ts=now)
-            self._handed[key] = now
-            self._running.add(key)
-            specs.append(self._spec(key, attempt))
+            state.started_at = now
+            running.add(key)
+            specs.append(self._spec(key, state.attempt))
         return specs
 
     def _spec(self, key: StepKey, attempt: int) -> StepSpec:
@@ -279,17 +210,12 @@ class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
             stage=f"{self.run_id}-{attempt}" if self.publish is not None else "",
         )
 
-    def _release_due_retries(self) -> None:
-        now = time.monotonic()
-        while self._retries and self._retries[0][0] <= now:
-            _, key = heapq.heappop(self._retries)
-            self._ready.append(key)
-
     # -- outcomes ---------------------------------------------------------------------------------
 
     def _collect(self, messages: Sequence[StepOutcome | LogChunk]) -> None:
+        running = self.state.running
         for message in messages:
-            if message.step not in self._running or message.attempt != self.s.attempt[message.step]:
+            if message.step not in running or message.attempt != self.state[message.step].attempt:
                 continue  # an abandoned or cancelled attempt: its late word is not recorded
             self._add_logs(message.step, message.logs)
             if (
@@ -302,7 +228,7 @@ class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
                 outcome = self._published(message) if message.ok else message
                 if outcome is None:
                     return  # the run is no longer ours: the loop stops at the fence
-                self._running.discard(outcome.step)
+                running.discard(outcome.step)
                 if outcome.ok:
                     self._succeeded(outcome)
                 else:
@@ -312,7 +238,7 @@ class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
         key = outcome.step
         ended, data = self._ran(outcome)
         if outcome.length is not None:
-            self.s.lengths[key] = outcome.length
+            self.state[key].length = outcome.length
             data["length"] = outcome.length
         self._record_outputs(outcome, ended)
         self._step_event(key, EventType.STEP_SUCCEEDED, data=data, ts=ended)
@@ -330,7 +256,7 @@ class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
             delay = policy.delay_for(outcome.attempt)
             data["retry_in"] = delay
             self._step_event(key, EventType.STEP_RETRY, data=data, ts=ended)
-            heapq.heappush(self._retries, (time.monotonic() + delay, key))
+            self.state.retry_at(time.monotonic() + delay, key)
             return
         if step.check:
             self._record_check(outcome, ended)
@@ -345,7 +271,8 @@ class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
         that collected it. Another machine's clock is trusted only within what this engine saw:
         not before it started the attempt, not after the outcome arrived."""
         now = time.time()
-        handed = self._handed.pop(outcome.step, None)
+        state = self.state[outcome.step]
+        handed, state.started_at = state.started_at, None
         data: dict[str, Any] = {"duration": outcome.duration}
         if not outcome.started_at or handed is None:
             return now, data
@@ -355,37 +282,40 @@ class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
 
     def _done(self, key: StepKey) -> None:
         """``key`` finished: release its children, or skip them if it did not succeed."""
-        self.s.unfinished -= 1
-        ok = self.s.status[key].ok
-        for child in self.s.children.get(key, ()):
+        state = self.state[key]
+        self.state.unfinished -= 1
+        ok = state.status.ok
+        for child in state.children:
             if not ok:
                 self._skip(child, key)
                 continue
-            waits = self.s.waits[child]
-            waits.discard(key)
-            if not waits and self.s.status[child] is StepStatus.PENDING:
-                self._ready.append(child)
-        template = self._template_of.get(key)
-        if template is not None:
-            self.s.items_left[template] -= 1
-            if self.s.items_left[template] == 0:
-                self._finish_template(template)
+            waiting = self.state[child]
+            waiting.waits.discard(key)
+            if not waiting.waits and waiting.status is StepStatus.PENDING:
+                self.state.ready.append(child)
+        if state.template is not None:
+            fan_out = self.state[state.template]
+            fan_out.items_left -= 1
+            if fan_out.items_left == 0:
+                self._finish_template(state.template)
 
     def _skip(self, key: StepKey, because: StepKey) -> None:
-        if self.s.status[key] is not StepStatus.PENDING:
+        if self.state[key].status is not StepStatus.PENDING:
             return
         self._step_event(key, EventType.STEP_SKIPPED, data={"reason": self._skip_reason(because)})
         self._done(key)
 
     def _reuse(self, key: StepKey, from_run: str) -> None:
-        self.s.reused_from[key] = from_run
+        self.state[key].reused_from = from_run
         self._step_event(key, EventType.STEP_REUSED, data={"from_run": from_run})
         self._done(key)
 
     # -- ending -----------------------------------------------------------------------------------
 
     def _finish(self) -> None:
-        failed = sorted(str(k) for k, s in self.s.status.items() if s is StepStatus.FAILED)
+        failed = sorted(
+            str(k) for k, s in self.state.steps.items() if s.status is StepStatus.FAILED
+        )
         if failed:
             self._run_event(
                 EventType.RUN_FAILED,
@@ -396,11 +326,11 @@ class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
         self._flush()
 
     def _cancel(self) -> None:
-        for key in list(self._running):
+        for key in list(self.state.running):
             self.executor.cancel(key)
-        self._running.clear()
-        for key, status in list(self.s.status.items()):
-            if status in (StepStatus.PENDING, StepStatus.RUNNING, StepStatus.RETRYING):
+        self.state.running.clear()
+        for key, state in self.state.steps.items():
+            if state.status in (StepStatus.PENDING, StepStatus.RUNNING, StepStatus.RETRYING):
                 self._step_event(key, EventType.STEP_CANCELLED)
         self._run_event(EventType.RUN_CANCELLED)
         self._flush()
@@ -439,100 +369,6 @@ class RunEngine(ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
             self._flush()
         except Exception:  # noqa: S110 - the original error is what the caller must see
             pass
-
-    # -- recording --------------------------------------------------------------------------------
-
-    def _step_event(
-        self,
-        key: StepKey,
-        type_: EventType,
-        data: dict[str, Any] | None = None,
-        *,
-        ts: float | None = None,
-    ) -> None:
-        status = next_step_status(self.s.status[key], type_)
-        self.s.status[key] = status
-        if key.node in self._assets and key not in self._ranged:  # status per asset partition
-            data = {**(data or {}), "asset_key": key.node, "partition": key.partition}
-        self._emit(
-            Event(
-                type_,
-                self.run_id,
-                str(key),
-                self.s.attempt.get(key, 0),
-                time.time() if ts is None else ts,
-                status.value,
-                data or {},
-            )
-        )
-
-    def _run_event(self, type_: EventType, data: dict[str, Any] | None = None) -> None:
-        self._run_status = next_run_status(self._run_status, type_)
-        self._emit(
-            Event(type_, self.run_id, "", 0, time.time(), self._run_status.value, data or {})
-        )
-
-    def _emit(self, event: Event) -> None:
-        self._events.append(event)
-
-    def _add_logs(self, key: StepKey, records: Sequence[LogRecordTuple]) -> None:
-        self._logs.extend(self._log_rows(str(key), records))
-
-    def _log_rows(self, step: str, records: Sequence[LogRecordTuple]) -> list[dict[str, Any]]:
-        return [
-            {
-                "run_id": self.run_id,
-                "step_key": step,
-                "ts": ts,
-                "level": level,
-                "stream": stream,
-                "message": message,
-            }
-            for ts, level, stream, message in records
-        ]
-
-    def _flush(self) -> None:
-        if not (self._events or self._logs or self._new_steps):
-            return
-        events, logs, new_steps = self._events, self._logs, self._new_steps
-        self._events, self._logs, self._new_steps = [], [], []
-        if not self._write(events, logs, new_steps):
-            return
-        if self.on_events is not None and events:
-            self.on_events(events)
-
-    def _write(self, events: list[Event], logs: list[dict[str, Any]], steps: list[NewStep]) -> bool:
-        """Commit one batch. While the store is unreachable the batch is kept and retried (steps
-        go on running meanwhile); once it answers again the run must still be ours: if another
-        process took it over during the outage, the batch is dropped and the loop stops at the
-        fence (False)."""
-        waited, delay = 0.0, 0.5
-        while True:
-            try:
-                if waited and not self._claim():
-                    self._lease_lost.set()
-                    return False
-                with self.store.transaction() as conn:
-                    add_steps(conn, self.run_id, steps)
-                    event_log.append(conn, events, logs)
-                if waited:
-                    log.warning("run %s: the store answers again; recording resumed", self.run_id)
-                return True
-            except StoreError as exc:
-                if not self._watching or waited >= STORE_OUTAGE_LIMIT:
-                    raise
-                if not waited:
-                    log.warning(
-                        "run %s: the store is unreachable (%s); keeping %d event(s) and "
-                        "retrying for up to %d s",
-                        self.run_id,
-                        exc.message,
-                        len(events),
-                        STORE_OUTAGE_LIMIT,
-                    )
-                time.sleep(delay)
-                waited += delay
-                delay = min(delay * 2, 5.0)
 
 
 def _in_memory(store: Store) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from legato.definitions.keys import StepKey
 from legato.events.types import EventType
-from legato.execution.run_state import EngineParts
+from legato.execution.engine_parts import EngineParts
 from legato.store.runs import NewStep, recorded_length
 
 
@@ -22,13 +22,13 @@ class FanOut(EngineParts):
             NewStep(str(k), k.node, node.step.kind, k.partition, k.map_index) for k in items
         )
         self._step_event(template, EventType.STEP_EXPANDED, data={"count": count})
-        self._adopt_items(template, items)
+        self.state.adopt_items(template, items)
         for item in items:
             reused = self.plan.reused.get(item)
             if reused is not None:
                 self._reuse(item, reused)
             else:
-                self._ready.append(item)
+                self.state.ready.append(item)
         if not items:
             self._finish_template(template)
 
@@ -37,13 +37,17 @@ class FanOut(EngineParts):
         return (run,) * recorded_length(self.store, run, str(template), key="count")
 
     def _length_of(self, producer: StepKey) -> int:
-        if producer in self.s.lengths:
-            return self.s.lengths[producer]
-        run = self.s.reused_from[producer]  # produced by an earlier run: use what it recorded
+        state = self.state[producer]
+        if state.length is not None:
+            return state.length
+        run = state.reused_from  # produced by an earlier run: use what it recorded
+        if run is None:
+            raise KeyError(f"step {producer} reported no length and reused no run")
         return recorded_length(self.store, run, str(producer))
 
     def _finish_template(self, template: StepKey) -> None:
-        failed = [str(i) for i in self.s.items[template] if not self.s.status[i].ok]
+        items = self.state[template].items or []
+        failed = [str(i) for i in items if not self.state[i].status.ok]
         if failed:
             error = {
                 "type": "MappedStepsFailed",
@@ -54,7 +58,5 @@ class FanOut(EngineParts):
             }
             self._step_event(template, EventType.STEP_FAILED, data={"error": error})
         else:
-            self._step_event(
-                template, EventType.STEP_SUCCEEDED, data={"count": len(self.s.items[template])}
-            )
+            self._step_event(template, EventType.STEP_SUCCEEDED, data={"count": len(items)})
         self._done(template)

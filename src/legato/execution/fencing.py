@@ -1,4 +1,4 @@
-"""Fencing: a run's values are published, and its lease taken, only by the engine that holds it.
+"""Fencing: a run's values are published only by the engine that holds its lease (``leases``).
 
 Values of the default IO manager are staged under the attempt by whatever process ran the step;
 the engine moves them into place after checking that the run is still its own, so an attempt
@@ -8,17 +8,14 @@ of the attempt that replaced it.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Protocol
 
 from legato.errors import LegatoError
-from legato.execution.run_state import EngineParts
-from legato.execution.run_watch import RunWatch
+from legato.execution.leases import Leases
 from legato.execution.spec import StepOutcome
 from legato.execution.step import describe_error
-from legato.store.runs import renew_lease
 
 
 class Publish(Protocol):
@@ -30,15 +27,8 @@ class Publish(Protocol):
     ) -> dict[str, Any]: ...
 
 
-class Fencing(EngineParts):
+class Fencing(Leases):
     publish: Publish | None
-    launcher: str
-    _lease: float
-    _live: RunWatch | None
-
-    def _claim(self) -> bool:
-        """Take (or keep) the run's lease before writing anything."""
-        return renew_lease(self.store, self.run_id, self.launcher, time.time() + self._lease)
 
     def _published(self, outcome: StepOutcome) -> StepOutcome | None:
         """Put the attempt's staged values in place, if this engine still holds the run (None if
@@ -64,13 +54,6 @@ class Fencing(EngineParts):
         except (OSError, LegatoError, KeyError, TypeError) as exc:
             return replace(outcome, ok=False, error=describe_error(exc))
         return replace(outcome, metadata=metadata)
-
-    def _holds_lease(self) -> bool:
-        if self._live is None:
-            return True
-        if self._live.held_until - time.monotonic() > self._lease / 3:
-            return True
-        return self._live.renew()
 
 
 def _has_stage(metadata: Mapping[str, Any]) -> bool:

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from legato.definitions.checks import ALLOW_UNTRUSTED_TAG, UNTRUSTED_INPUT
 from legato.definitions.keys import StepKey
 from legato.events.types import EventType
-from legato.execution.run_state import EngineParts
+from legato.execution.engine_parts import EngineParts
 from legato.execution.spec import InputRef
 from legato.graph.plan import PlannedStep
 from legato.store.trust import Verdict, latest_verdicts
@@ -99,7 +99,7 @@ class StepInputs(EngineParts):
             if read is not None and read.as_mapping:  # several upstream partitions: a dict
                 left_out = self._left_out.get((planned.key, up), ())
                 parts = tuple(k for k in read.keys if k not in left_out)
-                runs = tuple(self.s.reused_from.get(StepKey(up, k), self.run_id) for k in parts)
+                runs = tuple(self.state.run_of(StepKey(up, k), self.run_id) for k in parts)
                 inputs[param] = InputRef(
                     self.run_id,
                     StepKey(up),
@@ -114,11 +114,12 @@ class StepInputs(EngineParts):
             if up_key not in self._planned:  # outside the plan: an asset's stored value
                 inputs[param] = InputRef(self.run_id, up_key, asset_key)
                 continue
-            run = self.s.reused_from.get(up_key, self.run_id)
+            run = self.state.run_of(up_key, self.run_id)
             if up_key in self._templates:
+                items = self.state[up_key].items
                 runs = (
-                    tuple(self.s.reused_from.get(i, run) for i in self.s.items[up_key])
-                    if up_key in self.s.items
+                    tuple(self.state.run_of(i, run) for i in items)
+                    if items is not None
                     else self._reused_items(up_key, run)
                 )
                 inputs[param] = InputRef(run, up_key, item_runs=runs)

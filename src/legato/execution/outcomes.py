@@ -8,7 +8,7 @@ from typing import Any
 from legato.definitions.keys import StepKey
 from legato.events.status import StepStatus
 from legato.events.types import Event, EventType
-from legato.execution.run_state import EngineParts
+from legato.execution.engine_parts import EngineParts
 from legato.execution.spec import StepOutcome
 from legato.store.assets import latest_materializations
 
@@ -89,12 +89,12 @@ class Outcomes(EngineParts):
             ):
                 producer = ranged
         if producer is not None:
-            return self.s.reused_from.get(producer, self.run_id)
+            return self.state.run_of(producer, self.run_id)
         found = latest_materializations(self.store, asset.node, asset.partition)
         return found[0].run_id if found else None
 
     def _skip_reason(self, because: StepKey) -> str:
         info = self.graph[because.node].step.check
-        if info is not None and self.s.status[because] is StepStatus.FAILED:
+        if info is not None and self.state[because].status is StepStatus.FAILED:
             return f"blocking check {because.node} failed on {info.asset}"
         return f"upstream {because} did not succeed"

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from legato.definitions.keys import StepKey
 from legato.events.status import StepStatus
-from legato.execution.run_state import EngineParts, StepLost
+from legato.execution.engine_parts import EngineParts
+from legato.execution.run_state import StepLost
 from legato.execution.spec import StepOutcome
 from legato.execution.step import describe_error
 from legato.store.runs import StepRecord
@@ -15,13 +16,14 @@ class ResumeSteps(EngineParts):
     def _restore(self, key: StepKey, found: StepRecord, recorded: dict[str, StepRecord]) -> None:
         """Take over a step from a process that died: finished steps stay finished; an attempt
         that was running is lost and retried per policy (never run twice as the same attempt)."""
-        if self.s.status[key].finished:  # already settled by an upstream restored before it
+        state = self.state[key]
+        if state.status.finished:  # already settled by an upstream restored before it
             return
-        self.s.attempt[key] = found.attempt
+        state.attempt = found.attempt
         if found.reused_from:
-            self.s.reused_from[key] = found.reused_from
+            state.reused_from = found.reused_from
         if found.status.finished:
-            self.s.status[key] = found.status
+            state.status = found.status
             self._done(key)
             return
         if key in self._templates:  # a fan-out that was expanded: adopt its items as recorded
@@ -34,36 +36,38 @@ class ResumeSteps(EngineParts):
                 ),
                 key=lambda k: k.map_index,
             )
-            self.s.status[key] = StepStatus.RUNNING
-            self._adopt_items(key, items)
+            state.status = StepStatus.RUNNING
+            self.state.adopt_items(key, items)
             for item in items:
                 self._restore_item(item, recorded[str(item)])
-            if self.s.items_left[key] == 0 and not self.s.status[key].finished:
+            if state.items_left == 0 and not state.status.finished:
                 self._finish_template(key)
             return
         if found.status is StepStatus.RETRYING:  # its failed attempt is recorded; try again
-            self.s.status[key] = StepStatus.RETRYING
-            self._ready.append(key)
+            state.status = StepStatus.RETRYING
+            self.state.ready.append(key)
             return
-        self.s.status[key] = StepStatus.RUNNING
-        self._running.add(key)
+        state.status = StepStatus.RUNNING
+        self.state.running.add(key)
         self._lost(key, found.attempt)
 
     def _restore_item(self, item: StepKey, found: StepRecord) -> None:
-        self.s.attempt[item] = found.attempt
+        state = self.state[item]
+        state.attempt = found.attempt
         if found.status.finished:
-            self.s.status[item] = found.status
-            self.s.unfinished -= 1
-            self.s.items_left[self._template_of[item]] -= 1
+            state.status = found.status
+            self.state.unfinished -= 1
+            assert state.template is not None
+            self.state[state.template].items_left -= 1
         elif found.status in (StepStatus.RUNNING, StepStatus.RETRYING):
-            self.s.status[item] = StepStatus.RUNNING
-            self._running.add(item)
+            state.status = StepStatus.RUNNING
+            self.state.running.add(item)
             self._lost(item, found.attempt)
         else:
-            self._ready.append(item)
+            self.state.ready.append(item)
 
     def _lost(self, key: StepKey, attempt: int) -> None:
         """Record that ``key``'s attempt vanished with its process, then retry it per policy."""
         error = describe_error(StepLost("the process running this attempt stopped"))
-        self._running.discard(key)
+        self.state.running.discard(key)
         self._failed(StepOutcome(key, max(1, attempt), False, error=error))

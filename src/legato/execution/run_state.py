@@ -1,87 +1,80 @@
-"""What a run's engine knows while it runs: the state of each step, and the members its parts
-(the loop in ``engine``, crash resume in ``resume``, fan-out in ``fanout``) share."""
+"""What a run's engine knows while it runs: one record per step, and the queues its loop drains
+(steps ready to start, retries waiting for their delay, attempts handed to the executor)."""
 
 from __future__ import annotations
 
-import threading
+import heapq
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from legato.definitions.keys import StepKey
 from legato.events.status import StepStatus
-from legato.events.types import Event, EventType
-from legato.execution.spec import StepOutcome
-from legato.graph.graph import Graph
-from legato.graph.plan import Plan, PlannedStep
-from legato.store.engine import Store
-from legato.store.runs import NewStep
+from legato.graph.plan import PlannedStep
 
 
 class StepLost(RuntimeError):
     """The process running a step attempt vanished (the run was taken over by another)."""
 
 
-@dataclass
+@dataclass(slots=True)
+class StepState:
+    """One step of the run: its status and latest attempt, what it waits for, and what it made."""
+
+    status: StepStatus = StepStatus.PENDING
+    attempt: int = 0  # the latest attempt started (0: none yet)
+    waits: set[StepKey] = field(default_factory=set)  # upstream steps it still waits for
+    children: list[StepKey] = field(default_factory=list)  # the steps that wait for it
+    started_at: float | None = None  # when the running attempt was handed to the executor
+    length: int | None = None  # the length of its list result (a fan-out maps over it)
+    reused_from: str | None = None  # the earlier run whose value it reuses
+    template: StepKey | None = None  # the fan-out it is an item of
+    items: list[StepKey] | None = None  # a fan-out's items, once expanded
+    items_left: int = 0  # of those, the ones not finished
+
+
 class RunState:
-    status: dict[StepKey, StepStatus] = field(default_factory=dict)
-    attempt: dict[StepKey, int] = field(default_factory=dict)
-    waits: dict[StepKey, set[StepKey]] = field(default_factory=dict)
-    children: dict[StepKey, list[StepKey]] = field(default_factory=dict)
-    items: dict[StepKey, list[StepKey]] = field(default_factory=dict)
-    items_left: dict[StepKey, int] = field(default_factory=dict)  # fan-out items not finished
-    lengths: dict[StepKey, int] = field(default_factory=dict)
-    reused_from: dict[StepKey, str] = field(default_factory=dict)
-    unfinished: int = 0
+    """Every step's record, in plan order (then fan-out items as they appear), and the loop's
+    queues: ``ready`` to start, ``retries`` (due time, step) and the ``running`` attempts."""
 
+    def __init__(self) -> None:
+        self.steps: dict[StepKey, StepState] = {}
+        self.ready: deque[StepKey] = deque()
+        self.retries: list[tuple[float, StepKey]] = []  # a heap, soonest first
+        self.running: set[StepKey] = set()
+        self.unfinished = 0
 
-class EngineParts:
-    """The members shared by the engine's parts; ``RunEngine`` sets them and defines the rest."""
+    def __getitem__(self, key: StepKey) -> StepState:
+        return self.steps[key]
 
-    store: Store
-    graph: Graph
-    plan: Plan
-    run_id: str
-    s: RunState
-    _ready: deque[StepKey]
-    _running: set[StepKey]
-    _new_steps: list[NewStep]
-    _template_of: dict[StepKey, StepKey]
-    _planned: dict[StepKey, PlannedStep]
-    _templates: set[StepKey]
-    _ranged: set[StepKey]
-    _lease_lost: threading.Event
+    def add_planned(self, planned: Sequence[PlannedStep]) -> None:
+        """A record for each planned step, pending and linked to the steps it waits for."""
+        for step in planned:
+            self.steps[step.key] = StepState(waits=set(step.waits_for))
+        for step in planned:
+            for up in step.waits_for:
+                self.steps[up].children.append(step.key)
+        self.unfinished += len(planned)
 
-    def _adopt_items(self, template: StepKey, items: list[StepKey]) -> None:
+    def adopt_items(self, template: StepKey, items: list[StepKey]) -> None:
         """Track ``items`` as the pending steps of fan-out ``template``."""
-        self.s.items[template] = items
-        self.s.items_left[template] = len(items)
-        self.s.lengths[template] = len(items)
+        state = self.steps[template]
+        state.items, state.items_left, state.length = items, len(items), len(items)
         for item in items:
-            self._template_of[item] = template
-            self.s.status[item] = StepStatus.PENDING
-            self.s.attempt[item] = 0
-            self.s.unfinished += 1
+            self.steps[item] = StepState(template=template)
+        self.unfinished += len(items)
 
-    def _step_event(
-        self, key: StepKey, type_: EventType, data: dict[str, Any] | None = None
-    ) -> None:
-        raise NotImplementedError
+    def run_of(self, key: StepKey, default: str) -> str:
+        """The run whose value of ``key`` a reader gets: the earlier run it was reused from, or
+        ``default`` (this run, or a step outside the plan)."""
+        state = self.steps.get(key)
+        return default if state is None or state.reused_from is None else state.reused_from
 
-    def _done(self, key: StepKey) -> None:
-        raise NotImplementedError
+    def retry_at(self, due: float, key: StepKey) -> None:
+        heapq.heappush(self.retries, (due, key))
 
-    def _emit(self, event: Event) -> None:
-        raise NotImplementedError
-
-    def _reuse(self, key: StepKey, from_run: str) -> None:
-        raise NotImplementedError
-
-    def _failed(self, outcome: StepOutcome) -> None:
-        raise NotImplementedError
-
-    def _finish_template(self, template: StepKey) -> None:
-        raise NotImplementedError
-
-    def _reused_items(self, template: StepKey, run: str) -> tuple[str, ...]:
-        raise NotImplementedError
+    def release_due_retries(self, now: float) -> None:
+        """Move the retries whose delay has passed to the ready queue."""
+        while self.retries and self.retries[0][0] <= now:
+            _, key = heapq.heappop(self.retries)
+            self.ready.append(key)
