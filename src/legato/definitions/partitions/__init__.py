@@ -10,7 +10,17 @@ their keys; time windows are contiguous, never overlap, and follow the zone's DS
 """
 
 from legato.definitions.partitions.base import DynamicLookup, PartitionSpace
+from legato.definitions.partitions.cadences import (
+    DailyPartitions,
+    HourlyPartitions,
+    MinutelyPartitions,
+    MonthlyPartitions,
+    WeeklyPartitions,
+    YearlyPartitions,
+)
+from legato.definitions.partitions.dimension_mapping import Dimension
 from legato.definitions.partitions.dynamic import DynamicPartitions
+from legato.definitions.partitions.infer import infer_mapping
 from legato.definitions.partitions.keys import (
     MultiPartitionKey,
     check_dimension_name,
@@ -22,28 +32,15 @@ from legato.definitions.partitions.keys import (
 )
 from legato.definitions.partitions.mapping import (
     AllPartitions,
-    Dimension,
-    FanOut,
     Identity,
     PartitionMapping,
-    RollUp,
     StaticMap,
-    TimeWindow,
     Unpartitioned,
-    infer_mapping,
 )
 from legato.definitions.partitions.product import ProductPartitions
 from legato.definitions.partitions.static import StaticPartitions
-from legato.definitions.partitions.time import (
-    DailyPartitions,
-    HourlyPartitions,
-    MinutelyPartitions,
-    MonthlyPartitions,
-    TimeWindowPartitions,
-    WeeklyPartitions,
-    Window,
-    YearlyPartitions,
-)
+from legato.definitions.partitions.time import TimeWindowPartitions, Window
+from legato.definitions.partitions.time_mapping import FanOut, RollUp, TimeWindow
 
 __all__ = [
     "AllPartitions",

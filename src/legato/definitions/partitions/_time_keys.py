@@ -1,12 +1,13 @@
 """The keys of a time-window space as a lazy sequence, and the text forms keys and bounds take.
 
 ``TimeKeys`` counts, indexes and tests membership through the space's ``Timeline`` (arithmetic:
-a million hourly keys are never listed); the helpers format UTC offsets for keys of repeated hours
-and read ``start``/``end`` bounds in the space's zone.
+a million hourly keys are never listed); the helpers check the ``fmt`` that names windows, format
+UTC offsets for keys of repeated hours and read ``start``/``end`` bounds in the space's zone.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol, overload
@@ -15,6 +16,9 @@ from zoneinfo import ZoneInfo
 from legato.definitions._cron.timeline import Timeline
 from legato.definitions._cron.zones import MAX_YEAR, MIN_YEAR, from_instant, wall_to_instant
 from legato.errors import PartitionError
+
+_DIRECTIVE = re.compile(r"%(.)")
+_ALLOWED = set("YmdHMSjz%")
 
 
 def offset_text(seconds: int) -> str:
@@ -29,6 +33,35 @@ def offset_seconds(text: str) -> int:
     parts = [int(p) for p in text[1:].split(":")] + [0]
     value = parts[0] * 3600 + parts[1] * 60 + parts[2]
     return -value if text[0] == "-" else value
+
+
+def default_fmt(offsets: Sequence[int]) -> str:
+    """The key format of a schedule firing at ``offsets`` (seconds) in each of its periods:
+    the date, plus the time when it fires more than once a day, plus seconds when it needs them."""
+    if any(offset % 60 for offset in offsets):
+        return "%Y-%m-%d-%H:%M:%S"
+    return "%Y-%m-%d-%H:%M" if len(offsets) > 1 else "%Y-%m-%d"
+
+
+def check_fmt(fmt: object) -> str:
+    """``fmt`` if it can name windows: strftime directives from ``%Y %m %d %j %H %M %S %z``,
+    with ``%Y``."""
+    if not isinstance(fmt, str) or not fmt:
+        raise PartitionError(
+            f"fmt={fmt!r} must be a non-empty strftime format",
+            obj=repr(fmt),
+            hint="e.g. '%Y-%m-%d' or '%Y-%m-%d-%H:%M'",
+        )
+    directives = _DIRECTIVE.findall(fmt)
+    bad = sorted({f"%{d}" for d in directives if d not in _ALLOWED})
+    if bad or _DIRECTIVE.sub("", fmt).count("%") or "Y" not in directives:
+        raise PartitionError(
+            f"fmt={fmt!r} cannot name windows unambiguously"
+            + (f": {', '.join(bad)} not supported" if bad else ""),
+            obj=fmt,
+            hint="use %Y (required) %m %d %j %H %M %S %z and literal text",
+        )
+    return fmt
 
 
 def to_zone_datetime(value: object, zone: ZoneInfo, fmt: str, what: str) -> datetime:

@@ -14,9 +14,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from legato.definitions.partitions.base import DynamicLookup, PartitionSpace
-from legato.definitions.partitions.mapping import Dimension, Identity, PartitionMapping, _Overlap
+from legato.definitions.partitions.dimension_mapping import Dimension
+from legato.definitions.partitions.mapping import Identity, PartitionMapping
 from legato.definitions.partitions.product import ProductPartitions, dimensions_of
 from legato.definitions.partitions.time import TimeWindowPartitions
+from legato.definitions.partitions.time_mapping import _Overlap
 
 
 class SpaceKeys(list[str]):

@@ -44,6 +44,8 @@ from legato.definitions._cron.zones import (
 )
 from legato.definitions.partitions._time_keys import (
     TimeKeys,
+    check_fmt,
+    default_fmt,
     offset_seconds,
     offset_text,
     to_zone_datetime,
@@ -52,8 +54,6 @@ from legato.definitions.partitions.base import DynamicLookup, PartitionSpace, re
 from legato.definitions.partitions.keys import check_dimension_name, check_key
 from legato.errors import PartitionError
 
-_DIRECTIVE = re.compile(r"%(.)")
-_ALLOWED = set("YmdHMSjz%")
 _SUFFIX = re.compile(r"[+-]\d{2}:\d{2}(?::\d{2})?$")
 _SAMPLE_WINDOWS = 48
 _CADENCES: dict[tuple[str, ...], str] = {
@@ -112,7 +112,7 @@ class TimeWindowPartitions(PartitionSpace):
             self.zone = load_zone(timezone)
         except Problem as problem:
             raise self._refuse("timezone", timezone, problem) from None
-        self.fmt = self._check_fmt(fmt if fmt is not None else self._default_fmt())
+        self.fmt = check_fmt(fmt if fmt is not None else default_fmt(self._cron.offsets))
         self.name = check_dimension_name(name)
         if not isinstance(end_offset, int) or isinstance(end_offset, bool):
             raise PartitionError(
@@ -142,30 +142,6 @@ class TimeWindowPartitions(PartitionSpace):
             obj=repr(value),
             hint=problem.fix,
         )
-
-    def _default_fmt(self) -> str:
-        offsets = self._cron.offsets
-        if any(offset % 60 for offset in offsets):
-            return "%Y-%m-%d-%H:%M:%S"
-        return "%Y-%m-%d-%H:%M" if len(offsets) > 1 else "%Y-%m-%d"
-
-    def _check_fmt(self, fmt: str) -> str:
-        if not isinstance(fmt, str) or not fmt:
-            raise PartitionError(
-                f"fmt={fmt!r} must be a non-empty strftime format",
-                obj=repr(fmt),
-                hint="e.g. '%Y-%m-%d' or '%Y-%m-%d-%H:%M'",
-            )
-        directives = _DIRECTIVE.findall(fmt)
-        bad = sorted({f"%{d}" for d in directives if d not in _ALLOWED})
-        if bad or _DIRECTIVE.sub("", fmt).count("%") or "Y" not in directives:
-            raise PartitionError(
-                f"fmt={fmt!r} cannot name windows unambiguously"
-                + (f": {', '.join(bad)} not supported" if bad else ""),
-                obj=fmt,
-                hint="use %Y (required) %m %d %j %H %M %S %z and literal text",
-            )
-        return fmt
 
     def _check_keys(self) -> None:
         """Format and parse the first windows back: fmt must name each window once."""
@@ -404,136 +380,3 @@ class TimeWindowPartitions(PartitionSpace):
         if not keys:
             return f"{shape}; there are no complete windows yet"
         return f"{shape}; valid keys run from {keys[0]!r} to {keys[-1]!r}"
-
-
-def _field(value: object, name: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise PartitionError(
-            f"{name}={value!r} must be an int from {low} to {high}",
-            obj=repr(value),
-            hint=f"pass {name}={low}..{high}",
-        )
-    return value
-
-
-class MinutelyPartitions(TimeWindowPartitions):
-    """One window per minute; keys like ``2024-01-01-13:05``."""
-
-    def __init__(
-        self,
-        start: str | date | datetime,
-        end: str | date | datetime | None = None,
-        *,
-        timezone: str = "UTC",
-        fmt: str = "%Y-%m-%d-%H:%M",
-        end_offset: int = 0,
-        name: str = "date",
-    ) -> None:
-        super().__init__("* * * * *", start, end, timezone, fmt, end_offset, name=name)
-
-
-class HourlyPartitions(TimeWindowPartitions):
-    """One window per hour; keys like ``2024-01-01-13:00`` (repeated hours add the UTC offset)."""
-
-    def __init__(
-        self,
-        start: str | date | datetime,
-        end: str | date | datetime | None = None,
-        *,
-        timezone: str = "UTC",
-        fmt: str = "%Y-%m-%d-%H:%M",
-        end_offset: int = 0,
-        minute_offset: int = 0,
-        name: str = "date",
-    ) -> None:
-        cron = f"{_field(minute_offset, 'minute_offset', 0, 59)} * * * *"
-        super().__init__(cron, start, end, timezone, fmt, end_offset, name=name)
-
-
-class DailyPartitions(TimeWindowPartitions):
-    """One window per day (23 to 25 hours around DST); keys like ``2024-01-01``."""
-
-    def __init__(
-        self,
-        start: str | date | datetime,
-        end: str | date | datetime | None = None,
-        *,
-        timezone: str = "UTC",
-        fmt: str = "%Y-%m-%d",
-        end_offset: int = 0,
-        hour_offset: int = 0,
-        minute_offset: int = 0,
-        name: str = "date",
-    ) -> None:
-        cron = (
-            f"{_field(minute_offset, 'minute_offset', 0, 59)} "
-            f"{_field(hour_offset, 'hour_offset', 0, 23)} * * *"
-        )
-        super().__init__(cron, start, end, timezone, fmt, end_offset, name=name)
-
-
-class WeeklyPartitions(TimeWindowPartitions):
-    """One window per week, starting on ``day_offset`` (cron numbering: 0 = Sunday, 1 = Monday,
-    the default); keys are the first day, like ``2024-01-01``."""
-
-    def __init__(
-        self,
-        start: str | date | datetime,
-        end: str | date | datetime | None = None,
-        *,
-        timezone: str = "UTC",
-        fmt: str = "%Y-%m-%d",
-        end_offset: int = 0,
-        day_offset: int = 1,
-        hour_offset: int = 0,
-        minute_offset: int = 0,
-        name: str = "date",
-    ) -> None:
-        cron = (
-            f"{_field(minute_offset, 'minute_offset', 0, 59)} "
-            f"{_field(hour_offset, 'hour_offset', 0, 23)} * * "
-            f"{_field(day_offset, 'day_offset', 0, 6)}"
-        )
-        super().__init__(cron, start, end, timezone, fmt, end_offset, name=name)
-
-
-class MonthlyPartitions(TimeWindowPartitions):
-    """One window per month, starting on day ``day_offset`` (1..28); keys like ``2024-01``
-    (``2024-01-15`` when the month starts on another day)."""
-
-    def __init__(
-        self,
-        start: str | date | datetime,
-        end: str | date | datetime | None = None,
-        *,
-        timezone: str = "UTC",
-        fmt: str | None = None,
-        end_offset: int = 0,
-        day_offset: int = 1,
-        hour_offset: int = 0,
-        minute_offset: int = 0,
-        name: str = "date",
-    ) -> None:
-        cron = (
-            f"{_field(minute_offset, 'minute_offset', 0, 59)} "
-            f"{_field(hour_offset, 'hour_offset', 0, 23)} "
-            f"{_field(day_offset, 'day_offset', 1, 28)} * *"
-        )
-        fmt = fmt if fmt is not None else ("%Y-%m" if day_offset == 1 else "%Y-%m-%d")
-        super().__init__(cron, start, end, timezone, fmt, end_offset, name=name)
-
-
-class YearlyPartitions(TimeWindowPartitions):
-    """One window per calendar year; keys like ``2024``."""
-
-    def __init__(
-        self,
-        start: str | date | datetime,
-        end: str | date | datetime | None = None,
-        *,
-        timezone: str = "UTC",
-        fmt: str = "%Y",
-        end_offset: int = 0,
-        name: str = "date",
-    ) -> None:
-        super().__init__("0 0 1 1 *", start, end, timezone, fmt, end_offset, name=name)
