@@ -121,6 +121,14 @@ class RunConfigError(ConfigError):
         self.problems = problems
         super().__init__(message, obj=problems[0]["step"] if problems else None, hint=hint)
 
+    def framed(self, context: str | None = None, fix: str | None = None) -> RunConfigError:
+        """The same problems said of one requester: ``context`` (why the config is what it is,
+        e.g. "a backfill's runs have no config") before the message, and ``fix`` (what that
+        requester can change) first in the hint, before each problem's own."""
+        message = f"{context}: {self.message}" if context else self.message
+        hint = "; ".join(h for h in (fix, self.hint) if h)
+        return RunConfigError(message, problems=self.problems, hint=hint)
+
 
 class StoreError(LegatoError):
     """The store cannot be reached or holds something unexpected."""

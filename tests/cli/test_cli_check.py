@@ -96,6 +96,53 @@ def test_check_points_at_a_pipeline_selecting_nothing_or_with_a_config_that_does
     assert "did you mean 'limit'?" in said
 
 
+def test_check_names_a_scheduled_pipeline_whose_steps_need_config_it_does_not_give(project):
+    project.write("legato.toml", 'modules = ["p"]\n')
+    source = """
+        import msgspec
+        import legato as lg
+
+        class Export(msgspec.Struct):
+            table: str
+            rows: int = 100
+
+        @lg.task
+        def export(config: Export) -> str:
+            return config.table
+
+        nightly = lg.Pipeline("nightly", select="export", triggers=[lg.Cron("0 2 * * *")])
+        # webhooks, messages and sensors carry their runs' config: the pipeline's is a default
+        hooked = lg.Pipeline(
+            "hooked",
+            select="export",
+            config={"export": {"rows": 5}},
+            triggers=[lg.Webhook(secret_env="HOOK"), lg.OnMessage(lg.RedisStreamSource("s"))],
+        )
+        typo = lg.Pipeline("typo", select="export", config={"export": {"rows": "5"}})
+    """
+    project.write("p.py", source)
+    result = project.legato("check")
+    assert result.returncode == 1, result.stdout + result.stderr
+    said = " ".join(result.stderr.split())
+    assert "pipeline 'nightly'" in said
+    assert "p.py:13): a scheduled run gets only its pipeline's config: the run config" in said
+    assert "the run config of step 'export' is invalid: export is required" in said
+    assert "or set them in Pipeline('nightly', config={...})" in said
+    assert "add 'export' (an object with 'table')" in said
+    assert "pipeline 'typo'" in said and "export.rows must be a whole number" in said
+    assert "pipeline 'hooked'" not in said and "2 error(s)" in result.stdout
+    fixed = source.replace(
+        'typo", select="export", config={"export": {"rows": "5"}}', 'typo", select="export"'
+    )
+    fixed = fixed.replace(
+        'select="export", triggers=[lg.Cron',
+        'select="export", config={"export": {"table": "t"}}, triggers=[lg.Cron',
+    )
+    project.write("p.py", fixed)
+    result = project.legato("check")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_unknown_settings_are_refused_with_the_known_ones(project):
     project.write("legato.toml", 'modules = ["p"]\nexecuter = "process"\n')
     result = project.legato("check")

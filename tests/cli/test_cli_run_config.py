@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from legato.store.engine import Store
+from legato.store.runs import list_runs
+
 PROJECT = """
     import msgspec
     import legato as lg
@@ -54,3 +57,24 @@ def test_a_config_that_does_not_fit_exits_2_naming_step_path_and_fix(project, da
     assert "a backfill's runs have no config: the run config of step 'regional' is invalid" in said
     assert "give the config model's fields defaults" in said
     assert "created" not in backfill.stdout
+
+
+def test_a_rerun_is_checked_against_the_definitions_as_they_are_now(project, database_url):
+    project.write("legato.toml", 'modules = ["exports"]\nexecutor = "inprocess"\n')
+    project.write("exports.py", PROJECT)
+    ran = project.legato(
+        "run", "export", "--config", '{"export": {"table": "t"}}', LEGATO_DATABASE_URL=database_url
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    [parent] = list_runs(Store(database_url))
+    # the code changes: export needs a format, which the run's config does not have
+    project.write(
+        "exports.py", PROJECT.replace("rows: int = 100", "format: str\n        rows: int = 100")
+    )
+    refused = project.legato("rerun", parent.run_id, LEGATO_DATABASE_URL=database_url)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    said = " ".join(refused.stderr.split())
+    assert f"run {parent.run_id}'s config does not fit the current definitions" in said
+    assert "export.format is required" in said
+    assert "legato run SELECTION --config JSON" in said
+    assert len(list_runs(Store(database_url))) == 1

@@ -117,6 +117,23 @@ def test_a_schedule_whose_pipeline_config_does_not_fit_fails_its_tick_visibly():
     assert tick.status == "failed" and "report.title is required" in (tick.reason or "")
 
 
+def test_a_schedule_whose_steps_need_config_its_pipeline_lacks_says_so_at_once_and_runs_nothing():
+    nightly = lg.Pipeline("nightly", select="report", triggers=[lg.Cron("0 2 * * *")])
+    daemon = VirtualDaemon([nightly], steps=STEPS, start=datetime(2025, 3, 1, tzinfo=UTC))
+    assert daemon.advance(hours=26) == []  # past two fires: no run, failing or not
+    [tick] = list_ticks(daemon.store)  # one tick, not one per evaluation or per fire
+    assert tick.status == "failed" and tick.run_id is None
+    assert tick.tick_key.startswith("2025-03-01T00:00")  # seen at once, not at the first fire
+    reason = " ".join((tick.reason or "").split())
+    assert reason.startswith(  # what `legato automation ticks` shows of it comes first
+        "a scheduled run gets only its pipeline's config: the run config of step 'report' is "
+        "invalid: report is required; give the config model's fields defaults, or set them in "
+        "Pipeline('nightly', config={...})"
+    )
+    assert "report: add 'report' (an object with 'title')" in reason
+    assert list_runs(daemon.store) == []
+
+
 def test_a_sensor_asking_for_a_run_with_a_config_that_does_not_fit_fails_its_tick():
     @lg.sensor(interval=60)
     def exports(context):  # type: ignore[no-untyped-def]

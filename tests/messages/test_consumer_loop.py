@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+import msgspec
 from message_brokers import RedisBroker, until
 
+import legato as lg
 from legato.automation.consume import ConsumerLoop
+from legato.automation.consumers import consumer_loop
 from legato.definitions.messages import (
     Message,
     MessageSource,
@@ -15,7 +18,12 @@ from legato.definitions.messages import (
     RunRequest,
     idempotency_key,
 )
+from legato.definitions.project import Project
+from legato.graph.build import build_graph
 from legato.integrations.brokers import open_source
+from legato.store.automation import list_ticks, trigger_id
+from legato.store.engine import Store
+from legato.store.runs import list_runs
 
 
 class Ledger:
@@ -146,3 +154,50 @@ def test_poison_does_not_stop_the_loop(redis_broker: RedisBroker) -> None:
     assert "body is JSON list, not an object" in reason
     ((_, headers),) = redis_broker.dead_letters(1)
     assert headers["legato-dead-letter-reason"] == reason
+
+
+class Export(msgspec.Struct):
+    table: str
+    rows: int = 100
+
+
+@lg.task
+def export(config: Export) -> int:
+    return config.rows
+
+
+def test_a_message_whose_run_could_not_start_is_poison_with_its_problems_in_the_tick_history(
+    redis_broker: RedisBroker, store: Store
+) -> None:
+    spec = redis_broker.spec()
+    trigger = OnMessage(spec, batch=3, within=1.0)
+    pipe = lg.Pipeline("exports", select="export", config={"export": {"rows": 5}})
+    key = trigger_id("exports", 0, "message")
+    # what the daemon's consumer process runs for the trigger, on the project's graph
+    loop = consumer_loop(store, key, pipe, trigger, build_graph(Project.of([export], [pipe])))
+    good, bad, other = ({"table": "a"}, {"tabel": "b", "rows": "9"}, {"table": "c", "rows": 7})
+    redis_broker.publish([json.dumps({"export": c}).encode() for c in (good, bad, other)])
+    loop.start()
+    try:
+        until(
+            lambda: loop.stats.recorded == 2 and pending(redis_broker) == 0,
+            what="the two good messages recorded and all three acked",
+        )
+    finally:
+        loop.stop()
+    assert (loop.stats.batches, loop.stats.dead_lettered) == (1, 1)  # one batch, not held back
+    runs = sorted(list_runs(store), key=lambda r: r.config["export"]["table"])
+    assert [r.config["export"] for r in runs] == [
+        {"rows": 5, "table": "a"},
+        {"rows": 7, "table": "c"},
+    ]
+    [failed] = [t for t in list_ticks(store, key) if t.status == "failed"]
+    assert failed.run_id is None and failed.tick_key.startswith(f"{spec.name}:")
+    reason = failed.reason or ""
+    assert reason.startswith("the run config of step 'export' is invalid: 3 problems:")
+    for said in ("export.table is required", "export.tabel is not a known key", "'table'?"):
+        assert said in reason
+    assert len([t for t in list_ticks(store, key) if t.status == "requested"]) == 2
+    ((body, headers),) = redis_broker.dead_letters(1)
+    assert json.loads(body) == {"export": bad}
+    assert "export.tabel is not a known key" in headers["legato-dead-letter-reason"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 from web_helpers import local_client, record_definitions
 
@@ -10,6 +12,7 @@ from legato.definitions.project import Project
 from legato.store.engine import Store
 from legato.store.runs import list_runs
 from legato.web.app import create_app
+from legato.web.audit import list_audit
 
 
 class Export(msgspec.Struct):
@@ -24,6 +27,19 @@ def orders() -> list[int]:
 
 @lg.task
 def export(orders: list[int], config: Export) -> int:
+    if config.rows < 0:
+        raise ValueError("rows must not be negative")
+    return min(len(orders), config.rows)
+
+
+class ExportV2(msgspec.Struct):
+    table: str
+    format: Literal["csv", "parquet"]  # a field the first version did not have, without a default
+    rows: int = 100
+
+
+@lg.task(key="export")
+def export_v2(orders: list[int], config: ExportV2) -> int:
     return min(len(orders), config.rows)
 
 
@@ -84,3 +100,37 @@ def test_the_config_schema_of_a_pipeline_or_a_selection_is_served_for_forms(stor
     assert node["config_schema"]["required"] == ["table"]
     missing = client.get("/api/v1/config-schema", params={"pipeline": "nope"})
     assert missing.status_code == 404 and missing.json()["error"]["field"] == "pipeline"
+
+
+def test_a_rerun_is_checked_against_the_current_definitions_422_naming_each_problem(
+    store: Store,
+):
+    client = _client(store)
+    ok = lg.materialize([orders, export], store=store, run_config={"export": {"table": "t"}})
+    failed = lg.materialize(
+        [orders, export],
+        store=store,
+        run_config={"export": {"table": "t", "rows": -1}},
+        raise_on_error=False,
+    )
+    assert not failed.success
+    # the code changed since: export needs a format now, which neither parent's config has
+    record_definitions(store, Project.of([orders, export_v2], [weekly]))
+    for parent, body in ((failed.run_id, {}), (ok.run_id, {"from_failure": False})):
+        refused = client.post(f"/api/v1/runs/{parent}/rerun", json=body)
+        assert refused.status_code == 422, refused.text
+        error = refused.json()["error"]
+        assert (error["code"], error["field"]) == ("invalid_config", "config")
+        assert [(p["step"], p["path"]) for p in error["problems"]] == [("export", "export.format")]
+        assert f"run {parent}'s config does not fit the current definitions" in error["message"]
+        assert "export.format is required" in error["message"]
+        assert "config models changed since it ran" in error["hint"]
+        assert "POST /api/v1/runs" in error["hint"]
+    assert len(list_runs(store)) == 2 and list_audit(store) == []
+    spec = client.get("/api/v1/openapi.json").json()
+    assert "422" in spec["paths"]["/api/v1/runs/{run_id}/rerun"]["post"]["responses"]
+    # with definitions its config still fits, the re-run is queued as before
+    record_definitions(store, Project.of([orders, export], [weekly]))
+    again = client.post(f"/api/v1/runs/{failed.run_id}/rerun", json={})
+    assert again.status_code == 201, again.text
+    assert again.json()["run"]["config"] == {"export": {"table": "t", "rows": -1}}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 
+import msgspec
 import pytest
 from web_helpers import record_definitions, remote_client
 
@@ -172,3 +173,45 @@ def test_a_secret_missing_on_the_server_is_503_and_named_only_in_the_log(
         )
     assert response.status_code == 503 and "LEGATO_TEST_HOOK" not in response.text
     assert "LEGATO_TEST_HOOK" in caplog.text and list_runs(hooked) == []
+
+
+class Load(msgspec.Struct):
+    table: str
+    rows: int = 100
+
+
+@lg.task
+def load(config: Load) -> int:
+    return config.rows
+
+
+def test_a_body_that_does_not_fit_the_steps_config_models_is_a_422_and_records_nothing(
+    store: Store, app, monkeypatch: pytest.MonkeyPatch
+):
+    loads = lg.Pipeline(
+        "loads",
+        select="load",
+        config={"load": {"rows": 5}},
+        triggers=[lg.Webhook(secret_env="LEGATO_TEST_HOOK", partition_field="day")],
+    )
+    record_definitions(store, Project.of([load], [loads]))
+    monkeypatch.setenv("LEGATO_TEST_HOOK", SECRET)
+    client = remote_client(app)
+    body = json.dumps({"day": "", "load": {"tabel": "t", "rows": "9"}}).encode()
+    refused = client.post("/api/v1/webhooks/loads", content=body, headers=_signed(body))
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]  # the shape POST /api/v1/runs gives for a bad config
+    assert (error["code"], error["field"]) == ("invalid_config", "config")
+    problems = {p["path"]: p for p in error["problems"]}
+    assert set(problems) == {"load.table", "load.tabel", "load.rows"}
+    assert all(p["step"] == "load" for p in problems.values())
+    assert problems["load.tabel"]["hint"] == "did you mean 'table'?"
+    assert list_runs(store) == [] and list_ticks(store) == [] and list_audit(store) == []
+    # the pipeline's config is the default the body refines
+    body = json.dumps({"load": {"table": "t"}}).encode()
+    accepted = client.post(
+        "/api/v1/webhooks/loads", content=body, headers=_signed(body, delivery="d-2")
+    )
+    assert accepted.status_code == 202, accepted.text
+    run = get_run(store, accepted.json()["run_id"])
+    assert run.config == {"load": {"table": "t", "rows": 5}}

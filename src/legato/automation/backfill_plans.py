@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from legato.errors import LegatoError, RunConfigError, SelectionError
+from legato.errors import LegatoError, SelectionError
 from legato.graph.backfill import BackfillPlan, plan_backfill
 from legato.graph.graph import Graph
 from legato.graph.plan import partition_range
@@ -63,15 +63,12 @@ def plan_request(
 
 def refuse_needed_config(graph: Graph, plan: BackfillPlan) -> None:
     """A backfill's runs have no config: refuse one whose steps need some, before any run."""
-    schema = graph_config_schema(graph, {n for g in plan.groups for n in g.nodes})
-    try:
-        check_run_config(schema, {})
-    except RunConfigError as exc:
-        raise RunConfigError(
-            f"a backfill's runs have no config: {exc.message}",
-            problems=exc.problems,
-            hint="give the config model's fields defaults, or leave that step out of the backfill",
-        ) from None
+    check_run_config(
+        graph_config_schema(graph, {n for g in plan.groups for n in g.nodes}),
+        {},
+        context="a backfill's runs have no config",
+        fix="give the config model's fields defaults, or leave that step out of the backfill",
+    )
 
 
 def plan_recorded(graph: Graph, store: Store, backfill_id: str) -> dict[str, Any]:

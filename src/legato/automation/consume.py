@@ -1,9 +1,10 @@
 """Turn broker messages into run requests, one micro-batch at a time, acked only once recorded.
 
-:func:`consume_batch` is one step: fetch a micro-batch, dead-letter the poison messages, hand the
-``(message, run request)`` pairs to ``record`` (the daemon commits the runs and the message ids in
-one transaction) and ack only after ``record`` returned. :class:`ConsumerLoop` runs that step on
-a thread until stopped, reconnecting with backoff, and never dies of a recoverable error.
+:func:`consume_batch` is one step: fetch a micro-batch, dead-letter the poison messages (among
+them those asking for a run that could not start, which ``check`` names), hand the ``(message,
+run request)`` pairs to ``record`` (the daemon commits the runs and the message ids in one
+transaction) and ack only after ``record`` returned. :class:`ConsumerLoop` runs that step on a
+thread until stopped, reconnecting with backoff, and never dies of a recoverable error.
 
 The order is what makes it at-least-once with no loss: a crash before ``record`` returns leaves
 every message unacked, so the broker delivers it again; a crash after ``record`` and before ``ack``
@@ -26,6 +27,12 @@ log = logging.getLogger(__name__)
 
 Pairs = list[tuple[Message, RunRequest]]
 Record = Callable[[Pairs], None]
+# Why the run a message asks for could not start (its config does not fit the pipeline's steps),
+# or None: such a message is poison.
+Check = Callable[[Message, RunRequest], str | None]
+# Makes a dead letter visible where runs are (the daemon: a failed tick with the problem); called
+# with the message and the problem before the message goes to the dead-letter destination.
+DeadLettered = Callable[[Message, str], None]
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,8 @@ def consume_batch(
     trigger: OnMessage,
     record: Record,
     *,
+    check: Check | None = None,
+    dead_lettered: DeadLettered | None = None,
     now: Callable[[], float] = time.time,
     wait: float = 1.0,
 ) -> ConsumeResult:
@@ -89,6 +98,11 @@ def consume_batch(
         trigger: the ``OnMessage`` spec: ``to_run``, ``batch``, ``within``, limits.
         record: makes the run requests durable (the daemon: runs + message ids in one
             transaction); the batch is acked only after it returns.
+        check: why the run a request asks for could not start, or None (the daemon: its config
+            against the config models of the pipeline's steps); such a message is poison.
+        dead_lettered: records each poison message's problem before it is dead-lettered (the
+            daemon: a failed tick); if it raises, nothing more of the batch is done and the
+            broker delivers the rest again.
         now: the clock for the micro-batch window.
         wait: seconds to wait for the first message; an empty result after that is normal.
 
@@ -106,8 +120,12 @@ def consume_batch(
     reasons: list[str] = []
     for message in messages:
         problem, request = _run_request(trigger, message)
+        if problem is None and request is not None and check is not None:
+            problem = check(message, request)
         if problem is not None:
             reason = f"{trigger.label}: message {message.id!r} from {message.source!r}: {problem}"
+            if dead_lettered is not None:
+                dead_lettered(message, problem)
             source.dead_letter(message, reason)
             log.warning("dead-lettered: %s", reason)
             reasons.append(reason)
@@ -218,6 +236,8 @@ class ConsumerLoop:
         trigger: OnMessage,
         record: Record,
         *,
+        check: Check | None = None,
+        dead_lettered: DeadLettered | None = None,
         now: Callable[[], float] = time.time,
         wait: float = 1.0,
         backoff: float = 0.1,
@@ -227,6 +247,8 @@ class ConsumerLoop:
         self.source = source
         self.trigger = trigger
         self._record = record
+        self._check = check
+        self._dead_lettered = dead_lettered
         self._now = now
         self._wait = wait
         self._backoff = backoff
@@ -288,7 +310,13 @@ class ConsumerLoop:
                     with self._lock:
                         self._stats.reconnects += 1
             result = consume_batch(
-                self.source, self.trigger, self._record, now=self._now, wait=self._wait
+                self.source,
+                self.trigger,
+                self._record,
+                check=self._check,
+                dead_lettered=self._dead_lettered,
+                now=self._now,
+                wait=self._wait,
             )
         except BatchNotRecorded as failed:
             self._note_error(failed)

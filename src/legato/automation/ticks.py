@@ -20,6 +20,7 @@ from legato.definitions.partitions import (
 )
 from legato.definitions.partitions.restore import space_from_description
 from legato.definitions.schedules import CatchUp, Cron, Every
+from legato.graph.run_config import check_triggered_config
 from legato.store._json import dumps, loads
 from legato.store.automation import TriggerRow
 from legato.store.engine import Store
@@ -101,7 +102,17 @@ def plan_schedule(
     one, then the trigger moves on. Pure: the daemon commits the writes of a batch at once.
 
     ``until`` (a virtual clock about to jump there) adds the ticks of ``(now, until]`` as a
-    daemon evaluating at each of them would have made them: on time, every one."""
+    daemon evaluating at each of them would have made them: on time, every one.
+
+    A tick's run gets the pipeline's config and nothing else: if that does not fit the config
+    models of the steps it runs, ``RunConfigError`` names the step, the field and the fix, from
+    the first evaluation on (the daemon records it as a failed tick, once), and no run is made."""
+    check_triggered_config(
+        pipeline.get("config_schema"),
+        pipeline.get("config") or {},
+        pipeline["name"],
+        trigger.kind,
+    )
     schedule = _schedule(dumps(trigger.spec))
     end = now if until is None or until < now else until
     next_due = schedule.next_fire(end).timestamp()

@@ -19,7 +19,7 @@ from legato.automation.code import CodeLocation
 from legato.automation.tick_report import TickReport
 from legato.automation.ticks import plan_schedule
 from legato.errors import LegatoError
-from legato.graph.run_config import snapshot_config_schema
+from legato.graph.run_config import selection_config_schema
 from legato.store.automation import TriggerRow, advance_trigger, claim_triggers, record_tick
 from legato.store.engine import Store
 from legato.store.partitions import add_dynamic_keys, dynamic_lookup
@@ -188,7 +188,7 @@ class TriggerEvaluation:
         selection = request.get("selection")
         checked: dict[str, Any] = {}
         if selection and all(k in nodes for k in selection.split()):  # OnUpdate names its keys
-            checked["config_schema"] = snapshot_config_schema(nodes, selection.split())
+            checked["config_schema"] = selection_config_schema(nodes, selection.split())
         return run_record(
             NewRun.of_pipeline(
                 pipeline,

@@ -15,11 +15,16 @@ from rich.markup import escape
 from legato.cli._console import console, print_error
 from legato.cli._project import settings_of
 from legato.cli.contracts import baseline, print_changes, shared_store_check, write_snapshot
+from legato.definitions.pipeline import CONFIG_FROM_PIPELINE
 from legato.errors import ConfigError, LegatoError
 from legato.graph.build import build_graph_with_errors
 from legato.graph.contract_diff import compare_contracts
 from legato.graph.contracts import contracts_snapshot
-from legato.graph.run_config import check_run_config, graph_config_schema, run_nodes
+from legato.graph.run_config import (
+    check_run_config,
+    check_triggered_config,
+    selection_config_schema,
+)
 from legato.graph.select import select
 from legato.loader.modules import load_project
 
@@ -142,14 +147,13 @@ def check(ctx: click.Context, snapshot_out: Path | None, against: str | None) ->
     if not errors:
         for pipe in loaded.project.pipelines.values():
             try:
-                selected = select(graph, pipe.selection)
-                if pipe.config or pipe.triggers:  # its own config is what triggered runs get
-                    executed = run_nodes(
-                        selected,
-                        lambda k: graph[k].upstream,
-                        lambda k: graph[k].step.kind == "task",
-                    )
-                    check_run_config(graph_config_schema(graph, executed), pipe.config)
+                schema = selection_config_schema(graph, select(graph, pipe.selection))
+                triggered = [t.describe().get("kind") for t in pipe.triggers]
+                alone = next((k for k in triggered if k in CONFIG_FROM_PIPELINE), None)
+                if alone is not None:  # its runs get the pipeline's config and nothing else
+                    check_triggered_config(schema, pipe.config, pipe.name, alone)
+                elif pipe.config:  # defaults, which each request (API, webhook, message) completes
+                    check_run_config(schema, pipe.config, complete=False)
             except LegatoError as exc:
                 exc.message = f"pipeline {pipe.name!r} ({pipe.source}): {exc.message}"
                 exc.source = exc.source or pipe.source

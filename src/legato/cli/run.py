@@ -16,7 +16,7 @@ from legato.cli._console import console, styled
 from legato.cli._display import SUMMARY_ROWS, RunDisplay, print_summary
 from legato.cli._options import installed_executor
 from legato.cli._project import OpenProject, open_project, open_store
-from legato.errors import ConfigError, SelectionError
+from legato.errors import ConfigError, RunConfigError, SelectionError
 from legato.events.status import RunStatus
 from legato.execution.api import launch_run, make_executor, rerun_plan
 from legato.execution.engine import RunEngine
@@ -167,20 +167,27 @@ def rerun(
     console.print(
         f"re-running run {parent.run_id}: {len(plan) - reused} step(s) to execute, {reused} reused"
     )
-    status = execute_here(
-        proj,
-        store,
-        parent.selection,
-        plan,
-        executor or parent.executor,
-        proj.settings.max_concurrency or None,
-        pipeline=pipeline,
-        tags=dict(parent.tags),
-        run_config=dict(parent.config),
-        parent_run_id=parent.run_id,
-        trigger="cli",
-        full=full,
-    )
+    try:  # its config is checked against the steps' config models as they are now
+        status = execute_here(
+            proj,
+            store,
+            parent.selection,
+            plan,
+            executor or parent.executor,
+            proj.settings.max_concurrency or None,
+            pipeline=pipeline,
+            tags=dict(parent.tags),
+            run_config=dict(parent.config),
+            parent_run_id=parent.run_id,
+            trigger="cli",
+            full=full,
+        )
+    except RunConfigError as exc:
+        raise exc.framed(
+            f"run {parent.run_id}'s config does not fit the current definitions",
+            "the steps' config models changed since it ran: run it anew with a config that "
+            "fits (legato run SELECTION --config JSON)",
+        ) from None
     sys.exit(EXIT.get(status, 1))
 
 

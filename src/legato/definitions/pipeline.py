@@ -15,6 +15,9 @@ from legato.definitions.retention import Retention
 from legato.errors import DefinitionError
 
 TRIGGER_KINDS = ("cron", "every", "on_update", "sensor", "file_arrival", "message", "webhook")
+# Triggers whose runs carry no config of their own: the pipeline's config is all they get (a
+# sensor's, a message's and a webhook's requests carry theirs).
+CONFIG_FROM_PIPELINE = ("cron", "every", "on_update", "file_arrival")
 
 
 class Pipeline:

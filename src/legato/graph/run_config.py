@@ -6,6 +6,12 @@ A run's config is a JSON object. A step whose function takes a config model (see
 ``context.run_config``. The run's schema gathers the schemas of the config steps it executes, so
 one JSON Schema describes a pipeline's or a selection's config (the API serves it, the UI renders
 a form from it) and one check applies it, wherever the run is requested.
+
+Every requester finds the schema the same way, :func:`selection_config_schema` (from the graph
+where user code is loaded, from the definitions snapshot where it is not), and hands it to
+``NewRun`` (``store/run_requests.py``), which refuses a config that does not fit before anything
+is recorded. A requester whose runs cannot take the usual fix (a schedule's, a backfill's, a
+re-run's) says so with :func:`check_run_config`'s ``context`` and ``fix``.
 """
 
 from __future__ import annotations
@@ -51,6 +57,23 @@ def node_config_schema(node: Node) -> dict[str, Any] | None:
 def graph_config_schema(graph: Graph, nodes: Iterable[str]) -> dict[str, Any] | None:
     """The config schema of a run of ``nodes`` (None: none of them takes config)."""
     return run_config_schema({k: node_config_schema(graph[k]) for k in graph.sorted(nodes)})
+
+
+def selection_config_schema(
+    definitions: Graph | Mapping[str, Mapping[str, Any]], selected: Iterable[str]
+) -> dict[str, Any] | None:
+    """The config schema of a run of ``selected`` (with the tasks upstream of it, which run
+    again): from the graph where user code is loaded, from a definitions snapshot's nodes (by
+    key) where it is not. None: none of those steps takes config."""
+    if isinstance(definitions, Graph):
+        graph = definitions
+        executed = run_nodes(
+            (k for k in selected if k in graph),
+            lambda k: graph[k].upstream,
+            lambda k: graph[k].step.kind == "task",
+        )
+        return graph_config_schema(graph, executed)
+    return snapshot_config_schema(definitions, selected)
 
 
 def snapshot_config_schema(
@@ -121,9 +144,27 @@ def merge_config(defaults: Mapping[str, Any], given: Mapping[str, Any]) -> dict[
     return merged
 
 
-def check_run_config(schema: Mapping[str, Any] | None, config: Mapping[str, Any]) -> None:
+def check_run_config(
+    schema: Mapping[str, Any] | None,
+    config: Mapping[str, Any],
+    *,
+    context: str | None = None,
+    fix: str | None = None,
+    complete: bool = True,
+) -> None:
     """Raise ``RunConfigError`` naming every problem of ``config`` (with its step, path and fix):
-    a number JSON cannot carry (NaN, infinity), and, with a ``schema``, what does not fit it."""
+    a number JSON cannot carry (NaN, infinity), and, with a ``schema``, what does not fit it.
+
+    Args:
+        context: what the requester is, before the message (``"a backfill's runs have no
+            config"``): the message then says why the config is what it is.
+        fix: what that requester can change, first in the hint (a schedule's runs get only
+            their pipeline's config; a re-run, its parent's).
+        complete: False: check only what ``config`` gives, not that it gives every required
+            field (a pipeline's defaults, which each request completes).
+    """
+    if schema is not None and not complete:
+        schema = _given_only(schema)
     found = problems(schema, dict(config), name="the run config") if schema is not None else []
     where = None if found else non_finite_number(dict(config), "")
     if where is not None:  # in a free-form value, which no schema describes
@@ -132,7 +173,42 @@ def check_run_config(schema: Mapping[str, Any] | None, config: Mapping[str, Any]
             Problem(tuple(path.split(".")), f"{path} is not a finite number", "write a finite one")
         )
     if found:
-        raise _error(found, schema)
+        raise _error(found, schema).framed(context, fix)
+
+
+# What the runs of a trigger that carries no config of its own are called in an error.
+_RUNS_OF = {
+    "cron": "a scheduled run",
+    "every": "a scheduled run",
+    "on_update": "a run OnUpdate requests",
+    "file_arrival": "a run a file arrival requests",
+}
+
+
+def check_triggered_config(
+    schema: Mapping[str, Any] | None, config: Mapping[str, Any], pipeline: str, kind: str
+) -> None:
+    """The runs of a trigger that carries no config of its own (``kind``: a schedule, OnUpdate,
+    file arrival) get their pipeline's config and nothing else: refuse a pipeline config
+    (``Pipeline(config=...)``) that does not fit the steps it runs, naming the step, the field
+    and the fix. The daemon asks before a schedule makes a run, ``legato check`` at load."""
+    check_run_config(
+        schema,
+        config,
+        context=f"{_RUNS_OF.get(kind, 'a triggered run')} gets only its pipeline's config",
+        fix="give the config model's fields defaults, or set them in "
+        f"Pipeline({pipeline!r}, config={{...}})",
+    )
+
+
+def _given_only(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """``schema`` with no step and no field of a step required (a nested object given is still
+    checked whole: a request's config replaces it, it is not merged into)."""
+    steps = {
+        key: {k: v for k, v in step.items() if k != "required"} if isinstance(step, dict) else step
+        for key, step in schema.get("properties", {}).items()
+    }
+    return {**schema, "properties": steps, "required": []}
 
 
 def _error(found: list[Problem], schema: Mapping[str, Any] | None) -> RunConfigError:

@@ -14,7 +14,7 @@ from typing import Any
 from legato.definitions.project import Project
 from legato.graph.contracts import contracts_snapshot
 from legato.graph.graph import Graph
-from legato.graph.run_config import graph_config_schema, node_config_schema, run_nodes
+from legato.graph.run_config import node_config_schema, selection_config_schema
 from legato.graph.select import select
 
 
@@ -61,9 +61,6 @@ def snapshot(project: Project, graph: Graph) -> dict[str, Any]:
             members = sorted(select(graph, pipe.selection))
         except Exception:  # a broken selection is reported by `legato check`, not here
             members = []
-        executed = run_nodes(
-            members, lambda k: graph[k].upstream, lambda k: graph[k].step.kind == "task"
-        )
         pipelines.append(
             {
                 "name": pipe.name,
@@ -78,7 +75,7 @@ def snapshot(project: Project, graph: Graph) -> dict[str, Any]:
                 "retention": None if pipe.retention is None else pipe.retention.describe(),
                 "triggers": [_trigger(t) for t in pipe.triggers],
                 "config": dict(pipe.config),
-                "config_schema": graph_config_schema(graph, executed),
+                "config_schema": selection_config_schema(graph, members),
             }
         )
     return {

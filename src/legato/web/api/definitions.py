@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from legato.graph.run_config import snapshot_config_schema
+from legato.graph.run_config import selection_config_schema
 from legato.web.api._convert import node_out
 from legato.web.api.params import Defs, State
 from legato.web.errors import ApiError
@@ -81,7 +81,7 @@ def config_schema(
             )
         described = defs.pipelines[pipeline]
     terms = select or described.get("selection") or "*"
-    schema = snapshot_config_schema(defs.nodes, select_keys(defs, terms))
+    schema = selection_config_schema(defs.nodes, select_keys(defs, terms))
     return ConfigSchemaOut(
         config_schema=schema,
         defaults=dict(described.get("config") or {}),

@@ -13,11 +13,11 @@ from legato.errors import PartitionError, SelectionError
 from legato.events.status import RunStatus
 from legato.events.transitions import IllegalTransition
 from legato.graph.plan import canonical_key, split_partitions
-from legato.graph.run_config import snapshot_config_schema
+from legato.graph.run_config import check_run_config, selection_config_schema
 from legato.store.partitions import dynamic_lookup
 from legato.store.pins import pin_run, unpin_run
 from legato.store.run_requests import NewRun, request_run_in
-from legato.store.runs import get_run, request_cancel
+from legato.store.runs import RunRecord, get_run, get_steps, request_cancel
 from legato.web.api._convert import run_out
 from legato.web.api.params import Defs, RunId, State
 from legato.web.audit import audit
@@ -172,7 +172,7 @@ def launch_run(
         "key": () if idempotency_key is None else (idempotency_key,),
         "trigger": "api",
         "trigger_id": principal.name,
-        "config_schema": snapshot_config_schema(defs.nodes, selected),
+        "config_schema": selection_config_schema(defs.nodes, selected),
     }
     run = NewRun.of_pipeline(pipeline, **asked) if pipeline is not None else NewRun(**asked)
     return LaunchedRun(run=_queue(state, principal, run, "run.launch"))
@@ -194,16 +194,46 @@ def cancel_run(run_id: RunId, request: Request, state: State) -> RunOut:
     return run_out(updated)
 
 
-@router.post("/runs/{run_id}/rerun", response_model=LaunchedRun, status_code=201, responses=_ERRORS)
+def _rerun_config_schema(
+    state: WebState, defs: Definitions, parent: RunRecord, from_failure: bool
+) -> dict[str, Any] | None:
+    """The config schema of a re-run of ``parent`` under the CURRENT definitions, over the nodes
+    the launcher will plan: the parent's steps when re-running from its failure, else its
+    selection (the code may have changed since it ran)."""
+    if not defs.nodes:  # no definitions recorded: nothing to check against
+        return None
+    nodes: set[str] = set()
+    if from_failure:
+        nodes = {s.node for s in get_steps(state.store, parent.run_id) if s.map_index < 0}
+    if not nodes:
+        try:
+            nodes = select_keys(defs, parent.selection)
+        except SelectionError as exc:
+            raise ApiError(
+                409,
+                f"run {parent.run_id} selected {parent.selection!r}, which the current "
+                f"definitions no longer match: {exc.message}",
+                field="run_id",
+                hint="launch a new run of what the project defines now (POST /api/v1/runs)",
+            ) from None
+    return selection_config_schema(defs.nodes, nodes)
+
+
+@router.post(
+    "/runs/{run_id}/rerun", response_model=LaunchedRun, status_code=201, responses=_LAUNCH_ERRORS
+)
 def rerun(
     run_id: RunId,
     request: Request,
     state: State,
+    defs: Defs,
     body: RerunRequest | None = None,
     idempotency_key: IdempotencyKey = None,
 ) -> LaunchedRun:
     """Queue a new run with the same selection, partition and config; with ``from_failure``
-    (the default) the launcher reuses what succeeded and re-executes the rest."""
+    (the default) the launcher reuses what succeeded and re-executes the rest. The config is
+    checked again against the config models of the CURRENT definitions (422 listing each
+    problem): a re-run whose steps changed since cannot start with it."""
     options = body or RerunRequest()
     parent = get_run(state.store, run_id)
     if not parent.status.finished:
@@ -220,6 +250,14 @@ def rerun(
             field="from_failure",
             hint="send from_failure=false to run all of it again",
         )
+    schema = _rerun_config_schema(state, defs, parent, options.from_failure)
+    check_run_config(
+        schema,
+        parent.config,
+        context=f"run {parent.run_id}'s config does not fit the current definitions",
+        fix="the steps' config models changed since it ran: launch a new run with a config "
+        "that fits (POST /api/v1/runs; GET /api/v1/config-schema?select=... gives its schema)",
+    )
     principal = principal_of(request)
     run = NewRun(
         selection=parent.selection,
@@ -233,6 +271,7 @@ def rerun(
         trigger="api",
         trigger_id=principal.name,
         from_failure=options.from_failure,
+        config_schema=schema,
     )
     return LaunchedRun(run=_queue(state, principal, run, "run.rerun"))
 
