@@ -39,7 +39,8 @@ from legato.store.backfills import (
 from legato.store.claims import Lease, run_lease, seize
 from legato.store.engine import Store
 from legato.store.notify import RUN_FINISHED_CHANNEL, Changes
-from legato.store.runs import RunRecord, fail_abandoned, request_cancel
+from legato.store.run_leases import fail_abandoned
+from legato.store.runs import RunRecord, request_cancel
 
 # launch(group, idempotency_key, parent_run_id) creates the run keyed so, and executes it or has
 # it executed; what it returns is ignored: the run's outcome is read from the store.

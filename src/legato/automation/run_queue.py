@@ -30,7 +30,7 @@ from legato.store.claims import (
 )
 from legato.store.engine import Store
 from legato.store.notify import RUN_QUEUED_CHANNEL, Listener, SqliteChanges
-from legato.store.runs import fail_abandoned
+from legato.store.run_leases import fail_abandoned
 
 log = logging.getLogger("legato.daemon")
 QUEUE_POLL = 0.02  # seconds between probes of the run queue where no notification wakes us

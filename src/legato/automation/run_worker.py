@@ -30,7 +30,8 @@ from legato.loader.config import Settings, load_settings
 from legato.loader.fingerprint import fingerprint, loaded_at
 from legato.loader.modules import Loaded, load_project
 from legato.store.engine import Store
-from legato.store.runs import RunRecord, fail_abandoned, get_run
+from legato.store.run_leases import fail_abandoned
+from legato.store.runs import RunRecord, get_run
 
 log = logging.getLogger("legato.run_worker")
 

@@ -14,7 +14,8 @@ from legato.execution.capture import LogRecordTuple
 from legato.execution.engine_parts import EngineParts
 from legato.execution.executors.base import Executor
 from legato.execution.run_watch import RunWatch
-from legato.store.runs import get_run, renew_lease
+from legato.store.run_leases import renew_lease
+from legato.store.runs import get_run
 
 
 class Leases(EngineParts):

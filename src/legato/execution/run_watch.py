@@ -20,7 +20,8 @@ from legato.errors import StoreError
 from legato.events.status import RunStatus
 from legato.store import event_log
 from legato.store.engine import Store
-from legato.store.runs import get_run, renew_lease
+from legato.store.run_leases import renew_lease
+from legato.store.runs import get_run
 
 log = logging.getLogger("legato.engine")
 

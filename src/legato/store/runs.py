@@ -1,5 +1,6 @@
 """Runs and steps: create (with an idempotency key, and the run's facets), read, list with
-filters and a cursor (``legato.store.run_search`` says which runs a list shows)."""
+filters and a cursor (``legato.store.run_search`` says which runs a list shows), and ask a run to
+stop. The lease of the process executing a run is in ``legato.store.run_leases``."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, or_, select, update
+from sqlalchemy import Connection, Row, insert, select
 
 from legato.errors import NotFoundError
 from legato.events.status import RunStatus, StepStatus
-from legato.events.transitions import next_run_status, next_step_status
+from legato.events.transitions import next_run_status
 from legato.events.types import Event, EventType
 from legato.store import schema
 from legato.store._json import dumps, loads
@@ -365,67 +366,3 @@ def request_cancel(store: Store, run_id: str) -> RunRecord:
     with store.transaction() as conn:
         append(conn, [Event(event, record.run_id, ts=time.time(), status=status.value)])
     return get_run(store, record.run_id)
-
-
-def renew_lease(store: Store, run_id: str, launcher: str, until: float) -> bool:
-    """Claim or extend the lease of the process executing a run; False if another holds it or
-    the run is no longer running (the caller must then stop: its writes would be stale)."""
-    r = schema.runs.c
-    with store.transaction() as conn:
-        result = conn.execute(
-            update(schema.runs)
-            .where(
-                r.run_id == run_id,
-                or_(r.launcher.is_(None), r.launcher == launcher),
-                r.status.in_(
-                    [RunStatus.QUEUED.value, RunStatus.RUNNING.value, RunStatus.CANCELING.value]
-                ),
-            )
-            .values(launcher=launcher, lease_until=until)
-        )
-    return bool(result.rowcount)
-
-
-def abandoned_runs(store: Store, now: float) -> list[RunRecord]:
-    """Runs marked running whose executing process stopped renewing its lease."""
-    r = schema.runs.c
-    query = select(schema.runs).where(
-        r.status.in_([RunStatus.RUNNING.value, RunStatus.CANCELING.value]),
-        r.lease_until.is_not(None),
-        r.lease_until < now,
-    )
-    with store.read() as conn:
-        return [run_from_row(row) for row in conn.execute(query)]
-
-
-def fail_abandoned(store: Store, run_id: str, reason: str) -> None:
-    """Record that a run's process vanished: its unfinished steps and the run fail visibly."""
-    now = time.time()
-    record = get_run(store, run_id)
-    events = []
-    for step in get_steps(store, run_id):
-        if step.status.finished:
-            continue
-        status = next_step_status(step.status, EventType.STEP_FAILED)
-        data: dict[str, Any] = {
-            "error": {"type": "RunAbandoned", "message": reason, "traceback": ""}
-        }
-        if step.kind == "asset":
-            data.update(asset_key=step.node, partition=step.partition)
-        events.append(
-            Event(
-                EventType.STEP_FAILED, run_id, step.step_key, step.attempt, now, status.value, data
-            )
-        )
-    run_status = next_run_status(record.status, EventType.RUN_FAILED)
-    events.append(
-        Event(
-            EventType.RUN_FAILED,
-            run_id,
-            ts=now,
-            status=run_status.value,
-            data={"error": {"message": reason}},
-        )
-    )
-    with store.transaction() as conn:
-        append(conn, events)
