@@ -17,7 +17,8 @@ DST rules for ``Cron`` (the expression names wall-clock times in ``timezone``; t
   A policy passed explicitly applies to either kind. Time-window partitions of the same expression
   start their windows where ``on_gap="next"`` and the default ``on_repeat`` fire.
 
-Ticks missed while no daemon ran follow ``catch_up`` (see ``CatchUp``; default ``CatchUp.LATEST``).
+Ticks missed while no daemon ran follow ``catch_up`` (``CatchUp`` in ``catch_up``, re-exported here;
+default ``CatchUp.LATEST``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from functools import partial
 from itertools import islice
 from pathlib import Path
 from types import FrameType
-from typing import Any, ClassVar, Literal, NoReturn
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from legato._internal.clock import SystemClock
@@ -46,6 +47,7 @@ from legato.definitions._cron.timeline import (
 )
 from legato.definitions._cron.zone_names import load_zone
 from legato.definitions._cron.zones import MAX_YEAR, to_instant
+from legato.definitions.catch_up import CatchUp
 from legato.errors import DefinitionError
 
 __all__ = ["CatchUp", "Cron", "Every", "GapPolicy", "RepeatPolicy"]
@@ -53,61 +55,6 @@ __all__ = ["CatchUp", "Cron", "Every", "GapPolicy", "RepeatPolicy"]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LAST_FIRE = to_instant(datetime(MAX_YEAR, 1, 1, tzinfo=UTC))  # the zone maths' horizon
 _LEGATO_DIR = str(Path(__file__).parent.parent)
-
-
-@dataclass(frozen=True)
-class CatchUp:
-    """What a schedule does with ticks that fell due while no daemon was evaluating it.
-
-    A tick evaluated less than ``grace`` after its time is on time and always runs. Older ticks
-    were missed: ``CatchUp.NONE`` drops them, ``CatchUp.LATEST`` runs only the most recent one (when
-    no tick is on time), ``CatchUp.all(within=timedelta(days=1))`` runs every one younger than
-    ``within``.
-    """
-
-    mode: Literal["none", "latest", "all"]
-    within: timedelta | None = None
-    grace: timedelta = timedelta(minutes=5)
-
-    NONE: ClassVar[CatchUp]
-    LATEST: ClassVar[CatchUp]
-
-    def __post_init__(self) -> None:
-        if self.mode not in ("none", "latest", "all"):
-            raise DefinitionError(
-                f"CatchUp mode {self.mode!r} is unknown",
-                obj="CatchUp",
-                hint="use CatchUp.NONE, CatchUp.LATEST or CatchUp.all(within=)",
-            )
-        if (self.mode == "all") != isinstance(self.within, timedelta):
-            raise DefinitionError(
-                "CatchUp 'within' is required by mode 'all' and only by it",
-                obj="CatchUp",
-                hint="write CatchUp.all(within=timedelta(days=1))",
-            )
-        if (self.within is not None and self.within <= timedelta(0)) or self.grace < timedelta(0):
-            raise DefinitionError(
-                "CatchUp 'within' must be positive and 'grace' not negative",
-                obj="CatchUp",
-                hint="e.g. CatchUp.all(within=timedelta(days=1))",
-            )
-
-    @classmethod
-    def all(cls, within: timedelta, *, grace: timedelta = timedelta(minutes=5)) -> CatchUp:
-        """Run every missed tick younger than ``within``."""
-        return cls("all", within, grace)
-
-    def describe(self) -> dict[str, Any]:
-        within = None if self.within is None else self.within.total_seconds()
-        return {
-            "mode": self.mode,
-            "within_seconds": within,
-            "grace_seconds": self.grace.total_seconds(),
-        }
-
-
-CatchUp.NONE = CatchUp("none")
-CatchUp.LATEST = CatchUp("latest")
 
 
 class _Schedule:
