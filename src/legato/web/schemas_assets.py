@@ -1,11 +1,13 @@
-"""Responses about the data an asset holds: results of its checks, and series of the metadata
-its materializations recorded."""
+"""Responses about assets and the data they hold: status, materializations, results of their
+checks, and series of the metadata their materializations recorded."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from legato.web.schemas_definitions import NodeOut
 
 
 class CheckOut(BaseModel):
@@ -54,3 +56,35 @@ class MetadataSeriesOut(BaseModel):
         "first (the last `limit` materializations)"
     )
     names: list[str] = Field(description="every numeric entry recorded in those materializations")
+
+
+class StatusOut(BaseModel):
+    statuses: dict[str, str] = Field(description="node key → status of its latest step")
+    materialized_at: dict[str, float]
+
+
+class MaterializationOut(BaseModel):
+    id: int
+    partition: str
+    run_id: str
+    step_key: str
+    ts: float
+    metadata: dict[str, Any]
+
+
+class MaterializationPage(BaseModel):
+    materializations: list[MaterializationOut]
+    next_before_id: int | None
+
+
+class AssetOut(BaseModel):
+    node: NodeOut
+    latest: MaterializationOut | None
+    history: MaterializationPage
+    status: str | None
+    trust: TrustOut = Field(
+        description="whether the latest materialization passed its blocking checks"
+    )
+    checks: list[CheckOut] = Field(
+        default_factory=list, description="the latest result of each check, newest first"
+    )

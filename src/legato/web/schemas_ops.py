@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from legato.web.schemas import RunOut, Text, _Strict
+from legato.web.schemas import Text, _Strict
+from legato.web.schemas_runs import RunOut
 
 # -- partitions ---------------------------------------------------------------------------------
 

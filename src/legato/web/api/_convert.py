@@ -12,7 +12,9 @@ from legato.events.errors import ErrorInfo
 from legato.store.runs import RunRecord
 from legato.web.catalog import Definitions
 from legato.web.errors import ApiError
-from legato.web.schemas import FailureOut, NodeOut, RunOut, clean_text
+from legato.web.schemas import clean_text
+from legato.web.schemas_definitions import NodeOut
+from legato.web.schemas_runs import FailureOut, RunOut
 
 
 def run_out(run: RunRecord) -> RunOut:

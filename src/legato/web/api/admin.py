@@ -13,7 +13,14 @@ from legato.web.audit import audit, list_audit
 from legato.web.auth import principal_of
 from legato.web.errors import ApiError
 from legato.web.policy import V1
-from legato.web.schemas import AuditEntryOut, AuditPage, TokensOut, UserOut, UserPatch, UsersOut
+from legato.web.schemas_auth import (
+    AuditEntryOut,
+    AuditPage,
+    TokensOut,
+    UserOut,
+    UserPatch,
+    UsersOut,
+)
 
 router = APIRouter(prefix=V1, tags=["admin"])
 

@@ -17,14 +17,16 @@ from legato.web.api.checks import check_out
 from legato.web.api.params import BeforeId, Defs, Limit, NodeKey, PartitionQuery, State
 from legato.web.errors import ApiError
 from legato.web.policy import V1
-from legato.web.schemas import (
+from legato.web.schemas import clean_text
+from legato.web.schemas_assets import (
     AssetOut,
     MaterializationOut,
     MaterializationPage,
-    NodeOut,
-    clean_text,
+    MetadataPointOut,
+    MetadataSeriesOut,
+    TrustOut,
 )
-from legato.web.schemas_assets import MetadataPointOut, MetadataSeriesOut, TrustOut
+from legato.web.schemas_definitions import NodeOut
 
 router = APIRouter(prefix=V1, tags=["assets"])
 

@@ -14,7 +14,8 @@ from legato.web.errors import ApiError
 from legato.web.layout import NODE_HEIGHT, NODE_WIDTH
 from legato.web.policy import V1
 from legato.web.responses import fast_json
-from legato.web.schemas import (
+from legato.web.schemas_assets import StatusOut
+from legato.web.schemas_definitions import (
     ConfigSchemaOut,
     DefinitionErrorOut,
     DefinitionErrorsOut,
@@ -23,7 +24,6 @@ from legato.web.schemas import (
     GraphOut,
     LayoutOut,
     PipelineOut,
-    StatusOut,
 )
 from legato.web.selection import select_keys
 

@@ -23,7 +23,8 @@ from legato.store.web_queries import search_logs
 from legato.web.api.params import AfterId, RunId, State
 from legato.web.errors import ApiError
 from legato.web.policy import V1
-from legato.web.schemas import LogLineOut, LogPage, clean_text
+from legato.web.schemas import clean_text
+from legato.web.schemas_runs import LogLineOut, LogPage
 from legato.web.state import WebState
 
 router = APIRouter(prefix=V1, tags=["logs"])

@@ -27,15 +27,8 @@ from legato.web.catalog import Definitions
 from legato.web.errors import ApiError
 from legato.web.partition_view import space_of
 from legato.web.policy import V1
-from legato.web.schemas import (
-    ErrorOut,
-    LaunchedRun,
-    LaunchRunRequest,
-    PinOut,
-    RerunRequest,
-    RunOut,
-    clean_text,
-)
+from legato.web.schemas import ErrorOut, clean_text
+from legato.web.schemas_runs import LaunchedRun, LaunchRunRequest, PinOut, RerunRequest, RunOut
 from legato.web.selection import select_keys, split_terms
 from legato.web.state import WebState
 

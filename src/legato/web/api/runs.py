@@ -22,7 +22,7 @@ from legato.web.api.params import (
     Timestamp,
 )
 from legato.web.policy import V1
-from legato.web.schemas import (
+from legato.web.schemas_runs import (
     AttemptOut,
     EventOut,
     EventPage,

@@ -23,7 +23,7 @@ from legato.web.auth import (
 )
 from legato.web.errors import ApiError
 from legato.web.policy import V1
-from legato.web.schemas import (
+from legato.web.schemas_auth import (
     CreatedToken,
     LoginRequest,
     PrincipalOut,

@@ -13,7 +13,8 @@ from legato.store.web_queries import ping
 from legato.web.api._convert import run_out
 from legato.web.api.params import Defs, State
 from legato.web.policy import V1
-from legato.web.schemas import HealthOut, OverviewOut
+from legato.web.schemas import HealthOut
+from legato.web.schemas_runs import OverviewOut
 
 router = APIRouter(prefix=V1, tags=["system"])
 
