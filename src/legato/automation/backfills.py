@@ -11,18 +11,17 @@ not done twice.
 from __future__ import annotations
 
 import contextlib
-import heapq
 import os
 import secrets
 import socket
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from legato._internal.ids import run_request_key
+from legato.automation.backfill_order import GroupOrder
 from legato.errors import LegatoError
 from legato.events.status import RunStatus
 from legato.graph.backfill import RunGroup
@@ -141,8 +140,7 @@ def drive_backfill(
 class _Driver:
     """One drive of a backfill. Runs in flight are watched together: one status query whenever
     a run finished (woken by a notification on PostgreSQL, a probe of microseconds on SQLite),
-    not a poll per run; the groups ready to launch and the counts are kept as runs settle, not
-    recomputed over every group at every step."""
+    not a poll per run; which groups may launch is kept by ``GroupOrder`` as runs settle."""
 
     def __init__(
         self,
@@ -161,11 +159,7 @@ class _Driver:
         record = get_backfill(store, backfill_id)
         self.limit = max(1, record.max_concurrent)
         self.groups = [RunGroup.from_dict(g) for g in record.groups]
-        self.children: list[list[int]] = [[] for _ in self.groups]
-        for index, group in enumerate(self.groups):
-            for dep in group.after:
-                self.children[dep].append(index)
-        self.state: dict[int, str] = {}  # group → succeeded | failed | running
+        self.order = GroupOrder(self.groups)
         self.attempts: dict[int, int] = {}
         self.parents: dict[int, str] = {}  # group → run to re-run from its failure
         self.adopted: dict[int, str] = {}  # group → unfinished run of an earlier driver
@@ -173,14 +167,10 @@ class _Driver:
         self.errors: dict[int, str] = {}  # group → why its run could not be created
         self.progress = Progress(len(self.groups))
         self.pause_on_stop = True
-        self.waiting_on: list[int] = []  # group → how many of its deps have not succeeded
-        self.ready: list[int] = []  # a heap of groups whose deps all succeeded
-        self.blocked: set[int] = set()  # groups behind a failed one
-        self.settled: Counter[str] = Counter()  # succeeded / failed groups
 
     def run(self) -> str:
         self._recover()
-        self._index()
+        self.order.start()
         launching: dict[Future[str | None], int] = {}
         watching: dict[str, int] = {}  # run id → group: runs created, not finished yet
         next_renew = next_look = 0.0
@@ -189,7 +179,7 @@ class _Driver:
         try:
             with ThreadPoolExecutor(self.limit, thread_name_prefix="legato-backfill") as pool:
                 for index, run_id in self.adopted.items():  # runs another process may execute
-                    self.state[index] = "running"
+                    self.order.state[index] = "running"
                     watching[run_id] = index
                 while True:
                     if time.monotonic() >= next_renew:
@@ -202,13 +192,13 @@ class _Driver:
                         self._cancel_running()
                     if self.stop.is_set():  # runs being executed elsewhere go on without us
                         for index in watching.values():
-                            self._requeue(index)
+                            self.order.requeue(index)
                         watching.clear()
                     for future in [f for f in launching if f.done()]:
                         index = launching.pop(future)
                         created = future.result()
                         if created is None:
-                            self._settle(index, "failed")
+                            self.order.settle(index, "failed")
                             continue
                         watching[created] = index
                         if cancelling:  # created while the cancel was being asked for
@@ -218,7 +208,8 @@ class _Driver:
                     if time.monotonic() >= next_look:
                         next_look = time.monotonic() + SETTLE_POLL * 4
                     if not halted:
-                        for index in self._take_ready(len(launching) + len(watching)):
+                        running = len(launching) + len(watching)
+                        for index in self.order.take_ready(running, self.limit):
                             self.attempts[index] = self.attempts.get(index, 0) + 1
                             key = run_key(self.bid, index, self.attempts[index])
                             launching[pool.submit(self._create_run, index, key)] = index
@@ -234,55 +225,6 @@ class _Driver:
         finally:
             changes.close()
         return self._finish()
-
-    def _index(self) -> None:
-        """The groups ready now, and how many deps the others wait for."""
-        self.settled.update(self.state.values())
-        for index, group in enumerate(self.groups):
-            left = sum(1 for d in group.after if self.state.get(d) != "succeeded")
-            self.waiting_on.append(left)
-            if left == 0 and index not in self.state:
-                heapq.heappush(self.ready, index)
-        for index, state in list(self.state.items()):
-            if state == "failed":
-                self._block_behind(index)
-
-    def _take_ready(self, running: int) -> list[int]:
-        """Ready groups to launch now (marked running): at most the limit, lowest index first.
-        A group can be in the heap twice (ready at the start and again when its adopted run
-        died): it is taken once."""
-        taken: list[int] = []
-        while self.ready and running + len(taken) < self.limit:
-            index = heapq.heappop(self.ready)
-            if index not in self.state:
-                self.state[index] = "running"
-                taken.append(index)
-        return taken
-
-    def _requeue(self, index: int) -> None:
-        """The group's run ended without an outcome (the driver stops, or its process died):
-        it is launched again (from its failure) if the drive goes on."""
-        del self.state[index]
-        heapq.heappush(self.ready, index)
-
-    def _settle(self, index: int, outcome: str) -> None:
-        self.state[index] = outcome
-        self.settled[outcome] += 1
-        if outcome == "succeeded":
-            for child in self.children[index]:
-                self.waiting_on[child] -= 1
-                if self.waiting_on[child] == 0 and child not in self.state:
-                    heapq.heappush(self.ready, child)
-        else:
-            self._block_behind(index)
-
-    def _block_behind(self, index: int) -> None:
-        todo = list(self.children[index])
-        while todo:
-            child = todo.pop()
-            if child not in self.blocked and child not in self.state:
-                self.blocked.add(child)
-                todo.extend(self.children[child])
 
     def _create_run(self, index: int, key: str) -> str | None:
         """Create (and maybe execute) the group's run; its id, or None if none was created."""
@@ -303,7 +245,7 @@ class _Driver:
         if not watching:
             return
         for run_id, status in finished_runs(self.store, list(watching)).items():
-            self._settle(
+            self.order.settle(
                 watching.pop(run_id), "succeeded" if status is RunStatus.SUCCEEDED else "failed"
             )
         if not deep:
@@ -315,11 +257,11 @@ class _Driver:
             fail_abandoned(self.store, run_id, "the process running it stopped")
             del watching[run_id]
             if index in self.orphaned:  # its process died twice: say so, do not loop
-                self._settle(index, "failed")
+                self.order.settle(index, "failed")
                 continue
             self.orphaned.add(index)
             self.parents[index] = run_id
-            self._requeue(index)
+            self.order.requeue(index)
 
     def _take_orphan(self, run_id: str, lease: Lease) -> bool:
         """Whether the run's holder is gone (a command whose process died on this host, or any
@@ -366,7 +308,7 @@ class _Driver:
             if not status.finished:
                 self.adopted[index] = run.run_id
             elif status is RunStatus.SUCCEEDED:
-                self.state[index] = "succeeded"
+                self.order.state[index] = "succeeded"
             elif status is RunStatus.FAILED:
                 self.parents[index] = run.run_id  # resume: re-run from its failure
 
@@ -377,10 +319,10 @@ class _Driver:
                     request_cancel(self.store, run.run_id)
 
     def _report(self, running: int) -> None:
-        self.progress.succeeded = self.settled["succeeded"]
-        self.progress.failed = self.settled["failed"]
+        self.progress.succeeded = self.order.settled["succeeded"]
+        self.progress.failed = self.order.settled["failed"]
         self.progress.running = running
-        self.progress.blocked = len(self.blocked)
+        self.progress.blocked = len(self.order.blocked)
         if self.on_progress is not None:
             self.on_progress(self.progress)
 
@@ -392,7 +334,7 @@ class _Driver:
             if not self.pause_on_stop:
                 return status
             return set_status(self.store, self.bid, "paused", allowed_from=("running",)).status
-        failed = sorted(i for i, s in self.state.items() if s == "failed")
+        failed = self.order.failed()
         if failed or self.progress.blocked:
             error = (
                 f"{len(failed)} run(s) failed (groups {failed[:10]}), "
