@@ -31,7 +31,7 @@ COMMANDS = {
     "daemon": "legato.cli.daemon:daemon",
     "automation": "legato.cli.daemon:automation",
     "up": "legato.cli.web:up",
-    "users": "legato.cli.web:users",
+    "users": "legato.cli.users:users",
     "worker": "legato.cli.worker:worker",
     "db": "legato.cli.db:db",
     "store": "legato.cli.store:store",
