@@ -1,4 +1,8 @@
-"""A long-lived run worker: ``python -m legato.automation.run_worker RECV_FD SEND_FD``.
+"""A run worker of the daemon: ``python -m legato.automation.run_worker RECV_FD SEND_FD``.
+
+A run worker executes whole runs (its engine starts the step workers of
+``execution/executors/_worker`` as its executor needs them); the remote ``legato worker`` that
+claims steps from PostgreSQL is ``execution/worker``.
 
 The daemon never imports user code. It keeps a few of these processes, each with the project
 loaded, and hands each one claimed run at a time over a pipe: ``(run_id, launcher, resume)``.

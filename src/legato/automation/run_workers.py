@@ -5,6 +5,9 @@ project directory: one idle spare ready for the next run, more started as runs a
 them jobs over pipes and reports what became of them: finished, handed back because the code
 changed (given to a fresh worker), or lost with a worker that died. A worker is replaced after
 ``max_runs`` runs, so that a leak in user code cannot grow without bound.
+
+These execute runs; the step workers of the process pool are ``execution/executors/_worker``,
+and the remote ``legato worker`` is ``execution/worker``.
 """
 
 from __future__ import annotations

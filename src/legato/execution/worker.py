@@ -1,4 +1,6 @@
-"""The ``legato worker`` loop: claim step attempts of one queue from PostgreSQL and run them.
+"""The remote worker, ``legato worker``: claim step attempts of one queue from PostgreSQL and run
+them, each in a step worker (``executors/_worker``) of its slots. Not the daemon's run workers
+(``automation/run_worker``), which execute whole runs.
 
 A worker loads the project from its own settings, claims queued rows (``SKIP LOCKED``) while it
 has free slots, runs each in a slot process, renews the leases of what it holds, streams log

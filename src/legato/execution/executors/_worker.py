@@ -1,4 +1,8 @@
-"""Entry point of a process-pool worker: load the project once, then run steps until told to stop.
+"""Entry point of a step worker: load the project once, then run steps until told to stop.
+
+Step workers are the processes of the process-pool executor and the slots of a remote
+``legato worker``; they run single step attempts. (The daemon's run workers, which execute whole
+runs, are ``automation/run_worker``; the remote ``legato worker`` loop is ``execution/worker``.)
 
 Started as ``python -m legato.execution.executors._worker READ_FD WRITE_FD``. The first message is
 (storage root, sys.path), the second the pickled project; the worker answers ``READY`` once the
