@@ -6,14 +6,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import orphans
 from legato.store.engine import Store
 
 POSTGRES_URL = os.environ.get(
@@ -148,23 +146,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    orphans.become_subreaper()
-
-
-@pytest.fixture(autouse=True)
-def _no_process_left_behind() -> Iterator[None]:
-    """Whatever a test started and left running is killed when it ends, and said so."""
-    before = set(orphans.children())
-    yield
-    left = orphans.kill_new(before)
-    if left:
-        warnings.warn(
-            ResourceWarning("left running by the test, now killed: " + "; ".join(left)),
-            stacklevel=1,
-        )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

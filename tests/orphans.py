@@ -1,63 +1,65 @@
-"""Processes a test left behind.
+"""Legato processes a test left running.
 
-Each pytest process makes itself a child subreaper (Linux): a process whose parent exits is
-re-parented to it instead of to init, so what a test started stays visible - also what a daemon
-it started ran in sessions of their own. When the test ends, children that were not there before
-it are killed and reaped, so they cannot write into the next test's database or hold its ports.
+A journey's processes run in its project directory. What they started in sessions of their own
+(a daemon's run workers, a killed daemon's orphans, which go on by design) outlives them; before
+the journey's PostgreSQL schema is dropped - which a process still writing to it would deadlock -
+every Legato process whose working directory is in the project directory is killed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
-import sys
+import time
 from pathlib import Path
-
-_PR_SET_CHILD_SUBREAPER = 36
-
-
-def become_subreaper() -> None:
-    if sys.platform == "linux":
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-
-
-def children() -> dict[int, str]:
-    """This process's children: pid to state (``Z`` for one that exited and awaits its reaping)."""
-    me = os.getpid()
-    found = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            tail = stat.read_text().rpartition(")")[2]
-        except OSError:
-            continue
-        fields = tail.split()
-        if len(fields) > 1 and fields[1] == str(me):
-            found[int(stat.parent.name)] = fields[0]
-    return found
 
 
 def _command(pid: int) -> str:
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
-        return "?"
-    return raw.replace(b"\0", b" ").decode(errors="replace").strip()[:160]
+        return ""
+    return raw.replace(b"\0", b" ").decode(errors="replace").strip()
 
 
-def kill_new(before: set[int]) -> list[str]:
-    """Kill and reap the children that are not in ``before``; the command lines of those that
-    were still running (zombies are only reaped: they had exited)."""
-    left = []
-    for pid, state in children().items():
-        if pid in before:
+def _is_legato(command: str) -> bool:
+    return "-m legato" in command or "/bin/legato " in command or command.endswith("/bin/legato")
+
+
+def _running_in(directory: Path) -> dict[int, str]:
+    root = directory.resolve()
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
-        if state != "Z":
-            left.append(f"{pid} {_command(pid)}")
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
-    return left
+        try:
+            cwd = Path(os.readlink(entry / "cwd"))
+        except OSError:
+            continue
+        if cwd == root or root in cwd.parents:
+            command = _command(int(entry.name))
+            if _is_legato(command):
+                found[int(entry.name)] = command
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def kill_in(directory: Path, timeout: float = 10.0) -> list[str]:
+    """SIGKILL the Legato processes running in ``directory`` and wait until they are gone; their
+    pids and command lines."""
+    found = _running_in(directory)
+    for pid in found:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while any(_alive(pid) for pid in found) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return [f"{pid} {command[:160]}" for pid, command in found.items()]

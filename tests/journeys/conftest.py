@@ -15,7 +15,6 @@ import orphans
 def journey(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Journey]:
     """A project directory on one backend; every process it starts is reaped afterwards."""
     url = None if request.param == "sqlite" else request.getfixturevalue("pg_schema_url")
-    before = set(orphans.children())
     j = Journey(tmp_path, request.param, url)  # PostgreSQL: the schema is dropped after close
     try:
         yield j
@@ -28,6 +27,6 @@ def journey(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Journey]
         j.close()
         # Before the schema is dropped, which a process still writing to it would deadlock. A
         # run worker orphaned by a daemon's kill -9 goes on by design; anything else is a leak.
-        left = orphans.kill_new(before)
+        left = orphans.kill_in(tmp_path)
         if left:
             print(f"killed, left running after the journey's processes stopped: {left}")

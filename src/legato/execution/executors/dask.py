@@ -273,7 +273,7 @@ def run_on_dask_worker(fingerprint: str, spec: StepSpec) -> bytes:
     """The Dask task: run one step in this worker's environment; return the outcome as JSON."""
     from distributed import get_worker
 
-    from legato.execution.executors.inprocess import StepInterrupted
+    from legato.execution.executors._interrupt import StepInterrupted
     from legato.execution.step import run_step
 
     worker = get_worker()
@@ -303,7 +303,7 @@ def run_on_dask_worker(fingerprint: str, spec: StepSpec) -> bytes:
 
 def interrupt_on_dask_worker(step: str, attempt: int, dask_worker: Any = None) -> bool:
     """Run by ``client.run`` on every worker: interrupt the thread running ``step``'s attempt."""
-    from legato.execution.executors.inprocess import interrupt_thread
+    from legato.execution.executors._interrupt import interrupt_thread
 
     thread = getattr(dask_worker, "_legato_running", {}).get((step, attempt))
     if thread is None:

@@ -7,7 +7,6 @@ effect at the step's next Python instruction.
 
 from __future__ import annotations
 
-import ctypes
 import signal
 import threading
 from collections import deque
@@ -15,6 +14,7 @@ from functools import partial
 from types import FrameType
 
 from legato.definitions.keys import StepKey
+from legato.execution.executors._interrupt import StepInterrupted, interrupt_thread
 from legato.execution.executors.base import ExecutorOptions, ExecutorSetup, LiveLogs, Message
 from legato.execution.io.fs import FilesystemIOManager
 from legato.execution.io.memory import MemoryIOManager
@@ -100,19 +100,6 @@ class InProcessExecutor:
             self._old = None
         if self._env is not None:
             self._env.close()
-
-
-class StepInterrupted(KeyboardInterrupt):
-    """The step was stopped from outside (its run was cancelled or taken over). Like Ctrl-C it
-    passes every error boundary, up to the engine, which records the run as cancelled (or leaves
-    it to the process that took it over)."""
-
-
-def interrupt_thread(thread: int) -> None:
-    """Raise StepInterrupted in thread ``thread`` at its next Python instruction."""
-    ctypes.pythonapi.PyThreadState_SetAsyncExc(
-        ctypes.c_ulong(thread), ctypes.py_object(StepInterrupted)
-    )
 
 
 class _Interruptible:

@@ -9,8 +9,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from legato.definitions.keys import StepKey
+from legato.execution.executors._interrupt import StepInterrupted, interrupt_thread
 from legato.execution.executors.base import ExecutorOptions, ExecutorSetup, Message
-from legato.execution.executors.inprocess import StepInterrupted, interrupt_thread
 from legato.execution.io.fs import FilesystemIOManager
 from legato.execution.io.memory import MemoryIOManager
 from legato.execution.resources import WorkerEnv
