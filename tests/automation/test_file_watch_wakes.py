@@ -2,7 +2,6 @@
 trigger's quiet period (``stable_for``) has passed since the last change: only an evaluation
 then can see the batch stable, whatever the trigger's poll interval."""
 
-import itertools
 import threading
 import time
 
@@ -34,20 +33,23 @@ def test_a_trigger_is_woken_when_its_quiet_period_has_passed(tmp_path, monkeypat
                 f.write(f"{i}\n")
                 f.flush()
                 time.sleep(0.1)
+        written = time.monotonic()
         assert woken.wait(10)
         deadline = time.monotonic() + 10
-        while len(_pauses(wakes)) < 2 and time.monotonic() < deadline:
+        while len(_after(wakes, written)) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.8)  # no third wake comes
-        # woken at each change (every 0.1 s), then at the end of the quiet period and once more
-        pauses = _pauses(wakes)
-        assert len(pauses) == 2 and all(0.55 <= p < 1.5 for p in pauses), wakes
+        # woken at each change, then not before the quiet period has passed (and once more): an
+        # ordering, not a timing - a loaded machine may wake it later, never earlier
+        late = _after(wakes, written)
+        assert 1 <= len(late) <= 2 and all(p >= 0.45 for p in late), wakes
     finally:
         watch.close()
 
 
-def _pauses(wakes):
-    return [b - a for a, b in itertools.pairwise(wakes) if b - a > 0.3]
+def _after(wakes, written):
+    """How long after the last write each wake that ends a quiet period came."""
+    return [w - written for w in wakes if w - written > 0.3]
 
 
 def test_without_a_quiet_period_a_change_wakes_the_trigger_once(tmp_path):
