@@ -4,11 +4,10 @@ daemon resumes it at once. The interrupted attempt does not count against the st
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import time
-from pathlib import Path
 
+import procs
 import pytest
 from journey import Journey, wait_until
 from sqlalchemy import select
@@ -68,14 +67,14 @@ def test_sigterm_of_legato_up_stops_its_daemon_and_every_run_worker_before_exiti
     server = journey.up()
     run_id = _queue(journey, "fragile")
     _started(journey, "fragile")
-    children = _children(server.process.pid)
+    children = procs.children(server.process.pid)
     assert children, "legato up runs its runs in worker processes"
 
     server.process.signal(signal.SIGTERM)
     wait_until(lambda: not server.process.alive(), timeout=DRAIN + 20, what="legato up to exit")
     assert server.process.popen.returncode == 0, server.process.output()
     # A run worker left behind would go on writing the run after the server is gone.
-    assert [pid for pid in children if _alive(pid)] == [], server.process.output()
+    assert [pid for pid in children if procs.alive(pid)] == [], server.process.output()
     assert _trigger_owners(journey) == {None}
     with journey.store().read() as conn:
         lease = conn.execute(select(runs.c.lease_until).where(runs.c.run_id == run_id)).scalar()
@@ -84,24 +83,6 @@ def test_sigterm_of_legato_up_stops_its_daemon_and_every_run_worker_before_exiti
     _release(journey)
     journey.daemon()
     _ends(journey, run_id, "succeeded", timeout=60)
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                found.append(int(stat.parent.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_kill_9_of_a_daemon_hands_its_triggers_to_another_at_once(journey: Journey) -> None:
