@@ -14,13 +14,7 @@ import signal
 import time
 from pathlib import Path
 
-
-def _command(pid: int) -> str:
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return ""
-    return raw.replace(b"\0", b" ").decode(errors="replace").strip()
+from procs import alive, cmdline
 
 
 def _is_legato(command: str) -> bool:
@@ -38,18 +32,10 @@ def _running_in(directory: Path) -> dict[int, str]:
         except OSError:
             continue
         if cwd == root or root in cwd.parents:
-            command = _command(int(entry.name))
+            command = cmdline(int(entry.name))
             if _is_legato(command):
                 found[int(entry.name)] = command
     return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 def kill_in(directory: Path, timeout: float = 10.0) -> list[str]:
@@ -60,6 +46,6 @@ def kill_in(directory: Path, timeout: float = 10.0) -> list[str]:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + timeout
-    while any(_alive(pid) for pid in found) and time.monotonic() < deadline:
+    while any(alive(pid) for pid in found) and time.monotonic() < deadline:
         time.sleep(0.02)
     return [f"{pid} {command[:160]}" for pid, command in found.items()]
