@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import orphans
 import pytest
 from journey import Journey
-
-import orphans
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
