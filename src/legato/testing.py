@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from legato._internal.clock import FakeClock
 from legato.automation.code import InProcessCode
@@ -138,7 +138,7 @@ class VirtualDaemon:
 
     def _next_due(self, kinds: tuple[str, ...] = ()) -> datetime | None:
         t = triggers.c
-        query = select(func.min(t.next_due)).where(t.enabled == 1)
+        query = select(func.min(t.next_due)).where(t.enabled == true())
         if kinds:
             query = query.where(t.kind.in_(kinds))
         with self.store.read() as conn:

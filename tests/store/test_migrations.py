@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from migrated import EmptyStores
+from migrated import migrated_store as _migrated
 from sqlalchemy import Connection, inspect, text
 
 from legato.errors import StoreError
@@ -21,46 +22,12 @@ from legato.store.migrations.runner import alembic_config, revisions, run_migrat
 from legato.store.schema import HEAD_REVISION, metadata
 from newer_schema import CURRENT, NEXT, pretend_a_newer_legato
 
-EmptyStores = Callable[[], str]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def empty_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EmptyStores]:
-    """Makes URLs of empty stores: a new SQLite file, or a new PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield lambda: f"sqlite:///{tmp_path}/{secrets.token_hex(4)}.db"
-        return
-    import psycopg
-
-    postgres_url: str = request.getfixturevalue("postgres_url")
-    plain = postgres_url.replace("+psycopg", "")
-    schemas: list[str] = []
-
-    def make() -> str:
-        schemas.append(f"legato_mig_{secrets.token_hex(6)}")
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schemas[-1]}"')
-        sep = "&" if "?" in postgres_url else "?"
-        return f"{postgres_url}{sep}options=-csearch_path%3D{schemas[-1]}"
-
-    yield make
-    with psycopg.connect(plain, autocommit=True) as conn:
-        for schema in schemas:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
 
 def _differences(conn: Connection) -> list[Any]:
     context = MigrationContext.configure(
         conn, opts={"compare_type": True, "compare_server_default": True}
     )
     return list(compare_metadata(context, metadata))
-
-
-def _migrated(url: str, revision: str = "head") -> Store:
-    store = Store(url, create=False)
-    with store.schema_transaction() as conn:
-        run_migrations(conn, revision)
-    return store
 
 
 def test_the_head_revision_is_the_one_the_code_declares() -> None:
@@ -292,6 +259,12 @@ def test_tokens_made_before_they_expired_expire_90_days_after_the_upgrade(
 
     store = _migrated(empty_store(), revisions()[revisions().index(TOKEN_EXPIRY) - 1])
     with store.transaction() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO web_users (user_id, name, role, password_hash, active, generation, "
+                "created_at, updated_at) VALUES (1, 'ci', 'admin', 'hash', 1, 1, 0, 0)"
+            )
+        )
         conn.execute(
             text(
                 "INSERT INTO web_tokens (token_id, token_hash, user_id, label, generation, "

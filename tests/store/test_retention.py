@@ -135,6 +135,18 @@ def _rows_of(store: Store, run_ids: set[str]) -> Counter[str]:
 
 
 def test_old_runs_go_with_their_rows_and_what_a_rule_keeps_stays(store: Store):
+    for backfill_id, status in (("bf_done", "completed"), ("bf_open", "failed")):
+        create_backfill(
+            store,
+            backfill_id,
+            "*",
+            [],
+            [],
+            max_concurrent=1,
+            missing_only=False,
+            executor="inprocess",
+        )
+        set_status(store, backfill_id, status, allowed_from=["requested"])
     deleted = {
         _run(store, "old", 40, materializes=(("a", ""),)),  # a newer run materialized a since
         _run(store, "old_failed", 50, status=RunStatus.FAILED, logs=5),
@@ -154,18 +166,6 @@ def test_old_runs_go_with_their_rows_and_what_a_rule_keeps_stays(store: Store):
         _run(store, "bf_run", 40, backfill_id="bf_open"),
         _run(store, "young", 5),
     }
-    for backfill_id, status in (("bf_done", "completed"), ("bf_open", "failed")):
-        create_backfill(
-            store,
-            backfill_id,
-            "*",
-            [],
-            [],
-            max_concurrent=1,
-            missing_only=False,
-            executor="inprocess",
-        )
-        set_status(store, backfill_id, status, allowed_from=["requested"])
     assert pin_run(store, "pinned", by="test") == "pinned" and is_pinned(store, "pinned")
 
     report = prune(store, MONTH, now=NOW)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from legato.events.status import RunStatus
+from legato.store.backfills import create_backfill
 from legato.store.engine import Store
 from legato.store.run_search import RunFilter, runs_query
 from legato.store.runs import NewStep, RunRecord, add_steps, create_run, insert_runs, list_runs
@@ -28,6 +29,9 @@ def _seed(store: Store) -> list[Seeded]:
     """41 runs: three pipelines (one None), statuses, partitions, tags and nodes in a pattern,
     creation times in pairs (the run id breaks ties), and one run with a partition and a tag
     too long for a facet's column."""
+    create_backfill(
+        store, "bf1", "*", [], [], max_concurrent=1, missing_only=False, executor="inprocess"
+    )
     made = []
     statuses = list(RunStatus)
     for i in range(40):

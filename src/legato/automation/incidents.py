@@ -17,7 +17,6 @@ from sqlalchemy import Connection, select
 
 from legato.events.errors import ErrorInfo
 from legato.events.status import RunStatus, StepStatus
-from legato.store._json import loads
 from legato.store.alert_outbox import Fact
 from legato.store.alerts import Alert, Incident
 from legato.store.schema import runs, steps
@@ -64,7 +63,7 @@ def _run_failed(conn: Connection, fact: Fact, snap: Snapshot) -> tuple[Incident,
     if first and not nodes:
         reason = f": {_line(first.message)}"
     attributes = _node_attributes(snap, nodes)
-    attributes["tag"] |= {f"{k}={v}" for k, v in (loads(run.tags) or {}).items()}
+    attributes["tag"] |= {f"{k}={v}" for k, v in (run.tags or {}).items()}
     attributes["pipeline"] = {run.pipeline} if run.pipeline else set()  # the run's own
     incident = Incident(
         "run_failed",
@@ -103,7 +102,7 @@ def _violation(conn: Connection, fact: Fact, snap: Snapshot) -> tuple[Incident, 
     row = conn.execute(select(violations).where(violations.c.id == int(fact.ref))).first()
     if row is None:
         return None
-    detail = loads(row.detail) or {}
+    detail = row.detail or {}
     since = _at(row.late_since)
     if row.kind == "freshness":
         attributes = _node_attributes(snap, [row.asset_key])

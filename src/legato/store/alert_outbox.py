@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select
 
 from legato._internal.ids import bounded_key
-from legato.store._json import dumps, loads
 from legato.store.engine import Store
 from legato.store.schema_alerts import alert_outbox
 from legato.store.schema_freshness import SUBJECT_LENGTH
@@ -54,7 +53,7 @@ def add_facts(
                     "kind": kind,
                     "ref": bounded_key(ref, SUBJECT_LENGTH),
                     "ts": at,
-                    "detail": dumps(dict(detail)),
+                    "detail": dict(detail),
                 }
                 for kind, ref, detail in facts
             ],
@@ -74,9 +73,7 @@ def take_facts(conn: Connection, limit: int = 200) -> list[Fact]:
     query = select(alert_outbox).order_by(o.id).limit(limit)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    return [
-        Fact(r.id, r.kind, r.ref, r.ts, loads(r.detail) or {}) for r in conn.execute(query).all()
-    ]
+    return [Fact(r.id, r.kind, r.ref, r.ts, r.detail or {}) for r in conn.execute(query).all()]
 
 
 def drop_facts(conn: Connection, facts: list[Fact]) -> None:

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import Connection, and_, exists, func, or_, select, update
 
 from legato._internal.ids import bounded_key
-from legato.store._json import dumps, loads
 from legato.store.engine import Store
 from legato.store.event_log import upsert
 from legato.store.schema_alerts import alert_deliveries, alerts
@@ -85,8 +84,8 @@ def raise_alert(
         "kind": incident.kind,
         "subject": incident.subject,
         "summary": incident.summary,
-        "detail": dumps(dict(incident.detail)),
-        "channels": dumps(list(channels)),
+        "detail": dict(incident.detail),
+        "channels": list(channels),
         "opened_at": now,
         "last_seen_at": now,
         "occurrences": 1,
@@ -291,8 +290,8 @@ def _alert(r: Any) -> Alert:
         r.subject,
         r.status,
         r.summary,
-        loads(r.detail) or {},
-        loads(r.channels) or [],
+        r.detail or {},
+        r.channels or [],
         r.opened_at,
         r.last_seen_at,
         r.occurrences,

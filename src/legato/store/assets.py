@@ -9,7 +9,6 @@ from typing import Any, TypeGuard
 from sqlalchemy import func, select
 
 from legato.store import schema
-from legato.store._json import loads
 from legato.store.engine import Store
 
 
@@ -44,7 +43,7 @@ def latest_materializations(
                 r.materialized_run,
                 r.step_key,
                 r.materialized_at,
-                loads(r.metadata) or {},
+                r.metadata or {},
             )
             for r in conn.execute(query)
         ]
@@ -68,9 +67,7 @@ def history(store: Store, asset_key: str, limit: int = 50) -> list[Materializati
     )
     with store.read() as conn:
         return [
-            Materialization(
-                r.asset_key, r.partition, r.run_id, r.step_key, r.ts, loads(r.metadata) or {}
-            )
+            Materialization(r.asset_key, r.partition, r.run_id, r.step_key, r.ts, r.metadata or {})
             for r in conn.execute(query)
         ]
 
@@ -122,7 +119,7 @@ def metadata_series(
     points: list[MetadataPoint] = []
     names: set[str] = set()
     for row in reversed(rows):
-        recorded = loads(row.metadata) or {}
+        recorded = row.metadata or {}
         names.update(k for k, v in recorded.items() if _number(v))
         value = recorded.get(name)
         if _number(value):

@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, delete, func, insert, or_, select, true, update
 
 from legato._internal.ids import bounded_key
-from legato.store._json import dumps, loads
+from legato.store._json import as_stored
 from legato.store.alert_outbox import add_facts
 from legato.store.engine import Store
 from legato.store.presence import gone_owner
@@ -62,11 +62,11 @@ def sync_triggers(store: Store, snapshot: Mapping[str, Any]) -> list[str]:
     A trigger whose spec changed keeps its cursor (a schedule does not replay its past); one
     that disappeared is deleted. Returns the ids now defined.
     """
-    wanted: dict[str, tuple[str, str, str]] = {}
+    wanted: dict[str, tuple[str, str, Any]] = {}
     for pipe in snapshot.get("pipelines", []):
         for index, spec in enumerate(pipe.get("triggers", [])):
             key = trigger_id(pipe["name"], index, spec["kind"])
-            wanted[key] = (pipe["name"], spec["kind"], dumps(spec))
+            wanted[key] = (pipe["name"], spec["kind"], as_stored(spec))
     now = time.time()
     with store.transaction() as conn:
         existing = {
@@ -81,7 +81,7 @@ def sync_triggers(store: Store, snapshot: Mapping[str, Any]) -> list[str]:
                         pipeline=pipeline,
                         kind=kind,
                         spec=spec,
-                        enabled=1,
+                        enabled=True,
                         next_due=0.0,
                         updated_at=now,
                     )
@@ -112,7 +112,7 @@ def claim_triggers(
         free.append(gone_owner(t.owner))
     query = (
         select(triggers)
-        .where(t.enabled == 1, t.next_due <= now, or_(*free))
+        .where(t.enabled == true(), t.next_due <= now, or_(*free))
         .order_by(t.next_due)
         .limit(limit)
     )
@@ -155,7 +155,7 @@ def next_due(store: Store) -> float | None:
     """When the earliest enabled trigger is due (epoch seconds), or None without triggers."""
     t = triggers.c
     with store.read() as conn:
-        value = conn.execute(select(func.min(t.next_due)).where(t.enabled == 1)).scalar()
+        value = conn.execute(select(func.min(t.next_due)).where(t.enabled == true())).scalar()
     return None if value is None else float(value)
 
 
@@ -181,7 +181,7 @@ def set_enabled(store: Store, trigger: str, enabled: bool) -> bool:
         found = conn.execute(
             update(triggers)
             .where(triggers.c.trigger_id == trigger)
-            .values(enabled=int(enabled), next_due=0.0, updated_at=time.time())
+            .values(enabled=bool(enabled), next_due=0.0, updated_at=time.time())
         ).rowcount
     return bool(found)
 
@@ -331,7 +331,7 @@ def _trigger(row: Any) -> TriggerRow:
         row.trigger_id,
         row.pipeline,
         row.kind,
-        loads(row.spec) or {},
+        row.spec or {},
         bool(row.enabled),
         row.cursor,
         row.last_tick,

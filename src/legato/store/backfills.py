@@ -11,7 +11,7 @@ from sqlalchemy import insert, or_, select, update
 
 from legato.errors import LegatoError, NotFoundError
 from legato.events.status import RunStatus
-from legato.store._json import dumps, loads
+from legato.store._json import json_type
 from legato.store.engine import Store
 from legato.store.runs import RunRecord, run_from_row
 from legato.store.schema import runs as runs_table
@@ -73,15 +73,15 @@ def create_backfill(
             insert(backfills).values(
                 backfill_id=backfill_id,
                 selection=selection,
-                keys=dumps(list(keys)),
+                keys=list(keys),
                 status="requested",
                 created_at=now,
                 updated_at=now,
                 max_concurrent=max_concurrent,
-                missing_only=int(missing_only),
-                plan=dumps(list(groups) if groups is not None else dict(request or {})),
+                missing_only=bool(missing_only),
+                plan=list(groups) if groups is not None else dict(request or {}),
                 executor=executor,
-                tags=dumps(dict(tags or {})),
+                tags=dict(tags or {}),
                 driver=driver,
                 lease_until=now + lease_seconds if driver else None,
             )
@@ -120,10 +120,10 @@ def record_plan(
             update(backfills)
             .where(
                 b.backfill_id == backfill_id,
-                b.plan.startswith("{"),
+                json_type(conn, b.plan) == "object",  # a request, not yet a plan
                 b.status.in_(["requested", "running", "paused"]),
             )
-            .values(keys=dumps(list(keys)), plan=dumps(list(groups)), updated_at=time.time())
+            .values(keys=list(keys), plan=list(groups), updated_at=time.time())
         )
     return bool(result.rowcount)
 
@@ -259,12 +259,12 @@ def backfill_run(store: Store, key: str) -> RunRecord | None:
 
 
 def backfill_from_row(row: Any) -> BackfillRecord:
-    plan = loads(row.plan)
+    plan = row.plan
     request = plan if isinstance(plan, dict) else None
     return BackfillRecord(
         backfill_id=row.backfill_id,
         selection=row.selection,
-        keys=tuple(loads(row.keys) or ()),
+        keys=tuple(row.keys or ()),
         status=row.status,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -273,7 +273,7 @@ def backfill_from_row(row: Any) -> BackfillRecord:
         groups=() if request is not None else tuple(plan or ()),
         request=request,
         executor=row.executor,
-        tags=loads(row.tags) or {},
+        tags=row.tags or {},
         driver=row.driver,
         lease_until=row.lease_until,
         error=row.error,

@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, select, true
 
 from legato.events.types import Event
-from legato.store._json import dumps, loads
 from legato.store.engine import Store
 from legato.store.schema_checks import CHECK_KEY_LENGTH, check_results
 
@@ -51,8 +50,8 @@ def record_check_results(conn: Connection, events: Sequence[Event]) -> None:
                 "ts": e.ts,
                 "outcome": e.data["outcome"],
                 "severity": e.data.get("severity", "error"),
-                "blocking": int(bool(e.data.get("blocking"))),
-                "metadata": dumps(e.data.get("metadata") or {}),
+                "blocking": bool(e.data.get("blocking")),
+                "metadata": e.data.get("metadata") or {},
                 "description": e.data.get("description"),
             }
             for e in events
@@ -73,7 +72,7 @@ def _record(row: Any) -> CheckRecord:
         row.outcome,
         row.severity,
         bool(row.blocking),
-        loads(row.metadata) or {},
+        row.metadata or {},
         row.description,
     )
 
@@ -126,7 +125,7 @@ def failed_blocking_checks(store: Store, asset_key: str, partition: str, run_id:
     query = (
         select(c.check_key, c.outcome)
         .where(c.asset_key == asset_key, c.partition == partition, c.target_run == run_id)
-        .where(c.blocking == 1)
+        .where(c.blocking == true())
         .order_by(c.id)
     )
     with store.read() as conn:

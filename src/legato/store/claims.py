@@ -16,7 +16,6 @@ from sqlalchemy import Connection, func, or_, select, update
 
 from legato.events.status import RunStatus, StepStatus
 from legato.events.types import Event, EventType
-from legato.store._json import loads
 from legato.store.engine import Store
 from legato.store.event_log import append
 from legato.store.notify import RUN_QUEUED_CHANNEL, notify
@@ -83,7 +82,7 @@ def claim_queued(
         if room <= 0:
             return []
         by_pipeline = Counter(row.pipeline for row in active)
-        by_tag = Counter(f"{k}={v}" for row in active for k, v in (loads(row.tags) or {}).items())
+        by_tag = Counter(f"{k}={v}" for row in active for k, v in (row.tags or {}).items())
         query = (
             select(runs)
             .where(r.status == RunStatus.QUEUED.value, r.launcher.is_(None))
@@ -96,7 +95,7 @@ def claim_queued(
         for row in conn.execute(query).all():
             if len(chosen) >= room:
                 break
-            tags = [f"{k}={v}" for k, v in (loads(row.tags) or {}).items()]
+            tags = [f"{k}={v}" for k, v in (row.tags or {}).items()]
             cap = limits.pipelines.get(row.pipeline or "")
             if cap is not None and by_pipeline[row.pipeline] >= cap:
                 continue

@@ -9,7 +9,6 @@ from sqlalchemy import Connection, Float, bindparam, delete, func, insert, updat
 
 from legato.events.types import Event, EventType
 from legato.store import schema
-from legato.store._json import dumps
 from legato.store.alert_outbox import add_facts
 from legato.store.checks import record_check_results
 from legato.store.notify import RUN_FINISHED_CHANNEL, notify
@@ -55,7 +54,7 @@ def append(conn: Connection, events: Sequence[Event], logs: Sequence[dict[str, A
                     "ts": e.ts,
                     "attempt": e.attempt,
                     "status": e.status,
-                    "data": dumps(e.data) if e.data else "{}",
+                    "data": e.data or {},
                 }
                 for e in events
             ],
@@ -104,7 +103,7 @@ def _project_steps(conn: Connection, events: Iterable[Event]) -> None:
             stmt = _STEP_START
         elif e.type in _ENDS:
             err = e.data.get("error")
-            row["b_error"] = dumps(err) if err else None
+            row["b_error"] = err or None
             row["b_started"] = e.data.get("started_at")
             stmt = _STEP_END
         elif e.type is EventType.STEP_REUSED:
@@ -128,7 +127,7 @@ def _project_runs(conn: Connection, events: Iterable[Event]) -> None:
         elif e.type in (EventType.RUN_SUCCEEDED, EventType.RUN_FAILED, EventType.RUN_CANCELLED):
             values["ended_at"] = e.ts
             if e.data.get("error"):
-                values["error"] = dumps(e.data["error"])
+                values["error"] = e.data["error"]
             notify(conn, RUN_FINISHED_CHANNEL, e.run_id)  # a backfill's driver waits for it
         conn.execute(_RUN_UPDATE.values(**values), {"b_run": e.run_id})
 
@@ -143,7 +142,7 @@ def _project_materializations(conn: Connection, events: Sequence[Event]) -> None
             "run_id": e.run_id,
             "step_key": e.step,
             "ts": e.ts,
-            "metadata": dumps(e.data.get("metadata") or {}),
+            "metadata": e.data.get("metadata") or {},
         }
         for e in events
     ]

@@ -10,7 +10,6 @@ same way, so an exact match stays exact at any length.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -91,7 +90,7 @@ def facet_keys(conn: Connection, run_ids: Sequence[str]) -> list[tuple[str, str,
         select(r.run_id, r.created_at, r.partition, r.tags).where(r.run_id.in_(run_ids))
     ):
         created[run_id] = at
-        found = json.loads(tags or "{}")
+        found = tags or {}
         tags = {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
         keys += [(kind, value, at, run_id) for kind, value in run_facet_values(partition, tags)]
     nodes = select(s.run_id, s.node).where(s.run_id.in_(run_ids)).distinct()

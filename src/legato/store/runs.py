@@ -16,7 +16,6 @@ from legato.events.status import RunStatus, StepStatus
 from legato.events.transitions import next_run_status
 from legato.events.types import Event, EventType
 from legato.store import schema
-from legato.store._json import dumps, loads
 from legato.store.engine import Store
 from legato.store.event_log import append, upsert
 from legato.store.notify import RUN_QUEUED_CHANNEL, notify
@@ -164,11 +163,11 @@ def _run_values(run: RunRecord) -> dict[str, Any]:
         "parent_run_id": run.parent_run_id,
         "idempotency_key": run.idempotency_key,
         "executor": run.executor,
-        "tags": dumps(dict(run.tags)),
-        "config": dumps(dict(run.config)),
+        "tags": dict(run.tags),
+        "config": dict(run.config),
         "priority": run.priority,
         "trigger": run.trigger,
-        "from_failure": int(run.from_failure),
+        "from_failure": bool(run.from_failure),
         "backfill_id": run.backfill_id,
         "launcher": run.launcher,
         "lease_until": run.lease_until,
@@ -280,7 +279,7 @@ def get_steps(store: Store, run_id: str) -> list[StepRecord]:
             row.started_at,
             row.ended_at,
             row.reused_from,
-            loads(row.error),
+            row.error,
         )
         for row in rows
     ]
@@ -304,7 +303,7 @@ def get_events(
             "ts": row.ts,
             "attempt": row.attempt,
             "status": row.status,
-            "data": loads(row.data),
+            "data": row.data,
         }
         for row in rows
     ]
@@ -323,9 +322,9 @@ def run_from_row(row: Row[Any]) -> RunRecord:
         parent_run_id=row.parent_run_id,
         idempotency_key=row.idempotency_key,
         executor=row.executor,
-        tags=loads(row.tags) or {},
-        config=loads(row.config) or {},
-        error=loads(row.error),
+        tags=row.tags or {},
+        config=row.config or {},
+        error=row.error or None,
         priority=row.priority,
         trigger=row.trigger,
         from_failure=bool(row.from_failure),
@@ -345,7 +344,7 @@ def recorded_length(store: Store, run_id: str, step_key: str, key: str = "length
             .order_by(e.id.desc())
             .limit(1)
         ).first()
-    data = loads(row[0]) if row else None
+    data = row[0] if row else None
     if not data or key not in data:
         raise NotFoundError(
             f"run {run_id} recorded no list length for step {step_key!r}",

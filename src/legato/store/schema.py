@@ -1,10 +1,13 @@
-"""Tables and indexes. Timestamps are float seconds since the epoch (UTC); JSON is text."""
+"""Tables and indexes. Timestamps are float seconds since the epoch (UTC); JSON documents are
+``Json`` columns (JSONB on PostgreSQL)."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -15,12 +18,13 @@ from sqlalchemy import (
 )
 
 from legato._internal.ids import RUN_KEY_LENGTH
+from legato.store._json import Json
 
 TRIGGER_LENGTH = 255  # what asked for a run: "schedule:<trigger id>", "api:<caller>", ...
 
 # The Alembic revision this metadata corresponds to. A fresh store is created from the metadata and
 # stamped with it; an older store is upgraded by the migrations (a test keeps the two in step).
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 
 metadata = MetaData()
 
@@ -38,13 +42,15 @@ runs = Table(
     Column("parent_run_id", String(40)),
     Column("idempotency_key", String(RUN_KEY_LENGTH)),
     Column("executor", String(32), nullable=False, default=""),
-    Column("tags", Text, nullable=False, default="{}"),
-    Column("config", Text, nullable=False, default="{}"),
-    Column("error", Text),
+    Column("tags", Json, nullable=False, default=dict),
+    Column("config", Json, nullable=False, default=dict),
+    Column("error", Json),  # the error of a failed run
     Column("priority", Integer, nullable=False, default=0),
     Column("trigger", String(TRIGGER_LENGTH), nullable=False, default="manual"),
-    Column("from_failure", Integer, nullable=False, default=0),  # a rerun reusing what succeeded
-    Column("backfill_id", String(40)),
+    Column(
+        "from_failure", Boolean, nullable=False, default=False
+    ),  # a rerun reusing what succeeded
+    Column("backfill_id", String(40), ForeignKey("backfills.backfill_id", name="fk_runs_backfill")),
     Column("launcher", String(80)),  # the process that claimed the run to execute it
     Column("lease_until", Float),  # its claim expires then unless renewed
     UniqueConstraint("idempotency_key", name="uq_runs_idempotency_key"),
@@ -86,7 +92,12 @@ run_facets = Table(
 run_pins = Table(
     "run_pins",
     metadata,
-    Column("run_id", String(40), primary_key=True),
+    Column(
+        "run_id",
+        String(40),
+        ForeignKey("runs.run_id", ondelete="CASCADE", name="fk_run_pins_run"),
+        primary_key=True,
+    ),
     Column("pinned_at", Float, nullable=False),
     Column("pinned_by", String(80), nullable=False),
 )
@@ -114,7 +125,7 @@ steps = Table(
     Column("started_at", Float),
     Column("ended_at", Float),
     Column("reused_from", String(40)),
-    Column("error", Text),
+    Column("error", Json),
 )
 Index("ix_steps_node", steps.c.node, steps.c.partition)
 
@@ -128,7 +139,7 @@ events = Table(
     Column("ts", Float, nullable=False),
     Column("attempt", Integer, nullable=False, default=0),
     Column("status", String(16)),
-    Column("data", Text, nullable=False, default="{}"),
+    Column("data", Json, nullable=False, default=dict),
 )
 Index("ix_events_run", events.c.run_id, events.c.id)
 
@@ -141,7 +152,7 @@ materializations = Table(
     Column("run_id", String(40), nullable=False),
     Column("step_key", String(1200), nullable=False),
     Column("ts", Float, nullable=False),
-    Column("metadata", Text, nullable=False, default="{}"),
+    Column("metadata", Json, nullable=False, default=dict),
 )
 Index(
     "ix_materializations_asset",
@@ -164,7 +175,7 @@ asset_latest = Table(
     Column("ts", Float, nullable=False),  # when the status last changed
     Column("materialized_at", Float),
     Column("materialized_run", String(40)),
-    Column("metadata", Text, nullable=False, default="{}"),
+    Column("metadata", Json, nullable=False, default=dict),
 )
 # status counts, and the materialization times stale keys are counted by (store/staleness.py)
 Index(
@@ -194,7 +205,7 @@ snapshots = Table(
     Column("location", String(255), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("fingerprint", String(64), nullable=False),
-    Column("data", Text, nullable=False),
+    Column("data", Json, nullable=False),
 )
 Index("ix_snapshots_location", snapshots.c.location, snapshots.c.id)
 

@@ -3,8 +3,19 @@ by a unique ``open_key`` as for violations), and their deliveries to channels.""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
+from legato.store._json import Json
 from legato.store.schema import metadata
 from legato.store.schema_freshness import SUBJECT_LENGTH
 
@@ -18,7 +29,7 @@ alert_outbox = Table(
     Column("kind", String(32), nullable=False),  # run_failed | freshness_missed | ...
     Column("ref", String(SUBJECT_LENGTH), nullable=False),  # run id, violation id, trigger id...
     Column("ts", Float, nullable=False),
-    Column("detail", Text, nullable=False, default="{}"),
+    Column("detail", Json, nullable=False, default=dict),
 )
 
 alerts = Table(
@@ -29,8 +40,8 @@ alerts = Table(
     Column("subject", String(1400), nullable=False),
     Column("status", String(16), nullable=False),  # open | resolved
     Column("summary", Text, nullable=False),
-    Column("detail", Text, nullable=False, default="{}"),
-    Column("channels", Text, nullable=False, default="[]"),  # names, from the matching rules
+    Column("detail", Json, nullable=False, default=dict),
+    Column("channels", Json, nullable=False, default=list),  # names, from the matching rules
     Column("opened_at", Float, nullable=False),
     Column("last_seen_at", Float, nullable=False),
     Column("occurrences", Integer, nullable=False, default=1),  # facts folded into it
@@ -46,7 +57,12 @@ alert_deliveries = Table(
     "alert_deliveries",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("alert_id", Integer, nullable=False),
+    Column(
+        "alert_id",
+        Integer,
+        ForeignKey("alerts.alert_id", ondelete="CASCADE", name="fk_alert_deliveries_alert"),
+        nullable=False,
+    ),
     Column("channel", String(64), nullable=False),
     Column("event", String(16), nullable=False),  # firing | resolved
     Column("status", String(16), nullable=False),  # pending | sent | failed

@@ -3,8 +3,9 @@ daemon heartbeats and dead-lettered messages."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Float, Index, Integer, String, Table, Text, UniqueConstraint
 
+from legato.store._json import Json
 from legato.store.schema import metadata
 
 TICK_KEY_LENGTH = 300  # keys made from user data are bounded to it (hashing the excess)
@@ -15,8 +16,8 @@ triggers = Table(
     Column("trigger_id", String(300), primary_key=True),  # "<pipeline>#<index>:<kind>"
     Column("pipeline", String(255), nullable=False),
     Column("kind", String(32), nullable=False),
-    Column("spec", Text, nullable=False),  # the trigger's description from the snapshot
-    Column("enabled", Integer, nullable=False, default=1),
+    Column("spec", Json, nullable=False),  # the trigger's description from the snapshot
+    Column("enabled", Boolean, nullable=False, default=True),
     Column("cursor", Text),  # sensors, OnUpdate and consumers: where they got to
     Column("last_tick", Float),  # schedules: the latest tick handled
     Column("next_due", Float, nullable=False, default=0.0),

@@ -4,8 +4,9 @@ that materialization can be trusted."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Float, Index, Integer, String, Table, Text
 
+from legato.store._json import Json
 from legato.store.schema import metadata
 
 CHECK_KEY_LENGTH = 400  # "<asset key>:check:<name>"
@@ -23,8 +24,8 @@ check_results = Table(
     Column("ts", Float, nullable=False),
     Column("outcome", String(8), nullable=False),  # pass | warn | fail
     Column("severity", String(8), nullable=False),  # error | warn
-    Column("blocking", Integer, nullable=False, default=0),
-    Column("metadata", Text, nullable=False, default="{}"),
+    Column("blocking", Boolean, nullable=False, default=False),
+    Column("metadata", Json, nullable=False, default=dict),
     Column("description", Text),
 )
 Index(

@@ -6,8 +6,9 @@ is open and NULL once it is resolved (NULLs never collide), so racing daemons ca
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Float, Index, Integer, String, Table, UniqueConstraint
 
+from legato.store._json import Json
 from legato.store.schema import metadata
 
 SUBJECT_LENGTH = 300  # open keys made from user data are bounded to it (hashing the excess)
@@ -26,7 +27,7 @@ violations = Table(
     Column("late_since", Float, nullable=False),  # when it became late
     Column("opened_at", Float, nullable=False),  # when the daemon recorded it
     Column("resolved_at", Float),
-    Column("detail", Text, nullable=False, default="{}"),
+    Column("detail", Json, nullable=False, default=dict),
     Column("open_key", String(SUBJECT_LENGTH)),  # kind:subject while open, else NULL
     UniqueConstraint("open_key", name="uq_violations_open_key"),
 )

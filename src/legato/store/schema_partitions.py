@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, Float, Index, Integer, String, Table, Text
 
+from legato.store._json import Json
 from legato.store.schema import metadata
 
 dynamic_partitions = Table(
@@ -20,17 +21,17 @@ backfills = Table(
     metadata,
     Column("backfill_id", String(40), primary_key=True),
     Column("selection", Text, nullable=False),
-    Column("keys", Text, nullable=False),  # JSON list of partition keys, in request order
+    Column("keys", Json, nullable=False),  # JSON list of partition keys, in request order
     Column(
         "status", String(16), nullable=False
     ),  # requested|running|paused|completed|failed|cancelled
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Column("max_concurrent", Integer, nullable=False, default=1),
-    Column("missing_only", Integer, nullable=False, default=0),
-    Column("plan", Text, nullable=False, default="[]"),  # JSON: ordered run groups and their deps
+    Column("missing_only", Boolean, nullable=False, default=False),
+    Column("plan", Json, nullable=False, default=list),  # JSON: ordered run groups and their deps
     Column("executor", String(32), nullable=False, default="process"),
-    Column("tags", Text, nullable=False, default="{}"),
+    Column("tags", Json, nullable=False, default=dict),
     Column("driver", String(80)),  # the process driving it now
     Column("lease_until", Float),
     Column("error", Text),

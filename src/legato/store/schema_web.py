@@ -10,8 +10,19 @@ expire, and may be revoked one by one.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
 
+from legato.store._json import Json
 from legato.store.schema import metadata
 
 web_users = Table(
@@ -21,18 +32,22 @@ web_users = Table(
     Column("name", String(64), nullable=False),
     Column("role", String(16), nullable=False),  # viewer | operator | admin
     Column("password_hash", String(255), nullable=False),
-    Column("active", Integer, nullable=False, default=1),
+    Column("active", Boolean, nullable=False, default=True),
     Column("generation", Integer, nullable=False, default=1),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     UniqueConstraint("name", name="uq_web_users_name"),
 )
 
+# A user's sessions and tokens go with the user's row.
+_USER = ForeignKey("web_users.user_id", ondelete="CASCADE", name="fk_web_sessions_user")
+_USER_OF_TOKEN = ForeignKey("web_users.user_id", ondelete="CASCADE", name="fk_web_tokens_user")
+
 web_sessions = Table(
     "web_sessions",
     metadata,
     Column("session_hash", String(64), primary_key=True),
-    Column("user_id", Integer, nullable=False),
+    Column("user_id", Integer, _USER, nullable=False),
     Column("generation", Integer, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
@@ -44,7 +59,7 @@ web_tokens = Table(
     metadata,
     Column("token_id", String(16), primary_key=True),
     Column("token_hash", String(64), nullable=False),
-    Column("user_id", Integer, nullable=False),
+    Column("user_id", Integer, _USER_OF_TOKEN, nullable=False),
     Column("label", String(128), nullable=False, default=""),
     Column("generation", Integer, nullable=False),
     Column("created_at", Float, nullable=False),
@@ -62,7 +77,7 @@ web_audit = Table(
     Column("actor", String(80), nullable=False),  # "user:NAME", "token:ID" or "local"
     Column("action", String(40), nullable=False),  # run.launch, run.cancel, user.role, ...
     Column("target", String(255), nullable=False, default=""),
-    Column("detail", Text, nullable=False, default="{}"),
+    Column("detail", Json, nullable=False, default=dict),
 )
 Index("ix_web_audit_ts", web_audit.c.ts)
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Float,
+    ForeignKey,
     Index,
     Integer,
     String,
@@ -54,7 +55,12 @@ step_logs = Table(
     "step_logs",
     metadata,
     Column("id", _ID, primary_key=True, autoincrement=True),
-    Column("item_id", BigInteger, nullable=False),
+    Column(
+        "item_id",
+        BigInteger,
+        ForeignKey("step_queue.id", ondelete="CASCADE", name="fk_step_logs_item"),
+        nullable=False,
+    ),
     Column("lines", Text, nullable=False),  # JSON list of (ts, level, stream, message)
 )
 Index("ix_step_logs_item", step_logs.c.item_id, step_logs.c.id)
@@ -84,7 +90,12 @@ pools = Table(
 pool_slots = Table(
     "pool_slots",
     metadata,
-    Column("pool", String(64), primary_key=True),
+    Column(
+        "pool",
+        String(64),
+        ForeignKey("pools.name", ondelete="CASCADE", name="fk_pool_slots_pool"),
+        primary_key=True,
+    ),
     Column("holder", String(255), primary_key=True),
     Column("acquired_at", Float, nullable=False),
     Column("lease_until", Float, nullable=False),

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from legato.errors import ContractError
 from legato.graph.cross_project import Recorded, cross_project_errors
 from legato.store import schema
-from legato.store._json import loads
 from legato.store.engine import Store
 from legato.store.snapshots import DEFAULT_LOCATION
 
@@ -47,7 +46,7 @@ def other_contracts(store: Store, location: str) -> list[Recorded]:
         ).all()
     out = []
     for name, text in rows:
-        contracts = loads(text).get("contracts")
+        contracts = (text or {}).get("contracts")
         if isinstance(contracts, Mapping) and isinstance(contracts.get("steps"), Mapping):
             out.append(Recorded(name, contracts["steps"]))
     return out

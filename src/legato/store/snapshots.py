@@ -11,7 +11,6 @@ from sqlalchemy import insert, select
 from legato._internal.secrets import remember_names
 from legato.graph.snapshot import fingerprint
 from legato.store import schema
-from legato.store._json import dumps, loads
 from legato.store.engine import Store
 
 DEFAULT_LOCATION = "default"
@@ -29,16 +28,16 @@ def save_snapshot(store: Store, data: dict[str, Any], location: str = DEFAULT_LO
             return False
         conn.execute(
             insert(schema.snapshots).values(
-                location=location, created_at=time.time(), fingerprint=digest, data=dumps(data)
+                location=location, created_at=time.time(), fingerprint=digest, data=data
             )
         )
     return True
 
 
-def parse_snapshot(text: str) -> dict[str, Any]:
+def parse_snapshot(stored: dict[str, Any]) -> dict[str, Any]:
     """A stored snapshot, read: the process reading it masks the secrets it names from now on
     (the daemon and the web server never load the project, so this is how they learn them)."""
-    data = dict(loads(text))
+    data = dict(stored)
     remember_names(data.get("secrets", ()))
     return data
 

@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, true
 
 from legato.definitions.checks import CHECK_SEPARATOR
 from legato.store.engine import Store
@@ -61,7 +61,7 @@ def verdicts(store: Store, materializations: Collection[Materialization]) -> dic
         for start in range(0, len(runs), CHUNK):
             query = (
                 select(c.asset_key, c.partition, c.target_run, c.check_key, c.outcome)
-                .where(c.target_run.in_(runs[start : start + CHUNK]), c.blocking == 1)
+                .where(c.target_run.in_(runs[start : start + CHUNK]), c.blocking == true())
                 .order_by(c.id)
             )
             for row in conn.execute(query):
@@ -82,7 +82,7 @@ def latest_verdicts(store: Store, keys: Collection[tuple[str, str]]) -> dict[Any
             c.asset_key == a.asset_key,
             c.partition == a.partition,
             c.target_run == a.materialized_run,
-            c.blocking == 1,
+            c.blocking == true(),
         ),
     )
     pairs = sorted(set(keys))

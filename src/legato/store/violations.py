@@ -13,7 +13,6 @@ from sqlalchemy import exists, func, select, update
 from legato._internal.durations import format_duration
 from legato._internal.ids import bounded_key
 from legato.events.status import RunStatus
-from legato.store._json import dumps, loads
 from legato.store.alert_outbox import add_fact
 from legato.store.engine import Store
 from legato.store.event_log import upsert
@@ -106,7 +105,7 @@ def record_misses(
                     run_id=miss.run_id,
                     late_since=miss.late_since,
                     opened_at=now,
-                    detail=dumps(dict(miss.detail)),
+                    detail=dict(miss.detail),
                     open_key=open_key(kind, miss.subject),
                 )
                 .on_conflict_do_nothing(index_elements=["open_key"])
@@ -169,7 +168,7 @@ def _violation(r: Any) -> Violation:
         r.late_since,
         r.opened_at,
         r.resolved_at,
-        loads(r.detail) or {},
+        r.detail or {},
     )
 
 

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 
 from legato.store import schema
-from legato.store._json import loads
 from legato.store.automation import TickRow
 from legato.store.backfills import BackfillRecord, backfill_from_row
 from legato.store.engine import Store
@@ -82,9 +81,7 @@ def asset_history_page(
     query = query.order_by(m.id.desc()).limit(limit)
     with store.read() as conn:
         return [
-            HistoryRow(
-                r.id, r.asset_key, r.partition, r.run_id, r.step_key, r.ts, loads(r.metadata) or {}
-            )
+            HistoryRow(r.id, r.asset_key, r.partition, r.run_id, r.step_key, r.ts, r.metadata or {})
             for r in conn.execute(query)
         ]
 
@@ -112,8 +109,8 @@ def latest_snapshot_header(store: Store, location: str = "default") -> SnapshotH
 def snapshot_data(store: Store, snapshot_id: int) -> dict[str, Any]:
     s = schema.snapshots.c
     with store.read() as conn:
-        text = conn.execute(select(s.data).where(s.id == snapshot_id)).scalar_one()
-    return parse_snapshot(text)
+        stored = conn.execute(select(s.data).where(s.id == snapshot_id)).scalar_one()
+    return parse_snapshot(stored)
 
 
 def node_statuses(store: Store, recent_runs: int = 200) -> dict[str, tuple[str, float]]:

@@ -11,7 +11,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, delete, func, insert, select, true, update
 
 from legato.errors import ConfigError, NotFoundError
 from legato.store.engine import Store
@@ -98,7 +98,7 @@ def add_user(store: Store, name: str, role: str, password: str) -> User:
                 name=name,
                 role=the_role.value,
                 password_hash=hash_password(password),
-                active=1,
+                active=True,
                 generation=1,
                 created_at=now,
                 updated_at=now,
@@ -126,7 +126,7 @@ def list_users(store: Store) -> list[User]:
 
 def count_active_users(store: Store) -> int:
     with store.read() as conn:
-        query = select(func.count()).select_from(web_users).where(web_users.c.active == 1)
+        query = select(func.count()).select_from(web_users).where(web_users.c.active == true())
         return int(conn.execute(query).scalar_one())
 
 
@@ -143,7 +143,7 @@ def update_user(
     if role is not None:
         values["role"] = check_role(role).value
     if active is not None:
-        values["active"] = int(active)
+        values["active"] = bool(active)
     if password is not None:
         values["password_hash"] = hash_password(check_password(password))
     user = get_user(store, name)
@@ -197,7 +197,7 @@ def session_user(store: Store, session_id: str) -> User | None:
             s.session_hash == digest(session_id),
             s.expires_at > time.time(),
             s.generation == u.generation,
-            u.active == 1,
+            u.active == true(),
         )
     )
     with store.read() as conn:

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from legato.store._json import dumps, loads
 from legato.store.engine import Store
 from legato.store.schema_web import web_audit
 
@@ -34,7 +33,7 @@ def record(
             actor=actor[:80],
             action=action,
             target=target[:255],
-            detail=dumps(detail or {}),
+            detail=dict(detail or {}),
         )
     )
 
@@ -55,6 +54,6 @@ def list_audit(store: Store, *, before_id: int | None = None, limit: int = 100) 
         query = query.where(a.id < before_id)
     with store.read() as conn:
         return [
-            AuditEntry(r.id, r.ts, r.actor, r.action, r.target, loads(r.detail) or {})
+            AuditEntry(r.id, r.ts, r.actor, r.action, r.target, r.detail or {})
             for r in conn.execute(query)
         ]
