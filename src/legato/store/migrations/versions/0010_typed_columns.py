@@ -33,7 +33,7 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-JSON_COLUMNS = {
+JSON_COLUMNS: dict[str, tuple[str, ...]] = {
     "runs": ("tags", "config", "error"),
     "steps": ("error",),
     "events": ("data",),
@@ -48,7 +48,9 @@ JSON_COLUMNS = {
     "backfills": ("keys", "plan", "tags"),
     "web_audit": ("detail",),
 }
-BOOLEANS = {  # in the order SQLite copies them: backfills before runs, which will reference it
+BOOLEANS: dict[
+    str, tuple[str, ...]
+] = {  # in the order SQLite copies them: backfills before runs, which will reference it
     "backfills": ("missing_only",),
     "runs": ("from_failure",),
     "triggers": ("enabled",),
