@@ -7,11 +7,12 @@ import time
 
 from legato.automation import file_watch
 from legato.automation.file_watch import FileWatch
+from legato.definitions.trigger_specs import FileArrivalSpec
 from legato.store.automation import TriggerRow
 
 
 def _trigger(path, stable_for):
-    spec = {"kind": "file_arrival", "path": str(path), "stable_for": stable_for}
+    spec = FileArrivalSpec(path=str(path), pattern="*.csv", stable_for=stable_for)
     return TriggerRow("files#0:file_arrival", "files", "file_arrival", spec, True, None, None, 0.0)
 
 

@@ -11,6 +11,7 @@ from migrated import EmptyStores, migrated_store
 from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
+from legato.definitions.trigger_specs import CronSpec
 from legato.store import schema
 from legato.store.automation import list_triggers
 from legato.store.backfills import get_backfill
@@ -42,7 +43,7 @@ def _old_rows(store: Store) -> None:
         "INSERT INTO events (run_id, step_key, type, ts, attempt, data) VALUES "
         "('r1', 'a', 'step_failed', 1, 1, '{\"error\":{\"message\":\"x\"},\"n\":[1,2]}')",
         "INSERT INTO triggers (trigger_id, pipeline, kind, spec, enabled, next_due, updated_at)"
-        " VALUES ('p#0:schedule', 'p', 'schedule', '{\"kind\":\"schedule\",\"cron\":\"0 * * * *\"}',"
+        " VALUES ('p#0:cron', 'p', 'cron', '{\"kind\":\"cron\",\"expr\":\"0 * * * *\"}',"
         " 0, 0, 0)",
         "INSERT INTO web_users (user_id, name, role, password_hash, active, generation, "
         "created_at, updated_at) VALUES (1, 'ann', 'admin', 'hash', 1, 1, 0, 0)",
@@ -89,7 +90,7 @@ def test_json_documents_and_flags_read_the_same_after_the_upgrade(upgraded: Stor
     assert backfill.keys == ("2025-01-01", "2025-01-02") and backfill.missing_only is True
     assert backfill.request == {"selection": "a"} and backfill.tags == {"team": "data"}
     (trigger,) = list_triggers(upgraded)
-    assert trigger.spec == {"kind": "schedule", "cron": "0 * * * *"} and trigger.enabled is False
+    assert trigger.spec == CronSpec(expr="0 * * * *") and trigger.enabled is False
     with upgraded.read() as conn:
         sessions = conn.execute(select(web_sessions.c.session_hash)).scalars().all()
         active = conn.execute(select(web_users.c.active)).scalar_one()

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from legato.definitions.trigger_specs import FileArrivalSpec
 from legato.store.automation import TriggerRow
 
 log = logging.getLogger("legato.daemon")
@@ -51,14 +52,14 @@ class FileWatch:
         wanted = {
             t.trigger_id: directory
             for t in triggers
-            if t.kind == "file_arrival" and t.enabled
-            for directory in [self._local_dir(t.spec.get("path", ""))]
+            if isinstance(t.spec, FileArrivalSpec) and t.enabled
+            for directory in [self._local_dir(t.spec.path)]
             if directory is not None
         }
         self._quiet = {
-            t.trigger_id: float(t.spec.get("stable_for") or 0.0)
+            t.trigger_id: t.spec.stable_for
             for t in triggers
-            if t.trigger_id in wanted
+            if isinstance(t.spec, FileArrivalSpec) and t.trigger_id in wanted
         }
         if not wanted and self._observer is None:
             return

@@ -8,8 +8,7 @@ idempotency key ``tick:<trigger>:<time>``, committed with the tick and the trigg
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, datetime
 from typing import Any
 
 from legato.definitions.partitions import (
@@ -19,43 +18,13 @@ from legato.definitions.partitions import (
     TimeWindowPartitions,
 )
 from legato.definitions.partitions.restore import space_from_description
-from legato.definitions.schedules import CatchUp, Cron, Every
+from legato.definitions.schedule_specs import schedule_of
+from legato.definitions.trigger_specs import CronSpec, EverySpec
 from legato.graph.run_config import check_triggered_config
-from legato.store._json import dumps, loads
 from legato.store.automation import TriggerRow
 from legato.store.engine import Store
 from legato.store.run_requests import NewRun, run_record
 from legato.store.tick_writes import TickWrite, write_ticks
-
-
-@lru_cache(maxsize=4096)
-def _schedule(spec: str) -> Cron | Every:
-    """Parsing a cron expression costs more than evaluating it: once per distinct spec."""
-    return schedule_from_spec(loads(spec))
-
-
-def schedule_from_spec(spec: Mapping[str, Any]) -> Cron | Every:
-    """Rebuild a Cron or Every from its snapshot description."""
-    catch = spec.get("catch_up") or {"mode": "latest"}
-    within = catch.get("within_seconds")
-    grace = timedelta(seconds=catch.get("grace_seconds", 300))
-    catch_up = CatchUp(catch["mode"], timedelta(seconds=within) if within else None, grace)
-    if spec["kind"] == "cron":
-        return Cron(
-            spec["expr"],
-            spec["timezone"],
-            on_gap=spec.get("on_gap"),
-            on_repeat=spec.get("on_repeat"),
-            catch_up=catch_up,
-            name=spec.get("name"),
-        )
-    return Every(
-        timedelta(seconds=spec["interval_seconds"]),
-        start=datetime.fromisoformat(spec["start"]),
-        timezone=spec["timezone"],
-        catch_up=catch_up,
-        name=spec.get("name"),
-    )
 
 
 def tick_partitions(
@@ -113,7 +82,8 @@ def plan_schedule(
         pipeline["name"],
         trigger.kind,
     )
-    schedule = _schedule(dumps(trigger.spec))
+    assert isinstance(trigger.spec, CronSpec | EverySpec), trigger.spec
+    schedule = schedule_of(trigger.spec)
     end = now if until is None or until < now else until
     next_due = schedule.next_fire(end).timestamp()
     if trigger.last_tick is None:  # first sight: start from now, replay nothing

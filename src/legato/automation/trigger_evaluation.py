@@ -18,6 +18,7 @@ from legato._internal.clock import Clock
 from legato.automation.code import CodeLocation
 from legato.automation.tick_report import TickReport
 from legato.automation.ticks import plan_schedule
+from legato.definitions.trigger_specs import poll_interval
 from legato.errors import LegatoError
 from legato.graph.run_config import selection_config_schema
 from legato.store.automation import TriggerRow, advance_trigger, claim_triggers, record_tick
@@ -113,7 +114,7 @@ class TriggerEvaluation:
     def _failed(self, trigger: TriggerRow, exc: LegatoError, now: datetime) -> None:
         """Record a failed evaluation; the same failure again only moves the trigger on, so a
         sensor failing every few seconds leaves one history row, not one per evaluation."""
-        interval = float(trigger.spec.get("interval", 30.0))
+        interval = poll_interval(trigger.spec)
         reason = str(exc)[:4000]
         if self._again(trigger, (FAILED, reason), now.timestamp() + interval):
             return
@@ -145,7 +146,7 @@ class TriggerEvaluation:
                 "now": now.isoformat(),
             }
         )
-        interval = float(trigger.spec.get("interval", 5.0 if trigger.kind == "on_update" else 30.0))
+        interval = poll_interval(trigger.spec)
         by = f"trigger:{trigger.trigger_id}"  # added at the evaluation's (maybe virtual) time
         for name, keys in result.get("dynamic_partitions", {}).items():
             add_dynamic_keys(self.store, name, keys, added_by=by, at=now.timestamp())

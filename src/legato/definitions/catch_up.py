@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
+import msgspec
+
+from legato.definitions.trigger_specs import CatchUpSpec
 from legato.errors import DefinitionError
 
 
@@ -52,12 +55,11 @@ class CatchUp:
         return cls("all", within, grace)
 
     def describe(self) -> dict[str, Any]:
+        return msgspec.to_builtins(self.spec())  # type: ignore[no-any-return]
+
+    def spec(self) -> CatchUpSpec:
         within = None if self.within is None else self.within.total_seconds()
-        return {
-            "mode": self.mode,
-            "within_seconds": within,
-            "grace_seconds": self.grace.total_seconds(),
-        }
+        return CatchUpSpec(self.mode, within, self.grace.total_seconds())
 
 
 CatchUp.NONE = CatchUp("none")

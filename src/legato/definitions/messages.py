@@ -34,6 +34,7 @@ from legato.definitions.message_sources import (
     invalid,
     need_number,
 )
+from legato.definitions.trigger_specs import MessageSpec, describe
 from legato.errors import DefinitionError, where
 
 __all__ = [
@@ -221,14 +222,10 @@ class OnMessage:
     def describe(self) -> dict[str, Any]:
         """A JSON-able summary for snapshots and the UI (no secrets: sources carry no passwords
         beyond their URL, which is shown without credentials)."""
-        return {
-            "kind": "message",
-            "name": self.name,
-            "source": self.source.name,
-            "batch": self.batch,
-            "within": self.within,
-            "dead_letter_after": self.dead_letter_after,
-        }
+        spec = MessageSpec(
+            self.name, self.source.name, self.batch, self.within, self.dead_letter_after
+        )
+        return describe(spec)
 
     @property
     def label(self) -> str:

@@ -48,6 +48,7 @@ from legato.definitions._cron.timeline import (
 from legato.definitions._cron.zone_names import load_zone
 from legato.definitions._cron.zones import MAX_YEAR, to_instant
 from legato.definitions.catch_up import CatchUp
+from legato.definitions.trigger_specs import CronSpec, EverySpec, FireSpec, describe
 from legato.errors import DefinitionError
 
 __all__ = ["CatchUp", "Cron", "Every", "GapPolicy", "RepeatPolicy"]
@@ -121,9 +122,9 @@ class _Schedule:
                 return fires[-1] if fires else None
             span *= 8
 
-    def _describe_fires(self, now: datetime | None) -> list[dict[str, str]]:
+    def _describe_fires(self, now: datetime | None) -> list[FireSpec]:
         fires = self.next_n(now or SystemClock().now(), 5)
-        return [{"at": f.isoformat(), "local": self.local_time(f).isoformat()} for f in fires]
+        return [FireSpec(f.isoformat(), self.local_time(f).isoformat()) for f in fires]
 
     def _label(self) -> str:
         raise NotImplementedError
@@ -239,17 +240,18 @@ class Cron(_Schedule):
 
     def describe(self, now: datetime | None = None) -> dict[str, Any]:
         """A JSON-able summary: expression, zone, effective policies and the next 5 fires."""
-        return {
-            "kind": "cron",
-            "name": self.name,
-            "expr": self.expr,
-            "timezone": self.timezone,
-            "on_gap": self._gap,
-            "on_repeat": self._repeat,
-            "catch_up": self.catch_up.describe(),
-            "source": self.source,
-            "next_fires": self._describe_fires(now),
-        }
+        return describe(
+            CronSpec(
+                expr=self.expr,
+                timezone=self.timezone,
+                name=self.name,
+                on_gap=self._gap,
+                on_repeat=self._repeat,
+                catch_up=self.catch_up.spec(),
+                source=self.source,
+                next_fires=self._describe_fires(now),
+            )
+        )
 
 
 @dataclass(frozen=True, init=False)
@@ -332,16 +334,17 @@ class Every(_Schedule):
 
     def describe(self, now: datetime | None = None) -> dict[str, Any]:
         """A JSON-able summary: interval, anchor, zone, catch-up policy and the next 5 fires."""
-        return {
-            "kind": "every",
-            "name": self.name,
-            "interval_seconds": self.interval.total_seconds(),
-            "start": self.start.isoformat(),
-            "timezone": self.timezone,
-            "catch_up": self.catch_up.describe(),
-            "source": self.source,
-            "next_fires": self._describe_fires(now),
-        }
+        return describe(
+            EverySpec(
+                interval_seconds=self.interval.total_seconds(),
+                start=self.start.isoformat(),
+                timezone=self.timezone,
+                name=self.name,
+                catch_up=self.catch_up.spec(),
+                source=self.source,
+                next_fires=self._describe_fires(now),
+            )
+        )
 
 
 def _fires(timeline: Timeline, after: datetime, until: datetime | None) -> Iterator[datetime]:

@@ -19,6 +19,13 @@ from typing import Any, Literal
 
 from legato._internal.durations import parse_duration
 from legato.definitions.messages import RunRequest
+from legato.definitions.trigger_specs import (
+    FileArrivalSpec,
+    OnUpdateSpec,
+    SensorSpec,
+    WebhookSpec,
+    describe,
+)
 from legato.definitions.webhooks import DEFAULT_TOLERANCE
 from legato.errors import DefinitionError
 
@@ -122,13 +129,7 @@ class OnUpdate:
         since = self.since.isoformat() if isinstance(self.since, datetime) else self.since
         if isinstance(since, timedelta):
             since = since.total_seconds()
-        return {
-            "kind": "on_update",
-            "require": self.require,
-            "min_count": self.min_count,
-            "interval": self.interval,
-            "since": since,
-        }
+        return describe(OnUpdateSpec(self.require, self.min_count, self.interval, since))
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,12 +155,7 @@ class Sensor:
             )
 
     def describe(self) -> dict[str, Any]:
-        return {
-            "kind": "sensor",
-            "name": self.name,
-            "interval": self.interval,
-            "source": self.source,
-        }
+        return describe(SensorSpec(self.name, self.interval, self.source))
 
 
 def sensor(
@@ -291,19 +287,20 @@ class FileArrival:
         )
 
     def describe(self) -> dict[str, Any]:
-        return {
-            "kind": "file_arrival",
-            "path": self.path,
-            "pattern": self.pattern,
-            "stable_for": self.stable_for,
-            "archive_to": self.archive_to,
-            "dynamic_set": self.dynamic_set,
-            "partition": self.partition,
-            "interval": self.interval,
-            "follow_links": self.follow_links,
-            "quarantine_to": self.quarantine_to,
-            "expected": list(self.expected) if not callable(self.expected) else "<function>",
-        }
+        return describe(
+            FileArrivalSpec(
+                path=self.path,
+                pattern=self.pattern,
+                stable_for=self.stable_for,
+                archive_to=self.archive_to,
+                dynamic_set=self.dynamic_set,
+                partition=self.partition,
+                interval=self.interval,
+                follow_links=self.follow_links,
+                quarantine_to=self.quarantine_to,
+                expected=list(self.expected) if not callable(self.expected) else "<function>",
+            )
+        )
 
 
 ARCHIVE_FIELDS = ("ts", "batch_id")  # besides the pattern's fields
@@ -380,9 +377,4 @@ class Webhook:
             )
 
     def describe(self) -> dict[str, Any]:
-        return {
-            "kind": "webhook",
-            "secret_env": self.secret_env,
-            "partition_field": self.partition_field,
-            "tolerance": float(self.tolerance),
-        }
+        return describe(WebhookSpec(self.secret_env, self.partition_field, float(self.tolerance)))

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, or_, select, true, update
 
 from legato._internal.ids import bounded_key
+from legato.definitions.trigger_specs import TriggerSpec, parse_trigger_spec
 from legato.store._json import as_stored
 from legato.store.alert_outbox import add_facts
 from legato.store.engine import Store
@@ -34,7 +35,7 @@ class TriggerRow:
     trigger_id: str
     pipeline: str
     kind: str
-    spec: dict[str, Any]
+    spec: TriggerSpec
     enabled: bool
     cursor: str | None
     last_tick: float | None
@@ -331,7 +332,7 @@ def _trigger(row: Any) -> TriggerRow:
         row.trigger_id,
         row.pipeline,
         row.kind,
-        row.spec or {},
+        parse_trigger_spec(row.spec, where=f"trigger {row.trigger_id!r} in the store"),
         bool(row.enabled),
         row.cursor,
         row.last_tick,

@@ -8,14 +8,14 @@ and a schedule then follows its catch-up policy for the ticks it missed).
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 
+from legato.definitions.schedule_specs import schedule_of
 from legato.definitions.schedules import Cron, Every
+from legato.definitions.trigger_specs import CronSpec, EverySpec, TriggerSpec, describe
 from legato.errors import LegatoError
 from legato.store.automation import TickRow, TriggerRow, list_triggers, set_enabled
 from legato.store.automation import trigger_id as make_trigger_id
@@ -45,32 +45,15 @@ _ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}}
 NEXT_FIRES = 3
 
 
-@lru_cache(maxsize=512)
-def _schedule(spec: str) -> Cron | Every | None:
-    """The schedule a cron/every spec describes (None for other kinds or a spec this version
-    cannot read); only its fire times are used, so the catch-up policy is left out."""
-    data = json.loads(spec)
-    try:
-        if data.get("kind") == "cron":
-            return Cron(
-                data["expr"],
-                data.get("timezone", "UTC"),
-                on_gap=data.get("on_gap"),
-                on_repeat=data.get("on_repeat"),
-            )
-        if data.get("kind") == "every":
-            return Every(
-                timedelta(seconds=data["interval_seconds"]),
-                start=datetime.fromisoformat(data["start"]),
-                timezone=data.get("timezone", "UTC"),
-            )
-    except (LegatoError, KeyError, TypeError, ValueError):  # a preview never fails the page
-        return None
-    return None
-
-
-def next_fires(spec: dict[str, Any], now: datetime) -> list[float]:
-    schedule = _schedule(json.dumps(spec, sort_keys=True, default=str))
+def next_fires(spec: TriggerSpec, now: datetime) -> list[float]:
+    """The next fire times of a schedule, for the UI (none for other kinds, or for a schedule
+    this version cannot rebuild: a preview never fails the page)."""
+    schedule: Cron | Every | None = None
+    if isinstance(spec, CronSpec | EverySpec):
+        try:
+            schedule = schedule_of(spec)
+        except (LegatoError, KeyError, TypeError, ValueError):
+            schedule = None
     fires: list[float] = []
     after = now
     while schedule is not None and len(fires) < NEXT_FIRES:
@@ -94,7 +77,7 @@ def tick_out(tick: TickRow) -> TickOut:
 
 
 def trigger_out(row: TriggerRow, latest: TickRow | None, now: datetime) -> TriggerOut:
-    name = row.spec.get("name")
+    name = getattr(row.spec, "name", None)  # schedules, sensors and message triggers have one
     return TriggerOut(
         trigger_id=row.trigger_id,
         pipeline=row.pipeline,
@@ -104,7 +87,7 @@ def trigger_out(row: TriggerRow, latest: TickRow | None, now: datetime) -> Trigg
         next_due=row.next_due if row.enabled and row.next_due > 0 else None,
         last_tick=row.last_tick,
         cursor=row.cursor[:500] if row.cursor is not None else None,
-        spec=dict(row.spec),
+        spec=describe(row.spec),
         next_fires=next_fires(row.spec, now) if row.enabled else [],
         latest_tick=tick_out(latest) if latest is not None else None,
     )

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from legato._internal.json_schema import non_finite_number
+from legato.definitions.trigger_specs import WebhookSpec, parse_trigger_spec
 from legato.definitions.webhooks import (
     DEFAULT_TOLERANCE,
     DELIVERY_HEADER,
@@ -57,11 +58,12 @@ def _mismatch() -> ApiError:
     )
 
 
-def _trigger(snapshot: dict[str, Any], pipeline: str) -> tuple[dict[str, Any], int, dict[str, Any]]:
+def _trigger(snapshot: dict[str, Any], pipeline: str) -> tuple[dict[str, Any], int, WebhookSpec]:
     for pipe in snapshot.get("pipelines", []):
         if pipe["name"] == pipeline:
-            for index, spec in enumerate(pipe.get("triggers", [])):
-                if spec.get("kind") == "webhook":
+            for index, described in enumerate(pipe.get("triggers", [])):
+                spec = parse_trigger_spec(described, where=f"pipeline {pipeline!r}")
+                if isinstance(spec, WebhookSpec):
                     return pipe, index, spec
     raise _mismatch()
 
@@ -118,13 +120,13 @@ async def receive(pipeline: str, request: Request, state: State) -> JSONResponse
     pipe, index, spec = _trigger(
         latest_snapshot(state.store, state.catalog.location) or {}, pipeline
     )
-    secret = os.environ.get(spec["secret_env"], "")
+    secret = os.environ.get(spec.secret_env, "")
     if not secret:
         log.warning(
             "webhook of pipeline %r refused: the environment variable %s holding its secret is "
             "not set on the server",
             pipeline,
-            spec["secret_env"],
+            spec.secret_env,
         )
         raise ApiError(
             503,
@@ -134,7 +136,7 @@ async def receive(pipeline: str, request: Request, state: State) -> JSONResponse
     body = await request.body()
     if not signature_matches(secret, timestamp, delivery, body, digests):
         raise _mismatch()
-    _check_age(timestamp, float(spec.get("tolerance") or DEFAULT_TOLERANCE))
+    _check_age(timestamp, spec.tolerance or DEFAULT_TOLERANCE)
     try:
         config = json.loads(body or b"{}")
     except (ValueError, RecursionError):
@@ -151,7 +153,7 @@ async def receive(pipeline: str, request: Request, state: State) -> JSONResponse
             field=where,
             hint="JSON cannot carry one: send a finite number, or null",
         )
-    field = spec.get("partition_field")
+    field = spec.partition_field
     partition = config.get(field, "") if field else ""
     if not isinstance(partition, str) or len(partition) > 1024 or "|" in partition:
         raise ApiError(400, f"{field} must be one partition key", field=field)
