@@ -41,9 +41,9 @@ def test_a_template_names_the_batch_directory_and_ts_is_when_the_batch_arrived(t
     trigger = _trigger(tmp_path, "archive/{tenant}/{ts}/")
     _land(tmp_path / "landing", "acme/b1/orders.csv")
     _land(tmp_path / "landing", "acme/b1/items.csv", when=ARRIVED - timedelta(hours=1))
-    [request] = evaluate_file_arrival(trigger, None, T0)["requests"]
+    [request] = evaluate_file_arrival(trigger, None, T0).requests
     directory = tmp_path / "archive" / "acme" / "20250301T123005Z"
-    assert request["config"]["files"] == [
+    assert request.config["files"] == [
         str(directory / "items.csv"),
         str(directory / "orders.csv"),
     ]
@@ -54,8 +54,8 @@ def test_two_batches_that_would_share_a_directory_get_one_each(tmp_path):
     trigger = _trigger(tmp_path, "archive/{tenant}/{ts}/")
     _land(tmp_path / "landing", "acme/b1/orders.csv", "b1")
     _land(tmp_path / "landing", "acme/b2/orders.csv", "b2")  # arrived the same second
-    requests = evaluate_file_arrival(trigger, None, T0)["requests"]
-    files = [r["config"]["files"][0] for r in requests]
+    requests = evaluate_file_arrival(trigger, None, T0).requests
+    files = [r.config["files"][0] for r in requests]
     assert re.fullmatch(r".*/20250301T123005Z/orders.csv", files[0])
     assert re.fullmatch(r".*/20250301T123005Z-[0-9a-f]{10}/orders.csv", files[1])
     assert [Path(f).read_text() for f in files] == ["b1", "b2"]
@@ -64,8 +64,8 @@ def test_two_batches_that_would_share_a_directory_get_one_each(tmp_path):
 def test_a_plain_directory_keeps_the_layout_of_earlier_versions(tmp_path):
     trigger = _trigger(tmp_path, "archive")
     _land(tmp_path / "landing", "acme/b1/orders.csv")
-    [request] = evaluate_file_arrival(trigger, None, T0)["requests"]
-    [path] = request["config"]["files"]
+    [request] = evaluate_file_arrival(trigger, None, T0).requests
+    [path] = request.config["files"]
     relative = os.path.relpath(path, tmp_path / "archive")
     assert re.fullmatch(r"20250301T123005Z-[0-9a-f]{10}/acme/b1/orders.csv", relative), relative
 
@@ -76,10 +76,10 @@ def test_a_batch_is_archived_once_when_the_tick_that_requested_it_was_lost(tmp_p
     trigger = _trigger(tmp_path, "archive/{tenant}/{ts}/")
     source = _land(tmp_path / "landing", "acme/b1/orders.csv")
     first = evaluate_file_arrival(trigger, None, T0)
-    copy = first["requests"][0]["config"]["files"][0]
+    copy = first.requests[0].config["files"][0]
     os.utime(copy, ns=(0, 0))  # mark the copy: a second copy would reset its time
     again = evaluate_file_arrival(trigger, None, T0 + timedelta(seconds=30))
-    assert again["requests"] == first["requests"]
+    assert again.requests == first.requests
     assert os.stat(copy).st_mtime_ns == 0
     assert [p.name for p in (tmp_path / "archive" / "acme").iterdir()] == ["20250301T123005Z"]
     assert source.exists()
@@ -99,18 +99,18 @@ def test_a_large_batch_is_copied_over_several_evaluations_and_only_ever_seen_who
     cursor, evaluations = None, 0
     while True:
         result = evaluate_file_arrival(trigger, cursor, T0)
-        cursor, evaluations = result["cursor"], evaluations + 1
+        cursor, evaluations = result.cursor, evaluations + 1
         if evaluations == 2:  # rewritten after a part was copied: the copy starts over
             _land(landing, "acme/b1/a.csv", "A" * 30, when=ARRIVED + timedelta(seconds=1))
-        if result["requests"]:
+        if result.requests:
             break
-        assert "archiving, continued at the next evaluation" in result["skip_reason"]
+        assert "archiving, continued at the next evaluation" in result.skip_reason
         assert not (archive / "b1").exists()  # never half in place
     assert evaluations > 6
-    [request] = result["requests"]
-    assert [Path(f).read_text() for f in request["config"]["files"]] == ["A" * 30, "b" * 30]
+    [request] = result.requests
+    assert [Path(f).read_text() for f in request.config["files"]] == ["A" * 30, "b" * 30]
     assert [p.name for p in archive.iterdir()] == ["b1"]
-    assert json.loads((archive / "b1" / MARKER).read_text())["batch"] == request["key"]
+    assert json.loads((archive / "b1" / MARKER).read_text())["batch"] == request.key
 
 
 def test_a_file_swapped_for_a_link_after_the_scan_is_refused_not_copied(tmp_path):

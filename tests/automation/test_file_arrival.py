@@ -30,20 +30,20 @@ def test_a_batch_is_requested_once_when_complete_and_stable(tmp_path):
     )
     _write(tmp_path, "acme/d1/a.csv")
     result = evaluate_file_arrival(trigger, None, T0)
-    assert result["requests"] == [] and "waiting for ['b.csv']" in result["skip_reason"]
+    assert result.requests == [] and "waiting for ['b.csv']" in result.skip_reason
     _write(tmp_path, "acme/d1/b.csv")
-    result = evaluate_file_arrival(trigger, result["cursor"], T0)
-    assert result["requests"] == [] and "changed" in result["skip_reason"]
-    result = evaluate_file_arrival(trigger, result["cursor"], T0 + timedelta(seconds=5))
-    assert result["requests"] == []  # stable for 5 s only
-    result = evaluate_file_arrival(trigger, result["cursor"], T0 + timedelta(seconds=11))
-    [request] = result["requests"]
-    assert request["partition"] == "acme" and request["config"]["batch"] == {
+    result = evaluate_file_arrival(trigger, result.cursor, T0)
+    assert result.requests == [] and "changed" in result.skip_reason
+    result = evaluate_file_arrival(trigger, result.cursor, T0 + timedelta(seconds=5))
+    assert result.requests == []  # stable for 5 s only
+    result = evaluate_file_arrival(trigger, result.cursor, T0 + timedelta(seconds=11))
+    [request] = result.requests
+    assert request.partition == "acme" and request.config["batch"] == {
         "tenant": "acme",
         "day": "d1",
     }
-    again = evaluate_file_arrival(trigger, result["cursor"], T0 + timedelta(seconds=20))
-    assert again["requests"] == []  # never twice
+    again = evaluate_file_arrival(trigger, result.cursor, T0 + timedelta(seconds=20))
+    assert again.requests == []  # never twice
 
 
 def test_a_manifest_lists_the_files_of_its_batch_and_archives_are_atomic(tmp_path):
@@ -58,14 +58,14 @@ def test_a_manifest_lists_the_files_of_its_batch_and_archives_are_atomic(tmp_pat
     )
     _write(landing, "acme/b1/manifest", "x.csv y.csv")
     _write(landing, "acme/b1/x.csv")
-    assert evaluate_file_arrival(trigger, None, T0)["requests"] == []
+    assert evaluate_file_arrival(trigger, None, T0).requests == []
     _write(landing, "acme/b1/y.csv")
-    [request] = evaluate_file_arrival(trigger, None, T0)["requests"]
-    assert request["dynamic_partitions"] == {"tenant": ["acme"]}
+    [request] = evaluate_file_arrival(trigger, None, T0).requests
+    assert request.dynamic_partitions == {"tenant": ["acme"]}
     archived = sorted(p.name for p in archive.rglob("*") if p.is_file())
     assert archived == [".legato-batch", "manifest", "x.csv", "y.csv"]
     assert not [p for p in archive.iterdir() if p.name.startswith(".")]  # no staging left
-    assert all(str(archive) in f for f in request["config"]["files"])
+    assert all(str(archive) in f for f in request.config["files"])
 
 
 def test_a_pattern_without_fields_is_refused():
@@ -76,7 +76,7 @@ def test_a_pattern_without_fields_is_refused():
 def test_cursor_is_plain_json():
     trigger = lg.FileArrival(path="/nonexistent", pattern="{a}/*")
     result = evaluate_file_arrival(trigger, None, T0)
-    assert json.loads(result["cursor"]) == {"done": [], "seen": {}, "refused": {}}
+    assert json.loads(result.cursor) == {"done": [], "seen": {}, "refused": {}}
 
 
 def test_the_cursor_forgets_batches_that_left_the_landing_zone(tmp_path):
@@ -88,14 +88,14 @@ def test_the_cursor_forgets_batches_that_left_the_landing_zone(tmp_path):
     for n in range(5):
         _write(tmp_path, f"b{n}/data.csv")
         result = evaluate_file_arrival(trigger, cursor, T0)
-        assert len(result["requests"]) == 1
-        cursor = result["cursor"]
+        assert len(result.requests) == 1
+        cursor = result.cursor
         shutil.rmtree(tmp_path / f"b{n}")  # processed and removed
     result = evaluate_file_arrival(trigger, cursor, T0)
-    assert json.loads(result["cursor"])["done"] == []
+    assert json.loads(result.cursor)["done"] == []
     _write(tmp_path, "b9/data.csv")  # still there on the next look: remembered, not re-requested
-    cursor = evaluate_file_arrival(trigger, result["cursor"], T0)["cursor"]
-    assert evaluate_file_arrival(trigger, cursor, T0)["requests"] == []
+    cursor = evaluate_file_arrival(trigger, result.cursor, T0).cursor
+    assert evaluate_file_arrival(trigger, cursor, T0).requests == []
 
 
 def _batches(archive):
@@ -115,18 +115,18 @@ def test_a_directory_that_cannot_be_a_partition_key_is_refused_alone_before_arch
     for tenant in ("acme", "tab\there", "a,b", "x=y", "globex"):
         _write(landing, f"{tenant}/b1/orders.csv")
     result = evaluate_file_arrival(trigger, None, T0)
-    assert sorted(r["partition"] for r in result["requests"]) == ["acme", "globex"]
+    assert sorted(r.partition for r in result.requests) == ["acme", "globex"]
     assert _batches(archive) == ["acme/b1", "globex/b1"]  # nothing of the refused ones
     for shown in ("'tab\\there/b1'", "'a,b/b1'", "'x=y/b1'"):
-        assert f"refused {shown}: cannot be a partition key: tenant " in result["skip_reason"]
-    assert "U+0009" in result["skip_reason"] and "contains ','" in result["skip_reason"]
+        assert f"refused {shown}: cannot be a partition key: tenant " in result.skip_reason
+    assert "U+0009" in result.skip_reason and "contains ','" in result.skip_reason
 
     _write(landing, "initech/b1/orders.csv")  # later evaluations: refused ones stay refused
-    later = evaluate_file_arrival(trigger, result["cursor"], T0 + timedelta(seconds=5))
-    assert [r["partition"] for r in later["requests"]] == ["initech"]
-    assert later["skip_reason"] is None  # the refusals were said once
-    idle = evaluate_file_arrival(trigger, later["cursor"], T0 + timedelta(seconds=10))
-    assert idle["requests"] == [] and "3 refused batch(es) left as is" in idle["skip_reason"]
+    later = evaluate_file_arrival(trigger, result.cursor, T0 + timedelta(seconds=5))
+    assert [r.partition for r in later.requests] == ["initech"]
+    assert later.skip_reason is None  # the refusals were said once
+    idle = evaluate_file_arrival(trigger, later.cursor, T0 + timedelta(seconds=10))
+    assert idle.requests == [] and "3 refused batch(es) left as is" in idle.skip_reason
     assert _batches(archive) == ["acme/b1", "globex/b1", "initech/b1"]
 
 
@@ -135,10 +135,10 @@ def test_a_refused_batch_is_looked_at_again_once_its_files_change(tmp_path):
     _write(tmp_path, "acme/orders.csv")
     (tmp_path / "acme" / "extra.csv").symlink_to(tmp_path / "acme" / "orders.csv")
     result = evaluate_file_arrival(trigger, None, T0)
-    assert result["requests"] == [] and "refused 'acme'" in result["skip_reason"]
+    assert result.requests == [] and "refused 'acme'" in result.skip_reason
     (tmp_path / "acme" / "extra.csv").unlink()
-    [request] = evaluate_file_arrival(trigger, result["cursor"], T0)["requests"]
-    assert request["config"]["files"] == [str(tmp_path / "acme" / "orders.csv")]
+    [request] = evaluate_file_arrival(trigger, result.cursor, T0).requests
+    assert request.config["files"] == [str(tmp_path / "acme" / "orders.csv")]
 
 
 def test_a_refused_batch_moves_to_quarantine_with_its_reason(tmp_path):
@@ -154,12 +154,12 @@ def test_a_refused_batch_moves_to_quarantine_with_its_reason(tmp_path):
     _write(landing, "a,b/b1/notes.txt")  # not part of the batch: stays
     result = evaluate_file_arrival(trigger, None, T0)
     [moved] = quarantine.iterdir()
-    assert f"moved to {moved}" in result["skip_reason"]
+    assert f"moved to {moved}" in result.skip_reason
     assert (moved / "a,b" / "b1" / "orders.csv").read_text() == "id\n1\n"
     assert "cannot be a partition key" in (moved / "refused.txt").read_text()
     assert not (landing / "a,b" / "b1" / "orders.csv").exists()
     assert (landing / "a,b" / "b1" / "notes.txt").exists()
-    assert json.loads(evaluate_file_arrival(trigger, result["cursor"], T0)["cursor"]) == {
+    assert json.loads(evaluate_file_arrival(trigger, result.cursor, T0).cursor) == {
         "done": [],
         "seen": {},
         "refused": {},
@@ -172,20 +172,20 @@ def test_a_batch_waits_until_its_files_stop_changing_by_default(tmp_path):
     path = tmp_path / "acme" / "b1" / "orders.csv"
     _write(tmp_path, "acme/b1/orders.csv", "1\n")
     result = evaluate_file_arrival(trigger, None, T0)
-    assert result["requests"] == [] and "files changed" in result["skip_reason"]
+    assert result.requests == [] and "files changed" in result.skip_reason
     with open(path, "a") as f:  # still being written
         f.write("2\n")
-    result = evaluate_file_arrival(trigger, result["cursor"], T0 + timedelta(seconds=6))
-    assert result["requests"] == []
+    result = evaluate_file_arrival(trigger, result.cursor, T0 + timedelta(seconds=6))
+    assert result.requests == []
     stat = path.stat()
     path.write_text("3\n4\n")  # same size, rewritten: the modification time tells
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
-    result = evaluate_file_arrival(trigger, result["cursor"], T0 + timedelta(seconds=12))
-    assert result["requests"] == [] and "files changed" in result["skip_reason"]
-    result = evaluate_file_arrival(trigger, result["cursor"], T0 + timedelta(seconds=16))
-    assert result["requests"] == []  # unchanged for 4 s only
-    result = evaluate_file_arrival(trigger, result["cursor"], T0 + timedelta(seconds=17))
-    assert len(result["requests"]) == 1
+    result = evaluate_file_arrival(trigger, result.cursor, T0 + timedelta(seconds=12))
+    assert result.requests == [] and "files changed" in result.skip_reason
+    result = evaluate_file_arrival(trigger, result.cursor, T0 + timedelta(seconds=16))
+    assert result.requests == []  # unchanged for 4 s only
+    result = evaluate_file_arrival(trigger, result.cursor, T0 + timedelta(seconds=17))
+    assert len(result.requests) == 1
 
 
 def test_links_are_refused_unless_followed_and_never_out_of_the_landing_zone(tmp_path):
@@ -210,23 +210,22 @@ def test_links_are_refused_unless_followed_and_never_out_of_the_landing_zone(tmp
         return evaluate_file_arrival(trigger, None, T0)
 
     result = evaluate()
-    assert [r["config"]["batch"]["tenant"] for r in result["requests"]] == ["globex"]
-    reason = result["skip_reason"]
+    assert [r.config["batch"]["tenant"] for r in result.requests] == ["globex"]
+    reason = result.skip_reason
     assert "refused 'acme/b1': acme/b1/passwd.csv is a symbolic link" in reason
     assert "refused 'globex/b2': globex/b2 is a symbolic link" in reason
     assert "refused 'initech/b1'" in reason and "follow_links=True" in reason
 
     shutil.rmtree(archive)
     result = evaluate(follow_links=True)
-    assert sorted(r["config"]["batch"]["tenant"] for r in result["requests"]) == [
+    assert sorted(r.config["batch"]["tenant"] for r in result.requests) == [
         "globex",
         "initech",
     ]
-    assert (
-        "refused 'acme/b1': acme/b1/passwd.csv is a symbolic link that leads outside"
-        in (result["skip_reason"])
+    assert "refused 'acme/b1': acme/b1/passwd.csv is a symbolic link that leads outside" in (
+        result.skip_reason
     )
-    assert "refused 'globex/b2'" in result["skip_reason"] and str(outside) in result["skip_reason"]
+    assert "refused 'globex/b2'" in result.skip_reason and str(outside) in result.skip_reason
     archived = sorted(p.name for p in archive.rglob("*.csv"))
     assert archived == ["orders.csv", "orders.csv", "shared.csv"]
     assert not any(p.is_symlink() for p in archive.rglob("*"))
@@ -239,8 +238,8 @@ def test_a_batch_whose_run_was_requested_already_is_neither_archived_nor_request
     )
     _write(landing, "acme/orders.csv")
     result = evaluate_file_arrival(trigger, None, T0, requested=lambda batch: True)
-    assert result["requests"] == [] and not archive.exists()
-    assert json.loads(result["cursor"])["done"] == ['{"tenant": "acme"}']
+    assert result.requests == [] and not archive.exists()
+    assert json.loads(result.cursor)["done"] == ['{"tenant": "acme"}']
 
 
 def test_one_batch_whose_expected_files_cannot_be_told_waits_alone(tmp_path):
@@ -253,9 +252,9 @@ def test_one_batch_whose_expected_files_cannot_be_told_waits_alone(tmp_path):
     _write(tmp_path, "acme/orders.csv")
     _write(tmp_path, "globex/orders.csv")
     result = evaluate_file_arrival(trigger, None, T0)
-    assert [r["config"]["batch"] for r in result["requests"]] == [{"tenant": "acme"}]
+    assert [r.config["batch"] for r in result.requests] == [{"tenant": "acme"}]
     assert "'globex': cannot tell which files to expect (KeyError" in str(
-        evaluate_file_arrival(trigger, result["cursor"], T0)["skip_reason"]
+        evaluate_file_arrival(trigger, result.cursor, T0).skip_reason
     )
 
 
@@ -316,8 +315,7 @@ def test_a_manifest_is_never_read_through_a_link(tmp_path):
     _write(landing, "b1/data.csv")
     (landing / "b1" / "manifest").symlink_to(secret)
     result = evaluate_file_arrival(trigger, None, T0)
-    assert (
-        result["requests"] == []
-        and "refused 'b1': b1/manifest is a symbolic link" in (result["skip_reason"])
+    assert result.requests == [] and "refused 'b1': b1/manifest is a symbolic link" in (
+        result.skip_reason
     )
-    assert "hunter2" not in result["skip_reason"] and "hunter2" not in result["cursor"]
+    assert "hunter2" not in result.skip_reason and "hunter2" not in result.cursor

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from legato.automation.backfill_plans import plan_recorded
 from legato.automation.evaluate import evaluate
+from legato.automation.evaluation import Evaluation, read_evaluation
 from legato.definitions.project import Project
 from legato.errors import LegatoError
 from legato.graph.build import build_graph
@@ -30,7 +31,7 @@ from legato.store.engine import Store
 class CodeLocation(Protocol):
     def snapshot(self) -> dict[str, Any]: ...
 
-    def evaluate(self, request: Mapping[str, Any]) -> dict[str, Any]: ...
+    def evaluate(self, request: Mapping[str, Any]) -> Evaluation: ...
 
     def plan_backfill(self, backfill_id: str) -> dict[str, Any]: ...
 
@@ -52,7 +53,7 @@ class InProcessCode:
     def snapshot(self) -> dict[str, Any]:
         return snapshot(self.project, self.graph)
 
-    def evaluate(self, request: Mapping[str, Any]) -> dict[str, Any]:
+    def evaluate(self, request: Mapping[str, Any]) -> Evaluation:
         try:
             return evaluate(self.project, self.graph, self.store, request)
         except LegatoError:
@@ -142,8 +143,8 @@ class SubprocessCode:
     def snapshot(self) -> dict[str, Any]:
         return self._call({"op": "snapshot"})["snapshot"]  # type: ignore[no-any-return]
 
-    def evaluate(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        return self._call({"op": "evaluate", **request})["result"]  # type: ignore[no-any-return]
+    def evaluate(self, request: Mapping[str, Any]) -> Evaluation:
+        return read_evaluation(self._call({"op": "evaluate", **request})["result"])
 
     def plan_backfill(self, backfill_id: str) -> dict[str, Any]:
         answer = self._call({"op": "plan_backfill", "backfill_id": backfill_id})

@@ -24,6 +24,7 @@ from legato._internal.masking import mask_process_output
 from legato._internal.secrets import redact_data
 from legato.automation.backfill_plans import plan_recorded
 from legato.automation.evaluate import evaluate
+from legato.automation.evaluation import as_data
 from legato.errors import LegatoError
 from legato.graph.build import build_graph, build_graph_with_errors
 from legato.graph.snapshot import snapshot
@@ -71,7 +72,7 @@ def main() -> None:
             elif request.get("op") == "plan_backfill":
                 answer = {"result": plan_recorded(graph, store, str(request["backfill_id"]))}
             else:
-                answer = {"result": evaluate(loaded.project, graph, store, request)}
+                answer = {"result": as_data(evaluate(loaded.project, graph, store, request))}
         except LegatoError as exc:
             answer = {"error": exc.message, "hint": exc.hint}
         except Exception as exc:  # user code failed: report it, keep serving

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from legato._internal.ids import bounded_key
+from legato.automation.evaluation import Evaluation, RequestedRun
 from legato.automation.files import PartitionCheck, evaluate_file_arrival
 from legato.automation.on_update import evaluate_on_update
 from legato.definitions.project import Project
@@ -43,7 +44,7 @@ class SensorContext:
 
 def evaluate(
     project: Project, graph: Graph, store: Store, request: Mapping[str, Any]
-) -> dict[str, Any]:
+) -> Evaluation:
     """Evaluate trigger ``request["index"]`` of pipeline ``request["pipeline"]``."""
     pipe = project.pipelines.get(request["pipeline"])
     if pipe is None or request["index"] >= len(pipe.triggers):
@@ -116,7 +117,7 @@ def _requested(store: Store, trigger: str) -> Callable[[str], bool]:
     return requested
 
 
-def _sensor_result(raw: Any, cursor: str | None) -> dict[str, Any]:
+def _sensor_result(raw: Any, cursor: str | None) -> Evaluation:
     if raw is None:
         raw = SensorResult(skip_reason="the sensor returned nothing", cursor=cursor)
     if isinstance(raw, RunRequest):
@@ -134,9 +135,19 @@ def _sensor_result(raw: Any, cursor: str | None) -> dict[str, Any]:
                 f"a sensor returned {request!r} among its run requests",
                 hint="return RunRequest(partition=..., config=...) objects",
             )
-    return {
-        "requests": [r.as_dict() for r in raw.run_requests],
-        "cursor": raw.cursor,
-        "skip_reason": raw.skip_reason,
-        "dynamic_partitions": {k: list(v) for k, v in raw.dynamic_partitions.items()},
-    }
+    return Evaluation(
+        requests=[_requested_run(r) for r in raw.run_requests],
+        cursor=raw.cursor,
+        skip_reason=raw.skip_reason,
+        dynamic_partitions={k: list(v) for k, v in raw.dynamic_partitions.items()},
+    )
+
+
+def _requested_run(request: RunRequest) -> RequestedRun:
+    return RequestedRun(
+        key=request.key,
+        partition=request.partition,
+        config=dict(request.config),
+        tags=dict(request.tags),
+        dynamic_partitions={k: list(v) for k, v in request.dynamic_partitions.items()},
+    )

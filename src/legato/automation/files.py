@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from legato.automation.archive import Deferred, Refused, archive_batch, arrival, quarantine_batch
+from legato.automation.evaluation import Evaluation, RequestedRun
 from legato.definitions.partitions.keys import check_key
 from legato.definitions.triggers import FileArrival, template_fields
 from legato.errors import PartitionError
@@ -168,7 +169,7 @@ def evaluate_file_arrival(
     *,
     check_partition: PartitionCheck | None = None,
     requested: Callable[[str], bool] | None = None,
-) -> dict[str, Any]:
+) -> Evaluation:
     """Requests for the batches that became complete, stable and acceptable since ``cursor``.
 
     ``check_partition`` validates a run's partition key against the pipeline's partitions;
@@ -176,7 +177,7 @@ def evaluate_file_arrival(
     neither archived nor requested again)."""
     state = _Cursor.load(cursor)
     started = time.monotonic()
-    requests: list[dict[str, Any]] = []
+    requests: list[RequestedRun] = []
     refusals: list[str] = []
     waiting: list[str] = []
     copied = False
@@ -223,7 +224,7 @@ def evaluate_file_arrival(
         reason = "; ".join([*refusals, *waiting][:5]) or "no new complete batch"
         if not refusals and state.refused.keys() & present:
             reason += f" ({len(state.refused.keys() & present)} refused batch(es) left as is)"
-    return {"requests": requests, "cursor": state.dump(present), "skip_reason": reason}
+    return Evaluation(requests=requests, cursor=state.dump(present), skip_reason=reason)
 
 
 def _not_ready(
@@ -312,15 +313,14 @@ def _refuse(trigger: FileArrival, batch_id: str, batch: Batch, state: _Cursor, w
     return f"{note}; moved to {moved}"
 
 
-def _request(trigger: FileArrival, batch_id: str, batch: Batch, deadline: float) -> dict[str, Any]:
+def _request(trigger: FileArrival, batch_id: str, batch: Batch, deadline: float) -> RequestedRun:
     paths = [str(Path(trigger.path, f)) for f in sorted(batch.files)]
     if trigger.archive_to:
         paths = archive_batch(trigger, batch_id, batch.fields, batch.files, deadline=deadline)
     fields = batch.fields
-    return {
-        "partition": trigger.partition.format(**fields) if trigger.partition else "",
-        "config": {"files": paths, "batch": dict(fields)},
-        "tags": {},
-        "key": batch_id,
-        "dynamic_partitions": _dynamic(trigger, fields),
-    }
+    return RequestedRun(
+        key=batch_id,
+        partition=trigger.partition.format(**fields) if trigger.partition else "",
+        config={"files": paths, "batch": dict(fields)},
+        dynamic_partitions=_dynamic(trigger, fields),
+    )

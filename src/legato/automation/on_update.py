@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from legato.automation.evaluation import Evaluation, RequestedRun
 from legato.definitions.triggers import OnUpdate
 from legato.graph.graph import Graph
 from legato.store import schema
@@ -35,7 +36,7 @@ def evaluate_on_update(
     trigger: OnUpdate,
     cursor: str | None,
     now: datetime,
-) -> dict[str, Any]:
+) -> Evaluation:
     """New materializations of the targets' upstreams → runs of the target partitions whose
     inputs are ready (all / any / at least ``min_count`` of the upstream keys they read, each
     materialized and trusted).
@@ -55,7 +56,7 @@ def evaluate_on_update(
             .limit(MAX_EVENTS)
         ).all()
     if not rows:
-        return {"requests": [], "cursor": after, "skip_reason": "no new materializations"}
+        return Evaluation(cursor=after, skip_reason="no new materializations")
     trust = Trust(graph, store)
     watched = [r for r in rows if _feeds(graph, targets, r.asset_key)]
     judged = trust.judge((r.asset_key, r.partition, r.run_id) for r in watched)
@@ -63,7 +64,7 @@ def evaluate_on_update(
     if waiting is not None:  # look again once its checks have run
         rows = [r for r in rows if r.id < watched[waiting].id]
         if not rows:
-            return {"requests": [], "cursor": cursor, "skip_reason": _waiting(judged[waiting])}
+            return Evaluation(cursor=cursor, skip_reason=_waiting(judged[waiting]))
         judged = judged[:waiting]
     caught_up_at = int(catch_up or 0)
     dynamic = dynamic_lookup(store)
@@ -90,31 +91,25 @@ def evaluate_on_update(
         if old:
             by_target.setdefault(target, []).append(key)
     existing = {(t, k) for t, keys in by_target.items() for k in _materialized(store, t, keys)}
-    requests, held = [], []
+    requests: list[RequestedRun] = []
+    held: list[Verdict] = []
     for target, key in candidates:
         if (target, key) in existing:
             continue  # catching up: a partition that exists is not made again
         ready, holding = _ready(graph, trust, target, key, trigger, now, dynamic)
         if ready:
             requests.append(
-                {
-                    "selection": target,
-                    "partition": key,
-                    "config": {},
-                    "tags": {},
-                    "key": f"{target}[{key}]@{rows[-1].id}",
-                    "dynamic_partitions": {},
-                }
+                RequestedRun(selection=target, partition=key, key=f"{target}[{key}]@{rows[-1].id}")
             )
         held += holding
     untrusted += [v for v in held if not v.trusted]
     last = rows[-1].id
     next_cursor = f"{last}~{caught_up_at}" if last < caught_up_at else str(last)
-    return {
-        "requests": requests,
-        "cursor": next_cursor,
-        "skip_reason": _reason(bool(requests), untrusted, held),
-    }
+    return Evaluation(
+        requests=requests,
+        cursor=next_cursor,
+        skip_reason=_reason(bool(requests), untrusted, held),
+    )
 
 
 class Trust:
@@ -193,7 +188,7 @@ def _reason(requested: bool, untrusted: list[Verdict], held: list[Verdict]) -> s
     return "upstream partitions updated but none is complete yet"
 
 
-def _first_look(store: Store, trigger: OnUpdate, now: datetime) -> dict[str, Any]:
+def _first_look(store: Store, trigger: OnUpdate, now: datetime) -> Evaluation:
     """A new trigger's cursor: the latest materialization (``since="now"``: nothing is
     replayed), or just before the first one of the catch-up window, which ends at the latest."""
     m = schema.materializations.c
@@ -204,12 +199,11 @@ def _first_look(store: Store, trigger: OnUpdate, now: datetime) -> dict[str, Any
         if start is not None:
             first = conn.execute(select(func.min(m.id)).where(m.ts >= start)).scalar()
     if first is None:
-        return {"requests": [], "cursor": str(latest), "skip_reason": "started watching"}
-    return {
-        "requests": [],
-        "cursor": f"{first - 1}~{latest}",
-        "skip_reason": f"started watching; catching up on materializations {first} to {latest}",
-    }
+        return Evaluation(cursor=str(latest), skip_reason="started watching")
+    return Evaluation(
+        cursor=f"{first - 1}~{latest}",
+        skip_reason=f"started watching; catching up on materializations {first} to {latest}",
+    )
 
 
 def _ready(

@@ -16,6 +16,7 @@ from typing import Any
 
 from legato._internal.clock import Clock
 from legato.automation.code import CodeLocation
+from legato.automation.evaluation import RequestedRun
 from legato.automation.tick_report import TickReport
 from legato.automation.ticks import plan_schedule
 from legato.definitions.trigger_specs import poll_interval
@@ -148,15 +149,14 @@ class TriggerEvaluation:
         )
         interval = poll_interval(trigger.spec)
         by = f"trigger:{trigger.trigger_id}"  # added at the evaluation's (maybe virtual) time
-        for name, keys in result.get("dynamic_partitions", {}).items():
+        for name, keys in result.dynamic_partitions.items():
             add_dynamic_keys(self.store, name, keys, added_by=by, at=now.timestamp())
         runs = []
-        for request in result.get("requests", []):
-            for name, keys in request.get("dynamic_partitions", {}).items():
+        for request in result.requests:
+            for name, keys in request.dynamic_partitions.items():
                 add_dynamic_keys(self.store, name, keys, added_by=by, at=now.timestamp())
             runs.append(self._run_record(trigger, pipeline, nodes, request, now))
-        cursor = result.get("cursor")
-        reason = result.get("skip_reason")
+        cursor, reason = result.cursor, result.skip_reason
         if not runs:
             # A skip like the previous one (same cursor, same reason) only moves the trigger on:
             # a sensor polling every 50 ms must not write a history row each time.
@@ -182,11 +182,11 @@ class TriggerEvaluation:
         trigger: TriggerRow,
         pipeline: Mapping[str, Any],
         nodes: Mapping[str, Mapping[str, Any]],
-        request: Mapping[str, Any],
+        request: RequestedRun,
         now: datetime,
     ) -> RunRecord:
-        key = request.get("key") or f"{trigger.cursor}:{now.isoformat()}"
-        selection = request.get("selection")
+        key = request.key or f"{trigger.cursor}:{now.isoformat()}"
+        selection = request.selection
         checked: dict[str, Any] = {}
         if selection and all(k in nodes for k in selection.split()):  # OnUpdate names its keys
             checked["config_schema"] = selection_config_schema(nodes, selection.split())
@@ -194,9 +194,9 @@ class TriggerEvaluation:
             NewRun.of_pipeline(
                 pipeline,
                 selection=selection,
-                partition=request.get("partition", ""),
-                tags=request.get("tags", {}),
-                config=dict(request.get("config", {})),
+                partition=request.partition,
+                tags=request.tags,
+                config=dict(request.config),
                 trigger=trigger.kind,
                 trigger_id=trigger.trigger_id,
                 key=(trigger.kind, trigger.trigger_id, key),

@@ -158,16 +158,6 @@ class RunRequest:
         object.__setattr__(self, "tags", dict(self.tags))
         object.__setattr__(self, "dynamic_partitions", dynamic)
 
-    def as_dict(self) -> dict[str, Any]:
-        """Plain data, for the daemon and the code server's answers."""
-        return {
-            "partition": self.partition,
-            "config": dict(self.config),
-            "tags": dict(self.tags),
-            "key": self.key,
-            "dynamic_partitions": {k: list(v) for k, v in self.dynamic_partitions.items()},
-        }
-
 
 @dataclass(frozen=True)
 class OnMessage:
