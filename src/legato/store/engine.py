@@ -18,7 +18,7 @@ from sqlalchemy.pool import StaticPool
 from legato._internal import secrets
 from legato._internal.private import create_private_file, make_private_dirs
 from legato.errors import StoreError
-from legato.store.schema import HEAD_REVISION, metadata
+from legato.store.schema import HEAD_REVISION, add_postgresql_options, metadata
 
 PING_AFTER_IDLE = 1.0  # seconds a pooled PostgreSQL connection may idle before it is pinged
 
@@ -203,6 +203,8 @@ def _connect(url: str) -> Engine:
         engine = create_engine(url, **kwargs)
         _sqlite_pragmas(engine)
         return engine
+    if url.startswith("postgresql"):
+        add_postgresql_options()
     engine = create_engine(url, pool_size=5, max_overflow=10)
     _ping_when_idle(engine, PING_AFTER_IDLE)
     return engine
