@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from legato import plugins
@@ -82,14 +82,20 @@ def record_batch(
     pairs: Sequence[tuple[Message, RunRequest]],
     *,
     config_schema: Mapping[str, Any] | None = None,
+    checked: Mapping[int, NewRun] | None = None,
 ) -> list[str]:
-    """Commit a batch: dynamic keys, one run per message (idempotent) and its tick, together."""
+    """Commit a batch: dynamic keys, one run per message (idempotent) and its tick, together.
+
+    ``checked`` holds the runs already made (and their config checked) for some of the
+    requests, by ``id()`` of the request; the others are made here."""
     run_ids = []
     with store.transaction() as conn:
         for message, request in pairs:
             for name, keys in request.dynamic_partitions.items():
                 insert_dynamic_keys(conn, name, keys, added_by=f"trigger:{trigger}")
-            run = message_run(trigger, pipeline, message, request, config_schema)
+            run = (checked or {}).get(id(request)) or message_run(
+                trigger, pipeline, message, request, config_schema
+            )
             run_id, _ = request_run_in(conn, run)
             run_ids.append(run_id)
             stmt = upsert(conn.dialect.name, ticks).values(
@@ -117,18 +123,30 @@ class MessageRuns:
     trigger: str
     pipeline: Pipeline
     config_schema: Mapping[str, Any] | None = None
+    # The runs ``check`` made for the batch in hand, by id() of their request, for ``record``
+    # to commit as they are instead of making and checking them again. Emptied by every record.
+    _checked: dict[int, NewRun] = field(default_factory=dict, compare=False, repr=False)
 
     def check(self, message: Message, request: RunRequest) -> str | None:
         try:
-            message_run(self.trigger, self.pipeline, message, request, self.config_schema)
+            run = message_run(self.trigger, self.pipeline, message, request, self.config_schema)
         except ValueError as exc:  # RunConfigError, or a request NewRun refuses otherwise
             return str(exc)
+        self._checked[id(request)] = run
         return None
 
     def record(self, pairs: Sequence[tuple[Message, RunRequest]]) -> None:
-        record_batch(
-            self.store, self.trigger, self.pipeline, pairs, config_schema=self.config_schema
-        )
+        try:
+            record_batch(
+                self.store,
+                self.trigger,
+                self.pipeline,
+                pairs,
+                config_schema=self.config_schema,
+                checked=self._checked,
+            )
+        finally:  # a batch is checked, then recorded: ids are not reused across batches
+            self._checked.clear()
 
     def dead_lettered(self, message: Message, problem: str) -> None:
         write = TickWrite(self.trigger, tick_key(message), status="failed", reason=problem)
