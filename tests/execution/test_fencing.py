@@ -13,6 +13,7 @@ import legato as lg
 from legato.definitions.io import IOContext
 from legato.definitions.keys import StepKey
 from legato.errors import PartitionError
+from legato.execution.executors.inprocess import InProcessExecutor
 from legato.execution.io.fs import FilesystemIOManager
 from legato.store import schema
 from legato.store.engine import Store
@@ -133,6 +134,8 @@ def test_the_same_attempt_staged_twice_leaves_one_whole_value(tmp_path):
 
 
 def test_the_engine_publishes_a_first_attempt_as_such(tmp_path, monkeypatch):
+    """Results too large to come back inline are files, staged and published by the engine."""
+    monkeypatch.setattr(InProcessExecutor, "inline_results", 0)
     seen: dict[str, bool] = {}
     real = FilesystemIOManager.publish
 

@@ -27,7 +27,7 @@ from legato.events.status import RunStatus, StepStatus
 from legato.events.types import Event, EventType
 from legato.execution.executors.base import Executor
 from legato.execution.fanout import FanOut
-from legato.execution.fencing import Fencing, Publish
+from legato.execution.fencing import Fencing, Publisher
 from legato.execution.inputs import StepInputs
 from legato.execution.outcomes import Outcomes
 from legato.execution.recording import OnEvents, Recording
@@ -62,7 +62,7 @@ class RunEngine(Recording, ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
         launcher: str | None = None,
         lease_seconds: float = 30.0,
         resume: bool = False,
-        publish: Publish | None = None,
+        publish: Publisher | None = None,
         allow_untrusted: bool = False,
     ) -> None:
         self.store, self.graph, self.plan, self.run_id = store, graph, plan, run_id
@@ -78,6 +78,9 @@ class RunEngine(Recording, ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
         self._lease = lease_seconds
         self.resume = resume
         self.publish = publish
+        # Small task results come back in their outcomes, where the executor's steps run on
+        # this machine and there is a result log to append them to.
+        self._inline = getattr(executor, "inline_results", 0) if publish is not None else 0
         self.allow_untrusted = allow_untrusted  # read stored values that failed blocking checks
         # A store only this process can see (``materialize``) needs no lease, cancel check or
         # live logs: nobody else could take the run over, cancel it or read its lines.
@@ -208,31 +211,31 @@ class RunEngine(Recording, ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
             report_length=key.node in self._producers,
             partition_keys=planned.partition_keys,
             stage=f"{self.run_id}-{attempt}" if self.publish is not None else "",
+            inline=self._inline,
         )
 
     # -- outcomes ---------------------------------------------------------------------------------
 
     def _collect(self, messages: Sequence[StepOutcome | LogChunk]) -> None:
-        running = self.state.running
-        for message in messages:
-            if message.step not in running or message.attempt != self.state[message.step].attempt:
-                continue  # an abandoned or cancelled attempt: its late word is not recorded
+        running, steps = self.state.running, self.state.steps
+        current = self._published(
+            [m for m in messages if m.step in running and m.attempt == steps[m.step].attempt]
+        )  # the others are of abandoned or cancelled attempts: their late word is not recorded
+        if current is None:
+            return  # the run is no longer ours: the loop stops at the fence
+        for message in current:
+            if message.step not in running:
+                continue
             self._add_logs(message.step, message.logs)
-            if (
-                isinstance(message, StepOutcome)
-                and not message.ok
-                and self.cancel_requested.is_set()
-            ):
+            if not isinstance(message, StepOutcome):
+                continue
+            if not message.ok and self.cancel_requested.is_set():
                 continue  # stopped by the cancel: recorded as cancelled, not as a failure
-            if isinstance(message, StepOutcome):
-                outcome = self._published(message) if message.ok else message
-                if outcome is None:
-                    return  # the run is no longer ours: the loop stops at the fence
-                running.discard(outcome.step)
-                if outcome.ok:
-                    self._succeeded(outcome)
-                else:
-                    self._failed(outcome)
+            running.discard(message.step)
+            if message.ok:
+                self._succeeded(message)
+            else:
+                self._failed(message)
 
     def _succeeded(self, outcome: StepOutcome) -> None:
         key = outcome.step

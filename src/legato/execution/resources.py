@@ -127,7 +127,7 @@ class WorkerEnv:
         context = IOContext(step, spec.run_id, asset_key)
         io = self.io_for(asset_key)
         if spec.stage and self._publishable(io):  # the engine publishes it
-            metadata = dict(io.stage(context, value, spec.stage))
+            metadata = dict(io.stage(context, value, spec.stage, inline=spec.inline))
         else:
             metadata = dict(io.store(context, value))
         if self.keep_values:

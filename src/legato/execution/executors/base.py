@@ -51,6 +51,10 @@ class Executor(Protocol):
     ``poll`` returns outcomes of finished attempts (and log chunks of running ones) and waits up to
     ``timeout`` seconds when there is nothing yet. An executor reports a timed-out, crashed or
     cancelled attempt as a failed outcome; it never drops one silently.
+
+    Optional attributes, read with a default: ``inline_results`` (bytes; default 0), the largest
+    task result whose stored form its steps may return in the outcome for the engine to write
+    (executors on the engine's machine: a file per result costs more than the copy).
     """
 
     name: str

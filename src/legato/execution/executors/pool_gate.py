@@ -42,6 +42,10 @@ class PoolGate:
     def capacity(self) -> int:
         return self.inner.capacity
 
+    @property
+    def inline_results(self) -> int:
+        return int(getattr(self.inner, "inline_results", 0))
+
     def start(self, setup: ExecutorSetup) -> None:
         for step in setup.project.steps:
             if self.nodes is not None and step.key not in self.nodes:

@@ -25,6 +25,7 @@ from legato.definitions.keys import StepKey
 from legato.execution.children import die_with_parent_hook, spawn_child
 from legato.execution.executors._step_child import READY, StepChild
 from legato.execution.executors.base import ExecutorOptions, ExecutorSetup, Message, WorkerLost
+from legato.execution.io.fs import INLINE_RESULTS
 from legato.execution.spec import StepOutcome, StepSpec
 from legato.execution.step import StepTimeout, describe_error
 
@@ -37,6 +38,7 @@ class ProcessPoolExecutor:
     """
 
     name = "process"
+    inline_results = INLINE_RESULTS  # workers share the engine's machine
 
     def __init__(self, workers: int | None = None, *, keep_workers: bool = False) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
