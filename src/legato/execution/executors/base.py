@@ -11,6 +11,7 @@ from legato.definitions.keys import StepKey
 from legato.definitions.project import Project
 from legato.execution.capture import LogRecordTuple
 from legato.execution.spec import LogChunk, StepOutcome, StepSpec
+from legato.graph.graph import Graph
 
 if TYPE_CHECKING:
     from legato.execution.io.memory import MemoryIOManager
@@ -31,6 +32,9 @@ class ExecutorSetup:
     # Where lines of a step running in the engine's own process go while it runs (any thread may
     # call it); executors whose steps run elsewhere send ``LogChunk`` messages instead.
     live_logs: LiveLogs | None = None
+    # The project's graph, as the engine built it: executors whose steps run in the engine's
+    # process use it instead of building it again (other processes build their own).
+    graph: Graph | None = None
 
 
 @dataclass(frozen=True)

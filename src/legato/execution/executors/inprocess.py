@@ -49,7 +49,7 @@ class InProcessExecutor:
             if setup.storage_root is not None
             else self._memory_io or MemoryIOManager()
         )
-        self._env = WorkerEnv(setup.project, io, keep_values=True)
+        self._env = WorkerEnv(setup.project, io, keep_values=True, graph=setup.graph)
         self._live = setup.live_logs
 
     @property

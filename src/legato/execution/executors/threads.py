@@ -47,7 +47,7 @@ class ThreadExecutor:
             if setup.storage_root is not None
             else self._memory_io or MemoryIOManager()
         )
-        self._env = WorkerEnv(setup.project, io, keep_values=True)
+        self._env = WorkerEnv(setup.project, io, keep_values=True, graph=setup.graph)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="legato-step")
 
     @property
