@@ -16,7 +16,6 @@ import secrets
 import socket
 import threading
 import time
-import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,7 +24,7 @@ from legato.definitions.policies import NO_RETRY, Retry
 from legato.errors import EngineError, LegatoError
 from legato.events.status import RunStatus, StepStatus
 from legato.events.types import Event, EventType
-from legato.execution.executors.base import Executor
+from legato.execution.executors.base import Executor, Message
 from legato.execution.fanout import FanOut
 from legato.execution.fencing import Fencing, Publisher
 from legato.execution.inputs import StepInputs
@@ -41,6 +40,10 @@ from legato.store.engine import Store
 from legato.store.runs import NewStep, get_run, get_steps
 
 __all__ = ["OnEvents", "RunEngine"]
+
+# How long the loop may gather outcomes before it records them, while the executor's queue keeps
+# its slots busy: what a reader of the store may lag behind, at most.
+BATCH_WINDOW = 0.1
 
 
 class RunEngine(Recording, ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
@@ -68,6 +71,13 @@ class RunEngine(Recording, ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
         self.store, self.graph, self.plan, self.run_id = store, graph, plan, run_id
         self.executor = executor
         self.limit = max(1, min(max_concurrency or executor.capacity, executor.capacity))
+        # Steps the executor queues until a slot frees (only where no tighter limit than its
+        # own applies): while enough of them wait, the loop gathers outcomes before it records
+        # them, and records their starts in batches too (``_gather``).
+        self._queued = getattr(executor, "queue_depth", 0)
+        if self.limit != executor.capacity:
+            self._queued = 0
+        self.limit += self._queued
         self.default_retry = default_retry or NO_RETRY
         self.run_config = run_config or {}
         self.on_events = on_events
@@ -123,7 +133,7 @@ class RunEngine(Recording, ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
                 for spec in specs:
                     self.executor.submit(spec)
                 if self.state.unfinished:
-                    self._collect(self.executor.poll(self._poll_timeout()))
+                    self._collect(self._gather(self.executor.poll(self._poll_timeout())))
             self._finish()
         except KeyboardInterrupt:  # Ctrl-C, or the watch interrupting an in-process step
             if self._lease_lost.is_set():
@@ -174,6 +184,26 @@ class RunEngine(Recording, ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
             self.cancel_requested.wait(timeout)
             return 0.0
         return timeout
+
+    def _gather(self, messages: list[Message]) -> list[Message]:
+        """``messages`` and more, while at least half the executor's queue still waits: its
+        slots stay busy with steps already recorded, so nothing needs starting yet, and one
+        write of their results and one commit record the lot (``BATCH_WINDOW`` s at most)."""
+        if not self._queued:
+            return messages
+        busy = self.executor.capacity + max(1, self._queued // 2)
+        handed = len(self.state.running) - _outcomes(messages)
+        until = time.monotonic() + BATCH_WINDOW
+        while handed >= busy:
+            left = until - time.monotonic()
+            if left <= 0 or self.cancel_requested.is_set() or self._lease_lost.is_set():
+                break
+            more = self.executor.poll(left)
+            if not more:
+                break
+            messages += more
+            handed -= _outcomes(more)
+        return messages
 
     # -- starting steps ---------------------------------------------------------------------------
 
@@ -338,40 +368,9 @@ class RunEngine(Recording, ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
         self._run_event(EventType.RUN_CANCELLED)
         self._flush()
 
-    def _crash(self, exc: BaseException) -> None:
-        """The engine itself failed: record it (best effort) so the run and its steps are never
-        left running: steps the store shows running fail with the reason, pending ones skip."""
-        try:
-            self._events.clear()
-            self._logs.clear()
-            self._new_steps.clear()
-            error = {
-                "type": type(exc).__name__,
-                "message": f"the engine failed: {exc!r}",
-                "traceback": "".join(traceback.format_exception(exc))[-50_000:],
-            }
-            for step in get_steps(self.store, self.run_id):
-                if step.status.finished:
-                    continue
-                ends = step.status is not StepStatus.PENDING
-                data: dict[str, Any] = {"error": error} if ends else {"reason": "the engine failed"}
-                if step.kind == "asset" and step.node not in {k.node for k in self._ranged}:
-                    data.update(asset_key=step.node, partition=step.partition)
-                self._emit(
-                    Event(
-                        EventType.STEP_FAILED if ends else EventType.STEP_SKIPPED,
-                        self.run_id,
-                        step.step_key,
-                        step.attempt,
-                        time.time(),
-                        (StepStatus.FAILED if ends else StepStatus.SKIPPED).value,
-                        data,
-                    )
-                )
-            self._run_event(EventType.RUN_FAILED, {"error": error})
-            self._flush()
-        except Exception:  # noqa: S110 - the original error is what the caller must see
-            pass
+
+def _outcomes(messages: Sequence[Message]) -> int:
+    return sum(isinstance(m, StepOutcome) for m in messages)
 
 
 def _in_memory(store: Store) -> bool:

@@ -56,9 +56,11 @@ class Executor(Protocol):
     ``timeout`` seconds when there is nothing yet. An executor reports a timed-out, crashed or
     cancelled attempt as a failed outcome; it never drops one silently.
 
-    Optional attributes, read with a default: ``inline_results`` (bytes; default 0), the largest
-    task result whose stored form its steps may return in the outcome for the engine to write
-    (executors on the engine's machine: a file per result costs more than the copy).
+    Optional attributes, read with a default of 0: ``inline_results`` (bytes), the largest task
+    result whose stored form its steps may return in the outcome for the engine to write
+    (executors on the engine's machine: a file per result costs more than the copy);
+    ``queue_depth``, how many steps beyond ``capacity`` it takes and starts as slots free (a
+    step's timeout counts from its start, not from its hand-over).
     """
 
     name: str
