@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 
@@ -119,3 +120,34 @@ def test_a_writer_killed_mid_write_loses_only_its_own_batch(tmp_path):
     logs = RunLogs()
     assert logs.find(str(log), "after")[1] == b"new"
     assert logs.find(str(log), "before")[1] == b"kept"
+
+
+def test_threads_reading_many_runs_logs_at_once_each_get_their_values(tmp_path, monkeypatch):
+    """The threads executor's steps share one reader; its index of runs is kept small."""
+    monkeypatch.setattr(result_log, "_KEPT", 2)
+    logs = [tmp_path / f"run{i}.log" for i in range(12)]
+    for i, log in enumerate(logs):
+        _append(log, *(encode(f"s{j}", f"{i}:{j}".encode()) for j in range(20)))
+    reader, wrong, failed = RunLogs(), [], []
+
+    def read(offset: int) -> None:
+        try:
+            for n in range(300):
+                i, j = (n * 7 + offset) % len(logs), (n + offset) % 20
+                value = reader.find(str(logs[i]), f"s{j}")[1]
+                if value != f"{i}:{j}".encode():
+                    wrong.append((i, j, value))
+        except Exception as exc:
+            failed.append(exc)
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=read, args=(k,)) for k in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        sys.setswitchinterval(old)
+    assert failed == [] and wrong == []

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import struct
+import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -113,39 +114,46 @@ def append(path: str, records: Sequence[bytes], *, durable: bool, checked: set[s
 
 class RunLogs:
     """What one process knows of the logs of the runs it read from: the latest entry of each
-    step, found by scanning a log once and then only what was appended since.
+    step, found by scanning a log once and then only what was appended since. Threads share it
+    (the threads executor's steps).
 
     A step's entry never goes stale for a reader: a step is run again in the same run only if
     its success was never committed, and no step that reads it starts before that commit."""
 
     def __init__(self) -> None:
         self._runs: OrderedDict[str, tuple[int, dict[str, Entry]]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def find(self, path: str, step: str) -> tuple[Entry, bytes] | None:
         """The latest record of ``step`` in the log at ``path`` and its value (b"" for a
         pointer); None if the log has none (or does not exist)."""
-        scanned, entries = self._runs.get(path, (0, {}))
-        entry = entries.get(step)
         try:
             fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
             return None
         try:
+            entry = self._entry(fd, path, step)
             if entry is None:
-                end = os.fstat(fd).st_size
-                if end > scanned:
-                    scanned, found = scan(fd, scanned, end)
-                    entries.update(found)
-                    self._runs[path] = (scanned, entries)
-                    if len(self._runs) > _KEPT:
-                        self._runs.popitem(last=False)
-                entry = entries.get(step)
-                if entry is None:
-                    return None
-            self._runs.move_to_end(path)
+                return None
             value = os.pread(fd, entry.length, entry.offset) if entry.length else b""
         finally:
             os.close(fd)
         if len(value) != entry.length or zlib.crc32(value, zlib.crc32(entry.step)) != entry.crc:
             raise OSError(f"the record of {step!r} in {path} changed after it was written")
         return entry, value
+
+    def _entry(self, fd: int, path: str, step: str) -> Entry | None:
+        with self._lock:
+            scanned, entries = self._runs.get(path, (0, {}))
+            entry = entries.get(step)
+            if entry is None:
+                end = os.fstat(fd).st_size
+                if end > scanned:
+                    scanned, found = scan(fd, scanned, end)
+                    entries.update(found)
+                entry = entries.get(step)
+            self._runs[path] = (scanned, entries)
+            self._runs.move_to_end(path)
+            if len(self._runs) > _KEPT:
+                self._runs.popitem(last=False)
+            return entry
