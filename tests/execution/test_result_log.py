@@ -2,6 +2,7 @@
 wins, a torn tail is never read and is cut off by the next writer."""
 
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -151,3 +152,12 @@ def test_threads_reading_many_runs_logs_at_once_each_get_their_values(tmp_path, 
     finally:
         sys.setswitchinterval(old)
     assert failed == [] and wrong == []
+
+
+def test_a_reader_sent_to_another_process_starts_with_nothing_indexed(tmp_path):
+    log = tmp_path / "results.log"
+    _append(log, encode("a", b"1"))
+    reader = RunLogs()
+    reader.find(str(log), "a")
+    copy = pickle.loads(pickle.dumps(reader))
+    assert copy._runs == {} and copy.find(str(log), "a")[1] == b"1"

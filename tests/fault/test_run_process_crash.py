@@ -72,7 +72,12 @@ def test_a_resumed_run_reads_the_results_its_killed_process_recorded(
     proc = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(RUN), str(tmp_path), executor],
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])
+            ),
+        },
     )
     try:
         run_id = _wait_for(lambda: [r.run_id for r in list_runs(store, limit=1)])[0]

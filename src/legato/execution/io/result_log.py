@@ -124,6 +124,9 @@ class RunLogs:
         self._runs: OrderedDict[str, tuple[int, dict[str, Entry]]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def __reduce__(self) -> tuple[type[RunLogs], tuple[()]]:
+        return RunLogs, ()  # what another process knows starts empty (an IO manager travels)
+
     def find(self, path: str, step: str) -> tuple[Entry, bytes] | None:
         """The latest record of ``step`` in the log at ``path`` and its value (b"" for a
         pointer); None if the log has none (or does not exist)."""
