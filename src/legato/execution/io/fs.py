@@ -124,15 +124,14 @@ class FilesystemIOManager:
     def append_results(self, run_id: str, results: Sequence[tuple[StepKey, bytes]]) -> None:
         """Append the inline task results of ``run_id`` (signed pickles from :meth:`stage`) to
         the run's log, in one write."""
-        directory = ""
-        records = []
+        relative, records = "", []
         for step, value in results:
             relative, name = self._place(IOContext(step, run_id))
-            directory = self._prefix + relative
             records.append(result_log.encode(name, value))
         if records:
-            self._ensure_dir(directory)
-            path = f"{directory}/{result_log.LOG_NAME}"
+            path = self._under_root(relative, f"{relative}/{result_log.LOG_NAME}")
+            self._ensure_dir(self._prefix + relative)
+            path += result_log.LOG_NAME
             result_log.append(path, records, durable=self.durable_tasks, checked=self._checked)
 
     def publish(
@@ -164,7 +163,8 @@ class FilesystemIOManager:
             if parts[0] == "runs":  # an earlier attempt's value in the run's log is not the last
                 pointer = result_log.encode(stem, b"")
                 path = directory + result_log.LOG_NAME
-                result_log.append(path, [pointer], durable=False, checked=self._checked)
+                durable = self.durable_tasks
+                result_log.append(path, [pointer], durable=durable, checked=self._checked)
             for other in _SUFFIXES:  # a value that changed format must not leave its old file
                 if not final.endswith(other):
                     _remove(directory + stem + other)
@@ -174,7 +174,7 @@ class FilesystemIOManager:
 
     def _under_root(self, relative: str, staged: str) -> str:
         """The directory ``relative`` to the root, with a trailing "/", once checked to resolve
-        under the root (a link in the storage must not lead a rename out of it)."""
+        under the root (a link in the storage must not lead a rename or a write out of it)."""
         directory = self._prefix + relative + "/" if relative else self._prefix
         if directory not in self._inside:
             if not Path(os.path.realpath(directory)).is_relative_to(self.root):
