@@ -342,3 +342,29 @@ def test_steps_that_run_in_turn_in_process_record_their_own_start_and_end(tmp_pa
     for earlier, later in itertools.pairwise(records):
         assert later.started_at > earlier.started_at
         assert later.started_at >= earlier.ended_at - 0.01  # in turn: no overlap
+
+
+@pytest.mark.parametrize("executor", ["inprocess", "threads"])
+def test_executors_in_the_engines_process_use_its_graph(executor, monkeypatch):
+    """Building the graph of a large project takes a while: in the engine's process it is
+    built once, not again by the executor."""
+    from legato.definitions.project import Project
+    from legato.execution.api import make_executor
+    from legato.execution.executors.base import ExecutorSetup
+    from legato.graph import build
+
+    @lg.task
+    def one() -> int:
+        return 1
+
+    project = Project.of([one])
+    graph = build.build_graph(project)
+    built: list[object] = []
+    monkeypatch.setattr(build, "build_graph", lambda p: built.append(p) or graph)
+    monkeypatch.setattr("legato.execution.resources.build_graph", build.build_graph)
+    made = make_executor(executor)
+    made.start(ExecutorSetup(project, None, graph=graph))
+    try:
+        assert made._env.graph is graph and built == []
+    finally:
+        made.shutdown()

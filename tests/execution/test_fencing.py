@@ -13,6 +13,7 @@ import legato as lg
 from legato.definitions.io import IOContext
 from legato.definitions.keys import StepKey
 from legato.errors import PartitionError
+from legato.execution.executors.inprocess import InProcessExecutor
 from legato.execution.io.fs import FilesystemIOManager
 from legato.store import schema
 from legato.store.engine import Store
@@ -122,6 +123,18 @@ def test_a_staged_value_whose_directory_leads_out_of_the_root_is_not_published(t
     assert (outside / ".staged-r-1-x.pkl").exists() and not (outside / "x.pkl").exists()
 
 
+def test_a_run_log_whose_directory_leads_out_of_the_root_is_not_written(tmp_path):
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    outside.mkdir()
+    root.mkdir()
+    (root / "runs").symlink_to(outside)
+    io = FilesystemIOManager(root)
+    staged = io.stage(IOContext(StepKey("report"), "run1"), "value", "run1-1", inline=1024)
+    with pytest.raises(PartitionError, match="leads out of"):
+        io.append_results("run1", [(StepKey("report"), staged["inline"])])
+    assert list(outside.iterdir()) == []  # not even the run's directory
+
+
 def test_the_same_attempt_staged_twice_leaves_one_whole_value(tmp_path):
     """An executor may run an attempt again (a Dask worker lost): the second value replaces the
     first whole."""
@@ -133,6 +146,8 @@ def test_the_same_attempt_staged_twice_leaves_one_whole_value(tmp_path):
 
 
 def test_the_engine_publishes_a_first_attempt_as_such(tmp_path, monkeypatch):
+    """Results too large to come back inline are files, staged and published by the engine."""
+    monkeypatch.setattr(InProcessExecutor, "inline_results", 0)
     seen: dict[str, bool] = {}
     real = FilesystemIOManager.publish
 

@@ -9,7 +9,9 @@ import pytest
 
 from legato.definitions.io import IOContext
 from legato.definitions.keys import StepKey
-from legato.execution.io.fs import FilesystemIOManager, path_segment
+from legato.errors import SignatureError
+from legato.execution.io.fs import FilesystemIOManager
+from legato.execution.io.paths import path_segment
 from legato.execution.io.signing import default_key_file
 
 
@@ -133,3 +135,62 @@ def test_a_first_attempts_task_result_costs_one_file_one_write_and_one_rename(
     monkeypatch.undo()
     assert sorted(calls) == ["open", "replace", "writev"]
     assert worker.load(IOContext(StepKey("m1"), "run1")) == 41
+
+
+def test_a_small_task_result_comes_back_inline_and_is_stored_when_the_engine_appends_it(
+    tmp_path,
+):
+    old = os.umask(0o022)
+    try:
+        worker, engine = FilesystemIOManager(tmp_path), FilesystemIOManager(tmp_path)
+        context = IOContext(StepKey("m1"), "run1")
+        staged = worker.stage(context, {"n": 41}, "run1-1", inline=1024)
+        assert staged["format"] == "pickle" and staged["bytes"] == len(staged["inline"])
+        assert not (tmp_path / "runs").exists() and not worker.exists(context)
+        engine.append_results("run1", [(StepKey("m1"), staged["inline"])])
+    finally:
+        os.umask(old)
+    assert worker.load(context) == {"n": 41} and worker.exists(context)
+    log = tmp_path / "runs" / "run1" / "results.log"
+    assert [p.name for p in log.parent.iterdir()] == ["results.log"]
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+
+
+def test_a_task_result_larger_than_the_inline_limit_is_a_file_of_its_own(tmp_path):
+    io = FilesystemIOManager(tmp_path)
+    staged = io.stage(IOContext(StepKey("big"), "run1"), b"x" * 2000, "run1-1", inline=1024)
+    assert "inline" not in staged and "staged" in staged
+    io.publish(staged, first_attempt=True)
+    assert io.load(IOContext(StepKey("big"), "run1")) == b"x" * 2000
+
+
+def test_the_latest_attempt_wins_whether_logged_or_a_file(tmp_path):
+    """A resumed run may run a step again as a later attempt, its value small or large."""
+    io = FilesystemIOManager(tmp_path)
+    context = IOContext(StepKey("report"), "run1")
+    io.append_results(
+        "run1", [(StepKey("report"), io.stage(context, 1, "run1-1", inline=99)["inline"])]
+    )
+    io.publish(io.stage(context, b"x" * 200, "run1-2", inline=99))
+    assert FilesystemIOManager(tmp_path).load(context) == b"x" * 200
+    io.append_results(
+        "run1", [(StepKey("report"), io.stage(context, 3, "run1-3", inline=99)["inline"])]
+    )
+    assert FilesystemIOManager(tmp_path).load(context) == 3
+
+
+def test_task_results_stored_one_file_each_by_earlier_versions_are_still_read(tmp_path):
+    """Before the run's log, every task result was ``runs/<run>/<step>.pkl``."""
+    io = FilesystemIOManager(tmp_path)
+    io.store(IOContext(StepKey("old"), "run0"), "from a file")
+    assert (tmp_path / "runs" / "run0" / "old.pkl").exists()
+    assert FilesystemIOManager(tmp_path).load(IOContext(StepKey("old"), "run0")) == "from a file"
+
+
+def test_a_logged_result_is_bound_to_its_step_and_run(tmp_path):
+    """A signed value appended as another step's result is refused, as a moved file is."""
+    io = FilesystemIOManager(tmp_path)
+    staged = io.stage(IOContext(StepKey("a"), "run1"), "a's value", "run1-1", inline=1024)
+    io.append_results("run1", [(StepKey("b"), staged["inline"])])
+    with pytest.raises(SignatureError, match="changed or moved"):
+        io.load(IOContext(StepKey("b"), "run1"))

@@ -22,6 +22,7 @@ import logging
 import sys
 import time
 
+from legato._internal.heap import settle
 from legato._internal.masking import mask_process_output
 from legato.errors import LegatoError
 from legato.execution.api import make_executor
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     loading = time.time()
     loaded = load_project(settings)
     graph, problem = _graph(loaded)  # once, not once per run
+    settle()  # the project and its graph live as long as this worker
     sources = loaded_at(settings, loading)
     try:
         while True:

@@ -75,9 +75,11 @@ class _Group(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, project_dir: Path | None) -> None:
     """Legato: one orchestrator for data assets, tasks, partitions and triggers."""
-    ctx.obj = {"project_dir": project_dir}
+    ctx.ensure_object(dict)["project_dir"] = project_dir
 
 
 def main() -> None:
     mask_process_output()  # the daemon, the web server and workers run inside this process
-    cli(prog_name="legato")
+    # The process is the command's own, so a command may tune the interpreter for what it does
+    # (a test's CliRunner or a program embedding the CLI passes no such object).
+    cli(prog_name="legato", obj={"own_process": True})

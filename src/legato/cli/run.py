@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from legato._internal.heap import settle
 from legato.cli._console import console, styled
 from legato.cli._display import SUMMARY_ROWS, RunDisplay, print_summary
 from legato.cli._options import installed_executor
@@ -217,6 +218,8 @@ def execute_here(
     **kwargs: Any,
 ) -> RunStatus:
     """Execute the run here (claimed by this process), showing progress; its final status."""
+    if (click.get_current_context().obj or {}).get("own_process"):
+        settle()  # the project, its graph and the plan live until the command exits
     executor = make_executor(executor_name, max_concurrency, store=store)
     display = RunDisplay(console, len(plan), "")
     holder: dict[str, RunEngine] = {}

@@ -16,7 +16,6 @@ import secrets
 import socket
 import threading
 import time
-import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,9 +24,9 @@ from legato.definitions.policies import NO_RETRY, Retry
 from legato.errors import EngineError, LegatoError
 from legato.events.status import RunStatus, StepStatus
 from legato.events.types import Event, EventType
-from legato.execution.executors.base import Executor
+from legato.execution.executors.base import Executor, Message
 from legato.execution.fanout import FanOut
-from legato.execution.fencing import Fencing, Publish
+from legato.execution.fencing import Fencing, Publisher
 from legato.execution.inputs import StepInputs
 from legato.execution.outcomes import Outcomes
 from legato.execution.recording import OnEvents, Recording
@@ -41,6 +40,10 @@ from legato.store.engine import Store
 from legato.store.runs import NewStep, get_run, get_steps
 
 __all__ = ["OnEvents", "RunEngine"]
+
+# How long the loop may gather outcomes before it records them, while the executor's queue keeps
+# its slots busy: what a reader of the store may lag behind, at most.
+BATCH_WINDOW = 0.1
 
 
 class RunEngine(Recording, ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
@@ -62,12 +65,19 @@ class RunEngine(Recording, ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
         launcher: str | None = None,
         lease_seconds: float = 30.0,
         resume: bool = False,
-        publish: Publish | None = None,
+        publish: Publisher | None = None,
         allow_untrusted: bool = False,
     ) -> None:
         self.store, self.graph, self.plan, self.run_id = store, graph, plan, run_id
         self.executor = executor
         self.limit = max(1, min(max_concurrency or executor.capacity, executor.capacity))
+        # Steps the executor queues until a slot frees (only where no tighter limit than its
+        # own applies): while enough of them wait, the loop gathers outcomes before it records
+        # them, and records their starts in batches too (``_gather``).
+        self._queued = getattr(executor, "queue_depth", 0)
+        if self.limit != executor.capacity:
+            self._queued = 0
+        self.limit += self._queued
         self.default_retry = default_retry or NO_RETRY
         self.run_config = run_config or {}
         self.on_events = on_events
@@ -78,6 +88,9 @@ class RunEngine(Recording, ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
         self._lease = lease_seconds
         self.resume = resume
         self.publish = publish
+        # Small task results come back in their outcomes, where the executor's steps run on
+        # this machine and there is a result log to append them to.
+        self._inline = getattr(executor, "inline_results", 0) if publish is not None else 0
         self.allow_untrusted = allow_untrusted  # read stored values that failed blocking checks
         # A store only this process can see (``materialize``) needs no lease, cancel check or
         # live logs: nobody else could take the run over, cancel it or read its lines.
@@ -120,7 +133,7 @@ class RunEngine(Recording, ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
                 for spec in specs:
                     self.executor.submit(spec)
                 if self.state.unfinished:
-                    self._collect(self.executor.poll(self._poll_timeout()))
+                    self._collect(self._gather(self.executor.poll(self._poll_timeout())))
             self._finish()
         except KeyboardInterrupt:  # Ctrl-C, or the watch interrupting an in-process step
             if self._lease_lost.is_set():
@@ -172,6 +185,26 @@ class RunEngine(Recording, ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
             return 0.0
         return timeout
 
+    def _gather(self, messages: list[Message]) -> list[Message]:
+        """``messages`` and more, while at least half the executor's queue still waits: its
+        slots stay busy with steps already recorded, so nothing needs starting yet, and one
+        write of their results and one commit record the lot (``BATCH_WINDOW`` s at most)."""
+        if not self._queued:
+            return messages
+        busy = self.executor.capacity + max(1, self._queued // 2)
+        handed = len(self.state.running) - _outcomes(messages)
+        until = time.monotonic() + BATCH_WINDOW
+        while handed >= busy:
+            left = until - time.monotonic()
+            if left <= 0 or self.cancel_requested.is_set() or self._lease_lost.is_set():
+                break
+            more = self.executor.poll(left)
+            if not more:
+                break
+            messages += more
+            handed -= _outcomes(more)
+        return messages
+
     # -- starting steps ---------------------------------------------------------------------------
 
     def _start_ready(self) -> list[StepSpec]:
@@ -208,31 +241,31 @@ class RunEngine(Recording, ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
             report_length=key.node in self._producers,
             partition_keys=planned.partition_keys,
             stage=f"{self.run_id}-{attempt}" if self.publish is not None else "",
+            inline=self._inline,
         )
 
     # -- outcomes ---------------------------------------------------------------------------------
 
     def _collect(self, messages: Sequence[StepOutcome | LogChunk]) -> None:
-        running = self.state.running
-        for message in messages:
-            if message.step not in running or message.attempt != self.state[message.step].attempt:
-                continue  # an abandoned or cancelled attempt: its late word is not recorded
+        running, steps = self.state.running, self.state.steps
+        current = self._published(
+            [m for m in messages if m.step in running and m.attempt == steps[m.step].attempt]
+        )  # the others are of abandoned or cancelled attempts: their late word is not recorded
+        if current is None:
+            return  # the run is no longer ours: the loop stops at the fence
+        for message in current:
+            if message.step not in running:
+                continue
             self._add_logs(message.step, message.logs)
-            if (
-                isinstance(message, StepOutcome)
-                and not message.ok
-                and self.cancel_requested.is_set()
-            ):
+            if not isinstance(message, StepOutcome):
+                continue
+            if not message.ok and self.cancel_requested.is_set():
                 continue  # stopped by the cancel: recorded as cancelled, not as a failure
-            if isinstance(message, StepOutcome):
-                outcome = self._published(message) if message.ok else message
-                if outcome is None:
-                    return  # the run is no longer ours: the loop stops at the fence
-                running.discard(outcome.step)
-                if outcome.ok:
-                    self._succeeded(outcome)
-                else:
-                    self._failed(outcome)
+            running.discard(message.step)
+            if message.ok:
+                self._succeeded(message)
+            else:
+                self._failed(message)
 
     def _succeeded(self, outcome: StepOutcome) -> None:
         key = outcome.step
@@ -335,40 +368,9 @@ class RunEngine(Recording, ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
         self._run_event(EventType.RUN_CANCELLED)
         self._flush()
 
-    def _crash(self, exc: BaseException) -> None:
-        """The engine itself failed: record it (best effort) so the run and its steps are never
-        left running: steps the store shows running fail with the reason, pending ones skip."""
-        try:
-            self._events.clear()
-            self._logs.clear()
-            self._new_steps.clear()
-            error = {
-                "type": type(exc).__name__,
-                "message": f"the engine failed: {exc!r}",
-                "traceback": "".join(traceback.format_exception(exc))[-50_000:],
-            }
-            for step in get_steps(self.store, self.run_id):
-                if step.status.finished:
-                    continue
-                ends = step.status is not StepStatus.PENDING
-                data: dict[str, Any] = {"error": error} if ends else {"reason": "the engine failed"}
-                if step.kind == "asset" and step.node not in {k.node for k in self._ranged}:
-                    data.update(asset_key=step.node, partition=step.partition)
-                self._emit(
-                    Event(
-                        EventType.STEP_FAILED if ends else EventType.STEP_SKIPPED,
-                        self.run_id,
-                        step.step_key,
-                        step.attempt,
-                        time.time(),
-                        (StepStatus.FAILED if ends else StepStatus.SKIPPED).value,
-                        data,
-                    )
-                )
-            self._run_event(EventType.RUN_FAILED, {"error": error})
-            self._flush()
-        except Exception:  # noqa: S110 - the original error is what the caller must see
-            pass
+
+def _outcomes(messages: Sequence[Message]) -> int:
+    return sum(isinstance(m, StepOutcome) for m in messages)
 
 
 def _in_memory(store: Store) -> bool:

@@ -174,10 +174,12 @@ def execute_run(
         launcher=launcher,
         lease_seconds=LEASE_SECONDS,
         resume=resume,
-        publish=values.publish if values is not None else None,
+        publish=values,
         allow_untrusted=allows_untrusted(record.tags),
     )
-    executor.start(ExecutorSetup(project, storage_root, sys_path, hint, live_logs=engine.live_logs))
+    executor.start(
+        ExecutorSetup(project, storage_root, sys_path, hint, engine.live_logs, graph=graph)
+    )
     if engine_hook is not None:
         engine_hook(engine)
     with capturing():

@@ -1,23 +1,25 @@
 """Recording a run: the engine buffers the events, log lines and new steps of one loop iteration
 and commits them in one transaction before it acts on them. While the store is unreachable the
-batch is kept and retried; steps go on running meanwhile."""
+batch is kept and retried; steps go on running meanwhile. When the engine itself fails, what it
+was running is recorded as failed, so that nothing is left running."""
 
 from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from legato.definitions.keys import StepKey
 from legato.errors import StoreError
-from legato.events.status import RunStatus
+from legato.events.status import RunStatus, StepStatus
 from legato.events.transitions import next_run_status, next_step_status
 from legato.events.types import Event, EventType
 from legato.execution.capture import LogRecordTuple
 from legato.execution.engine_parts import EngineParts
 from legato.store import event_log
-from legato.store.runs import NewStep, add_steps
+from legato.store.runs import NewStep, add_steps, get_steps
 
 log = logging.getLogger("legato.engine")
 
@@ -125,3 +127,38 @@ class Recording(EngineParts):
                 time.sleep(delay)
                 waited += delay
                 delay = min(delay * 2, 5.0)
+
+    def _crash(self, exc: BaseException) -> None:
+        """The engine itself failed: record it (best effort) so the run and its steps are never
+        left running: steps the store shows running fail with the reason, pending ones skip."""
+        try:
+            self._events.clear()
+            self._logs.clear()
+            self._new_steps.clear()
+            error = {
+                "type": type(exc).__name__,
+                "message": f"the engine failed: {exc!r}",
+                "traceback": "".join(traceback.format_exception(exc))[-50_000:],
+            }
+            for step in get_steps(self.store, self.run_id):
+                if step.status.finished:
+                    continue
+                ends = step.status is not StepStatus.PENDING
+                data: dict[str, Any] = {"error": error} if ends else {"reason": "the engine failed"}
+                if step.kind == "asset" and step.node not in {k.node for k in self._ranged}:
+                    data.update(asset_key=step.node, partition=step.partition)
+                self._emit(
+                    Event(
+                        EventType.STEP_FAILED if ends else EventType.STEP_SKIPPED,
+                        self.run_id,
+                        step.step_key,
+                        step.attempt,
+                        time.time(),
+                        (StepStatus.FAILED if ends else StepStatus.SKIPPED).value,
+                        data,
+                    )
+                )
+            self._run_event(EventType.RUN_FAILED, {"error": error})
+            self._flush()
+        except Exception:  # noqa: S110 - the original error is what the caller must see
+            pass

@@ -15,6 +15,7 @@ from legato.execution.contracts import validate_output
 from legato.execution.io.fs import FilesystemIOManager
 from legato.execution.spec import InputRef, StepSpec
 from legato.graph.build import build_graph
+from legato.graph.graph import Graph
 
 
 class WorkerEnv:
@@ -25,11 +26,16 @@ class WorkerEnv:
     """
 
     def __init__(
-        self, project: Project, io_manager: IOManager, *, keep_values: bool = False
+        self,
+        project: Project,
+        io_manager: IOManager,
+        *,
+        keep_values: bool = False,
+        graph: Graph | None = None,
     ) -> None:
         remember_names(project.secret_names())  # masked here even if no step here resolves them
         self.project = project
-        self.graph = build_graph(project)
+        self.graph = graph if graph is not None else build_graph(project)
         self.default_io = io_manager
         self.keep_values = keep_values
         self._values: OrderedDict[tuple[str, str, str | None], Any] = OrderedDict()
@@ -127,7 +133,7 @@ class WorkerEnv:
         context = IOContext(step, spec.run_id, asset_key)
         io = self.io_for(asset_key)
         if spec.stage and self._publishable(io):  # the engine publishes it
-            metadata = dict(io.stage(context, value, spec.stage))
+            metadata = dict(io.stage(context, value, spec.stage, inline=spec.inline))
         else:
             metadata = dict(io.store(context, value))
         if self.keep_values:

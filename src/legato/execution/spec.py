@@ -47,6 +47,9 @@ class StepSpec:
     # Set: values are written under this token and put in place by the engine that holds the run
     # (an attempt that lost its run can never overwrite the value of the one that replaced it).
     stage: str = ""
+    # A task result whose stored form is at most this many bytes comes back in the outcome
+    # (``metadata["inline"]``) for the engine to append to the run's result log (0: never).
+    inline: int = 0
 
 
 @dataclass(frozen=True)

@@ -38,10 +38,12 @@ def run_step(
     try:
         with step_sink(sink):
             kwargs: dict[str, Any] = {}
-            for param, ref in spec.inputs.items():
-                value = env.load_input(ref)
-                _check_type(step.key, param, ref.step, value, _annotation(step.params, param))
-                kwargs[param] = value
+            if spec.inputs:
+                annotations = {p.name: p.annotation for p in step.params}
+                for param, ref in spec.inputs.items():
+                    value = env.load_input(ref)
+                    _check_type(step.key, param, ref.step, value, annotations.get(param))
+                    kwargs[param] = value
             for param, name in node.resources.items():
                 kwargs[param] = env.resource(name, step.key, step.source)
             if node.config_param:

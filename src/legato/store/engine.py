@@ -167,19 +167,22 @@ def _mask_parameters(
 
 
 _NESTED = (dict, list, tuple)
+_MASKED = frozenset((str, dict, list, tuple))  # exact types worth a call; numbers, None, bytes not
 
 
 def _masked(value: Any) -> Any:
     """``value`` (one parameter, a row of them or a list of rows: the shape depends on the
-    driver and on batching, not on ``executemany``) with its strings masked."""
-    redact = secrets.redact
-    if type(value) is dict:  # the common case first: a row of named parameters
-        return {
-            k: redact(v) if type(v) is str else (_masked(v) if isinstance(v, _NESTED) else v)
-            for k, v in value.items()
-        }
+    driver and on batching, not on ``executemany``) with its strings masked. A batch holds
+    thousands of values, so only strings and containers cost a call."""
+    kind = type(value)
+    if kind is str:
+        return secrets.redact(value)
+    if kind is dict:  # a row of named parameters
+        return {k: _masked(v) if type(v) in _MASKED else v for k, v in value.items()}
+    if kind is tuple or kind is list:  # a row of positional ones, or a batch of rows
+        return kind([_masked(v) if type(v) in _MASKED else v for v in value])
     if isinstance(value, str):
-        return redact(value)
+        return secrets.redact(value)
     if isinstance(value, _NESTED):
         return type(value)(_masked(v) for v in value)
     return value

@@ -34,6 +34,7 @@ def main(argv: list[str]) -> None:
     except EOFError:
         return
 
+    from legato._internal.heap import settle
     from legato.execution.capture import capturing
     from legato.execution.executors._step_child import READY
     from legato.execution.io.fs import FilesystemIOManager
@@ -43,6 +44,7 @@ def main(argv: list[str]) -> None:
 
     # the engine made the signing key before starting us; a worker never makes one of its own
     env = WorkerEnv(project, FilesystemIOManager(Path(storage), create_key=False))
+    settle()  # the project and its graph live as long as this process
     sending = threading.Lock()  # log batches are also sent by the log-flush thread
     send.send(READY)  # a step's timeout counts from here, not from this process's start
     with capturing():

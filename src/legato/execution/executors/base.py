@@ -11,6 +11,7 @@ from legato.definitions.keys import StepKey
 from legato.definitions.project import Project
 from legato.execution.capture import LogRecordTuple
 from legato.execution.spec import LogChunk, StepOutcome, StepSpec
+from legato.graph.graph import Graph
 
 if TYPE_CHECKING:
     from legato.execution.io.memory import MemoryIOManager
@@ -31,6 +32,9 @@ class ExecutorSetup:
     # Where lines of a step running in the engine's own process go while it runs (any thread may
     # call it); executors whose steps run elsewhere send ``LogChunk`` messages instead.
     live_logs: LiveLogs | None = None
+    # The project's graph, as the engine built it: executors whose steps run in the engine's
+    # process use it instead of building it again (other processes build their own).
+    graph: Graph | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,12 @@ class Executor(Protocol):
     ``poll`` returns outcomes of finished attempts (and log chunks of running ones) and waits up to
     ``timeout`` seconds when there is nothing yet. An executor reports a timed-out, crashed or
     cancelled attempt as a failed outcome; it never drops one silently.
+
+    Optional attributes, read with a default of 0: ``inline_results`` (bytes), the largest task
+    result whose stored form its steps may return in the outcome for the engine to write
+    (executors on the engine's machine: a file per result costs more than the copy);
+    ``queue_depth``, how many steps beyond ``capacity`` it takes and starts as slots free (a
+    step's timeout counts from its start, not from its hand-over).
     """
 
     name: str

@@ -16,7 +16,7 @@ from types import FrameType
 from legato.definitions.keys import StepKey
 from legato.execution.executors._interrupt import StepInterrupted, interrupt_thread
 from legato.execution.executors.base import ExecutorOptions, ExecutorSetup, LiveLogs, Message
-from legato.execution.io.fs import FilesystemIOManager
+from legato.execution.io.fs import INLINE_RESULTS, FilesystemIOManager
 from legato.execution.io.memory import MemoryIOManager
 from legato.execution.resources import WorkerEnv
 from legato.execution.spec import StepSpec
@@ -27,6 +27,7 @@ class InProcessExecutor:
     """Runs each submitted step when polled. Timeouts use SIGALRM when in the main thread."""
 
     name = "inprocess"
+    inline_results = INLINE_RESULTS
 
     def __init__(self, *, memory_io: MemoryIOManager | None = None) -> None:
         self._queue: deque[StepSpec] = deque()
@@ -48,7 +49,7 @@ class InProcessExecutor:
             if setup.storage_root is not None
             else self._memory_io or MemoryIOManager()
         )
-        self._env = WorkerEnv(setup.project, io, keep_values=True)
+        self._env = WorkerEnv(setup.project, io, keep_values=True, graph=setup.graph)
         self._live = setup.live_logs
 
     @property

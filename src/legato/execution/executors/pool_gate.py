@@ -42,6 +42,13 @@ class PoolGate:
     def capacity(self) -> int:
         return self.inner.capacity
 
+    # No ``queue_depth``: a step queued in the inner executor would hold its pool's slot while it
+    # waits for a worker, and keep steps of other runs from the slot.
+
+    @property
+    def inline_results(self) -> int:
+        return int(getattr(self.inner, "inline_results", 0))
+
     def start(self, setup: ExecutorSetup) -> None:
         for step in setup.project.steps:
             if self.nodes is not None and step.key not in self.nodes:

@@ -1,7 +1,9 @@
 """Process-pool executor: long-lived worker processes, one step at a time each.
 
 Workers are started once per run (never one process per step) with the pickled project; each
-receives step specs over a pipe and answers with log chunks and an outcome. A step that overruns
+receives step specs over a pipe and answers with log chunks and an outcome. The pool takes up to
+``QUEUE_PER_WORKER`` steps per worker beyond those running and hands the next to a worker as
+soon as its outcome arrives; a step's clock starts when a worker takes it. A step that overruns
 its timeout is stopped by killing its worker; a worker that dies (crash, SIGKILL, OOM) fails its
 step, which the engine retries per policy; the pool replaces the worker on demand.
 
@@ -25,8 +27,13 @@ from legato.definitions.keys import StepKey
 from legato.execution.children import die_with_parent_hook, spawn_child
 from legato.execution.executors._step_child import READY, StepChild
 from legato.execution.executors.base import ExecutorOptions, ExecutorSetup, Message, WorkerLost
+from legato.execution.io.fs import INLINE_RESULTS
 from legato.execution.spec import StepOutcome, StepSpec
 from legato.execution.step import StepTimeout, describe_error
+
+# Steps the pool takes beyond its workers, per worker: a worker that finishes one starts the
+# next at once, and the engine records starts and outcomes in batches instead of one at a time.
+QUEUE_PER_WORKER = 4
 
 
 class ProcessPoolExecutor:
@@ -37,6 +44,7 @@ class ProcessPoolExecutor:
     """
 
     name = "process"
+    inline_results = INLINE_RESULTS  # workers share the engine's machine
 
     def __init__(self, workers: int | None = None, *, keep_workers: bool = False) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
@@ -67,6 +75,11 @@ class ProcessPoolExecutor:
     @property
     def capacity(self) -> int:
         return self.workers
+
+    @property
+    def queue_depth(self) -> int:
+        """Steps it queues beyond its workers (each starts its clock when a worker takes it)."""
+        return self.workers * QUEUE_PER_WORKER
 
     def submit(self, spec: StepSpec) -> None:
         self._queue.append(spec)

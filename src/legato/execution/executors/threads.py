@@ -11,7 +11,7 @@ from typing import Any
 from legato.definitions.keys import StepKey
 from legato.execution.executors._interrupt import StepInterrupted, interrupt_thread
 from legato.execution.executors.base import ExecutorOptions, ExecutorSetup, Message
-from legato.execution.io.fs import FilesystemIOManager
+from legato.execution.io.fs import INLINE_RESULTS, FilesystemIOManager
 from legato.execution.io.memory import MemoryIOManager
 from legato.execution.resources import WorkerEnv
 from legato.execution.spec import LogChunk, StepOutcome, StepSpec
@@ -25,6 +25,7 @@ class ThreadExecutor:
     instruction (a blocking call in C finishes first)."""
 
     name = "threads"
+    inline_results = INLINE_RESULTS
 
     def __init__(self, workers: int = 8, *, memory_io: MemoryIOManager | None = None) -> None:
         self.workers = workers
@@ -46,7 +47,7 @@ class ThreadExecutor:
             if setup.storage_root is not None
             else self._memory_io or MemoryIOManager()
         )
-        self._env = WorkerEnv(setup.project, io, keep_values=True)
+        self._env = WorkerEnv(setup.project, io, keep_values=True, graph=setup.graph)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="legato-step")
 
     @property

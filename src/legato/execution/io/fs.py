@@ -1,14 +1,19 @@
 """The default IO manager: files under a root, pickle or Parquet, written atomically.
 
 Assets live at ``ROOT/assets/<segment>/.../<name>/<partition>.<ext>`` (partition ``__all__`` when
-unpartitioned); task results at ``ROOT/runs/<run_id>/<step>.<ext>``. Every path segment comes from
-a validated key or is percent-encoded, and the final path is checked to lie under the root.
+unpartitioned); task results in their run's log, ``ROOT/runs/<run_id>/results.log`` (see
+``result_log``), or, when too large to travel to the engine or stored directly, at
+``ROOT/runs/<run_id>/<step>.<ext>`` (where earlier versions kept every one). Every path segment
+comes from a validated key or is percent-encoded, and the final path is checked to lie under the
+root.
 Pickles are signed (see ``signing``) and loaded only if their signature holds; Parquet files are
 data, never code, and stay plain Parquet. Directories are 0700 and files 0600.
 
-A value costs few system calls: a task result is one file created under its attempt's staged
-name, written with one ``writev`` and renamed into place by the engine (no temporary file: the
-staged name is the attempt's own); paths are strings built from the encoded segments.
+A value costs few system calls: a task result of up to ``INLINE_RESULTS`` bytes is returned to
+the engine, which appends those of a batch to the run's log in one write; a larger value (or an
+asset's) is one file created under its attempt's staged name, written with one ``writev`` and
+renamed into place by the engine (no temporary file: the staged name is the attempt's own);
+paths are strings built from the encoded segments.
 """
 
 # Paths here are strings on purpose: each pathlib operation costs microseconds, on every step.
@@ -17,61 +22,30 @@ staged name is the attempt's own); paths are strings built from the encoded segm
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 import os
 import pickle
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from legato._internal.private import make_private_dirs, open_private
 from legato.definitions.io import IOContext, IOManagerConfig
+from legato.definitions.keys import StepKey
 from legato.errors import NotFoundError, PartitionError
+from legato.execution.io import result_log
+from legato.execution.io.paths import storage_parts
 from legato.execution.io.signing import SigningKey, load_key
 
-_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-_ALL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
 _TABLE_SUFFIX = {
     "pandas": ".pandas.parquet",
     "polars": ".polars.parquet",
     "pyarrow": ".arrow.parquet",
 }
 _SUFFIXES = (".pkl", *_TABLE_SUFFIX.values())
-
-
-def path_segment(text: str) -> str:
-    """A filesystem-safe, collision-free segment: percent-encode all but ``[A-Za-z0-9_-]``."""
-    if not text:
-        raise PartitionError("an empty name cannot be a path segment")
-    if len(text) > 60:  # stay under NAME_MAX (255) after encoding; longer keys end in a digest
-        return _encode(text[:40]) + "~" + hashlib.sha256(text.encode()).hexdigest()[:40]
-    return _encode(text)
-
-
-def storage_parts(context: IOContext, *, where: str) -> list[str]:
-    """The path segments a value is stored under: ``assets/<key segments>/<partition>`` or
-    ``runs/<run>/<step>``. Every segment is a validated key segment or percent-encoded (no "/",
-    no ".."), so the result lies under any root by construction; no lookups are needed."""
-    if context.asset_key is not None:
-        parts = [
-            "assets",
-            *context.asset_key.split("."),
-            path_segment(context.partition_key) if context.partition_key else "__all__",
-        ]
-    else:
-        parts = ["runs", path_segment(context.run_id), path_segment(str(context.step))]
-    if any(p in ("", ".", "..") or "/" in p for p in parts):
-        raise PartitionError(f"refusing to store {parts!r}: not a safe path under {where}")
-    return parts
-
-
-def _encode(text: str) -> str:
-    if _ALL_SAFE.fullmatch(text):  # run ids and most keys: nothing to encode
-        return text
-    # urllib's quote() never encodes "." (so ".." would survive); encode every byte ourselves.
-    return "".join(chr(b) if chr(b) in _SAFE else f"%{b:02X}" for b in text.encode())
+# The largest task result an executor whose steps share the engine's machine returns inline, for
+# the engine to append to the run's log: past this, a file of its own costs less than the copy.
+INLINE_RESULTS = 256 * 1024
 
 
 class FilesystemIOManager:
@@ -97,9 +71,18 @@ class FilesystemIOManager:
         self._dirs: set[str] = set()  # directories made (or found) by this process
         self._inside: set[str] = set()  # directories checked to lie under the root
         self._key: SigningKey | None = None
+        self._logs = result_log.RunLogs()  # the run logs this process read from
+        self._checked: set[str] = set()  # the run logs this process appended to
 
     def __getstate__(self) -> dict[str, Any]:  # the key never travels: each process reads its own
-        return {**self.__dict__, "_key": None, "_dirs": set(), "_inside": set()}
+        return {
+            **self.__dict__,
+            "_key": None,
+            "_dirs": set(),
+            "_inside": set(),
+            "_logs": result_log.RunLogs(),
+            "_checked": set(),
+        }
 
     @classmethod
     def from_config(cls, config: IOManagerConfig) -> FilesystemIOManager:
@@ -127,11 +110,29 @@ class FilesystemIOManager:
     def store(self, context: IOContext, value: Any) -> Mapping[str, Any]:
         return self._write(context, value, staged=None)
 
-    def stage(self, context: IOContext, value: Any, token: str) -> Mapping[str, Any]:
+    def stage(
+        self, context: IOContext, value: Any, token: str, *, inline: int = 0
+    ) -> Mapping[str, Any]:
         """Write ``value`` beside its place under a name of its own (``token``: one attempt);
         :meth:`publish` moves it into place. An attempt that lost its run never publishes, so it
-        can never overwrite the value of the attempt that replaced it."""
-        return self._write(context, value, staged=token)
+        can never overwrite the value of the attempt that replaced it.
+
+        A task result whose signed pickle is at most ``inline`` bytes is not written: it is
+        returned as ``metadata["inline"]``, for the engine to :meth:`append_results`."""
+        return self._write(context, value, staged=token, inline=inline)
+
+    def append_results(self, run_id: str, results: Sequence[tuple[StepKey, bytes]]) -> None:
+        """Append the inline task results of ``run_id`` (signed pickles from :meth:`stage`) to
+        the run's log, in one write."""
+        relative, records = "", []
+        for step, value in results:
+            relative, name = self._place(IOContext(step, run_id))
+            records.append(result_log.encode(name, value))
+        if records:
+            path = self._under_root(relative, f"{relative}/{result_log.LOG_NAME}")
+            self._ensure_dir(self._prefix + relative)
+            path += result_log.LOG_NAME
+            result_log.append(path, records, durable=self.durable_tasks, checked=self._checked)
 
     def publish(
         self, metadata: Mapping[str, Any], *, first_attempt: bool = False
@@ -159,6 +160,11 @@ class FilesystemIOManager:
         os.replace(directory + name, directory + final)
         if not (first_attempt and parts[0] == "runs"):
             stem = final[: -len(_suffix_of(final))]
+            if parts[0] == "runs":  # an earlier attempt's value in the run's log is not the last
+                pointer = result_log.encode(stem, b"")
+                path = directory + result_log.LOG_NAME
+                durable = self.durable_tasks
+                result_log.append(path, [pointer], durable=durable, checked=self._checked)
             for other in _SUFFIXES:  # a value that changed format must not leave its old file
                 if not final.endswith(other):
                     _remove(directory + stem + other)
@@ -168,7 +174,7 @@ class FilesystemIOManager:
 
     def _under_root(self, relative: str, staged: str) -> str:
         """The directory ``relative`` to the root, with a trailing "/", once checked to resolve
-        under the root (a link in the storage must not lead a rename out of it)."""
+        under the root (a link in the storage must not lead a rename or a write out of it)."""
         directory = self._prefix + relative + "/" if relative else self._prefix
         if directory not in self._inside:
             if not Path(os.path.realpath(directory)).is_relative_to(self.root):
@@ -178,10 +184,11 @@ class FilesystemIOManager:
             self._inside.add(directory)
         return directory
 
-    def _write(self, context: IOContext, value: Any, staged: str | None) -> dict[str, Any]:
+    def _write(
+        self, context: IOContext, value: Any, staged: str | None, inline: int = 0
+    ) -> dict[str, Any]:
         relative, name = self._place(context)
         directory = self._prefix + relative
-        self._ensure_dir(directory)
         durable = context.asset_key is not None or self.durable_tasks
         library = type(value).__module__.split(".")[0]
         payload: Payload
@@ -193,7 +200,13 @@ class FilesystemIOManager:
         else:
             suffix, fmt = ".pkl", "pickle"
             data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-            payload = (self.key.header(f"{relative}/{name}{suffix}", data), data)
+            header = self.key.header(f"{relative}/{name}{suffix}", data)
+            if context.asset_key is None and len(header) + len(data) <= inline:
+                signed = header + data
+                log = f"{directory}/{result_log.LOG_NAME}"
+                return {"path": log, "format": fmt, "bytes": len(signed), "inline": signed}
+            payload = (header, data)
+        self._ensure_dir(directory)
         path = f"{directory}/{name}{suffix}"
         if staged is not None:
             staged_name = f".staged-{staged}-{name}{suffix}"
@@ -214,6 +227,12 @@ class FilesystemIOManager:
     def load(self, context: IOContext) -> Any:
         relative, name = self._place(context)
         base = f"{self._prefix}{relative}/{name}"
+        logged = self._logged(context, relative, name)
+        if logged:
+            what, fix = _describe(context)
+            place = f"{relative}/{name}.pkl"  # where it was signed: as a file of its own would be
+            path = f"{self._prefix}{relative}/{result_log.LOG_NAME}"
+            return pickle.loads(self.key.verified(logged, place, what=what, path=path, fix=fix))
         for suffix in _SUFFIXES:
             path = base + suffix
             try:
@@ -237,7 +256,17 @@ class FilesystemIOManager:
     def exists(self, context: IOContext) -> bool:
         relative, name = self._place(context)
         base = f"{self._prefix}{relative}/{name}"
-        return any(os.path.exists(base + s) for s in _SUFFIXES)
+        return bool(self._logged(context, relative, name)) or any(
+            os.path.exists(base + s) for s in _SUFFIXES
+        )
+
+    def _logged(self, context: IOContext, relative: str, name: str) -> bytes:
+        """A task result's signed value in its run's log (b"" if the log has none for it, or
+        points to the value's own file)."""
+        if context.asset_key is not None:
+            return b""
+        found = self._logs.find(f"{self._prefix}{relative}/{result_log.LOG_NAME}", name)
+        return found[1] if found is not None else b""
 
 
 def _describe(context: IOContext) -> tuple[str, str]:

@@ -21,7 +21,7 @@ from legato._internal.optional import require
 from legato.definitions.io import IOContext, IOManagerConfig
 from legato.definitions.resources import SecretRef
 from legato.errors import NotFoundError
-from legato.execution.io.fs import storage_parts
+from legato.execution.io.paths import storage_parts
 
 _SUFFIX = ".pkl"
 
