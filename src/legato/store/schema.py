@@ -82,6 +82,7 @@ def add_postgresql_options() -> None:
     if options["where"] is None:
         options["where"] = _IN_BACKFILL
 
+
 # What a run is filtered by that is not one short column of it: each node it has a step of, each
 # tag, and its partition keys (any length). One row per (kind, value) of a run, keyed in list
 # order, so runs of an asset, a tag or a partition are read newest first from the key alone
