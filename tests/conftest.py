@@ -154,11 +154,43 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             continue
         if any(part in _PROCESS_TESTS for part in item.path.parts):
             item.add_marker(pytest.mark.timeout(600))
-    # The longest tests first, so that the short ones fill the gaps at the end instead of one long
-    # test ending the run alone: scripts/test hands tests out one at a time as xdist workers free
-    # up (--maxschedchunk 1). A test's weight is its duration in a recorded whole-suite run
-    # (tests/durations.json, scripts/record-durations), else a guess from what it starts.
-    items.sort(key=_expected_seconds, reverse=True)
+    items[:] = _scheduled(items, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1))
+
+
+_WAITING = 25.0  # seconds: a test this long mostly waits (a lease, an outage, a backlog)
+
+
+def _scheduled(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
+    """The order in which scripts/test hands tests out, one at a time as xdist workers free up
+    (--maxschedchunk 1), planned by playing that hand-out with each test's expected duration.
+
+    The longest tests mostly wait (a 30 s lease to expire, a database outage, a backlog to
+    drain), using a fifth of a core: they go one at a time, the next as the previous one is
+    expected to end, so that the other workers keep the cores busy meanwhile (all of them at
+    once at the start left the machine idle for a minute and a half). The rest go longest first,
+    so that short tests fill the gaps at the end instead of one long test ending the run alone.
+    A test's weight is its duration in a recorded whole-suite run (tests/durations.json,
+    scripts/record-durations), else a guess from what it starts.
+    """
+    by_length = sorted(items, key=_expected_seconds, reverse=True)
+    waiting = [i for i in by_length if _expected_seconds(i) >= _WAITING]
+    rest = [i for i in by_length if _expected_seconds(i) < _WAITING]
+    if workers < 2:
+        return by_length
+    free_at = [0.0] * workers
+    waiting_until = 0.0
+    order: list[pytest.Item] = []
+    while waiting or rest:
+        worker = min(range(workers), key=free_at.__getitem__)
+        now = free_at[worker]
+        if waiting and (now >= waiting_until or not rest):
+            item = waiting.pop(0)
+            waiting_until = now + _expected_seconds(item)
+        else:
+            item = rest.pop(0)
+        free_at[worker] = now + _expected_seconds(item)
+        order.append(item)
+    return order
 
 
 _LONG_FILES = ("test_browser.py", "test_snippets.py", "test_cli_web.py")  # browsers, CLIs
