@@ -115,7 +115,7 @@ def _caught_up(store, since):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("daemons", [2, 3])
+@pytest.mark.parametrize("daemons", [3])  # every pair of them races; two alone added nothing
 def test_racing_daemons_with_kills_lose_and_double_nothing(
     daemons, tmp_path, postgres_url, redis_client
 ):

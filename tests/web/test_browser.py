@@ -67,6 +67,19 @@ def page(browser):  # type: ignore[no-untyped-def]
     context.close()
 
 
+def _wait_for_run_page(page, form: str) -> None:  # type: ignore[no-untyped-def]
+    """Wait for the launched run's page; if it never comes, fail with what the launch form shows
+    (an error from the API, a selection that changed) and a screenshot of the page."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_url("**/#/runs/*")
+    except PlaywrightTimeout:
+        _shot(page, "launch-failed")
+        shown = page.inner_text(form) if page.query_selector(form) else "(no launch form)"
+        raise AssertionError(f"no run page after launching; the form shows: {shown!r}") from None
+
+
 def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -87,7 +100,7 @@ def test_launch_from_lineage_watch_it_succeed_and_read_its_logs(page, tmp_path: 
         assert page.text_content("#side-key") == "clean_orders"
         page.fill("#lineage-side #launch-selection", "+report")
         page.click("#lineage-side #launch-button")
-        page.wait_for_url("**/#/runs/*")
+        _wait_for_run_page(page, "#lineage-side")
         run_id = page.url.rsplit("/", 1)[1]
         page.wait_for_selector("#view[data-run-status='queued']")
         assert execute_queued(store, sample.project(), tmp_path / "storage") == [run_id]
