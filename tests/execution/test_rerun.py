@@ -44,17 +44,7 @@ def test_rerun_from_failure_reexecutes_only_failed_and_downstream_steps(tmp_path
 
     fixed.touch()
     calls.unlink()
-    parent, plan = rerun_plan(store, graph, first.run_id)
-    second = launch_run(
-        project,
-        graph,
-        parent.selection,
-        store=store,
-        storage_root=storage,
-        executor=make_executor("inprocess"),
-        plan=plan,
-        parent_run_id=parent.run_id,
-    )
+    second = _rerun(store, project, graph, storage, first.run_id)
     assert second.status is RunStatus.SUCCEEDED
     assert calls.read_text().split() == ["double2", "total"]  # nothing that succeeded ran again
     assert second.output("total") == 12

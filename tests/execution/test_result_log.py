@@ -109,6 +109,7 @@ def test_a_writer_killed_mid_write_loses_only_its_own_batch(tmp_path):
             sys.stdout.write("writing\\n"); sys.stdout.flush()
             os.kill(os.getpid(), 9)
         os.write = write
+        os.writev = lambda fd, chunks: write(fd, b"".join(chunks))
         batch = [result_log.encode(f"s{{i}}", b"x" * 10_000) for i in range(50)]
         result_log.append({str(log)!r}, batch, durable=False, checked=set())
     """)

@@ -343,17 +343,9 @@ def _fill(fd: int, payload: Payload, durable: bool) -> int:
                 os.fsync(f.fileno())
         return int(size)
     try:
-        size = sum(len(chunk) for chunk in payload)
-        written = os.writev(fd, payload)
-        if written < size:  # a short write (a very large value): the rest, plainly
-            rest = memoryview(b"".join(payload))[written:]
-            while rest:
-                rest = rest[os.write(fd, rest) :]
-        if durable:
-            os.fsync(fd)
+        return result_log.write_all(fd, payload, durable=durable)
     finally:
         os.close(fd)
-    return size
 
 
 def _remove(path: str) -> None:

@@ -100,16 +100,24 @@ def append(path: str, records: Sequence[bytes], *, durable: bool, checked: set[s
                 if whole < size:
                     os.ftruncate(fd, whole)
             checked.add(path)
-        data = b"".join(records)
-        written = os.write(fd, data)
-        if written < len(data):  # a short write (a full disk): the rest, or an OSError
-            view = memoryview(data)[written:]
-            while view:
-                view = view[os.write(fd, view) :]
-        if durable:
-            os.fsync(fd)
+        write_all(fd, records, durable=durable)
     finally:
         os.close(fd)
+
+
+def write_all(fd: int, chunks: Sequence[bytes], *, durable: bool) -> int:
+    """Write ``chunks`` to ``fd`` in one system call when the kernel takes them whole (a short
+    write, for a very large value or a full disk, goes on with the rest, or raises OSError);
+    fsync if ``durable``. The bytes written."""
+    size = sum(len(chunk) for chunk in chunks)
+    written = os.writev(fd, chunks)
+    if written < size:
+        rest = memoryview(b"".join(chunks))[written:]
+        while rest:
+            rest = rest[os.write(fd, rest) :]
+    if durable:
+        os.fsync(fd)
+    return size
 
 
 class RunLogs:
