@@ -162,3 +162,10 @@ def test_a_reader_sent_to_another_process_starts_with_nothing_indexed(tmp_path):
     reader.find(str(log), "a")
     copy = pickle.loads(pickle.dumps(reader))
     assert copy._runs == {} and copy.find(str(log), "a")[1] == b"1"
+
+
+def test_a_batch_of_more_records_than_writev_takes_is_appended_whole(tmp_path):
+    log = tmp_path / "results.log"
+    _append(log, *[encode(f"s{i}", str(i).encode()) for i in range(3000)])
+    logs = RunLogs()
+    assert [logs.find(str(log), f"s{i}")[1] for i in (0, 1499, 2999)] == [b"0", b"1499", b"2999"]

@@ -105,11 +105,16 @@ def append(path: str, records: Sequence[bytes], *, durable: bool, checked: set[s
         os.close(fd)
 
 
+_IOV_MAX = min(os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 16, 1024)
+
+
 def write_all(fd: int, chunks: Sequence[bytes], *, durable: bool) -> int:
     """Write ``chunks`` to ``fd`` in one system call when the kernel takes them whole (a short
     write, for a very large value or a full disk, goes on with the rest, or raises OSError);
     fsync if ``durable``. The bytes written."""
     size = sum(len(chunk) for chunk in chunks)
+    if len(chunks) > _IOV_MAX:  # writev takes at most that many buffers
+        chunks = [b"".join(chunks)]
     written = os.writev(fd, chunks)
     if written < size:
         rest = memoryview(b"".join(chunks))[written:]
