@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, ClassVar, Literal
-
-import msgspec
+from typing import ClassVar, Literal
 
 from legato.definitions.trigger_specs import CatchUpSpec
 from legato.errors import DefinitionError
@@ -53,9 +51,6 @@ class CatchUp:
     def all(cls, within: timedelta, *, grace: timedelta = timedelta(minutes=5)) -> CatchUp:
         """Run every missed tick younger than ``within``."""
         return cls("all", within, grace)
-
-    def describe(self) -> dict[str, Any]:
-        return msgspec.to_builtins(self.spec())  # type: ignore[no-any-return]
 
     def spec(self) -> CatchUpSpec:
         within = None if self.within is None else self.within.total_seconds()

@@ -62,9 +62,11 @@ def _trigger(snapshot: dict[str, Any], pipeline: str) -> tuple[dict[str, Any], i
     for pipe in snapshot.get("pipelines", []):
         if pipe["name"] == pipeline:
             for index, described in enumerate(pipe.get("triggers", [])):
+                if described.get("kind") != "webhook":
+                    continue  # only the webhook's description is read, and must be readable
                 spec = parse_trigger_spec(described, where=f"pipeline {pipeline!r}")
-                if isinstance(spec, WebhookSpec):
-                    return pipe, index, spec
+                assert isinstance(spec, WebhookSpec), spec
+                return pipe, index, spec
     raise _mismatch()
 
 
