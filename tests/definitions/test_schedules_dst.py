@@ -22,6 +22,9 @@ from legato.definitions.schedules import Cron, GapPolicy, RepeatPolicy
 STEP = timedelta(minutes=15)
 RANGE_2024 = (datetime(2024, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
 RANGE_2018 = (datetime(2017, 6, 1, tzinfo=UTC), datetime(2019, 6, 1, tzinfo=UTC))
+# Hourly and quarter-hourly specs fire 9k-35k times a year; one year holds each of these zones'
+# changes in both directions, so they are compared over their case's first year only.
+DENSE_SPAN = timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -147,11 +150,14 @@ def test_fires_over_years_equal_the_independent_walk(
 ) -> None:
     zone_name = case.split("@")[0]
     start, end = CASES[case][0]
+    if spec.every_hour:
+        end = start + DENSE_SPAN
     cron = Cron(spec.expr, zone_name, on_gap=on_gap, on_repeat=on_repeat)
 
     fires = list(cron.fires_between(start, end))
 
-    assert fires == expected_fires(case, spec, on_gap, on_repeat)
+    assert fires == [f for f in expected_fires(case, spec, on_gap, on_repeat) if f <= end]
+    assert len(dst_changes(case, end)) >= min(2, len(dst_changes(case)))  # both ways, if any
     assert all(a < b for a, b in pairwise(fires))  # increasing: no zero gaps
     assert all(f.tzinfo is UTC for f in fires)
     near = [cron.local_time(fires[i]).isoformat() for i in _near_dst_changes(case, fires)]
@@ -172,10 +178,12 @@ def test_next_fire_agrees_with_fires_between_around_every_dst_change(case: str) 
 
 
 @cache
-def dst_changes(case: str) -> list[datetime]:
-    """The instants at which the case's zone changes its UTC offset within the case's range."""
+def dst_changes(case: str, until: datetime | None = None) -> list[datetime]:
+    """The instants at which the case's zone changes its UTC offset within the case's range
+    (or up to ``until``)."""
     zone = ZoneInfo(case.split("@")[0])
     (start, end), _ = CASES[case]
+    end = min(end, until or end)
     changes, instant, previous = [], start + STEP, start.astimezone(zone).utcoffset()
     while instant <= end:
         offset = instant.astimezone(zone).utcoffset()

@@ -72,3 +72,28 @@ def test_a_pool_not_kept_starts_workers_for_each_run(tmp_path):
     first, second = _pids(ledger)
     assert first != second
     store.dispose()
+
+
+def test_a_chain_starts_one_worker_not_one_per_core(tmp_path):
+    ledger = tmp_path / "pids"
+
+    @lg.task
+    def first() -> int:
+        with open(ledger, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        return 1
+
+    @lg.task
+    def second(first: int) -> int:
+        with open(ledger, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        return first
+
+    store = Store(f"sqlite:///{tmp_path}/db.sqlite")
+    pool = ProcessPoolExecutor(4, keep_workers=True)
+    try:
+        _run(Project.of([first, second]), store, tmp_path, pool)
+        assert len(set(_pids(ledger))) == 1  # the chain's steps ran one after the other
+        assert len(pool._pool) == 1  # so one worker was started, not one per core
+    finally:
+        pool.shutdown(kill=True)

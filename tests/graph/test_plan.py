@@ -68,3 +68,32 @@ def test_partitioned_step_needs_a_partition():
     )
     with pytest.raises(lg.PartitionError, match=r"asset 'regional'.*'apac' is not a partition key"):
         plan_run(graph, {"regional"}, partitions=["apac"])
+
+
+def test_width_is_the_widest_wave_of_the_steps_to_execute():
+    @lg.task
+    def root():
+        return 1
+
+    @lg.task
+    def left(root):
+        return root
+
+    @lg.task
+    def right(root):
+        return root
+
+    @lg.task
+    def third(root):
+        return root
+
+    @lg.task
+    def join(left, right, third):
+        return left + right + third
+
+    graph = build_graph(Project.of([root, left, right, third, join]))
+    assert plan_run(graph, {"root"}).width() == 1
+    assert plan_run(graph, {"root", "left", "join", "right", "third"}).width() == 3
+    chain = plan_run(graph, {"root", "left"})
+    assert chain.width() == 1
+    assert plan_run(_graph(), {"fetch", "stored", "each", "total"}).width() == 0  # fan-out: unknown

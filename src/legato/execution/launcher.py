@@ -157,7 +157,7 @@ def execute_run(
             add_steps(conn, record.run_id, planned_steps(graph, plan), created_at=record.created_at)
     if pool_limits or any(graph[p.key.node].step.pool for p in plan.steps):
         executor = PoolGate(executor, store, pool_limits or {}, nodes=plan.nodes)
-    hint = 0 if any(p.template for p in plan.steps) else len(plan) - len(plan.reused)
+    hint = plan.width()  # a chain starts one pool worker, not one per core
     values = FilesystemIOManager(storage_root) if storage_root is not None else None
     if values is not None:
         values.key  # noqa: B018 - made here, if new, before any worker looks for it
