@@ -175,6 +175,9 @@ def test_snippet_runs(
         if name.startswith("test_"):
             args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", name]
             args += ["--rootdir", str(workdir), "-c", os.devnull]
+            # Plain pytest, as in a new project: this suite's plugins (browsers, schema fuzzing,
+            # xdist) cost seconds of start-up and nothing a snippet uses.
+            env = {**env, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
         else:
             args = [sys.executable, name]
         _run(args, workdir, env, snippet)

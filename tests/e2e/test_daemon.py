@@ -1,12 +1,12 @@
-"""The daemon as a user runs it: schedules and queued runs execute; kill -9 loses nothing;
-a second daemon on one SQLite store is refused."""
+"""The daemon as a user runs it: schedules and queued runs execute, a run executes the code on
+disk, a project that no longer loads fails its run with the reason. Kills, crashes and a second
+daemon on one store are journeys (tests/journeys: test_crash_recovery, test_fresh_database)."""
 
 import os
-import signal
 import textwrap
 import time
 
-from legato.events.status import RunStatus, StepStatus
+from legato.events.status import RunStatus
 from legato.store.engine import Store
 from legato.store.runs import get_run, get_steps, list_runs
 from legato_process import run_legato, start_daemon, stop_daemon
@@ -88,48 +88,6 @@ def test_the_daemon_runs_schedules_and_queued_runs_and_stops_cleanly(tmp_path):
     assert "daemon stopped" in out
 
 
-def test_kill_9_of_daemon_and_run_loses_nothing_and_redoes_nothing(tmp_path):
-    project = _project(tmp_path)
-    _queue(project, "+second")
-    daemon = _daemon(project, "--lease", "2")
-    pid_file = project / "second.pid"
-    try:
-        pid = int(_wait(lambda: pid_file.exists() and pid_file.read_text(), what="second step"))
-    finally:
-        os.killpg(daemon.pid, signal.SIGKILL)  # the daemon dies...
-        daemon.wait(timeout=30)
-        daemon.log.close()
-    os.killpg(os.getpgid(pid), signal.SIGKILL)  # ...and so does the process running the run
-    store = _store(project)
-    [run] = [r for r in list_runs(store) if r.trigger == "cli"]
-    assert get_run(store, run.run_id).status is RunStatus.RUNNING  # as the crash left it
-    restarted = _daemon(project, "--lease", "2")
-    try:
-        _wait(lambda: get_run(store, run.run_id).status.finished, timeout=90, what="recovery")
-    finally:
-        _stop(restarted)
-    assert get_run(store, run.run_id).status is RunStatus.SUCCEEDED
-    steps = {s.step_key: s for s in get_steps(store, run.run_id)}
-    assert steps["first"].status is StepStatus.SUCCEEDED
-    assert (project / "first.count").read_text() == "x"  # the completed step was not redone
-    assert steps["second"].attempt == 2  # the interrupted attempt was retried once
-
-
-def test_a_second_daemon_on_one_sqlite_store_is_refused(tmp_path):
-    project = _project(tmp_path)
-    first = _daemon(project)
-    try:
-        store = _wait(lambda: (project / ".legato" / "legato.db").exists() and _store(project))
-        from legato.store.automation import live_daemons
-
-        _wait(lambda: live_daemons(store, within=30), what="the first daemon's heartbeat")
-        second = run_legato(project, "daemon", timeout=60)
-        assert second.returncode == 2
-        assert "another daemon" in second.stderr and "PostgreSQL" in second.stderr
-    finally:
-        _stop(first)
-
-
 VERSIONED = """
     import legato as lg
 
@@ -165,26 +123,6 @@ def test_a_run_executes_the_code_on_disk_when_it_starts(tmp_path):
     finally:
         out = _stop(daemon)
     assert daemon.returncode == 0, out
-
-
-def test_a_killed_run_worker_is_recovered_without_waiting_for_its_lease(tmp_path):
-    project = _project(tmp_path)
-    _queue(project, "+second")
-    daemon = _daemon(project, "--lease", "120")
-    pid_file = project / "second.pid"
-    try:
-        pid = int(_wait(lambda: pid_file.exists() and pid_file.read_text(), what="second step"))
-        os.kill(pid, signal.SIGKILL)  # the run worker executing the run (threads executor)
-        store = _store(project)
-        [run] = [r for r in list_runs(store) if r.trigger == "cli"]
-        # The lease is 120 s; the daemon saw its worker die and resumes the run at once.
-        _wait(lambda: get_run(store, run.run_id).status.finished, timeout=60, what="recovery")
-    finally:
-        out = _stop(daemon)
-    assert get_run(store, run.run_id).status is RunStatus.SUCCEEDED, out
-    steps = {s.step_key: s for s in get_steps(store, run.run_id)}
-    assert (project / "first.count").read_text() == "x"  # the completed step was not redone
-    assert steps["second"].attempt == 2
 
 
 def test_a_run_of_a_project_that_no_longer_loads_fails_with_the_reason(tmp_path):

@@ -5,6 +5,7 @@ from legato.definitions.keys import StepKey
 from legato.definitions.project import Project
 from legato.graph.build import build_graph
 from legato.graph.plan import plan_rerun, plan_run
+from legato.graph.waves import widest_wave
 
 
 def _graph():
@@ -70,7 +71,7 @@ def test_partitioned_step_needs_a_partition():
         plan_run(graph, {"regional"}, partitions=["apac"])
 
 
-def test_width_is_the_widest_wave_of_the_steps_to_execute():
+def test_the_widest_wave_counts_the_steps_that_could_run_at_once():
     @lg.task
     def root():
         return 1
@@ -92,8 +93,10 @@ def test_width_is_the_widest_wave_of_the_steps_to_execute():
         return left + right + third
 
     graph = build_graph(Project.of([root, left, right, third, join]))
-    assert plan_run(graph, {"root"}).width() == 1
-    assert plan_run(graph, {"root", "left", "join", "right", "third"}).width() == 3
+    assert widest_wave(plan_run(graph, {"root"})) == 1
+    assert widest_wave(plan_run(graph, {"root", "left", "join", "right", "third"})) == 3
     chain = plan_run(graph, {"root", "left"})
-    assert chain.width() == 1
-    assert plan_run(_graph(), {"fetch", "stored", "each", "total"}).width() == 0  # fan-out: unknown
+    assert widest_wave(chain) == 1
+    assert (
+        widest_wave(plan_run(_graph(), {"fetch", "stored", "each", "total"})) == 0
+    )  # fan-out: unknown

@@ -119,11 +119,19 @@ class Journey:
         ``config`` adds lines to ``legato.toml`` (defaults are the user's otherwise)."""
         modules = [name[:-3] for name in files if name.endswith(".py") and "/" not in name]
         toml = f"modules = {json.dumps(modules)}\n" + textwrap.dedent(config)
-        (self.dir / "legato.toml").write_text(toml)
+        new_project = not (self.dir / "legato.toml").exists()
+        written = [self.dir / "legato.toml"]
+        written[0].write_text(toml)
         for name, source in files.items():
             path = self.dir / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(textwrap.dedent(source))
+            written.append(path)
+        if new_project:  # written before the user starts Legato, as a project is; a file
+            # modified within the last second makes a loaded process load it again at once
+            a_minute_ago = time.time() - 60
+            for path in written:
+                os.utime(path, (a_minute_ago, a_minute_ago))
         return self
 
     @property

@@ -67,6 +67,7 @@ def test_two_daemons_started_at_once_on_a_fresh_store(journey: Journey, trial: i
         refused = next(d for d in daemons if not d.alive())
         assert refused.popen.wait() == 2, refused.output()
         assert "another daemon" in refused.output(), refused.output()
+        assert "PostgreSQL" in refused.output(), refused.output()  # the way to run several
         assert "Traceback" not in refused.output(), refused.output()
         wait_until(lambda: _live_daemons(journey) == 1, what="the other daemon's heartbeat")
     assert "succeeded" in journey.ok("run", "hello").stdout

@@ -34,10 +34,18 @@ def _runs(journey: Journey, pipeline: str) -> list[str]:
         return [str(s) for s in conn.execute(query).scalars()]
 
 
+def _snapshot_has(journey: Journey, node: str) -> bool:
+    from legato.store.snapshots import latest_snapshot
+
+    snap = latest_snapshot(journey.store())
+    return snap is not None and any(n["key"] == node for n in snap["nodes"])
+
+
 def test_a_module_added_to_a_running_project_is_picked_up(journey: Journey) -> None:
     journey.write({"flows/first.py": FIRST}, config='paths = ["flows"]\n')
     daemon = journey.daemon()
-    wait_until(lambda: "first" in journey.ok("assets").stdout, what="the project to load")
+    wait_until(lambda: _snapshot_has(journey, "first"), what="the daemon to record the project")
+    assert "first" in journey.ok("assets").stdout
     wait_until(lambda: "daemon" in daemon.output(), what="the daemon to start")
 
     (journey.dir / "flows" / "added.py").write_text(ADDED.replace("\n    ", "\n"))

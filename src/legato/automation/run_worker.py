@@ -6,10 +6,10 @@ claims steps from PostgreSQL is ``execution/worker``.
 
 The daemon never imports user code. It keeps a few of these processes, each with the project
 loaded, and hands each one claimed run at a time over a pipe: ``(run_id, launcher, resume)``.
-The worker executes the run (the engine renews the launcher's lease) and answers ``("done",
-run_id)``; the outcome is in the store. Loading the interpreter, Legato and the project once
-per worker instead of once per run is what lets a run start within milliseconds of being
-queued.
+Once loaded, the worker says ``("ready", "")``. It executes each run (the engine renews the
+launcher's lease) and answers ``("done", run_id)``; the outcome is in the store. Loading the
+interpreter, Legato and the project once per worker instead of once per run is what lets a run
+start within milliseconds of being queued.
 
 A run always executes the code on disk when it starts: before each run the worker compares the
 modification times of the project's modules and config with those it loaded; if any changed it
@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     graph, problem = _graph(loaded)  # once, not once per run
     settle()  # the project and its graph live as long as this worker
     sources = loaded_at(settings, loading)
+    send.send(("ready", ""))  # the daemon counts a run's hold on this worker from now
     try:
         while True:
             try:

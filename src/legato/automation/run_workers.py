@@ -1,9 +1,12 @@
 """The daemon's run workers: long-lived processes that each execute one claimed run at a time.
 
 ``RunWorkers`` keeps up to ``size`` workers (``legato.automation.run_worker``) started in the
-project directory: one idle spare ready for the next run, more started as runs arrive. It hands
-them jobs over pipes and reports what became of them: finished, handed back because the code
-changed (given to a fresh worker), or lost with a worker that died. A worker is replaced after
+project directory: one idle spare ready for the next run, more started as runs arrive. When the
+spare takes a run, its replacement starts only once that run has held it, loaded, for
+``SPARE_AFTER`` seconds: a short run frees its worker first, so one worker serves a trickle of
+runs (each worker costs an interpreter and the project's import). It hands them jobs over pipes
+and reports what became of them: finished, handed back because the code changed (given to a
+fresh worker), or lost with a worker that died. A worker is replaced after
 ``max_runs`` runs, so that a leak in user code cannot grow without bound.
 
 These execute runs; the step workers of the process pool are ``execution/executors/_worker``,
@@ -28,12 +31,21 @@ from legato.execution.children import Child, spawn_child
 
 log = logging.getLogger("legato.daemon")
 Job = tuple[str, str, bool]  # run id, launcher (the lease holder), resume
+SPARE_AFTER = 2.0  # seconds a run holds the last idle worker before a new spare starts
 
 
 @dataclass
 class _Worker(Child):
     job: Job | None = None
     runs: int = 0
+    busy_since: float = 0.0
+    ready_at: float = 0.0  # when it said it had loaded the project (0: still loading)
+
+    def held(self, now: float) -> float:
+        """How long its run has held it, loaded: 0 while idle or still loading."""
+        if self.job is None or not self.ready_at:
+            return 0.0
+        return now - max(self.busy_since, self.ready_at)
 
 
 @dataclass
@@ -78,24 +90,30 @@ class RunWorkers:
         """Start workers for the jobs waiting, plus ``spare`` idle ones ready for the next run
         (they load the project before it arrives), up to ``size`` in all. Workers started for
         a burst stay until retired."""
-        if time.monotonic() < self._respawn_at:
+        now = time.monotonic()
+        if now < self._respawn_at:
             return
         idle = sum(w.job is None for w in self._pool)
+        just_taken = any(w.job is not None and w.held(now) < SPARE_AFTER for w in self._pool)
+        spare = 0 if just_taken else self.spare
         while (
-            not self._closed
-            and len(self._pool) < self.size
-            and idle < len(self._pending) + self.spare
+            not self._closed and len(self._pool) < self.size and idle < len(self._pending) + spare
         ):
             self._spawn()
             idle += 1
 
     def _dispatch(self) -> None:
+        self._assign()  # idle workers first, so that fill() starts only what is missing
         self.fill()
+        self._assign()
+
+    def _assign(self) -> None:
         for worker in self._pool:
             if not self._pending:
                 return
             if worker.job is None:
                 worker.job = self._pending.popleft()
+                worker.busy_since = time.monotonic()
                 try:
                     worker.send.send(worker.job)
                 except OSError:  # it died just now; wait() reports the job lost
@@ -116,7 +134,9 @@ class RunWorkers:
         try:
             while worker.recv.poll():
                 message = worker.recv.recv()
-                if message[0] == "done":
+                if message[0] == "ready":
+                    worker.ready_at = time.monotonic()
+                elif message[0] == "done":
                     worker.job = None
                     worker.runs += 1
                     if worker.runs >= self.max_runs:

@@ -36,6 +36,7 @@ from legato.graph.graph import Graph
 from legato.graph.plan import Plan, plan_rerun, plan_run
 from legato.graph.run_config import graph_config_schema
 from legato.graph.select import select
+from legato.graph.waves import widest_wave
 from legato.store.engine import Store
 from legato.store.partitions import dynamic_lookup
 from legato.store.run_requests import NewRun, request_run
@@ -157,7 +158,7 @@ def execute_run(
             add_steps(conn, record.run_id, planned_steps(graph, plan), created_at=record.created_at)
     if pool_limits or any(graph[p.key.node].step.pool for p in plan.steps):
         executor = PoolGate(executor, store, pool_limits or {}, nodes=plan.nodes)
-    hint = plan.width()  # a chain starts one pool worker, not one per core
+    hint = widest_wave(plan)  # a chain starts one pool worker, not one per core
     values = FilesystemIOManager(storage_root) if storage_root is not None else None
     if values is not None:
         values.key  # noqa: B018 - made here, if new, before any worker looks for it

@@ -78,21 +78,6 @@ class Plan:
     def nodes(self) -> set[str]:
         return {s.key.node for s in self.steps}
 
-    def width(self) -> int:
-        """How many of the steps to execute could run at once, as the widest wave of the
-        dependency order (0 when a dynamic fan-out makes it unknown until run time)."""
-        if any(s.template for s in self.steps):
-            return 0
-        depth: dict[StepKey, int] = {}
-        waves: dict[int, int] = {}
-        for s in self.steps:  # dependency order: every step after what it waits for
-            if s.key in self.reused:
-                continue
-            d = 1 + max((depth.get(w, -1) for w in s.waits_for), default=-1)
-            depth[s.key] = d
-            waves[d] = waves.get(d, 0) + 1
-        return max(waves.values(), default=0)
-
 
 def split_partitions(text: str) -> tuple[str, ...]:
     """The inverse of ``Plan.partition``."""
