@@ -143,6 +143,13 @@ class Journey:
         env["COLUMNS"] = "200"
         if self.database_url is not None:
             env["LEGATO_DATABASE_URL"] = self.database_url
+        if self.backend == "sqlite":
+            # Under `scripts/test`, every Python process is measured for coverage, at about half
+            # again its CPU. A journey runs the same processes, the same code, on both stores;
+            # those of its PostgreSQL run are measured, those of its SQLite run are not (the
+            # SQLite store's own code is measured by the store tests, in process).
+            env.pop("COVERAGE_PROCESS_START", None)
+            env.pop("COVERAGE_PROCESS_CONFIG", None)
         return env
 
     # -- the command line ------------------------------------------------------------------------
