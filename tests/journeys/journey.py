@@ -119,9 +119,10 @@ class Journey:
         ``config`` adds lines to ``legato.toml`` (defaults are the user's otherwise)."""
         modules = [name[:-3] for name in files if name.endswith(".py") and "/" not in name]
         toml = f"modules = {json.dumps(modules)}\n" + textwrap.dedent(config)
-        new_project = not (self.dir / "legato.toml").exists()
-        written = [self.dir / "legato.toml"]
-        written[0].write_text(toml)
+        config_file = self.dir / "legato.toml"
+        new_project = not config_file.exists()
+        config_file.write_text(toml)
+        written = [config_file]
         for name, source in files.items():
             path = self.dir / name
             path.parent.mkdir(parents=True, exist_ok=True)
