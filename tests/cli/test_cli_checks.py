@@ -55,6 +55,9 @@ def test_a_failing_blocking_check_stops_downstream_and_legato_run_exits_1(projec
     [row] = [line for line in shown.output.splitlines() if line.startswith(" revenue ")]
     assert "│ skipped" in row
     assert row.rstrip().endswith("blocking check orders:check:not_null_id failed on orders"), row
+    assert "skipped revenue: blocking check orders:check:not_null_id failed on orders\n" in (
+        shown.output
+    )
     listed = CliRunner().invoke(
         cli,
         ["--project", str(project.root), "checks", "orders"],

@@ -238,6 +238,14 @@ def step_table(steps: Sequence[StepRecord], skipped: Mapping[str, str] | None = 
     return table
 
 
+def print_blocked(console: Console, skipped: Mapping[str, str]) -> None:
+    """Each step a failed blocking check kept from running, with the check, whole (the table
+    names every skipped step's reason, wrapped to fit)."""
+    for step, reason in skipped.items():
+        if reason.startswith("blocking check"):
+            console.print(f"[dim]skipped[/] {escape(step)}: {escape(reason)}", soft_wrap=True)
+
+
 def print_failures(console: Console, steps: Sequence[StepRecord]) -> int:
     """Each failed step's error and its traceback, whole (for reading and for bug reports);
     how many were printed."""

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from legato.cli import _options
 from legato.cli._console import console, seconds, styled, when
-from legato.cli._display import print_failures, run_details, step_table
+from legato.cli._display import print_blocked, print_failures, run_details, step_table
 from legato.cli._project import open_project, open_store
 from legato.errors import NotFoundError
 from legato.events.errors import ErrorInfo
@@ -112,6 +112,7 @@ def show(ctx: click.Context, run_id: str) -> None:
     any_skipped = any(s.status is StepStatus.SKIPPED for s in steps)
     skipped = skip_reasons(store, record.run_id) if any_skipped else {}
     console.print(step_table(steps, skipped))
+    print_blocked(console, skipped)
     print_failures(console, steps)
 
 
