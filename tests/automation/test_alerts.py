@@ -241,3 +241,82 @@ def test_a_failed_check_alerts_once_and_resolves_when_the_check_passes_again(
     daemon.advance(minutes=1)
     assert list_alerts(store)[0].status == "resolved"
     assert [b["event"] for b in webhook.bodies("/ops")] == ["firing", "resolved"]
+
+
+def test_a_trigger_that_errors_alerts_once_and_resolves_when_it_evaluates_again(
+    store: Store, webhook: WebhookReceiver
+):
+    failures = {"left": 3}
+
+    @lg.sensor(interval=60)
+    def new_files(context):  # type: ignore[no-untyped-def]
+        if failures["left"]:
+            failures["left"] -= 1
+            raise ConnectionError(f"the landing bucket refused the listing ({failures['left']})")
+        return []
+
+    @lg.asset
+    def files() -> int:
+        return 1
+
+    ingest = lg.Pipeline("ingest", select="files", triggers=[new_files], tags={"team": "data"})
+    rules = [
+        {"on": "trigger_erroring", "tag": "team=data", "channels": "ops"},  # the pipeline's tag
+        {"on": "trigger_erroring", "pipeline": "other", "channels": "chat"},  # matches nothing
+    ]
+    daemon = VirtualDaemon(
+        [ingest], steps=[files], start=START, store=store, alerts=_settings(webhook, rules)
+    )
+    daemon.advance(minutes=2, seconds=30)  # fails at 00:00, 00:01 and 00:02: one alert
+    [alert] = list_alerts(store)
+    assert (alert.kind, alert.subject, alert.status) == (
+        "trigger_erroring",
+        "ingest#0:sensor",
+        "open",
+    )
+    assert alert.occurrences == 3
+    [fired] = webhook.bodies("/ops")
+    assert fired["event"] == "firing" and fired["kind"] == "trigger_erroring"
+    assert "of pipeline 'ingest' failed" in fired["summary"]
+    assert "the landing bucket refused the listing" in fired["summary"]
+    assert webhook.bodies("/slack") == []
+
+    daemon.advance(minutes=1)  # evaluates without failing at 00:03
+    [alert] = list_alerts(store)
+    assert alert.status == "resolved"
+    assert [b["event"] for b in webhook.bodies("/ops")] == ["firing", "resolved"]
+
+
+def test_a_missed_sla_alerts_once_and_a_successful_run_resolves_it(
+    store: Store, webhook: WebhookReceiver
+):
+    @lg.asset(group="finance")
+    def ledger() -> int:
+        return 1
+
+    nightly = lg.Pipeline("nightly", select="ledger", sla="45m", triggers=[lg.Cron("0 2 * * *")])
+    rules = [
+        {"on": "sla_missed", "group": "finance", "channels": "ops"},  # the pipeline's assets
+        {"on": "sla_missed", "pipeline": "other", "channels": "chat"},  # matches nothing
+    ]
+    daemon = VirtualDaemon(
+        [nightly], steps=[ledger], start=START, store=store, alerts=_settings(webhook, rules)
+    )
+    [late] = daemon.advance(hours=2, minutes=44)  # queued at 02:00, never run on this clock
+    assert list_alerts(store) == []
+    daemon.advance(hours=1)  # missed at 02:45; the daemon looks many times meanwhile
+    [alert] = list_alerts(store)
+    assert (alert.kind, alert.subject, alert.status) == ("sla_missed", "nightly", "open")
+    [fired] = webhook.bodies("/ops")
+    assert fired["event"] == "firing" and fired["kind"] == "sla_missed"
+    assert (
+        f"Pipeline 'nightly' missed its SLA at 2025-03-01T02:45:00+00:00: run {late.run_id}"
+        in fired["summary"]
+    )
+    assert webhook.bodies("/slack") == []
+
+    nightly.run(steps=[ledger], store=store)  # a run of it succeeds
+    daemon.advance(minutes=1)
+    [alert] = list_alerts(store)
+    assert alert.status == "resolved"
+    assert [b["event"] for b in webhook.bodies("/ops")] == ["firing", "resolved"]

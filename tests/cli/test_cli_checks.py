@@ -45,6 +45,19 @@ def test_a_failing_blocking_check_stops_downstream_and_legato_run_exits_1(projec
     assert "check orders:check:big_enough: warn" in out
     assert "skipped revenue: blocking check orders:check:not_null_id failed on orders" in out
     assert "revenue │ asset │ skipped" in out and " failed" in out.rsplit("run ", 1)[1]
+    run_id = out.rsplit("run ", 1)[1].split()[0]
+    shown = CliRunner().invoke(
+        cli,
+        ["--project", str(project.root), "runs", "show", run_id],
+        env={"LEGATO_DATABASE_URL": database_url, "COLUMNS": "200"},
+    )
+    assert shown.exit_code == 0, shown.output
+    [row] = [line for line in shown.output.splitlines() if line.startswith(" revenue ")]
+    assert "│ skipped" in row
+    assert row.rstrip().endswith("blocking check orders:check:not_null_id failed on orders"), row
+    assert "skipped revenue: blocking check orders:check:not_null_id failed on orders\n" in (
+        shown.output
+    )
     listed = CliRunner().invoke(
         cli,
         ["--project", str(project.root), "checks", "orders"],

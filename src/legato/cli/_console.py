@@ -16,11 +16,13 @@ err_console = Console(stderr=True, highlight=False, width=None if console.is_ter
 
 
 def print_error(exc: LegatoError) -> None:
-    err_console.print(f"[bold red]error:[/] {escape(exc.message)}")
+    # In a pipe or a CI log each line stays whole (for grep); a terminal wraps it to fit.
+    whole = not err_console.is_terminal
+    err_console.print(f"[bold red]error:[/] {escape(exc.message)}", soft_wrap=whole)
     if exc.source and exc.source not in exc.message:
-        err_console.print(f"  [dim]at[/] {escape(exc.source)}")
+        err_console.print(f"  [dim]at[/] {escape(exc.source)}", soft_wrap=whole)
     if exc.hint:
-        err_console.print(f"  [yellow]fix:[/] {escape(exc.hint)}")
+        err_console.print(f"  [yellow]fix:[/] {escape(exc.hint)}", soft_wrap=whole)
 
 
 def when(ts: float | None) -> str:

@@ -213,14 +213,19 @@ def run_details(run: RunRecord) -> Table:
     return table
 
 
-def step_table(steps: Sequence[StepRecord]) -> Table:
-    """One row per step (each partition and mapped item), in the order they started."""
+def step_table(steps: Sequence[StepRecord], skipped: Mapping[str, str] | None = None) -> Table:
+    """One row per step (each partition and mapped item), in the order they started, with a
+    failed step's error or a skipped step's reason (``skipped``, by step key)."""
     table = Table(show_edge=False, header_style="bold")
-    for column in ("step", "kind", "status", "attempts", "started", "time", "error"):
+    for column in ("step", "kind", "status", "attempts", "started", "time", "error or reason"):
         table.add_column(column, justify="right" if column in ("attempts", "time") else "left")
+    reasons = skipped or {}
     for step in sorted(steps, key=lambda s: (s.started_at is None, s.started_at or 0.0)):
         error = ErrorInfo.of(step.error)
         took = step.ended_at - step.started_at if step.started_at and step.ended_at else None
+        why = escape(error.headline[:80]) if error else ""
+        if step.status is StepStatus.SKIPPED and step.step_key in reasons:
+            why = f"[dim]{escape(reasons[step.step_key])}[/]"
         table.add_row(
             escape(step.step_key),
             step.kind,
@@ -228,9 +233,17 @@ def step_table(steps: Sequence[StepRecord]) -> Table:
             str(step.attempt),
             when(step.started_at),
             seconds(took),
-            escape(error.headline[:80]) if error else "",
+            why,
         )
     return table
+
+
+def print_blocked(console: Console, skipped: Mapping[str, str]) -> None:
+    """Each step a failed blocking check kept from running, with the check, whole (the table
+    names every skipped step's reason, wrapped to fit)."""
+    for step, reason in skipped.items():
+        if reason.startswith("blocking check"):
+            console.print(f"[dim]skipped[/] {escape(step)}: {escape(reason)}", soft_wrap=True)
 
 
 def print_failures(console: Console, steps: Sequence[StepRecord]) -> int:

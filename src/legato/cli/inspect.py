@@ -12,16 +12,16 @@ from rich.table import Table
 
 from legato.cli import _options
 from legato.cli._console import console, seconds, styled, when
-from legato.cli._display import print_failures, run_details, step_table
+from legato.cli._display import print_blocked, print_failures, run_details, step_table
 from legato.cli._project import open_project, open_store
 from legato.errors import NotFoundError
 from legato.events.errors import ErrorInfo
-from legato.events.status import RunStatus
+from legato.events.status import RunStatus, StepStatus
 from legato.store.assets import latest_materializations, materialization_counts
 from legato.store.logs import read_logs
 from legato.store.pins import is_pinned, pin_run, unpin_run
 from legato.store.run_search import RunFilter
-from legato.store.runs import get_run, get_steps, list_runs
+from legato.store.runs import get_run, get_steps, list_runs, skip_reasons
 
 _LEVEL_STYLE = {"WARNING": "yellow", "ERROR": "red", "CRITICAL": "bold red"}
 
@@ -100,8 +100,8 @@ def runs(
 @click.argument("run_id")
 @click.pass_context
 def show(ctx: click.Context, run_id: str) -> None:
-    """One run: its status and timing, each step's status and attempts, and why steps failed
-    (error and traceback). RUN_ID may be a unique prefix of at least 6 characters."""
+    """One run: its status and timing, each step's status and attempts, why steps failed (error
+    and traceback) or were skipped. RUN_ID may be a unique prefix of at least 6 characters."""
     store = open_store(ctx)
     record = get_run(store, run_id)
     steps = get_steps(store, record.run_id)
@@ -109,7 +109,10 @@ def show(ctx: click.Context, run_id: str) -> None:
     if is_pinned(store, record.run_id):
         console.print("[bold]pinned[/]: kept whatever the retention policy says")
     console.print()
-    console.print(step_table(steps))
+    any_skipped = any(s.status is StepStatus.SKIPPED for s in steps)
+    skipped = skip_reasons(store, record.run_id) if any_skipped else {}
+    console.print(step_table(steps, skipped))
+    print_blocked(console, skipped)
     print_failures(console, steps)
 
 

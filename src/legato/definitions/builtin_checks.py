@@ -13,20 +13,23 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from legato._internal import tables
+from legato._internal.durations import EXAMPLES as DURATIONS
+from legato._internal.durations import format_duration, parse_duration
 from legato.definitions.checks import CheckResult, CheckSpec, Severity, bind_check, check_spec
 from legato.definitions.step import StepDef
 from legato.errors import DefinitionError
 
-__all__ = ["accepted_values", "not_null", "row_count", "schema", "unique"]
+__all__ = ["accepted_values", "freshness", "not_null", "row_count", "schema", "unique"]
 
 EXAMPLES = 5  # offending values recorded with a failure
 
 
 def _make(
-    fn: Callable[[Any], CheckResult],
+    fn: Callable[..., CheckResult],
     name: str,
     description: str,
     *,
@@ -218,3 +221,82 @@ def schema(
 
     about = f"columns {list(wanted)}" + (" and no others" if exact else "")
     return _make(check, name or "schema", about, blocking=blocking, severity=severity, asset=asset)
+
+
+def freshness(
+    column: str | None = None,
+    *,
+    max_lag: str | float | timedelta,
+    blocking: bool = False,
+    severity: Severity = "error",
+    asset: str | StepDef | None = None,
+    name: str | None = None,
+) -> Any:
+    """The data is at most ``max_lag`` old when the check runs (``"2h"``, ``"1d"``, seconds or
+    a ``timedelta``).
+
+    With ``column``: the newest value of that column, a datetime (one without a time zone is
+    UTC), a date (its midnight, UTC) or an ISO 8601 string; a table without one fails. Without:
+    the materialization the check judges, by when it was made. Right after a materialization
+    that one passes; it tells something when the check runs alone (``legato checks run``, a
+    scheduled pipeline of checks)."""
+    if column is not None:
+        column = _column_name(column, "freshness")
+    try:
+        lag = parse_duration(max_lag)
+    except ValueError as exc:
+        raise DefinitionError(
+            f"freshness({column or ''}): max_lag: {exc}",
+            hint=f'write max_lag as {DURATIONS}, e.g. freshness("updated_at", max_lag="2h")',
+        ) from None
+    within = format_duration(lag)
+
+    def judged(newest: datetime | None, what: str) -> CheckResult:
+        now = datetime.now(UTC)
+        age = None if newest is None else (now - newest).total_seconds()
+        metadata = {
+            what: None if newest is None else newest.isoformat(),
+            "age_seconds": None if age is None else round(age, 3),
+            "max_lag_seconds": lag,
+        }
+        return CheckResult(age is not None and age <= lag, severity, metadata)
+
+    if column is None:
+
+        def by_materialization(value: Any, context: Any) -> CheckResult:
+            made = context.target_materialized_at
+            when = None if made is None else datetime.fromtimestamp(made, UTC)
+            return judged(when, "materialized_at")
+
+        about = f"materialized at most {within} before the check"
+        name = name or "freshness"
+        return _make(
+            by_materialization, name, about, blocking=blocking, severity=severity, asset=asset
+        )
+
+    def by_column(value: Any) -> CheckResult:
+        times = (_instant(v, column) for v in _values(value, column) if v is not None and v == v)
+        return judged(max(times, default=None), "newest")
+
+    about = f"the newest {column} is at most {within} old"
+    name = name or f"freshness_{_slug(column)}"
+    return _make(by_column, name, about, blocking=blocking, severity=severity, asset=asset)
+
+
+def _instant(value: Any, column: str) -> datetime:
+    """A column's value as an aware datetime: naive ones and dates are taken as UTC."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"freshness: column {column!r} holds {value!r}, not an ISO 8601 date or time"
+            ) from None
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), UTC)
+    raise TypeError(
+        f"freshness: column {column!r} holds {type(value).__name__} values; it needs datetimes, "
+        "dates or ISO 8601 strings"
+    )

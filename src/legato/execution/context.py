@@ -22,6 +22,8 @@ class StepContext:
         resources: configured resources by name.
         log: a logger whose records go to this step's logs.
         metadata: what ``add_metadata`` recorded for this step's materialization.
+        target_materialized_at: in a check, when the materialization it judges was made (epoch
+            seconds): right before it in its own run, or earlier when it runs alone.
     """
 
     run_id: str
@@ -30,6 +32,7 @@ class StepContext:
     run_config: Mapping[str, Any] = field(default_factory=dict)
     resources: Mapping[str, Any] = field(default_factory=dict)
     partition_keys: tuple[str, ...] = ()
+    target_materialized_at: float | None = None
     _metadata: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -98,6 +98,7 @@ class RunEngine(Recording, ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
         self._live: RunWatch | None = None
         self.state = RunState()
         self._events: list[Event] = []
+        self._made_at: dict[tuple[str, str], float] = {}
         self._logs: list[dict[str, Any]] = []
         self._new_steps: list[NewStep] = []
         self._run_status = RunStatus.QUEUED
@@ -242,6 +243,7 @@ class RunEngine(Recording, ResumeSteps, FanOut, Fencing, Outcomes, StepInputs):
             partition_keys=planned.partition_keys,
             stage=f"{self.run_id}-{attempt}" if self.publish is not None else "",
             inline=self._inline,
+            target_materialized_at=self._checked_at(key) if node.step.check else None,
         )
 
     # -- outcomes ---------------------------------------------------------------------------------

@@ -10,10 +10,12 @@ from legato.events.status import StepStatus
 from legato.events.types import Event, EventType
 from legato.execution.engine_parts import EngineParts
 from legato.execution.spec import StepOutcome
-from legato.store.assets import latest_materializations
+from legato.store.assets import latest_materializations, materialized_at
 
 
 class Outcomes(EngineParts):
+    _made_at: dict[tuple[str, str], float]  # (asset, partition) → when this run materialized it
+
     def _record_outputs(self, outcome: StepOutcome, ended: float) -> None:
         """A succeeded step's materializations (one per key of a single-run step), or its
         check's result."""
@@ -31,6 +33,7 @@ class Outcomes(EngineParts):
         self, outcome: StepOutcome, ended: float, partition: str, metadata: dict[str, Any]
     ) -> None:
         data = {"asset_key": outcome.step.node, "partition": partition, "metadata": metadata}
+        self._made_at[(outcome.step.node, partition)] = ended
         self._emit(
             Event(
                 EventType.MATERIALIZED,
@@ -92,6 +95,20 @@ class Outcomes(EngineParts):
             return self.state.run_of(producer, self.run_id)
         found = latest_materializations(self.store, asset.node, asset.partition)
         return found[0].run_id if found else None
+
+    def _checked_at(self, check: StepKey) -> float | None:
+        """When the materialization that ``check`` judges was made (what ``_checked_run``
+        names): known here if this run made it, else read from the store."""
+        info = self.graph[check.node].step.check
+        assert info is not None
+        made = self._made_at.get((info.asset, check.partition))
+        if made is not None:
+            return made
+        target = StepKey(info.asset, check.partition)
+        run = self._checked_run(target)
+        return (
+            None if run is None else materialized_at(self.store, target.node, target.partition, run)
+        )
 
     def _skip_reason(self, because: StepKey) -> str:
         info = self.graph[because.node].step.check

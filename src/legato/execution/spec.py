@@ -50,6 +50,8 @@ class StepSpec:
     # A task result whose stored form is at most this many bytes comes back in the outcome
     # (``metadata["inline"]``) for the engine to append to the run's result log (0: never).
     inline: int = 0
+    # A check: when the materialization it judges was made (epoch seconds; None if unknown).
+    target_materialized_at: float | None = None
 
 
 @dataclass(frozen=True)

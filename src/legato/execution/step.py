@@ -60,6 +60,7 @@ def run_step(
                     spec.run_config,
                     {n: env.resource(n, step.key, step.source) for n in node.resources.values()},
                     spec.partition_keys,
+                    spec.target_materialized_at,
                 )
             value = step.fn(**kwargs)
             if step.check is not None:  # a check's result is recorded, not stored

@@ -49,6 +49,21 @@ def latest_materializations(
         ]
 
 
+def materialized_at(store: Store, asset_key: str, partition: str, run_id: str) -> float | None:
+    """When ``run_id`` materialized ``asset_key`` (``partition``), the latest time if more than
+    once; None if it did not."""
+    m = schema.materializations.c
+    query = (
+        select(m.ts)
+        .where(m.asset_key == asset_key, m.partition == partition, m.run_id == run_id)
+        .order_by(m.id.desc())
+        .limit(1)
+    )
+    with store.read() as conn:
+        ts = conn.execute(query).scalar()
+    return None if ts is None else float(ts)
+
+
 def materialization_counts(store: Store) -> dict[str, int]:
     """Number of materializations ever recorded, per asset."""
     m = schema.materializations.c

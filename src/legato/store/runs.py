@@ -309,6 +309,19 @@ def get_events(
     ]
 
 
+def skip_reasons(store: Store, run_id: str) -> dict[str, str]:
+    """Why each skipped step of a run was skipped (a blocking check that failed, an upstream
+    step that did not succeed), by step key."""
+    e = schema.events.c
+    query = select(e.step_key, e.data).where(
+        e.run_id == run_id, e.type == EventType.STEP_SKIPPED.value
+    )
+    with store.read() as conn:
+        return {
+            row.step_key: str((row.data or {}).get("reason", "")) for row in conn.execute(query)
+        }
+
+
 def run_from_row(row: Row[Any]) -> RunRecord:
     return RunRecord(
         run_id=row.run_id,
