@@ -35,16 +35,29 @@ def parent(pid: int) -> int | None:
     return None if stat is None else stat[1]
 
 
+def owner(pid: int) -> int | None:
+    """The process that started ``pid``: its parent, or the parent of the fork server
+    (``legato.execution.fork_server``) it was forked from."""
+    up = parent(pid)
+    while up is not None and FORK_SERVER in cmdline(up):
+        up = parent(up)
+    return up
+
+
 def children(pid: int, running: str = "") -> list[int]:
-    """Live children of ``pid`` whose command line contains ``running``."""
+    """Live processes ``pid`` started (directly or through its fork server, which counts too)
+    whose command line contains ``running``."""
     out = []
     for entry in _PROC.iterdir():
-        if entry.name.isdigit() and parent(int(entry.name)) == pid:
-            child = int(entry.name)
-            if alive(child) and running in cmdline(child):
-                out.append(child)
+        if not entry.name.isdigit():
+            continue
+        child = int(entry.name)
+        started_by = parent(child) if FORK_SERVER in cmdline(child) else owner(child)
+        if started_by == pid and alive(child) and running in cmdline(child):
+            out.append(child)
     return sorted(out)
 
 
+FORK_SERVER = "legato.execution.fork_server"
 RUN_WORKER = "legato.automation.run_worker"
 STEP_WORKER = "legato.execution.executors._worker"

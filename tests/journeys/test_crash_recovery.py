@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import pytest
 from journey import Journey, Process, wait_until
-from procs import RUN_WORKER, STEP_WORKER, alive, children, cmdline, parent
+from procs import RUN_WORKER, STEP_WORKER, alive, children, cmdline, owner
 
 PROJECT = """
     import os
@@ -156,9 +156,9 @@ def test_kill_9_of_the_daemon_leaves_its_run_to_finish_once(journey: Journey) ->
     daemon = journey.daemon()
     run_id = _queue(journey, "slow+")
     step = _started(journey).pid
-    run_worker = parent(step)
+    run_worker = owner(step)
     assert run_worker is not None and RUN_WORKER in cmdline(run_worker), cmdline(step)
-    assert parent(run_worker) == daemon.pid
+    assert owner(run_worker) == daemon.pid
     idle = [w for w in children(daemon.pid, RUN_WORKER) if w != run_worker]
 
     _killed(daemon)
@@ -188,8 +188,8 @@ def test_kill_9_of_a_run_worker_kills_its_steps_and_the_daemon_resumes_the_run(
     daemon = journey.daemon()
     run_id = _queue(journey, "slow+")
     step = _started(journey).pid
-    run_worker = parent(step)
-    assert run_worker is not None and parent(run_worker) == daemon.pid
+    run_worker = owner(step)
+    assert run_worker is not None and owner(run_worker) == daemon.pid
     step_workers = children(run_worker, STEP_WORKER)
     assert step in step_workers, (step, step_workers)
 
@@ -253,7 +253,7 @@ def test_kill_9_of_legato_run_is_recovered_by_the_daemon_after_the_lease(
     daemon = journey.daemon()
     cli = journey.start("run", "slow+")
     step = _started(journey)
-    assert parent(step.pid) == cli.pid, cmdline(step.pid)
+    assert owner(step.pid) == cli.pid, cmdline(step.pid)
     step_workers = children(cli.pid, STEP_WORKER)
 
     _killed(cli)
@@ -277,8 +277,8 @@ def test_kill_9_of_the_daemon_and_all_it_started_is_recovered_by_the_next_daemon
     daemon = journey.daemon()
     run_id = _queue(journey, "slow+")
     step = _started(journey).pid
-    run_worker = parent(step)
-    assert run_worker is not None and parent(run_worker) == daemon.pid
+    run_worker = owner(step)
+    assert run_worker is not None and owner(run_worker) == daemon.pid
     doomed = [*children(daemon.pid), *children(run_worker)]
     for pid in [daemon.pid, *doomed]:
         os.kill(pid, signal.SIGKILL)

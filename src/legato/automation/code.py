@@ -23,6 +23,7 @@ from legato.automation.evaluate import evaluate
 from legato.automation.evaluation import Evaluation, read_evaluation
 from legato.definitions.project import Project
 from legato.errors import LegatoError
+from legato.execution import fork_server
 from legato.graph.build import build_graph
 from legato.graph.snapshot import snapshot
 from legato.store.engine import Store
@@ -80,21 +81,25 @@ class SubprocessCode:
         self.project_dir = project_dir
         self.timeout = timeout
         self.env = dict(env or os.environ)
-        self._proc: subprocess.Popen[str] | None = None
+        self._proc: subprocess.Popen[str] | fork_server.Forked | None = None
         self._lock = threading.Lock()
 
-    def _start(self) -> subprocess.Popen[str]:
+    def _start(self) -> subprocess.Popen[str] | fork_server.Forked:
         if self._proc is None or self._proc.poll() is not None:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "legato.automation.code_server"],
-                cwd=self.project_dir,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=None,
-                text=True,
-                env=self.env,
-                start_new_session=True,
-            )
+            server = fork_server.current()
+            if server is not None:
+                self._proc = _forked(server, self.project_dir, self.env)
+            else:
+                self._proc = subprocess.Popen(
+                    [sys.executable, "-m", "legato.automation.code_server"],
+                    cwd=self.project_dir,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=None,
+                    text=True,
+                    env=self.env,
+                    start_new_session=True,
+                )
         return self._proc
 
     def _call(self, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -153,3 +158,30 @@ class SubprocessCode:
     def close(self) -> None:
         with self._lock:
             self._kill()
+
+
+def _forked(
+    server: fork_server.ForkServer, cwd: Path, env: Mapping[str, str]
+) -> fork_server.Forked:
+    """The code server as a fork of the daemon's fork server, its stdin and stdout piped here."""
+    stdin_r, stdin_w = os.pipe()
+    stdout_r, stdout_w = os.pipe()
+    try:
+        proc = server.spawn(
+            "legato.automation.code_server",
+            (stdin_r, stdout_w),
+            cwd=cwd,
+            die_with_parent=False,
+            stdio=True,
+            env=env,
+        )
+    except BaseException:
+        for fd in (stdin_w, stdout_r):
+            os.close(fd)
+        raise
+    finally:
+        os.close(stdin_r)
+        os.close(stdout_w)
+    proc.stdin = open(stdin_w, "w")  # noqa: SIM115 - closed with the process (_kill)
+    proc.stdout = open(stdout_r)  # noqa: SIM115
+    return proc

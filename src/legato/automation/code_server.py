@@ -37,7 +37,7 @@ PENDING = "LEGATO_CODE_SERVER_PENDING"  # the request a replaced server answers 
 CHECK_EVERY = 1.0  # seconds between looks at the project's files, at most
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     out = sys.stdout  # answers are masked as data: text masking could break their JSON
     mask_process_output()
     sys.stdout = sys.stderr  # user code that prints must not corrupt the protocol

@@ -25,8 +25,10 @@ import time
 from legato._internal.heap import settle
 from legato._internal.masking import mask_process_output
 from legato.errors import LegatoError
+from legato.execution import fork_server
 from legato.execution.api import make_executor
 from legato.execution.children import child_connections
+from legato.execution.executors._worker import STEP_WORKER_MODULES
 from legato.execution.executors.base import Executor
 from legato.execution.launcher import execute_run
 from legato.graph.build import build_graph
@@ -53,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     loaded = load_project(settings)
     graph, problem = _graph(loaded)  # once, not once per run
     settle()  # the project and its graph live as long as this worker
+    # Step workers are forks of this process: the project is loaded in them already. (The
+    # copy holds the store's pooled connections without ever using or closing them.)
+    fork_server.start(close=(recv.fileno(), send.fileno()), preload=STEP_WORKER_MODULES)
     sources = loaded_at(settings, loading)
     send.send(("ready", ""))  # the daemon counts a run's hold on this worker from now
     try:

@@ -27,7 +27,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
-from legato.execution.children import Child, spawn_child
+from legato.execution.children import Child, Process, spawn_child
 
 log = logging.getLogger("legato.daemon")
 Job = tuple[str, str, bool]  # run id, launcher (the lease holder), resume
@@ -212,7 +212,7 @@ class RunWorkers:
         return cut
 
 
-def _death(process: subprocess.Popen[bytes]) -> str:
+def _death(process: Process) -> str:
     code = process.returncode
     if code is not None and code < 0:
         return f"the run worker was killed by signal {signal.Signals(-code).name}"

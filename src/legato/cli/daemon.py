@@ -16,6 +16,7 @@ from legato.automation.daemon import DRAIN, Daemon
 from legato.cli._console import console, styled, when
 from legato.cli._project import open_project, open_store, settings_of
 from legato.errors import NotFoundError
+from legato.execution import fork_server
 from legato.graph.snapshot import snapshot
 from legato.store.automation import (
     list_daemons,
@@ -27,6 +28,13 @@ from legato.store.automation import (
 from legato.store.claims import QueueLimits
 from legato.store.engine import Store
 from legato.store.snapshots import save_snapshot
+
+
+def start_fork_server(ctx: click.Context) -> None:
+    """Run workers start as forks of a copy of this process made now, before the store is
+    opened and any thread starts (``fork_server``), not as fresh interpreters."""
+    if (ctx.obj or {}).get("own_process"):
+        fork_server.start(preload=("legato.automation.run_worker",))
 
 
 def build_daemon(
@@ -108,6 +116,8 @@ def daemon(
     """Run the automation daemon: schedules, sensors, file arrival, OnUpdate chaining, the run
     queue and recovery of runs whose process died. Stops cleanly on Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if launch:
+        start_fork_server(ctx)
     instance = build_daemon(
         ctx, max_concurrent_runs=max_concurrent_runs, lease=lease, launch=launch, drain=drain
     )

@@ -19,8 +19,10 @@ from legato.cli._options import installed_executor
 from legato.cli._project import OpenProject, open_project, open_store
 from legato.errors import ConfigError, RunConfigError, SelectionError
 from legato.events.status import RunStatus
+from legato.execution import fork_server
 from legato.execution.api import launch_run, make_executor, rerun_plan
 from legato.execution.engine import RunEngine
+from legato.execution.executors._worker import STEP_WORKER_MODULES
 from legato.execution.launcher import queue_run
 from legato.graph.plan import Plan, partition_range, plan_run
 from legato.graph.select import select
@@ -220,6 +222,8 @@ def execute_here(
     """Execute the run here (claimed by this process), showing progress; its final status."""
     if (click.get_current_context().obj or {}).get("own_process"):
         settle()  # the project, its graph and the plan live until the command exits
+        if executor_name == "process":  # step workers: forks with the project loaded
+            fork_server.start(preload=STEP_WORKER_MODULES)
     executor = make_executor(executor_name, max_concurrency, store=store)
     display = RunDisplay(console, len(plan), "")
     holder: dict[str, RunEngine] = {}

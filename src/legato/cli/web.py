@@ -224,6 +224,10 @@ def up(
     from legato.web.app import create_app
     from legato.web.config import AuthConfig
 
+    if daemon:
+        from legato.cli.daemon import start_fork_server
+
+        start_fork_server(ctx)
     tls = certfile is not None
     if tls and secure_cookies is False:
         raise click.UsageError(

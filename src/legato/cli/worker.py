@@ -38,10 +38,15 @@ def worker(
     PostgreSQL store as the engine, and LEGATO_STORAGE the same shared storage). The first
     SIGTERM stops claiming and lets running steps finish; a second kills them.
     """
+    from legato.execution import fork_server
+    from legato.execution.executors._worker import STEP_WORKER_MODULES
     from legato.execution.worker import Worker, WorkerOptions
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     opened = open_project(ctx)
+    if (ctx.obj or {}).get("own_process"):
+        # step processes are forks of a copy of this process, with the project loaded
+        fork_server.start(preload=STEP_WORKER_MODULES)
     options = WorkerOptions(
         queue=queue, concurrency=concurrency, lease=lease, poll_interval=poll_interval
     )

@@ -18,12 +18,17 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from legato.execution import fork_server
+
+# A child as spawn_child started it: a fresh interpreter, or a fork of the fork server.
+Process = subprocess.Popen[bytes] | fork_server.Forked
+
 
 @dataclass
 class Child:
     """A child process and its two connections; subclasses add what their pool tracks."""
 
-    process: subprocess.Popen[bytes]
+    process: Process
     send: Connection
     recv: Connection
 
@@ -44,21 +49,30 @@ def spawn_child(
     module: str,
     *,
     cwd: Path | None = None,
-    preexec: Callable[[], None] | None = None,
-) -> tuple[subprocess.Popen[bytes], Connection, Connection]:
-    """Start ``python -m module``; return the process, the connection to send to it and the one
-    to receive from it."""
+    die_with_parent: bool = False,
+) -> tuple[Process, Connection, Connection]:
+    """Start ``python -m module`` (``module.main(argv)`` in a fork of this process's fork server
+    if it has one: ``fork_server``); return the process, the connection to send to it and the
+    one to receive from it. ``die_with_parent``: the child is killed when the thread that
+    started it (with a fork server: this process) ends."""
     to_child_r, to_child_w = os.pipe()
     from_child_r, from_child_w = os.pipe()
     try:
-        process = subprocess.Popen(
-            [sys.executable, "-m", module, str(to_child_r), str(from_child_w)],
-            cwd=cwd,
-            pass_fds=(to_child_r, from_child_w),
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            preexec_fn=preexec,
-        )
+        server = fork_server.current()
+        process: Process
+        if server is not None:
+            process = server.spawn(
+                module, (to_child_r, from_child_w), cwd=cwd, die_with_parent=die_with_parent
+            )
+        else:
+            process = subprocess.Popen(
+                [sys.executable, "-m", module, str(to_child_r), str(from_child_w)],
+                cwd=cwd,
+                pass_fds=(to_child_r, from_child_w),
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=die_with_parent_hook() if die_with_parent else None,
+            )
     except BaseException:
         for fd in (to_child_w, from_child_r):
             os.close(fd)
@@ -71,6 +85,17 @@ def spawn_child(
         Connection(to_child_w, readable=False),
         Connection(from_child_r, writable=False),
     )
+
+
+def how_it_ended(process: Process, what: str, wait: float = 1.0) -> str:
+    """Why ``what`` (its name in a message) stopped: its exit code or signal, once it has."""
+    try:
+        code = process.wait(wait)
+    except subprocess.TimeoutExpired:
+        return f"{what} stopped answering"
+    if code < 0:
+        return f"{what} was killed by signal {signal.Signals(-code).name}"
+    return f"{what} exited with code {code}"
 
 
 def child_connections(argv: list[str]) -> tuple[Connection, Connection]:

@@ -10,7 +10,6 @@ dies with its worker (``PR_SET_PDEATHSIG``), so a SIGKILLed worker leaves no ste
 from __future__ import annotations
 
 import contextlib
-import signal
 import subprocess
 import time
 from collections.abc import Sequence
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Any
 
-from legato.execution.children import die_with_parent_hook, spawn_child
+from legato.execution.children import how_it_ended, spawn_child
 from legato.execution.executors._step_child import READY, StepChild
 from legato.execution.executors.base import Message, WorkerLost
 from legato.execution.spec import StepOutcome, StepSpec
@@ -38,7 +37,6 @@ class SlotPool:
         self._boot = boot
         self._paths = (storage, tuple(sys_path))
         self._slots: list[_Slot] = []
-        self._preexec = die_with_parent_hook()
 
     @property
     def free(self) -> int:
@@ -123,15 +121,14 @@ class SlotPool:
         except (EOFError, OSError):
             spec = slot.spec
             assert spec is not None
-            why = _death(slot.process)
+            why = how_it_ended(slot.process, "the step process")
             self._kill(slot)
             error = describe_error(WorkerLost(why))
             out.append((job, StepOutcome(spec.step, spec.attempt, False, error=error)))
 
     def _spawn(self) -> _Slot:
-        # its own session: a timeout kills the step's whole group, not the worker; preexec is
-        # safe as the worker loop forks from its only thread
-        slot = _Slot(*spawn_child("legato.execution.executors._worker", preexec=self._preexec))
+        # its own session: a timeout kills the step's whole group, not the worker
+        slot = _Slot(*spawn_child("legato.execution.executors._worker", die_with_parent=True))
         slot.send.send(self._paths)
         slot.send.send_bytes(self._boot)
         self._slots.append(slot)
@@ -147,13 +144,3 @@ class SlotPool:
         slot.close()
         if slot in self._slots:
             self._slots.remove(slot)
-
-
-def _death(process: subprocess.Popen[bytes]) -> str:
-    try:
-        code = process.wait(1)
-    except subprocess.TimeoutExpired:
-        return "the step process stopped answering"
-    if code < 0:
-        return f"the step process was killed by signal {signal.Signals(-code).name}"
-    return f"the step process exited with code {code}"

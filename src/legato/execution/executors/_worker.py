@@ -22,6 +22,18 @@ from typing import Any
 from legato._internal.masking import mask_process_output
 from legato.execution.children import child_connections
 
+# What a step worker imports besides the project: a process that forks step workers
+# (fork_server) imports these once for all of them.
+STEP_WORKER_MODULES = (
+    "legato._internal.heap",
+    "legato.execution.capture",
+    "legato.execution.executors._step_child",
+    "legato.execution.io.fs",
+    "legato.execution.resources",
+    "legato.execution.spec",
+    "legato.execution.step",
+)
+
 
 def main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the engine decides when a step stops

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from collections import deque
 from multiprocessing.connection import wait
 
 from legato.definitions.keys import StepKey
-from legato.execution.children import die_with_parent_hook, spawn_child
+from legato.execution.children import how_it_ended, spawn_child
 from legato.execution.executors._step_child import READY, StepChild
 from legato.execution.executors.base import ExecutorOptions, ExecutorSetup, Message, WorkerLost
 from legato.execution.io.fs import INLINE_RESULTS
@@ -97,9 +96,7 @@ class ProcessPoolExecutor:
             worker.send.send(spec)
 
     def _spawn(self) -> StepChild:
-        worker = StepChild(
-            *spawn_child("legato.execution.executors._worker", preexec=die_with_parent_hook())
-        )
+        worker = StepChild(*spawn_child("legato.execution.executors._worker", die_with_parent=True))
         worker.send.send(self._paths)
         worker.send.send_bytes(self._boot)
         self._pool.append(worker)
@@ -142,7 +139,7 @@ class ProcessPoolExecutor:
                     worker.release()
                     return
         except (EOFError, OSError):
-            self._lost(worker, out, _death(worker.process))
+            self._lost(worker, out, how_it_ended(worker.process, "the worker process"))
 
     def _lost(self, worker: StepChild, out: list[Message], why: str) -> None:
         spec = worker.spec
@@ -182,13 +179,3 @@ class ProcessPoolExecutor:
                 self._pool.remove(worker)
             except subprocess.TimeoutExpired:
                 self._kill(worker)
-
-
-def _death(process: subprocess.Popen[bytes]) -> str:
-    try:
-        code = process.wait(1)
-    except subprocess.TimeoutExpired:
-        return "the worker process stopped answering"
-    if code < 0:
-        return f"the worker process was killed by signal {signal.Signals(-code).name}"
-    return f"the worker process exited with code {code}"
