@@ -32,8 +32,8 @@ class FreshnessWatch:
             return
         self._look_at = at + self.every
         snap = self.snapshots.get()
-        complete = not snap.get("errors")
-        found, errors = assess_assets(self.store, snap, now)
+        complete = not snap.errors
+        found, errors = assess_assets(self.store, snap.nodes, now)
         for asset, error in errors.items():
             report.errors.append(f"freshness of {asset!r} not assessed: {error}")
         late = [
@@ -52,9 +52,9 @@ class FreshnessWatch:
             for a in assessments
             if a.late
         ]
-        defined = {str(n["key"]) for n in policy_nodes(snap)} if complete else None
+        defined = {n.key for n in policy_nodes(snap.nodes)} if complete else None
         record_misses(self.store, "freshness", late, assessed=found, defined=defined, now=at)
-        slas = pipeline_slas(snap)
+        slas = pipeline_slas(snap.pipelines)
         record_misses(
             self.store,
             "sla",
