@@ -32,7 +32,9 @@ class FreshnessWatch:
             return
         self._look_at = at + self.every
         snap = self.snapshots.get()
-        complete = not snap.errors
+        # Only definitions known in full say which subjects no longer have a policy or an SLA:
+        # before the first snapshot, or with a broken one, open violations stay open.
+        complete = self.snapshots.known and not snap.errors
         found, errors = assess_assets(self.store, snap.nodes, now)
         for asset, error in errors.items():
             report.errors.append(f"freshness of {asset!r} not assessed: {error}")
