@@ -24,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "web"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))  # web_helpers' polling
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _timing import measure, report, walk
