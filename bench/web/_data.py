@@ -7,6 +7,7 @@ import time
 
 from sqlalchemy import insert
 
+from legato.graph.snapshot import DefinitionsSnapshot, read_snapshot
 from legato.store import schema
 from legato.store.engine import Store
 from legato.store.snapshots import save_snapshot
@@ -60,7 +61,7 @@ def fill_runs(store: Store, count: int, steps_per_run: int = 3, seed: int = 1) -
             conn.execute(insert(schema.steps), batch_steps)
 
 
-def synthetic_snapshot(count: int, seed: int = 2) -> dict:  # type: ignore[type-arg]
+def synthetic_snapshot(count: int, seed: int = 2) -> DefinitionsSnapshot:
     """A snapshot of ``count`` assets in ~count/50 groups, each with 0-3 upstreams nearby."""
     rng = random.Random(seed)
     nodes = []
@@ -89,7 +90,7 @@ def synthetic_snapshot(count: int, seed: int = 2) -> dict:  # type: ignore[type-
                 "partitions": None,
             }
         )
-    return {"nodes": nodes, "pipelines": [], "resources": []}
+    return read_snapshot({"nodes": nodes, "pipelines": [], "resources": []})
 
 
 def store_with_snapshot(url: str, count: int) -> Store:

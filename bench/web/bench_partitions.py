@@ -24,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "web"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))  # web_helpers' polling
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _timing import measure, report, walk
@@ -31,6 +32,7 @@ from fresh_store import fresh_store_url
 from web_helpers import local_client
 
 from legato.definitions.partitions import DailyPartitions, DynamicPartitions, HourlyPartitions
+from legato.graph.snapshot import read_snapshot
 from legato.store import schema
 from legato.store.engine import Store
 from legato.store.partitions import add_dynamic_keys
@@ -47,7 +49,7 @@ def fill(store: Store, touched: int) -> None:
         {"key": "hourly", "kind": "asset", "upstream": [], "partitions": HOURLY.describe()},
         {"key": "by_tenant", "kind": "asset", "upstream": [], "partitions": TENANT_DAYS.describe()},
     ]
-    save_snapshot(store, {"nodes": nodes, "pipelines": [], "resources": []})
+    save_snapshot(store, read_snapshot({"nodes": nodes, "pipelines": [], "resources": []}))
     add_dynamic_keys(store, "tenants", TENANTS, added_by="bench")
     for start in range(0, 100_000, 10_000):
         add_dynamic_keys(store, "files", [f"file-{i:06d}" for i in range(start, start + 10_000)])

@@ -12,7 +12,8 @@
     ├── ConfigError                configuration (toml, environment) is invalid
     │   └── RunConfigError         a run's config does not fit its steps' config models
     ├── StoreError                 the store cannot be reached or is in an unexpected state
-    │   └── NotFoundError          a run, step or asset that the caller named does not exist
+    │   ├── NotFoundError          a run, step or asset that the caller named does not exist
+    │   └── SnapshotError          a recorded definitions snapshot does not fit this Legato
     ├── SignatureError             a stored value is unsigned, signed with another key, or altered
     ├── EngineError                the engine itself failed mid-run (the run is recorded failed)
     ├── ContractViolation          a step's value does not fit its own contract (never stored)
@@ -139,6 +140,11 @@ class NotFoundError(StoreError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return self._render()
+
+
+class SnapshotError(StoreError):
+    """A definitions snapshot (recorded in the store, or sent by the code server) does not fit
+    the model this Legato reads: the message names the snapshot and the field."""
 
 
 class SignatureError(LegatoError):

@@ -29,10 +29,10 @@ def test_a_broken_module_is_reported_and_triggers_are_kept(tmp_path):
     first_code, second_code = SubprocessCode(tmp_path), SubprocessCode(tmp_path)
     try:
         snap = code.snapshot()
-        assert [n["key"] for n in snap["nodes"]] == ["job"]
-        [error] = snap["errors"]
-        assert "cannot import 'bad': RuntimeError: boom" in error["message"]
-        assert error["source"].endswith("bad.py:3")
+        assert [n.key for n in snap.nodes] == ["job"]
+        [error] = snap.errors
+        assert "cannot import 'bad': RuntimeError: boom" in error.message
+        assert error.error == "ProjectLoadError" and (error.source or "").endswith("bad.py:3")
         (tmp_path / "legato.toml").write_text('modules = ["good"]\n')  # fixed: triggers sync
         Daemon(
             store, code=first_code, project_dir=tmp_path, launch_runs=False, daemon_id="d1"
@@ -45,7 +45,8 @@ def test_a_broken_module_is_reported_and_triggers_are_kept(tmp_path):
         report = daemon.tick_once()
         assert any("triggers are kept" in e for e in report.errors)
         assert [t.trigger_id for t in list_triggers(store)] == ["hourly#0:every"]
-        assert latest_snapshot(store)["errors"]
+        recorded = latest_snapshot(store)
+        assert recorded is not None and recorded.errors
     finally:
         for server in (code, first_code, second_code):
             server.close()

@@ -76,5 +76,5 @@ def test_the_daemon_reports_a_contract_another_project_broke_once(store, daemon)
     _record_sales(store, "float64")
     assert _shared(daemon) == []
     marketing = latest_snapshot(store, "marketing")
-    assert marketing is not None and {n["key"] for n in marketing["nodes"]} == {"orders", "revenue"}
+    assert marketing is not None and set(marketing.node_index) == {"orders", "revenue"}
     assert latest_snapshot(store) is None  # nothing under the unnamed project's location

@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import legato as lg
+from legato._internal.clock import FakeClock
+from legato.automation.daemon import Daemon
 from legato.events.types import Event, EventType
 from legato.store.engine import Store
 from legato.store.event_log import append
-from legato.store.violations import list_violations
+from legato.store.violations import Miss, list_violations, record_misses
 from legato.testing import VirtualDaemon
 
 START = datetime(2025, 3, 1, tzinfo=UTC)
@@ -139,6 +141,20 @@ def test_a_run_cancelled_within_its_sla_misses_nothing(store: Store):
     _finish(daemon, run.run_id, EventType.RUN_CANCELLED)
     daemon.advance(minutes=30)
     assert list_violations(store) == []
+
+
+def test_a_daemon_that_does_not_know_the_definitions_yet_resolves_no_violation(store: Store):
+    late = Miss(subject="revenue", late_since=START.timestamp(), asset_key="revenue")
+    record_misses(store, "freshness", [late], assessed=["revenue"], defined=None, now=1.0)
+    # No definitions recorded yet (its code server has not answered, say): a look must not take
+    # "nothing is defined" for "no asset has a policy any more".
+    daemon = Daemon(store, clock=FakeClock(START + timedelta(hours=1)), launch_runs=False)
+    try:
+        daemon.tick_once()
+    finally:
+        daemon.stop()
+    [miss] = list_violations(store)
+    assert miss.subject == "revenue" and miss.open
 
 
 def _finish(daemon: VirtualDaemon, run_id: str, kind: EventType) -> None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
+
 import legato as lg
 from legato.events.status import RunStatus
+from legato.graph.snapshot import ErrorSnapshot
 from legato.store.engine import Store
 from legato.store.runs import RunRecord, create_run, list_runs
 from legato.store.snapshots import latest_snapshot, save_snapshot
@@ -65,8 +68,10 @@ def test_the_daemon_deletes_what_each_policy_no_longer_keeps(store: Store):
 def test_nothing_is_deleted_while_the_definitions_have_errors(store: Store):
     daemon = _daemon(store)
     daemon.tick()  # records the definitions
-    broken = dict(latest_snapshot(store) or {}, errors=[{"message": "a file failed to load"}])
-    save_snapshot(store, broken)
+    recorded = latest_snapshot(store)
+    assert recorded is not None
+    failed = ErrorSnapshot(message="a file failed to load")
+    save_snapshot(store, msgspec.structs.replace(recorded, errors=[failed]))
     _old_runs(store, {"adhoc_10d": (None, 10)})
     daemon.clock.set(START + timedelta(hours=1))  # the next pass is due
     daemon.tick()

@@ -28,9 +28,9 @@ def test_a_fenced_daemon_cannot_skip_ticks_the_new_owner_never_recorded():
     start = daemon.clock.now().timestamp() + 60  # past the virtual daemon's own lease
     [seen_by_a] = claim_triggers(store, "A", now=start + 2.5, lease=2.0)  # A reads, then stalls
     assert claim_triggers(store, "B", now=start + 5.0, lease=2.0)  # B takes over, then dies
-    snap = latest_snapshot(store) or {}
-    [pipeline] = [p for p in snap["pipelines"] if p["name"] == "every"]
-    nodes = {n["key"]: n for n in snap["nodes"]}
+    snap = latest_snapshot(store)
+    assert snap is not None
+    pipeline, nodes = snap.pipeline_index["every"], snap.node_index
     a_now = datetime.fromtimestamp(start + 2.5, UTC)
     assert evaluate_schedule(store, seen_by_a, pipeline, nodes, a_now, owner="A") == []
     [trigger] = list_triggers(store)

@@ -16,9 +16,7 @@ def test_a_pipeline_policy_is_in_the_snapshot_and_retention_keeps_everything():
     monthly = lg.Pipeline("monthly", retention=lg.Retention(days=30, runs=1000))
     assert keep_all.retention is not None and keep_all.retention.keeps_everything
     project = Project.of([], [keep_all, monthly])
-    described = {
-        p["name"]: p["retention"] for p in snapshot(project, build_graph(project))["pipelines"]
-    }
+    described = {p.name: p.retention for p in snapshot(project, build_graph(project)).pipelines}
     assert described == {
         "archive": {"days": None, "runs": None},
         "monthly": {"days": 30, "runs": 1000},

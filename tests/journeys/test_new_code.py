@@ -38,7 +38,7 @@ def _snapshot_has(journey: Journey, node: str) -> bool:
     from legato.store.snapshots import latest_snapshot
 
     snap = latest_snapshot(journey.store())
-    return snap is not None and any(n["key"] == node for n in snap["nodes"])
+    return snap is not None and node in snap.node_index
 
 
 def test_a_module_added_to_a_running_project_is_picked_up(journey: Journey) -> None:

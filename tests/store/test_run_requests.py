@@ -100,7 +100,7 @@ def test_a_batch_answers_a_key_already_used_with_the_run_it_made(store: Store):
 def test_a_pipeline_gives_the_same_defaults_as_its_snapshot():
     pipe = lg.Pipeline("p", select=["job", "+job"], tags={"a": "1"}, executor="threads", priority=2)
     project = Project.of([job], [pipe])
-    [described] = snapshot(project, build_graph(project))["pipelines"]
+    [described] = snapshot(project, build_graph(project)).pipelines
     from_object = NewRun.of_pipeline(pipe, tags={"b": "2"}, trigger="cli")
     from_snapshot = NewRun.of_pipeline(described, tags={"b": "2"}, trigger="cli")
     assert from_object == from_snapshot

@@ -121,13 +121,17 @@ def test_get_run_by_unique_prefix_and_clear_errors(store: Store):
 
 
 def test_snapshots_are_saved_only_when_definitions_change(store: Store):
+    from legato.graph.snapshot import DefinitionsSnapshot, read_snapshot
     from legato.store.snapshots import latest_snapshot, save_snapshot
 
+    def one(key: str) -> DefinitionsSnapshot:
+        return read_snapshot({"nodes": [{"key": key, "kind": "asset"}]})
+
     assert latest_snapshot(store) is None
-    assert save_snapshot(store, {"nodes": [{"key": "a"}]})
-    assert not save_snapshot(store, {"nodes": [{"key": "a"}]})
-    assert save_snapshot(store, {"nodes": [{"key": "b"}]})
-    assert latest_snapshot(store) == {"nodes": [{"key": "b"}]}
+    assert save_snapshot(store, one("a"))
+    assert not save_snapshot(store, one("a"))
+    assert save_snapshot(store, one("b"))
+    assert latest_snapshot(store) == one("b")
 
 
 def test_request_cancel_cancels_queued_runs_at_once_and_running_ones_via_canceling(store: Store):

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import time
+
 import web_sample as sample
+from sqlalchemy import insert
 from web_helpers import PASSWORDS, Seeded, local_client, login, record_definitions, remote_client
 
 from legato.definitions.project import Project
+from legato.errors import DefinitionError, ProjectLoadError
 from legato.graph.build import build_graph
 from legato.graph.snapshot import snapshot
+from legato.store import schema
 from legato.store.snapshots import save_snapshot
 from legato.web.app import create_app
+from legato.web.schemas_definitions import DefinitionsOut
 
 
 def test_definitions_list_nodes_pipelines_and_no_errors(seeded: Seeded):
@@ -23,6 +29,14 @@ def test_definitions_list_nodes_pipelines_and_no_errors(seeded: Seeded):
     assert nodes["raw_orders"]["source"].endswith("web_sample.py:11")
     assert nodes["raw_orders"]["pipelines"] == ["nightly"]
     assert [p["name"] for p in body["pipelines"]] == ["nightly"] and body["errors"] == []
+
+
+def test_the_definitions_answer_is_exactly_its_declared_model(seeded: Seeded):
+    client = local_client(create_app(seeded.store))
+    body = client.get("/api/v1/definitions").json()
+    assert DefinitionsOut.model_validate(body).model_dump(mode="json") == body  # no field more
+    for node in body["nodes"]:  # each node as the asset route describes it
+        assert client.get(f"/api/v1/assets/{node['key']}").json()["node"] == node
 
 
 def test_graph_selection_and_its_errors(seeded: Seeded):
@@ -62,14 +76,27 @@ def test_status_colours_follow_the_latest_runs(seeded: Seeded):
 
 def test_definition_errors_from_the_snapshot(store):
     errors = [
-        {"message": "asset 'x' (a.py:3) depends on 'y'", "source": "a.py:3", "hint": "define y"},
-        "plain text error",
+        DefinitionError("asset 'x' (a.py:3) depends on 'y'", obj="x", source="a.py:3", hint="y?"),
+        ProjectLoadError("cannot import 'bad': RuntimeError: boom"),
     ]
     record_definitions(store, sample.project(), errors=errors)
     client = local_client(create_app(store))
     body = client.get("/api/v1/definitions/errors").json()
-    assert [e["message"] for e in body["errors"]] == [errors[0]["message"], "plain text error"]
-    assert body["errors"][0]["hint"] == "define y"
+    assert body["errors"] == [
+        {
+            "message": "asset 'x' (a.py:3) depends on 'y'; y?",
+            "object": "x",
+            "source": "a.py:3",
+            "hint": "y?",
+        },
+        {
+            "message": "cannot import 'bad': RuntimeError: boom",
+            "object": None,
+            "source": None,
+            "hint": None,
+        },
+    ]
+    assert client.get("/api/v1/definitions").json()["errors"] == body["errors"]
     assert client.get("/api/v1/overview").json()["definition_errors"] == 2
 
 
@@ -141,3 +168,35 @@ def test_overview_lists_running_queued_and_failures(seeded: Seeded):
     assert [r["run_id"] for r in body["queued"]] == [queued]
     assert [r["run_id"] for r in body["recent_failures"]] == [seeded.failed_run]
     assert body["running"] == []
+
+
+def test_definitions_that_do_not_read_are_a_clear_error_and_the_rest_of_the_api_answers(
+    seeded: Seeded,
+):
+    store = seeded.store
+    client = local_client(create_app(store))
+    assert client.get("/api/v1/definitions").status_code == 200
+    with store.transaction() as conn:  # a row written by another Legato
+        bad_id = conn.execute(
+            insert(schema.snapshots)
+            .values(
+                location="default",
+                created_at=time.time(),
+                fingerprint="from-another-legato",
+                data={"nodes": [{"key": "raw_orders", "kind": "asset", "upstream": "raw"}]},
+            )
+            .returning(schema.snapshots.c.id)
+        ).scalar_one()
+    for path in ("/api/v1/definitions", "/api/v1/graph", "/api/v1/assets/raw_orders"):
+        answer = client.get(path)
+        assert answer.status_code == 503, (path, answer.text)
+        error = answer.json()["error"]
+        assert error["code"] == "unavailable"
+        assert error["message"].startswith(
+            f"definitions snapshot {bad_id} of the project cannot be read by this Legato: "
+            "Expected `array`, got `str` - at `$.nodes[0].upstream` (node 'raw_orders')"
+        )
+        assert "restart the daemon" in error["hint"]
+    assert client.get("/api/v1/runs").status_code == 200  # what needs no definitions answers
+    record_definitions(store, sample.project())  # recorded again
+    assert client.get("/api/v1/definitions").status_code == 200

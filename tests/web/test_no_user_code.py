@@ -13,6 +13,7 @@ CODE = textwrap.dedent(
     """
     import sys
     from legato.store.engine import Store
+    from legato.graph.snapshot import read_snapshot
     from legato.store.snapshots import save_snapshot
     from legato.web.app import create_app
     from starlette.testclient import TestClient
@@ -24,7 +25,7 @@ CODE = textwrap.dedent(
     daily = {"key": "shop_assets.daily", "kind": "asset", "upstream": [], "partitions": days}
     cron = {"kind": "cron", "expr": "0 2 * * *", "timezone": "Europe/Berlin"}
     pipe = {"name": "nightly", "selection": ["*"], "nodes": [], "triggers": [cron]}
-    save_snapshot(store, {"nodes": [node, daily], "pipelines": [pipe], "resources": []})
+    save_snapshot(store, read_snapshot({"nodes": [node, daily], "pipelines": [pipe]}))
     app = create_app(store)
     client = TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 1))
     client.cookies.set("legato_local", app.state.legato.auth.local_token)

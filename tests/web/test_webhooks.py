@@ -101,7 +101,9 @@ def test_a_delivery_signed_outside_the_tolerance_is_refused_with_its_age(hooked,
 
 
 def test_a_disabled_webhook_trigger_requests_no_run_and_says_how_to_enable_it(hooked, app):
-    sync_triggers(hooked, latest_snapshot(hooked) or {})  # what the daemon does
+    recorded = latest_snapshot(hooked)
+    assert recorded is not None
+    sync_triggers(hooked, recorded)  # what the daemon does
     set_enabled(hooked, "ingest#0:webhook", False)
     client = remote_client(app)
     body = b'{"day": "2025-03-01"}'

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from legato.definitions.project import Project
+from legato.errors import LegatoError
 from legato.execution.api import rerun_plan
 from legato.execution.capture import capturing
 from legato.execution.engine import RunEngine
@@ -36,12 +37,12 @@ class Seeded:
     failed_run: str
 
 
-def record_definitions(store: Store, project: Project, errors: list[Any] | None = None) -> None:
-    """What the CLI or the loader does: store a snapshot of the definitions."""
-    data = snapshot(project, build_graph(project))
-    if errors is not None:
-        data["errors"] = errors
-    save_snapshot(store, data)
+def record_definitions(
+    store: Store, project: Project, errors: list[LegatoError] | None = None
+) -> None:
+    """What the CLI or the code server does: store a snapshot of the definitions (with the
+    ``errors`` of a project that loads in part)."""
+    save_snapshot(store, snapshot(project, build_graph(project), errors))
 
 
 def execute_queued(store: Store, project: Project, storage: Path) -> list[str]:

@@ -22,15 +22,15 @@ from legato.automation.backfill_plans import plan_recorded
 from legato.automation.evaluate import evaluate
 from legato.automation.evaluation import Evaluation, read_evaluation
 from legato.definitions.project import Project
-from legato.errors import LegatoError
+from legato.errors import LegatoError, SnapshotError
 from legato.execution import fork_server
 from legato.graph.build import build_graph
-from legato.graph.snapshot import snapshot
+from legato.graph.snapshot import DefinitionsSnapshot, read_snapshot, snapshot
 from legato.store.engine import Store
 
 
 class CodeLocation(Protocol):
-    def snapshot(self) -> dict[str, Any]: ...
+    def snapshot(self) -> DefinitionsSnapshot: ...
 
     def evaluate(self, request: Mapping[str, Any]) -> Evaluation: ...
 
@@ -51,7 +51,7 @@ class InProcessCode:
         self.graph = build_graph(project)
         self.store = store
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> DefinitionsSnapshot:
         return snapshot(self.project, self.graph)
 
     def evaluate(self, request: Mapping[str, Any]) -> Evaluation:
@@ -145,8 +145,15 @@ class SubprocessCode:
                     stream.close()
             self._proc = None
 
-    def snapshot(self) -> dict[str, Any]:
-        return self._call({"op": "snapshot"})["snapshot"]  # type: ignore[no-any-return]
+    def snapshot(self) -> DefinitionsSnapshot:
+        answer = self._call({"op": "snapshot"})["snapshot"]
+        try:
+            return read_snapshot(answer, where="the snapshot the code server answered")
+        except SnapshotError as exc:
+            raise CodeServerError(
+                exc.message,
+                hint="the daemon and its code server must be the same Legato; restart the daemon",
+            ) from exc
 
     def evaluate(self, request: Mapping[str, Any]) -> Evaluation:
         return read_evaluation(self._call({"op": "evaluate", **request})["result"])

@@ -24,10 +24,10 @@ from legato._internal.masking import mask_process_output
 from legato._internal.secrets import redact_data
 from legato.automation.backfill_plans import plan_recorded
 from legato.automation.evaluate import evaluate
-from legato.automation.evaluation import as_data
+from legato.automation.evaluation import as_data as evaluation_data
 from legato.errors import LegatoError
 from legato.graph.build import build_graph, build_graph_with_errors
-from legato.graph.snapshot import snapshot
+from legato.graph.snapshot import as_data, snapshot
 from legato.loader.config import load_settings
 from legato.loader.fingerprint import fingerprint, loaded_at
 from legato.loader.modules import load_project
@@ -63,16 +63,16 @@ def main(argv: list[str] | None = None) -> None:
             answer: dict[str, Any]
             if request.get("op") == "snapshot":
                 # a broken project still shows what loads, with every error and its file:line
-                data = snapshot(loaded.project, graph or partial)
-                data["errors"] = [e.as_dict() for e in errors]
-                answer = {"snapshot": data}
+                answer = {"snapshot": as_data(snapshot(loaded.project, graph or partial, errors))}
             elif graph is None:
                 first = errors[0]
                 answer = {"error": f"the project does not load: {first}", "hint": first.hint}
             elif request.get("op") == "plan_backfill":
                 answer = {"result": plan_recorded(graph, store, str(request["backfill_id"]))}
             else:
-                answer = {"result": as_data(evaluate(loaded.project, graph, store, request))}
+                answer = {
+                    "result": evaluation_data(evaluate(loaded.project, graph, store, request))
+                }
         except LegatoError as exc:
             answer = {"error": exc.message, "hint": exc.hint}
         except Exception as exc:  # user code failed: report it, keep serving

@@ -36,11 +36,7 @@ class ConsumerSupervisor:
     def check(self, report: TickReport) -> None:
         """Keep the message-consumer child running while any pipeline has an OnMessage trigger."""
         snap = self.snapshots.get()
-        wanted = any(
-            t.get("kind") == "message"
-            for p in snap.get("pipelines", [])
-            for t in p.get("triggers", [])
-        )
+        wanted = any(t.get("kind") == "message" for p in snap.pipelines for t in p.triggers)
         proc = self._child
         if not wanted or not self.enabled or (proc is not None and proc.poll() is None):
             return

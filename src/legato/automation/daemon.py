@@ -286,12 +286,12 @@ class Daemon:
             report.errors.append(f"loading definitions failed: {exc}")
             return
         save_snapshot(self.store, snap, self.location)
-        shared = self._shared_contracts.check(snap.get("contracts"))
+        shared = self._shared_contracts.check(snap.contracts)
         for error in shared.errors if shared is not None else ():
             report.errors.append(f"contracts across projects: {error}")
-        if snap.get("errors"):  # a broken file must not delete triggers (and their cursors)
+        if snap.errors:  # a broken file must not delete triggers (and their cursors)
             report.errors.append(
-                f"definitions have {len(snap['errors'])} error(s); triggers are kept as they were"
+                f"definitions have {len(snap.errors)} error(s); triggers are kept as they were"
             )
             return
         sync_triggers(self.store, snap)

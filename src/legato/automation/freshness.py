@@ -32,8 +32,10 @@ class FreshnessWatch:
             return
         self._look_at = at + self.every
         snap = self.snapshots.get()
-        complete = not snap.get("errors")
-        found, errors = assess_assets(self.store, snap, now)
+        # Only definitions known in full say which subjects no longer have a policy or an SLA:
+        # before the first snapshot, or with a broken one, open violations stay open.
+        complete = self.snapshots.known and not snap.errors
+        found, errors = assess_assets(self.store, snap.nodes, now)
         for asset, error in errors.items():
             report.errors.append(f"freshness of {asset!r} not assessed: {error}")
         late = [
@@ -52,9 +54,9 @@ class FreshnessWatch:
             for a in assessments
             if a.late
         ]
-        defined = {str(n["key"]) for n in policy_nodes(snap)} if complete else None
+        defined = {n.key for n in policy_nodes(snap.nodes)} if complete else None
         record_misses(self.store, "freshness", late, assessed=found, defined=defined, now=at)
-        slas = pipeline_slas(snap)
+        slas = pipeline_slas(snap.pipelines)
         record_misses(
             self.store,
             "sla",

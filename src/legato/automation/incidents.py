@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select
 
 from legato.events.errors import ErrorInfo
 from legato.events.status import RunStatus, StepStatus
+from legato.graph.snapshot import DefinitionsSnapshot
 from legato.store.alert_outbox import Fact
 from legato.store.alerts import Alert, Incident
 from legato.store.schema import runs, steps
@@ -25,10 +26,11 @@ from legato.store.schema_checks import check_results
 from legato.store.schema_freshness import violations
 
 Attributes = dict[str, set[str]]
-Snapshot = Mapping[str, Any]
 
 
-def describe(conn: Connection, fact: Fact, snap: Snapshot) -> tuple[Incident, Attributes] | None:
+def describe(
+    conn: Connection, fact: Fact, snap: DefinitionsSnapshot
+) -> tuple[Incident, Attributes] | None:
     """The incident a fact is about and its attributes; None if what it names is gone."""
     describe_kind = _DESCRIBE.get(fact.kind)
     return None if describe_kind is None else describe_kind(conn, fact, snap)
@@ -47,7 +49,9 @@ def is_recovered(conn: Connection, alert: Alert) -> bool:
 # -- run_failed ---------------------------------------------------------------------------------
 
 
-def _run_failed(conn: Connection, fact: Fact, snap: Snapshot) -> tuple[Incident, Attributes] | None:
+def _run_failed(
+    conn: Connection, fact: Fact, snap: DefinitionsSnapshot
+) -> tuple[Incident, Attributes] | None:
     run = conn.execute(select(runs).where(runs.c.run_id == fact.ref)).first()
     if run is None:
         return None
@@ -98,7 +102,9 @@ def _run_recovered(conn: Connection, detail: Mapping[str, Any]) -> bool:
 # -- freshness_missed, sla_missed ---------------------------------------------------------------
 
 
-def _violation(conn: Connection, fact: Fact, snap: Snapshot) -> tuple[Incident, Attributes] | None:
+def _violation(
+    conn: Connection, fact: Fact, snap: DefinitionsSnapshot
+) -> tuple[Incident, Attributes] | None:
     row = conn.execute(select(violations).where(violations.c.id == int(fact.ref))).first()
     if row is None:
         return None
@@ -108,10 +114,7 @@ def _violation(conn: Connection, fact: Fact, snap: Snapshot) -> tuple[Incident, 
         attributes = _node_attributes(snap, [row.asset_key])
         summary = f"Asset {row.subject!r} is late since {since}: {detail.get('reason', '')}"
     else:
-        pipeline = _pipelines(snap).get(row.pipeline, {})
-        attributes = _node_attributes(snap, list(pipeline.get("nodes", [])))
-        attributes["pipeline"] = {row.pipeline}
-        attributes["tag"] |= {f"{k}={v}" for k, v in (pipeline.get("tags") or {}).items()}
+        attributes = _pipeline_attributes(snap, row.pipeline)
         summary = (
             f"Pipeline {row.pipeline!r} missed its SLA at {since}: run {row.run_id} "
             f"({detail.get('run_status')}) expected {detail.get('expected', '')}"
@@ -141,14 +144,13 @@ def _violation_recovered(conn: Connection, detail: Mapping[str, Any]) -> bool:
 # -- trigger_erroring ---------------------------------------------------------------------------
 
 
-def _trigger(conn: Connection, fact: Fact, snap: Snapshot) -> tuple[Incident, Attributes] | None:
+def _trigger(
+    conn: Connection, fact: Fact, snap: DefinitionsSnapshot
+) -> tuple[Incident, Attributes] | None:
     row = conn.execute(select(triggers).where(triggers.c.trigger_id == fact.ref)).first()
     if row is None:
         return None
-    pipeline = _pipelines(snap).get(row.pipeline, {})
-    attributes = _node_attributes(snap, list(pipeline.get("nodes", [])))
-    attributes["pipeline"] = {row.pipeline}
-    attributes["tag"] |= {f"{k}={v}" for k, v in (pipeline.get("tags") or {}).items()}
+    attributes = _pipeline_attributes(snap, row.pipeline)
     reason = _line(str(fact.detail.get("reason", "")))
     incident = Incident(
         "trigger_erroring",
@@ -176,12 +178,12 @@ def _trigger_recovered(conn: Connection, detail: Mapping[str, Any]) -> bool:
 # -- check_failed -------------------------------------------------------------------------------
 
 
-def _check(conn: Connection, fact: Fact, snap: Snapshot) -> tuple[Incident, Attributes]:
+def _check(conn: Connection, fact: Fact, snap: DefinitionsSnapshot) -> tuple[Incident, Attributes]:
     d = fact.detail
     where = f"{d['asset']}[{d['partition']}]" if d.get("partition") else d["asset"]
     blocking = "; it is blocking: downstream steps were skipped" if d.get("blocking") else ""
-    node = {n["key"]: n for n in snap.get("nodes", [])}.get(d["check"], {})
-    description = node.get("description")
+    node = snap.node_index.get(d["check"])
+    description = None if node is None else node.description
     about = f": {_line(str(description))}" if description else ""
     incident = Incident(
         "check_failed",
@@ -210,7 +212,7 @@ def _check_recovered(conn: Connection, detail: Mapping[str, Any]) -> bool:
 # -- daemon_down --------------------------------------------------------------------------------
 
 
-def _daemon(conn: Connection, fact: Fact, snap: Snapshot) -> tuple[Incident, Attributes]:
+def _daemon(conn: Connection, fact: Fact, snap: DefinitionsSnapshot) -> tuple[Incident, Attributes]:
     d = fact.detail
     incident = Incident(
         "daemon_down",
@@ -224,7 +226,7 @@ def _daemon(conn: Connection, fact: Fact, snap: Snapshot) -> tuple[Incident, Att
 
 
 # A daemon found dead is a one-off notice: the daemon that found it runs, so it has "recovered".
-_DESCRIBE: dict[str, Callable[[Connection, Fact, Snapshot], Any]] = {
+_DESCRIBE: dict[str, Callable[[Connection, Fact, DefinitionsSnapshot], Any]] = {
     "run_failed": _run_failed,
     "freshness_missed": _violation,
     "sla_missed": _violation,
@@ -245,26 +247,33 @@ def _empty() -> Attributes:
     return {"pipeline": set(), "asset": set(), "group": set(), "tag": set()}
 
 
-def _node_attributes(snap: Snapshot, keys: list[Any]) -> Attributes:
+def _node_attributes(snap: DefinitionsSnapshot, keys: list[Any]) -> Attributes:
     """The assets, their groups and tags, and the pipelines that select them."""
-    nodes = {n["key"]: n for n in snap.get("nodes", [])}
     out = _empty()
     for key in keys:
         if key is None:
             continue
         out["asset"].add(str(key))
-        node = nodes.get(key, {})
-        if node.get("group"):
-            out["group"].add(str(node["group"]))
-        out["tag"] |= {f"{k}={v}" for k, v in (node.get("tags") or {}).items()}
-    for name, pipeline in _pipelines(snap).items():
-        if out["asset"] & set(pipeline.get("nodes", [])):
-            out["pipeline"].add(name)
+        node = snap.node_index.get(key)
+        if node is None:
+            continue
+        if node.group:
+            out["group"].add(node.group)
+        out["tag"] |= {f"{k}={v}" for k, v in node.tags.items()}
+    for pipeline in snap.pipelines:
+        if not out["asset"].isdisjoint(pipeline.nodes):
+            out["pipeline"].add(pipeline.name)
     return out
 
 
-def _pipelines(snap: Snapshot) -> dict[str, Mapping[str, Any]]:
-    return {str(p["name"]): p for p in snap.get("pipelines", [])}
+def _pipeline_attributes(snap: DefinitionsSnapshot, name: str) -> Attributes:
+    """A pipeline's own name and tags, with the attributes of the nodes it selects."""
+    pipeline = snap.pipeline_index.get(name)
+    out = _node_attributes(snap, [] if pipeline is None else list(pipeline.nodes))
+    out["pipeline"] = {name}
+    if pipeline is not None:
+        out["tag"] |= {f"{k}={v}" for k, v in pipeline.tags.items()}
+    return out
 
 
 def _line(text: str) -> str:

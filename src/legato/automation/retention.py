@@ -46,7 +46,7 @@ class RetentionLoop:
         if at < self._due:
             return
         snap = self.snapshots.get()
-        if not snap or snap.get("errors"):
+        if not self.snapshots.known or snap.errors:
             return  # definitions not known yet, or broken: policies unknown, nothing deleted
         policies = Policies.from_snapshot(snap, self.default)
         if policies.default is None and not policies.pipelines:

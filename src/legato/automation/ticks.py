@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from legato.definitions.partitions import (
     DynamicLookup,
@@ -21,6 +20,7 @@ from legato.definitions.partitions.restore import space_from_description
 from legato.definitions.schedule_specs import schedule_of
 from legato.definitions.trigger_specs import CronSpec, EverySpec
 from legato.graph.run_config import check_triggered_config
+from legato.graph.snapshot import NodeSnapshot, PipelineSnapshot
 from legato.store.automation import TriggerRow
 from legato.store.engine import Store
 from legato.store.run_requests import NewRun, run_record
@@ -28,16 +28,17 @@ from legato.store.tick_writes import TickWrite, write_ticks
 
 
 def tick_partitions(
-    pipeline: Mapping[str, Any],
-    nodes: Mapping[str, Mapping[str, Any]],
+    pipeline: PipelineSnapshot,
+    nodes: Mapping[str, NodeSnapshot],
     tick: datetime,
     dynamic: DynamicLookup | None,
 ) -> tuple[str, ...]:
     """The partition keys a tick runs: the window that just completed, for every value of the
     other dimensions of a product. Unpartitioned pipelines get no keys."""
     space: PartitionSpace | None = None
-    for key in pipeline.get("nodes", []):
-        space = space_from_description(nodes.get(key, {}).get("partitions"))
+    for key in pipeline.nodes:
+        node = nodes.get(key)
+        space = None if node is None else space_from_description(node.partitions)
         if space is not None:
             break
     if space is None:
@@ -60,8 +61,8 @@ def tick_partitions(
 
 def plan_schedule(
     trigger: TriggerRow,
-    pipeline: Mapping[str, Any],
-    nodes: Mapping[str, Mapping[str, Any]],
+    pipeline: PipelineSnapshot,
+    nodes: Mapping[str, NodeSnapshot],
     now: datetime,
     dynamic: DynamicLookup | Callable[[str], Sequence[str]] | None = None,
     *,
@@ -76,12 +77,7 @@ def plan_schedule(
     A tick's run gets the pipeline's config and nothing else: if that does not fit the config
     models of the steps it runs, ``RunConfigError`` names the step, the field and the fix, from
     the first evaluation on (the daemon records it as a failed tick, once), and no run is made."""
-    check_triggered_config(
-        pipeline.get("config_schema"),
-        pipeline.get("config") or {},
-        pipeline["name"],
-        trigger.kind,
-    )
+    check_triggered_config(pipeline.config_schema, pipeline.config, pipeline.name, trigger.kind)
     assert isinstance(trigger.spec, CronSpec | EverySpec), trigger.spec
     schedule = schedule_of(trigger.spec)
     end = now if until is None or until < now else until
@@ -120,8 +116,8 @@ def plan_schedule(
 def evaluate_schedule(
     store: Store,
     trigger: TriggerRow,
-    pipeline: Mapping[str, Any],
-    nodes: Mapping[str, Mapping[str, Any]],
+    pipeline: PipelineSnapshot,
+    nodes: Mapping[str, NodeSnapshot],
     now: datetime,
     *,
     owner: str | None = None,

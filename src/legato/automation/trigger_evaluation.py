@@ -22,6 +22,7 @@ from legato.automation.ticks import plan_schedule
 from legato.definitions.trigger_specs import poll_interval
 from legato.errors import LegatoError
 from legato.graph.run_config import selection_config_schema
+from legato.graph.snapshot import NodeSnapshot, PipelineSnapshot
 from legato.store.automation import TriggerRow, advance_trigger, claim_triggers, record_tick
 from legato.store.engine import Store
 from legato.store.partitions import add_dynamic_keys, dynamic_lookup
@@ -58,8 +59,7 @@ class TriggerEvaluation:
         """Evaluate every due trigger, a claimed batch at a time, each batch at its own ``now``,
         for at most ``EVALUATION_BUDGET`` s (the loop's other jobs must not wait longer)."""
         snap = self.snapshots.get()
-        pipelines = {p["name"]: p for p in snap.get("pipelines", [])}
-        nodes = {n["key"]: n for n in snap.get("nodes", [])}
+        pipelines, nodes = snap.pipeline_index, snap.node_index
         budget = time.monotonic() + EVALUATION_BUDGET
         while not self.stop.is_set():
             claimed = claim_triggers(
@@ -73,8 +73,8 @@ class TriggerEvaluation:
     def _evaluate_batch(
         self,
         claimed: list[TriggerRow],
-        pipelines: Mapping[str, Mapping[str, Any]],
-        nodes: Mapping[str, Mapping[str, Any]],
+        pipelines: Mapping[str, PipelineSnapshot],
+        nodes: Mapping[str, NodeSnapshot],
         now: datetime,
         report: TickReport,
     ) -> None:
@@ -132,8 +132,8 @@ class TriggerEvaluation:
     def _evaluate(
         self,
         trigger: TriggerRow,
-        pipeline: Mapping[str, Any],
-        nodes: Mapping[str, Mapping[str, Any]],
+        pipeline: PipelineSnapshot,
+        nodes: Mapping[str, NodeSnapshot],
         now: datetime,
     ) -> list[str]:
         assert self.code is not None
@@ -180,8 +180,8 @@ class TriggerEvaluation:
     def _run_record(
         self,
         trigger: TriggerRow,
-        pipeline: Mapping[str, Any],
-        nodes: Mapping[str, Mapping[str, Any]],
+        pipeline: PipelineSnapshot,
+        nodes: Mapping[str, NodeSnapshot],
         request: RequestedRun,
         now: datetime,
     ) -> RunRecord:

@@ -33,14 +33,14 @@ def freshness(ctx: click.Context, show_all: bool, limit: int, check: bool) -> No
     store = proj.store()
     snap = snapshot(proj.project, proj.graph)
     now = datetime.now(UTC)
-    found, errors = assess_assets(store, snap, now)
+    found, errors = assess_assets(store, snap.nodes, now)
     table = Table(show_edge=False, header_style="bold", title="freshness", title_justify="left")
     for column in ("asset", "policy", "state", "expected", "last materialized"):
         table.add_column(column)
-    nodes = {str(n["key"]): n for n in snap["nodes"] if n.get("freshness")}
+    nodes = {n.key: n.freshness for n in snap.nodes if n.freshness}
     late = 0
-    for key, node in nodes.items():
-        policy = escape(node["freshness"]["summary"])
+    for key, described in nodes.items():
+        policy = escape(str(described["summary"]))
         if key in errors:
             table.add_row(escape(key), policy, "[yellow]unknown[/]", escape(errors[key]), "-")
         for a in found.get(key, []):
@@ -52,7 +52,7 @@ def freshness(ctx: click.Context, show_all: bool, limit: int, check: bool) -> No
                 escape(a.expected),
                 when(a.materialized_at),
             )
-    slas = pipeline_slas(snap)
+    slas = pipeline_slas(snap.pipelines)
     missed = {m.subject: m for m in sla_misses(store, slas, now.timestamp())}
     if not nodes and not slas:
         console.print("no asset has a freshness policy and no pipeline an SLA")

@@ -16,6 +16,7 @@ from typing import Any, Literal, overload
 
 from legato._internal.metadata import clean_metadata
 from legato.definitions.keys import validate_key
+from legato.definitions.labels import check_text
 from legato.definitions.step import (
     _REGISTRY,
     CONTEXT_PARAM,
@@ -127,6 +128,7 @@ def check_spec(
             source=source,
         )
     _check_severity(severity, f"check {name!r} ({source})")
+    check_text(description, "description", f"check {name!r}", source)
     doc = description if description is not None else (fn.__doc__ or "").strip() or None
     return CheckSpec(name, fn, blocking, severity, doc, source)
 

@@ -20,6 +20,7 @@ import sys
 from typing import Any, NoReturn
 
 from legato.definitions.keys import validate_key
+from legato.definitions.labels import check_text
 from legato.definitions.partitions import PartitionSpace
 from legato.definitions.step import StepDef
 from legato.errors import DefinitionError
@@ -70,15 +71,16 @@ def external_asset(
         )
     if group is not None:
         validate_key(group, what=f"{what} group", source=source)
+    named = f"external asset {key!r}"
     return StepDef(
         kind="asset",
         key=key,
         fn=_produced_elsewhere,
         params=(),
         group=group,
-        description=description,
+        description=check_text(description, "description", named, source),
         partitions=partitions,
-        io_manager=io_manager,
+        io_manager=check_text(io_manager, "io_manager", named, source),
         source=source,
         external=project or "",
     )

@@ -10,6 +10,7 @@ from typing import Any
 from legato import plugins
 from legato._internal.durations import EXAMPLES, parse_duration
 from legato.definitions.keys import validate_key
+from legato.definitions.labels import check_tags, check_text
 from legato.definitions.policies import Retry
 from legato.definitions.retention import Retention
 from legato.errors import DefinitionError
@@ -93,11 +94,12 @@ class Pipeline:
                 source=self.source,
                 hint='pass a selection string such as "group:sales+"',
             )
-        self.tags = dict(tags or {})
+        what = f"pipeline {name!r}"
+        self.tags = check_tags(tags, what, self.source)
         self.retries: Retry | None = retries if isinstance(retries, Retry) else None
         self.executor = executor
         self.max_concurrency = max_concurrency
-        self.description = description
+        self.description = check_text(description, "description", what, self.source)
         self.config = dict(config or {})
         self.priority = int(priority)
         self.sla: float | None = None

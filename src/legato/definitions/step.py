@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from legato.definitions.contracts import TableContract, as_table_contract
 from legato.definitions.freshness import Freshness, check_freshness
 from legato.definitions.keys import validate_key
+from legato.definitions.labels import check_names, check_tags, check_text
 from legato.definitions.partitions import PartitionMapping, PartitionSpace
 from legato.definitions.policies import Retry
 from legato.errors import DefinitionError, where
@@ -173,17 +174,6 @@ def _as_deps(items: Iterable[str | Dep] | None, what: str) -> tuple[Dep, ...]:
     return tuple(out)
 
 
-def _check_tags(tags: Mapping[str, str] | None, what: str) -> dict[str, str]:
-    tags = dict(tags or {})
-    for k, v in tags.items():
-        if not isinstance(k, str) or not isinstance(v, str):
-            raise DefinitionError(
-                f"{what}: tag {k!r}={v!r} must map strings to strings",
-                hint='write tags={"team": "finance"}',
-            )
-    return tags
-
-
 def make_step(
     kind: StepKind,
     fn: Callable[..., Any],
@@ -254,6 +244,7 @@ def make_step(
             hint="single_run=True lets one step process many partition keys; give partitions=",
         )
     checked_freshness = check_freshness(freshness, f"{what} ({source})")
+    check_text(description, "description", what, source)
     params = _signature(fn, what, source)
     names = {p.name for p in params}
     in_deps = {}
@@ -277,15 +268,15 @@ def make_step(
         ins=in_deps,
         deps=_as_deps(deps, what),
         group=group,
-        tags=_check_tags(tags, what),
+        tags=check_tags(tags, what, source),
         description=description if description is not None else inspect.getdoc(fn),
-        owners=tuple(owners or ()),
+        owners=check_names(owners, "owners", what, source),
         retries=retries,
         timeout=float(timeout) if timeout else None,
         map_over=map_over,
         partitions=partitions,
-        io_manager=io_manager,
-        pool=pool,
+        io_manager=check_text(io_manager, "io_manager", what, source),
+        pool=check_text(pool, "pool", what, source),
         single_run=single_run,
         triggers=tuple(triggers),
         freshness=checked_freshness,

@@ -23,6 +23,7 @@ from legato.definitions.partitions import DynamicLookup, PartitionSpace, TimeWin
 from legato.definitions.partitions.product import dimensions_of, join_values
 from legato.definitions.partitions.restore import space_from_description
 from legato.errors import LegatoError
+from legato.graph.snapshot import NodeSnapshot
 
 MAX_KEYS = 10_000  # partition keys checked per asset at most (a product of large dimensions)
 
@@ -158,12 +159,13 @@ def assess(expected: Expectation, materialized_at: float | None, now: float) -> 
 
 
 def node_expectations(
-    node: Mapping[str, Any], now: datetime, dynamic: DynamicLookup | None
+    node: NodeSnapshot, now: datetime, dynamic: DynamicLookup | None
 ) -> list[Expectation]:
     """What each subject of a snapshot node with a ``freshness`` policy needs at ``now``."""
-    policy = _policy(json.dumps(node["freshness"], sort_keys=True))
-    space = _space(json.dumps(node.get("partitions"), sort_keys=True))
-    return expectations(str(node["key"]), policy, space, now, dynamic)
+    assert node.freshness is not None, node.key
+    policy = _policy(json.dumps(node.freshness, sort_keys=True))
+    space = _space(json.dumps(node.partitions, sort_keys=True))
+    return expectations(node.key, policy, space, now, dynamic)
 
 
 # A snapshot describes the same policies and spaces at every look: rebuild each once.

@@ -17,12 +17,15 @@ re-run's) says so with :func:`check_run_config`'s ``context`` and ``fix``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from legato._internal.json_schema import Problem, dotted, non_finite_number, problems
 from legato.definitions.config import config_schema
 from legato.errors import RunConfigError
 from legato.graph.graph import Graph, Node
+
+if TYPE_CHECKING:  # the snapshot is built from the schemas found here
+    from legato.graph.snapshot import NodeSnapshot
 
 
 def run_nodes(
@@ -60,7 +63,7 @@ def graph_config_schema(graph: Graph, nodes: Iterable[str]) -> dict[str, Any] | 
 
 
 def selection_config_schema(
-    definitions: Graph | Mapping[str, Mapping[str, Any]], selected: Iterable[str]
+    definitions: Graph | Mapping[str, NodeSnapshot], selected: Iterable[str]
 ) -> dict[str, Any] | None:
     """The config schema of a run of ``selected`` (with the tasks upstream of it, which run
     again): from the graph where user code is loaded, from a definitions snapshot's nodes (by
@@ -77,18 +80,21 @@ def selection_config_schema(
 
 
 def snapshot_config_schema(
-    nodes: Mapping[str, Mapping[str, Any]], selected: Iterable[str]
+    nodes: Mapping[str, NodeSnapshot], selected: Iterable[str]
 ) -> dict[str, Any] | None:
-    """``graph_config_schema`` from a definitions snapshot (for processes without user code)."""
+    """``graph_config_schema`` from a definitions snapshot's nodes by key (for processes without
+    user code)."""
 
     def upstream(key: str) -> list[str]:
-        return list(nodes.get(key, {}).get("upstream") or [])
+        node = nodes.get(key)
+        return [] if node is None else node.upstream
 
     def is_task(key: str) -> bool:
-        return nodes.get(key, {}).get("kind") == "task"
+        node = nodes.get(key)
+        return node is not None and node.kind == "task"
 
     keys = run_nodes((k for k in selected if k in nodes), upstream, is_task)
-    return run_config_schema({k: nodes[k].get("config_schema") for k in nodes if k in keys})
+    return run_config_schema({k: n.config_schema for k, n in nodes.items() if k in keys})
 
 
 def run_config_schema(steps: Mapping[str, Mapping[str, Any] | None]) -> dict[str, Any] | None:

@@ -7,7 +7,7 @@ carries an idempotency key, so two daemons racing on one tick create one run.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy import Connection, delete, func, insert, or_, select, true, upda
 
 from legato._internal.ids import bounded_key
 from legato.definitions.trigger_specs import TriggerSpec, parse_trigger_spec
+from legato.graph.snapshot import DefinitionsSnapshot
 from legato.store._json import as_stored
 from legato.store.alert_outbox import add_facts
 from legato.store.engine import Store
@@ -57,17 +58,17 @@ def trigger_id(pipeline: str, index: int, kind: str) -> str:
     return f"{pipeline}#{index}:{kind}"
 
 
-def sync_triggers(store: Store, snapshot: Mapping[str, Any]) -> list[str]:
+def sync_triggers(store: Store, snapshot: DefinitionsSnapshot) -> list[str]:
     """Make the trigger table match the snapshot's pipelines; keeps cursors of unchanged ones.
 
     A trigger whose spec changed keeps its cursor (a schedule does not replay its past); one
     that disappeared is deleted. Returns the ids now defined.
     """
     wanted: dict[str, tuple[str, str, Any]] = {}
-    for pipe in snapshot.get("pipelines", []):
-        for index, spec in enumerate(pipe.get("triggers", [])):
-            key = trigger_id(pipe["name"], index, spec["kind"])
-            wanted[key] = (pipe["name"], spec["kind"], as_stored(spec))
+    for pipe in snapshot.pipelines:
+        for index, spec in enumerate(pipe.triggers):
+            kind = str(spec.get("kind"))
+            wanted[trigger_id(pipe.name, index, kind)] = (pipe.name, kind, as_stored(spec))
     now = time.time()
     with store.transaction() as conn:
         existing = {

@@ -3,32 +3,33 @@ store's latest materializations (read by the daemon, the API and the CLI alike).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from legato.errors import LegatoError
 from legato.graph.freshness import Assessment, Expectation, assess, node_expectations
+from legato.graph.snapshot import NodeSnapshot, PipelineSnapshot
 from legato.store.assets import materialized_times
 from legato.store.engine import Store
 from legato.store.partitions import dynamic_lookup
 
 
-def policy_nodes(snapshot: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def policy_nodes(nodes: Iterable[NodeSnapshot]) -> list[NodeSnapshot]:
     """The snapshot's assets that declare a freshness policy."""
-    return [n for n in snapshot.get("nodes", []) if n.get("freshness")]
+    return [n for n in nodes if n.freshness]
 
 
 def assess_assets(
-    store: Store, snapshot: Mapping[str, Any], now: datetime
+    store: Store, nodes: Iterable[NodeSnapshot], now: datetime
 ) -> tuple[dict[str, list[Assessment]], dict[str, str]]:
-    """Each policy asset's subjects, assessed at ``now``; and the error of each asset that could
-    not be assessed (a space this version cannot rebuild, say)."""
+    """Each policy asset among ``nodes`` (a snapshot's), its subjects assessed at ``now``; and
+    the error of each asset that could not be assessed (a space this version cannot rebuild,
+    say)."""
     dynamic = dynamic_lookup(store)
     wanted: dict[str, list[Expectation]] = {}
     errors: dict[str, str] = {}
-    for node in policy_nodes(snapshot):
-        key = str(node["key"])
+    for node in policy_nodes(nodes):
+        key = node.key
         try:
             wanted[key] = node_expectations(node, now, dynamic)
         except LegatoError as exc:
@@ -42,6 +43,6 @@ def assess_assets(
     return found, errors
 
 
-def pipeline_slas(snapshot: Mapping[str, Any]) -> dict[str, float]:
-    """SLA seconds of each pipeline of the snapshot that has one."""
-    return {str(p["name"]): float(p["sla"]) for p in snapshot.get("pipelines", []) if p.get("sla")}
+def pipeline_slas(pipelines: Iterable[PipelineSnapshot]) -> dict[str, float]:
+    """SLA seconds of each pipeline (a snapshot's) that has one."""
+    return {p.name: p.sla for p in pipelines if p.sla}

@@ -30,6 +30,7 @@ from sqlalchemy import Connection, and_, delete, exists, insert, select, text, t
 
 from legato.definitions.retention import Retention
 from legato.events.status import RunStatus
+from legato.graph.snapshot import DefinitionsSnapshot
 from legato.store import schema
 from legato.store.engine import Store
 from legato.store.retention_sweep import count_rows, sweep_once
@@ -58,12 +59,12 @@ class Policies:
         return own if own is not None else self.default
 
     @classmethod
-    def from_snapshot(cls, snapshot: Mapping[str, Any], default: Retention | None) -> Policies:
+    def from_snapshot(cls, snapshot: DefinitionsSnapshot, default: Retention | None) -> Policies:
         """The policies of the definitions snapshot's pipelines, over ``default``."""
         own = {
-            str(p["name"]): policy
-            for p in snapshot.get("pipelines", [])
-            if (policy := Retention.from_description(p.get("retention"))) is not None
+            p.name: policy
+            for p in snapshot.pipelines
+            if (policy := Retention.from_description(p.retention)) is not None
         }
         return cls(default, own)
 

@@ -22,6 +22,7 @@ from legato._internal.ids import bounded_key, new_run_id, run_request_key
 from legato.definitions.pipeline import Pipeline
 from legato.events.status import RunStatus
 from legato.graph.run_config import check_run_config, merge_config
+from legato.graph.snapshot import PipelineSnapshot
 from legato.store.engine import Store
 from legato.store.runs import NewStep, RunRecord, insert_run, insert_runs
 from legato.store.schema import TRIGGER_LENGTH
@@ -100,7 +101,7 @@ class NewRun:
     @classmethod
     def of_pipeline(
         cls,
-        pipeline: Pipeline | Mapping[str, Any],
+        pipeline: Pipeline | PipelineSnapshot,
         *,
         selection: str | None = None,
         tags: Mapping[str, str] | None = None,
@@ -110,27 +111,16 @@ class NewRun:
         its selection unless ``selection`` is given, its executor and priority, its tags with
         ``tags`` over them and its config with ``config`` over it. A snapshot's description
         also gives the schema of its selection's config."""
-        if isinstance(pipeline, Pipeline):
-            described: Mapping[str, Any] = {
-                "name": pipeline.name,
-                "selection": pipeline.selection,
-                "executor": pipeline.executor,
-                "priority": pipeline.priority,
-                "tags": pipeline.tags,
-                "config": pipeline.config,
-            }
-        else:
-            described = pipeline
         defaults: dict[str, Any] = {
-            "pipeline": described["name"],
-            "selection": selection or " ".join(described.get("selection") or ["*"]),
-            "executor": described.get("executor") or "",
-            "priority": int(described.get("priority") or 0),
-            "tags": {**(described.get("tags") or {}), **(tags or {})},
-            "config": merge_config(described.get("config") or {}, fields.pop("config", {})),
+            "pipeline": pipeline.name,
+            "selection": selection or " ".join(pipeline.selection or ["*"]),
+            "executor": pipeline.executor or "",
+            "priority": pipeline.priority,
+            "tags": {**pipeline.tags, **(tags or {})},
+            "config": merge_config(pipeline.config, fields.pop("config", {})),
         }
-        if not selection:  # the pipeline's own selection: its config schema applies
-            defaults["config_schema"] = described.get("config_schema")
+        if not selection and isinstance(pipeline, PipelineSnapshot):
+            defaults["config_schema"] = pipeline.config_schema  # its own selection's
         return cls(**(defaults | fields))
 
     @property

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from legato.errors import ContractError
+from legato.errors import ContractError, SnapshotError
 from legato.graph.cross_project import Recorded, cross_project_errors
 from legato.store import schema
 from legato.store.engine import Store
-from legato.store.snapshots import DEFAULT_LOCATION
+from legato.store.snapshots import DEFAULT_LOCATION, decode_snapshot
 
 
 @dataclass(frozen=True)
@@ -35,20 +35,25 @@ def snapshot_heads(store: Store) -> dict[str, int]:
 
 
 def other_contracts(store: Store, location: str) -> list[Recorded]:
-    """The contracts each project but ``location`` recorded last, by project name."""
+    """The contracts each project but ``location`` recorded last, by project name. A project
+    whose snapshot holds none (recorded by a Legato without contracts), or one this Legato
+    cannot read (which that project's own daemon and web server report), is not compared."""
     heads = {k: v for k, v in snapshot_heads(store).items() if k != location}
     if not heads:
         return []
     s = schema.snapshots.c
     with store.read() as conn:
         rows = conn.execute(
-            select(s.location, s.data).where(s.id.in_(heads.values())).order_by(s.location)
+            select(s.id, s.location, s.data).where(s.id.in_(heads.values())).order_by(s.location)
         ).all()
     out = []
-    for name, text in rows:
-        contracts = (text or {}).get("contracts")
-        if isinstance(contracts, Mapping) and isinstance(contracts.get("steps"), Mapping):
-            out.append(Recorded(name, contracts["steps"]))
+    for row in rows:
+        try:
+            contracts = decode_snapshot(row.data, row.id, row.location).contracts
+        except SnapshotError:
+            continue
+        if contracts is not None and isinstance(contracts.get("steps"), Mapping):
+            out.append(Recorded(row.location, contracts["steps"]))
     return out
 
 

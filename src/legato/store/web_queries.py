@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 
+from legato.graph.snapshot import DefinitionsSnapshot
 from legato.store import schema
 from legato.store.automation import TickRow
 from legato.store.backfills import BackfillRecord, backfill_from_row
@@ -106,11 +107,12 @@ def latest_snapshot_header(store: Store, location: str = "default") -> SnapshotH
     return None if row is None else SnapshotHeader(int(row[0]), str(row[1]), float(row[2]))
 
 
-def snapshot_data(store: Store, snapshot_id: int) -> dict[str, Any]:
+def snapshot_data(store: Store, snapshot_id: int) -> DefinitionsSnapshot:
+    """The snapshot ``snapshot_id`` (SnapshotError naming it and the field if it does not fit)."""
     s = schema.snapshots.c
     with store.read() as conn:
-        stored = conn.execute(select(s.data).where(s.id == snapshot_id)).scalar_one()
-    return parse_snapshot(stored)
+        row = conn.execute(select(s.location, s.data).where(s.id == snapshot_id)).one()
+    return parse_snapshot(row.data, snapshot_id, row.location)
 
 
 def node_statuses(store: Store, recent_runs: int = 200) -> dict[str, tuple[str, float]]:

@@ -58,9 +58,9 @@ def check_backfill(
     except SelectionError as exc:
         raise _refuse(exc.message, "selection", exc.hint) from None
     spaces = [
-        (key, space_of(key, node["partitions"]))
+        (key, space_of(key, node.partitions))
         for key, node in defs.nodes.items()  # in the graph's order, as the planner reads them
-        if key in selected and node.get("partitions")
+        if key in selected and node.partitions
     ]
     if not spaces:
         raise _refuse(

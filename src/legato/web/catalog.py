@@ -11,8 +11,8 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
 
+from legato.graph.snapshot import DefinitionsSnapshot, ErrorSnapshot, NodeSnapshot, PipelineSnapshot
 from legato.store.engine import Store
 from legato.store.web_queries import latest_snapshot_header, snapshot_data
 from legato.web.layout import Layout, layered_layout
@@ -22,69 +22,69 @@ log = logging.getLogger("legato.web")
 
 @dataclass(frozen=True)
 class Definitions:
-    """One snapshot, indexed: nodes by key (in topological order), pipelines, edges, errors."""
+    """One snapshot, indexed: nodes by key (in topological order), pipelines by name, edges,
+    and the pipelines that select each node."""
 
     snapshot_id: int | None
     fingerprint: str
     created_at: float | None
-    nodes: dict[str, dict[str, Any]]
-    pipelines: dict[str, dict[str, Any]]
-    errors: list[dict[str, Any]]
+    snapshot: DefinitionsSnapshot
     downstream: dict[str, list[str]] = field(default_factory=dict)
     edge_list: list[tuple[str, str]] = field(default_factory=list)
+    pipelines_of: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def nodes(self) -> dict[str, NodeSnapshot]:
+        return self.snapshot.node_index
+
+    @property
+    def pipelines(self) -> dict[str, PipelineSnapshot]:
+        return self.snapshot.pipeline_index
+
+    @property
+    def errors(self) -> list[ErrorSnapshot]:
+        return self.snapshot.errors
 
     def upstream(self, key: str) -> list[str]:
-        return [k for k in self.nodes[key].get("upstream", []) if k in self.nodes]
+        return [k for k in self.nodes[key].upstream if k in self.nodes]
 
     def lineage_keys(self) -> list[str]:
         """The assets and tasks of the lineage; checks are shown with their assets."""
-        return [k for k, n in self.nodes.items() if n.get("kind") != "check"]
+        return [k for k, n in self.nodes.items() if n.kind != "check"]
 
     def edges(self) -> list[tuple[str, str]]:
         """(upstream, downstream) pairs between known nodes."""
         return self.edge_list
 
 
-EMPTY = Definitions(None, "", None, {}, {}, [])
-
-
-def _normalize_error(raw: Any) -> dict[str, Any]:
-    if isinstance(raw, dict):
-        return {
-            "message": str(raw.get("message") or raw.get("error") or raw),
-            "object": raw.get("object", raw.get("obj")),
-            "source": raw.get("source"),
-            "hint": raw.get("hint"),
-        }
-    return {"message": str(raw), "object": None, "source": None, "hint": None}
+EMPTY = Definitions(None, "", None, DefinitionsSnapshot())
 
 
 def index_snapshot(
-    data: dict[str, Any], snapshot_id: int | None, fingerprint: str, created_at: float | None
+    snap: DefinitionsSnapshot, snapshot_id: int | None, fingerprint: str, created_at: float | None
 ) -> Definitions:
-    nodes = {str(n["key"]): n for n in data.get("nodes", []) if isinstance(n, dict) and "key" in n}
+    nodes = snap.node_index
     downstream: dict[str, list[str]] = {k: [] for k in nodes}
     edges = []
     for key, node in nodes.items():
-        if node.get("kind") == "check":  # shown with its asset, not as a node of the lineage
+        if node.kind == "check":  # shown with its asset, not as a node of the lineage
             continue
-        for up in node.get("upstream", []):
+        for up in node.upstream:
             if up in downstream:
                 downstream[up].append(key)
                 edges.append((up, key))
-    pipelines = {
-        str(p["name"]): p for p in data.get("pipelines", []) if isinstance(p, dict) and "name" in p
-    }
-    errors = [_normalize_error(e) for e in data.get("errors", []) or []]
+    pipelines_of: dict[str, list[str]] = {}
+    for pipeline in snap.pipelines:
+        for key in pipeline.nodes:
+            pipelines_of.setdefault(key, []).append(pipeline.name)
     return Definitions(
         snapshot_id,
         fingerprint,
         created_at,
-        nodes,
-        pipelines,
-        errors,
+        snap,
         downstream=downstream,
         edge_list=edges,
+        pipelines_of=pipelines_of,
     )
 
 
@@ -111,9 +111,9 @@ class Catalog:
         with self._lock:
             fresh = header.id != self._current.snapshot_id
             if fresh:
-                data = snapshot_data(self.store, header.id)
+                snap = snapshot_data(self.store, header.id)
                 self._current = index_snapshot(
-                    data, header.id, header.fingerprint, header.created_at
+                    snap, header.id, header.fingerprint, header.created_at
                 )
             defs = self._current
         if fresh:

@@ -1,7 +1,8 @@
 """The one error shape for every 4xx and 5xx: ``{"error": {"code", "message", "field", "hint"}}``.
 
-Bad input is a 4xx that names the field and the fix; an unreachable store is a 503; anything
-else is a 500 whose body says only that (the traceback goes to the server log, never the client).
+Bad input is a 4xx that names the field and the fix; an unreachable store, or definitions this
+server cannot read, a 503 that says which and the fix; anything else is a 500 whose body says
+only that (the traceback goes to the server log, never the client).
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from legato.errors import LegatoError, NotFoundError, RunConfigError, SelectionError, StoreError
+from legato.errors import (
+    LegatoError,
+    NotFoundError,
+    RunConfigError,
+    SelectionError,
+    SnapshotError,
+    StoreError,
+)
 from legato.events.transitions import IllegalTransition
 
 log = logging.getLogger("legato.web")
@@ -121,6 +129,9 @@ def _legato(_request: Request, exc: Exception) -> JSONResponse:
         )
     if isinstance(exc, NotFoundError):
         status = 404
+    elif isinstance(exc, SnapshotError):  # until the definitions are recorded again
+        log.warning("%s", exc)
+        status = 503
     elif isinstance(exc, StoreError):
         log.warning("store unavailable: %s", exc)
         status = 503

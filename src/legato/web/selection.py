@@ -17,10 +17,7 @@ MAX_TERMS = 200
 
 
 def _view(defs: Definitions) -> Selectable:
-    facts = {
-        k: NodeFacts(str(n.get("kind", "")), n.get("group"), n.get("tags") or {})
-        for k, n in defs.nodes.items()
-    }
+    facts = {k: NodeFacts(n.kind, n.group, n.tags) for k, n in defs.nodes.items()}
     return Selectable(
         facts,
         upstream=lambda keys, depth: walk(keys, defs.upstream, depth),

@@ -8,6 +8,8 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+import msgspec
+
 from legato.events.errors import ErrorInfo
 from legato.store.runs import RunRecord
 from legato.web.catalog import Definitions
@@ -46,25 +48,30 @@ def error_out(recorded: Any) -> FailureOut | None:
     return FailureOut(**asdict(error)) if error else None
 
 
+def node_data(defs: Definitions, key: str) -> dict[str, Any]:
+    """A node of the definitions as ``NodeOut`` describes it, as plain data (the definitions
+    route encodes thousands of them at once)."""
+    node = defs.nodes[key]
+    return {
+        "key": key,
+        "kind": node.kind,
+        "group": node.group,
+        "tags": node.tags,
+        "description": node.description,
+        "owners": node.owners,
+        "source": node.source,
+        "upstream": defs.upstream(key),
+        "downstream": defs.downstream.get(key, []),
+        "partitions": node.partitions,
+        "pipelines": defs.pipelines_of.get(key, []),
+        "config_schema": node.config_schema,
+        "checks": node.checks,
+        "check": None if node.check is None else msgspec.to_builtins(node.check),
+    }
+
+
 def node_out(defs: Definitions, key: str) -> NodeOut:
-    node: dict[str, Any] = defs.nodes[key]
-    pipelines = [name for name, p in defs.pipelines.items() if key in (p.get("nodes") or [])]
-    return NodeOut(
-        key=key,
-        kind=str(node.get("kind", "asset")),
-        group=node.get("group"),
-        tags=dict(node.get("tags") or {}),
-        description=node.get("description"),
-        owners=list(node.get("owners") or []),
-        source=node.get("source"),
-        upstream=defs.upstream(key),
-        downstream=list(defs.downstream.get(key, [])),
-        partitions=node.get("partitions"),
-        pipelines=pipelines,
-        config_schema=node.get("config_schema"),
-        checks=list(node.get("checks") or []),
-        check=node.get("check"),
-    )
+    return NodeOut(**node_data(defs, key))
 
 
 def _pack(payload: list[Any]) -> str:

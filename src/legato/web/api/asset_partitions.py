@@ -5,11 +5,12 @@ space's order, and the status matrix the asset page draws. Launching one partiti
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import AfterValidator
 
+from legato.graph.snapshot import NodeSnapshot
 from legato.store.partitions import KeyStatus, dynamic_lookup, status_counts
 from legato.store.web_queries import key_statuses
 from legato.web.api._convert import decode_key_cursor, encode_key_cursor
@@ -44,7 +45,7 @@ KeyValue = Annotated[
 ]
 
 
-def _node(defs: Definitions, key: str) -> dict[str, Any]:
+def _node(defs: Definitions, key: str) -> NodeSnapshot:
     node = defs.nodes.get(key)
     if node is None:
         raise ApiError(
@@ -80,7 +81,7 @@ def asset_partitions(
     """The asset's partition space, how many keys are materialized, failed, in progress and
     missing, and a page of keys with their status (newest first by default)."""
     node = _node(defs, key)
-    space = space_of(key, node.get("partitions"))
+    space = space_of(key, node.partitions)
     dynamic = dynamic_lookup(state.store)
     keys = space.keys(None, dynamic)
     after = decode_key_cursor(cursor) if cursor else None
@@ -93,7 +94,7 @@ def asset_partitions(
     return AssetPartitionsOut(
         asset=key,
         summary=space.summary(),
-        partitions=dict(node["partitions"]),
+        partitions=dict(node.partitions or {}),
         dimensions=[
             PartitionDimensionOut(name=name, kind=kind_of(dim), count=dim.count(None, dynamic))
             for name, dim in dimensions(space)
@@ -128,7 +129,7 @@ def partition_matrix(
     ``end`` (default: the newest), and the other dimensions' keys along the rows, after
     ``row_after``; a one-dimension space is laid out as its keys in rows of ``columns``."""
     node = _node(defs, key)
-    space = space_of(key, node.get("partitions"))
+    space = space_of(key, node.partitions)
     grid = matrix(
         space,
         dimension=dimension,

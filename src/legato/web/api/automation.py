@@ -126,8 +126,7 @@ def triggers(
     defined = [
         make_trigger_id(name, index, str(spec.get("kind")))
         for name, pipe in defs.pipelines.items()
-        for index, spec in enumerate(pipe.get("triggers") or [])
-        if isinstance(spec, dict)
+        for index, spec in enumerate(pipe.triggers)
     ]
     return TriggersOut(
         triggers=[trigger_out(r, latest.get(r.trigger_id), now) for r in rows],

@@ -47,8 +47,9 @@ def check_out(record: CheckRecord) -> CheckOut:
 
 def defined_checks(defs: Definitions, asset: str | None) -> list[str]:
     if asset is None:
-        return [k for k, n in defs.nodes.items() if n.get("kind") == "check"]
-    return list((defs.nodes.get(asset) or {}).get("checks") or [])
+        return [k for k, n in defs.nodes.items() if n.kind == "check"]
+    node = defs.nodes.get(asset)
+    return [] if node is None else list(node.checks)
 
 
 @router.get("/checks", response_model=ChecksOut)

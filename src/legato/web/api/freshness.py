@@ -56,14 +56,14 @@ def freshness(
     subject; every pipeline with an SLA (``pipeline`` for one) and whether its latest due run
     kept it; and the recorded violations, newest first (continue with ``before_id``)."""
     now = datetime.now(UTC)
-    nodes = [n for k, n in defs.nodes.items() if asset is None or k == asset]
-    found, errors = assess_assets(state.store, {"nodes": nodes}, now)
+    nodes = [n for k, n in defs.nodes.items() if (asset is None or k == asset) and n.freshness]
+    found, errors = assess_assets(state.store, nodes, now)
     assets = [
         AssetFreshnessOut(
-            asset=str(n["key"]),
-            policy=dict(n["freshness"]),
-            status=_status(found.get(str(n["key"])), str(n["key"]) in errors),
-            error=errors.get(str(n["key"])),
+            asset=n.key,
+            policy=dict(n.freshness or {}),
+            status=_status(found.get(n.key), n.key in errors),
+            error=errors.get(n.key),
             subjects=[
                 SubjectOut(
                     subject=a.subject,
@@ -73,15 +73,14 @@ def freshness(
                     materialized_at=a.materialized_at,
                     expected=a.expected,
                 )
-                for a in found.get(str(n["key"]), [])
+                for a in found.get(n.key, [])
             ],
         )
         for n in nodes
-        if n.get("freshness")
     ]
     slas = {
         name: sla
-        for name, sla in pipeline_slas({"pipelines": list(defs.pipelines.values())}).items()
+        for name, sla in pipeline_slas(defs.pipelines.values()).items()
         if pipeline is None or name == pipeline
     }
     missed = {m.subject: m for m in sla_misses(state.store, slas, now.timestamp())}

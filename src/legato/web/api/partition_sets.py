@@ -68,7 +68,7 @@ def _users(defs: Definitions) -> dict[str, list[str]]:
     """Dynamic set name → the assets partitioned by it."""
     users: dict[str, list[str]] = {}
     for key, node in defs.nodes.items():
-        for name in sorted(dynamic_sets_of(node.get("partitions"))):
+        for name in sorted(dynamic_sets_of(node.partitions)):
             users.setdefault(name, []).append(key)
     return users
 

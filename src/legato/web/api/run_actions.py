@@ -14,6 +14,7 @@ from legato.events.status import RunStatus
 from legato.events.transitions import IllegalTransition
 from legato.graph.plan import canonical_key, split_partitions
 from legato.graph.run_config import check_run_config, selection_config_schema
+from legato.graph.snapshot import PipelineSnapshot
 from legato.store.partitions import dynamic_lookup
 from legato.store.pins import pin_run, unpin_run
 from legato.store.run_requests import NewRun, request_run_in
@@ -84,9 +85,9 @@ def _check_partition(
     if not keys:
         return
     spaces = [
-        (key, node.get("kind", "asset"), space_of(key, node["partitions"]))
+        (key, node.kind, space_of(key, node.partitions))
         for key, node in defs.nodes.items()
-        if key in selected and node.get("partitions")
+        if key in selected and node.partitions
     ]
     if not spaces:
         raise ApiError(
@@ -129,7 +130,7 @@ def launch_run(
             code="no_definitions",
             hint="run the project once with 'legato run', or start the daemon, to record them",
         )
-    pipeline: dict[str, Any] | None = None
+    pipeline: PipelineSnapshot | None = None
     if body.pipeline is not None:
         pipeline = defs.pipelines.get(body.pipeline)
         if pipeline is None:
@@ -142,7 +143,7 @@ def launch_run(
                 if known
                 else "define a Pipeline, or send a selection",
             )
-    terms = body.selection if body.selection else (pipeline or {}).get("selection")
+    terms = body.selection or (pipeline.selection if pipeline is not None else None)
     if not terms:
         raise ApiError(
             400,

@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import time
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -30,6 +29,7 @@ from legato.definitions.webhooks import (
     parse_signature,
     signature_matches,
 )
+from legato.graph.snapshot import DefinitionsSnapshot, PipelineSnapshot
 from legato.store.automation import trigger_enabled, trigger_id
 from legato.store.run_requests import NewRun, run_record
 from legato.store.runs import get_run
@@ -58,15 +58,17 @@ def _mismatch() -> ApiError:
     )
 
 
-def _trigger(snapshot: dict[str, Any], pipeline: str) -> tuple[dict[str, Any], int, WebhookSpec]:
-    for pipe in snapshot.get("pipelines", []):
-        if pipe["name"] == pipeline:
-            for index, described in enumerate(pipe.get("triggers", [])):
-                if described.get("kind") != "webhook":
-                    continue  # only the webhook's description is read, and must be readable
-                spec = parse_trigger_spec(described, where=f"pipeline {pipeline!r}")
-                assert isinstance(spec, WebhookSpec), spec
-                return pipe, index, spec
+def _trigger(
+    snapshot: DefinitionsSnapshot | None, pipeline: str
+) -> tuple[PipelineSnapshot, int, WebhookSpec]:
+    pipe = None if snapshot is None else snapshot.pipeline_index.get(pipeline)
+    if pipe is not None:
+        for index, described in enumerate(pipe.triggers):
+            if described.get("kind") != "webhook":
+                continue  # only the webhook's description is read, and must be readable
+            spec = parse_trigger_spec(described, where=f"pipeline {pipeline!r}")
+            assert isinstance(spec, WebhookSpec), spec
+            return pipe, index, spec
     raise _mismatch()
 
 
@@ -119,9 +121,7 @@ def _disabled(key: str) -> ApiError:
 async def receive(pipeline: str, request: Request, state: State) -> JSONResponse:
     """Verify the signature and its age, then queue one run per signed delivery id."""
     timestamp, digests, delivery = _credentials(request)
-    pipe, index, spec = _trigger(
-        latest_snapshot(state.store, state.catalog.location) or {}, pipeline
-    )
+    pipe, index, spec = _trigger(latest_snapshot(state.store, state.catalog.location), pipeline)
     secret = os.environ.get(spec.secret_env, "")
     if not secret:
         log.warning(
