@@ -39,8 +39,7 @@ def postgres_url() -> str:
     return POSTGRES_URL
 
 
-@pytest.fixture
-def pg_schema_url(postgres_url: str) -> Iterator[str]:
+def _fresh_schema(postgres_url: str) -> Iterator[str]:
     """The URL of a fresh PostgreSQL schema (on the search path), dropped afterwards."""
     import psycopg
 
@@ -54,6 +53,18 @@ def pg_schema_url(postgres_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(plain, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def pg_schema_url(postgres_url: str) -> Iterator[str]:
+    """The URL of a fresh PostgreSQL schema (on the search path), dropped afterwards."""
+    yield from _fresh_schema(postgres_url)
+
+
+@pytest.fixture(scope="module")
+def module_pg_schema_url(postgres_url: str) -> Iterator[str]:
+    """The same, shared by the tests of a module (a server they all talk to)."""
+    yield from _fresh_schema(postgres_url)
 
 
 @pytest.fixture
@@ -83,6 +94,16 @@ def store(request: pytest.FixtureRequest) -> Store:
 @pytest.fixture
 def redis_client() -> Iterator[Any]:
     """A client of the machine's Redis (required when CI=true)."""
+    yield from _redis()
+
+
+@pytest.fixture(scope="module")
+def module_redis_client() -> Iterator[Any]:
+    """The same, shared by the tests of a module."""
+    yield from _redis()
+
+
+def _redis() -> Iterator[Any]:
     redis = pytest.importorskip("redis")
     client = redis.Redis.from_url(os.environ.get("LEGATO_TEST_REDIS_URL", "redis://127.0.0.1:6379"))
     try:

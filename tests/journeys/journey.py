@@ -201,12 +201,14 @@ class Journey:
         """``legato daemon`` with the user's defaults (plus ``args``)."""
         return self.start("daemon", *args)
 
-    def up(self, *args: str) -> Server:
+    def up(self, *args: str, env: dict[str, str] | None = None) -> Server:
         """``legato up`` on a free port, waited for until its API answers. Its local-mode token
         is chosen here (``LEGATO_UP_TOKEN``), so the Server sends the one of its own start."""
         port = free_port()
         token = secrets.token_urlsafe(32)
-        process = self.start("up", "--port", str(port), *args, env={"LEGATO_UP_TOKEN": token})
+        process = self.start(
+            "up", "--port", str(port), *args, env={**(env or {}), "LEGATO_UP_TOKEN": token}
+        )
         server = Server(process, f"http://127.0.0.1:{port}", token)
 
         def answering() -> bool:

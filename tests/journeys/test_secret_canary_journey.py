@@ -6,13 +6,12 @@ command's output, not in the daemon's log. Only masks do."""
 
 from __future__ import annotations
 
-import base64
 import re
 import secrets
 
 import pytest
+from canary import assert_nowhere, store_text
 from journey import Journey, wait_until
-from sqlalchemy import MetaData, select
 
 PROJECT = """
     import logging
@@ -42,24 +41,6 @@ PROJECT = """
 """
 
 pytestmark = pytest.mark.timeout(600)
-
-
-def _forms(token: str) -> list[str]:
-    raw = token.encode()
-    return [token, base64.b64encode(raw).decode(), raw.hex()]
-
-
-def _store_text(journey: Journey) -> str:
-    """Every value of every row of every table of the store, as text."""
-    store = journey.store()
-    tables = MetaData()
-    with store.read() as conn:
-        tables.reflect(conn)
-        return "\n".join(
-            repr(tuple(row))
-            for table in tables.sorted_tables
-            for row in conn.execute(select(table))
-        )
 
 
 def test_a_canary_secret_is_masked_in_every_process_and_every_sink(journey: Journey) -> None:
@@ -100,12 +81,10 @@ def test_a_canary_secret_is_masked_in_every_process_and_every_sink(journey: Jour
     legato("automation", "ticks")
     daemon.stop()
 
-    recorded = _store_text(journey)
+    recorded = store_text(journey.store())
     everything = {"the store": recorded, "the commands": "\n".join(outputs)}
     everything["the daemon's log"] = daemon.log_path.read_text(errors="replace")
-    for where, text in everything.items():
-        leaked = [form for form in _forms(canary) if form in text]
-        assert not leaked, f"the canary leaked into {where} as {leaked}:\n{text[-3000:]}"
+    assert_nowhere(canary, everything)
     # every sink did receive the text, masked
     assert "the feed refused token ***" in recorded, recorded[-3000:]
     assert "received ***" in recorded and "upstream gave ***" in recorded

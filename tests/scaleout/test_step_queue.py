@@ -45,6 +45,16 @@ def test_racing_workers_claim_every_row_exactly_once(pg_store):
     assert len({name for name, _ in claims}) > 1  # the work was really shared
 
 
+def test_log_lines_of_a_held_row_are_kept_and_a_stale_claim_s_are_refused(pg_store):
+    first, second = sq.enqueue(pg_store, _items(2))
+    held = {c.id: c for c in sq.claim(pg_store, "q", "w1", 2, lease=30)}
+    stale = held[second].epoch - 1  # an earlier claim of the row
+    chunks = [(first, held[first].epoch, '["one"]'), (second, stale, '["two"]')]
+    assert sq.add_log_chunks(pg_store, chunks) == {second}
+    _, collected = sq.collect(pg_store, [first, second], 0)
+    assert [(item, lines) for _, item, lines in collected] == [(first, '["one"]')]
+
+
 def test_a_lost_lease_fences_out_the_old_workers_writes(pg_store):
     (item,) = sq.enqueue(pg_store, _items(1))
     (claimed,) = sq.claim(pg_store, "q", "w1", 1, lease=0.0)

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from legato._internal.secrets import redact
 from legato.definitions.messages import Message, MessageSource, OnMessage, RunRequest
 from legato.errors import LegatoError
 
@@ -123,6 +124,9 @@ def consume_batch(
         if problem is None and request is not None and check is not None:
             problem = check(message, request)
         if problem is not None:
+            # What to_run raised may hold a secret: the broker's dead letter is a sink too, and
+            # one outside the store, which masks what it writes.
+            problem = redact(problem)
             reason = f"{trigger.label}: message {message.id!r} from {message.source!r}: {problem}"
             if dead_lettered is not None:
                 dead_lettered(message, problem)

@@ -27,6 +27,7 @@ from legato.store.trust import Verdict, latest_verdicts, verdicts
 
 MAX_EVENTS = 10_000
 NAMED = 3  # untrusted materializations a tick's reason names; the others are counted
+NAMED_MISSING = 2  # missing upstream partitions a waiting tick names; the others are counted
 
 
 def evaluate_on_update(
@@ -93,14 +94,17 @@ def evaluate_on_update(
     existing = {(t, k) for t, keys in by_target.items() for k in _materialized(store, t, keys)}
     requests: list[RequestedRun] = []
     held: list[Verdict] = []
+    lacking: dict[str, list[str]] = {}  # target partition → the upstream partitions it lacks
     for target, key in candidates:
         if (target, key) in existing:
             continue  # catching up: a partition that exists is not made again
-        ready, holding = _ready(graph, trust, target, key, trigger, now, dynamic)
+        ready, holding, missing = _ready(graph, trust, target, key, trigger, now, dynamic)
         if ready:
             requests.append(
                 RequestedRun(selection=target, partition=key, key=f"{target}[{key}]@{rows[-1].id}")
             )
+        elif missing:
+            lacking[_where(target, key)] = missing
         held += holding
     untrusted += [v for v in held if not v.trusted]
     last = rows[-1].id
@@ -108,7 +112,7 @@ def evaluate_on_update(
     return Evaluation(
         requests=requests,
         cursor=next_cursor,
-        skip_reason=_reason(bool(requests), untrusted, held),
+        skip_reason=_reason(bool(requests), untrusted, held, lacking),
     )
 
 
@@ -173,9 +177,14 @@ def _waiting(verdict: Verdict) -> str:
     )
 
 
-def _reason(requested: bool, untrusted: list[Verdict], held: list[Verdict]) -> str | None:
+def _reason(
+    requested: bool,
+    untrusted: list[Verdict],
+    held: list[Verdict],
+    lacking: dict[str, list[str]],
+) -> str | None:
     """Why (some) target partitions were not requested: the untrusted materializations, named;
-    else, with no request, a check still running or inputs not complete yet."""
+    else, with no request, a check still running, or the upstream partitions still missing."""
     distinct = list({(v.asset_key, v.partition, v.run_id): v for v in untrusted}.values())
     if distinct:
         named = [f"{v.describe()}: not trusted" for v in distinct[:NAMED]]
@@ -185,7 +194,31 @@ def _reason(requested: bool, untrusted: list[Verdict], held: list[Verdict]) -> s
         return None
     if held:
         return _waiting(held[0])
+    if lacking:
+        return _missing(lacking)
     return "upstream partitions updated but none is complete yet"
+
+
+def _missing(lacking: dict[str, list[str]]) -> str:
+    """``waiting for usage [tenant=acme,date=2026-01-02], usage [tenant=globex,date=2026-01-02]
+    (+3 more) for daily_total [2026-01-02]``: the first upstream partitions missing, counted
+    beyond ``NAMED_MISSING``, and the target partition that waits (and how many others do)."""
+    missing = list(dict.fromkeys(key for keys in lacking.values() for key in keys))
+    named = ", ".join(missing[:NAMED_MISSING])
+    more = len(missing) - NAMED_MISSING
+    first = next(iter(lacking))
+    others = len(lacking) - 1
+    return (
+        f"waiting for {named}"
+        + (f" (+{more} more)" if more > 0 else "")
+        + f" for {first}"
+        + (f" and {others} more {'partition' if others == 1 else 'partitions'}" if others else "")
+    )
+
+
+def _where(asset: str, partition: str) -> str:
+    """``orders [2026-01-01]`` (or ``orders`` for an unpartitioned asset), as verdicts say it."""
+    return f"{asset} [{partition}]" if partition else asset
 
 
 def _first_look(store: Store, trigger: OnUpdate, now: datetime) -> Evaluation:
@@ -214,11 +247,12 @@ def _ready(
     trigger: OnUpdate,
     now: datetime,
     dynamic: Any,
-) -> tuple[bool, list[Verdict]]:
-    """Whether the target partition's inputs are ready, and the materializations that held it
-    back (untrusted, or checks still running): those count as not materialized."""
+) -> tuple[bool, list[Verdict], list[str]]:
+    """Whether the target partition's inputs are ready; if not, the materializations that held
+    it back (untrusted, or checks still running: those count as not materialized) and the
+    upstream partitions never materialized (``usage [tenant=acme,date=2026-01-02]``)."""
     node = graph[target]
-    results, held = [], []
+    results, held, missing = [], [], []
     for up in node.upstream:
         mapping = node.mappings.get(up)
         up_space = graph[up].partitions
@@ -232,6 +266,7 @@ def _ready(
         latest = trust.latest(up, needed)
         have = {p for p, verdict in latest.items() if trust.usable(verdict)}
         held += [verdict for p, verdict in latest.items() if p not in have]
+        missing += [_where(up, p) for p in needed if p not in latest]
         if trigger.min_count is not None:
             results.append(len(have) >= min(trigger.min_count, len(needed)))
         elif mapping is not None and up_space is not None:
@@ -239,9 +274,9 @@ def _ready(
         else:
             results.append(len(have) == len(needed))
     if not results:
-        return True, []
+        return True, [], []
     ready = any(results) if trigger.require == "any" else all(results)
-    return ready, [] if ready else held
+    return (True, [], []) if ready else (False, held, missing)
 
 
 def _materialized(store: Store, asset: str, keys: list[str]) -> set[str]:

@@ -181,6 +181,11 @@ def daemons_cmd(ctx: click.Context, show_all: bool) -> None:
     console.print(table)
 
 
+# A reason is cut only where it would flood the table (a failed tick's traceback); one that
+# names what a tick waits for (two partition keys, a count, the partition waiting) stays whole.
+REASON_SHOWN = 300
+
+
 @automation.command("ticks")
 @click.argument("trigger", required=False)
 @click.option("--limit", default=30, type=click.IntRange(1, 10_000))
@@ -196,7 +201,7 @@ def ticks_cmd(ctx: click.Context, trigger: str | None, limit: int) -> None:
             escape(tick.trigger_id),
             styled(tick.status),
             tick.run_id or "-",
-            escape((tick.reason or "")[:120]),
+            escape((tick.reason or "")[:REASON_SHOWN]),
         )
     console.print(table)
 

@@ -41,6 +41,7 @@ def worker(
     from legato.execution import fork_server
     from legato.execution.executors._worker import STEP_WORKER_MODULES
     from legato.execution.worker import Worker, WorkerOptions
+    from legato.store.engine import Store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     opened = open_project(ctx)
@@ -50,8 +51,10 @@ def worker(
     options = WorkerOptions(
         queue=queue, concurrency=concurrency, lease=lease, poll_interval=poll_interval
     )
+    # The store alone: a worker records no snapshot of the definitions (the engine and the
+    # daemon do), so its role needs only the step queue (docs/security.md, database roles).
     runner = Worker(
-        opened.store(),
+        Store(opened.settings.database_url),
         opened.project,
         opened.settings.storage,
         options,

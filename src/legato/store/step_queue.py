@@ -147,7 +147,10 @@ def add_log_chunks(store: Store, chunks: Sequence[tuple[int, int, str]]) -> set[
             stmt = insert(step_logs).from_select(
                 ["item_id", "lines"], select(literal(item_id), literal(lines)).where(held)
             )
-            if conn.execute(stmt).rowcount != 1:
+            # An INSERT's rowcount is -1 unless asked to be kept (SQLAlchemy keeps it for
+            # UPDATE and DELETE only), and every chunk would look rejected.
+            inserted = conn.execute(stmt, execution_options={"preserve_rowcount": True})
+            if inserted.rowcount != 1:
                 rejected.add(item_id)
     return rejected
 

@@ -108,6 +108,14 @@ def chatty(context: lg.StepContext) -> int:
     return 1
 
 
+@lg.task
+def streamed(context: lg.StepContext) -> int:
+    """A line sent while the step still runs (a worker streams it), then a wait for the test."""
+    print("streamed while running")
+    _hold(context, 60)
+    return 1
+
+
 @lg.asset(partitions=StaticPartitions(["eu", "us"]))
 def regional(context: lg.StepContext) -> str:
     return f"{context.partition_key}:{os.getpid()}"
