@@ -17,7 +17,11 @@ from legato.store.assets import latest_materializations
 from legato.store.checks import failed_blocking_checks
 from legato.store.engine import Store
 
-NOW = datetime.now(UTC)
+
+def _now() -> datetime:
+    """Now, when the test runs (not when the module was collected: that can be many minutes
+    earlier in a parallel run)."""
+    return datetime.now(UTC)
 
 
 def _orders(newest: datetime, **options: object) -> list:  # type: ignore[type-arg]
@@ -37,12 +41,11 @@ def _orders(newest: datetime, **options: object) -> list:  # type: ignore[type-a
 
 
 def test_a_stale_column_fails_a_blocking_check_and_downstream_is_skipped(store: Store):
-    result = lg.materialize(
-        _orders(NOW - timedelta(hours=3), blocking=True), store=store, raise_on_error=False
-    )
+    newest = _now() - timedelta(hours=3)
+    result = lg.materialize(_orders(newest, blocking=True), store=store, raise_on_error=False)
     check = result.checks["orders:check:freshness_ordered_at"]
     assert (check["outcome"], check["blocking"]) == ("fail", True)
-    assert check["metadata"]["newest"] == (NOW - timedelta(hours=3)).isoformat()
+    assert check["metadata"]["newest"] == newest.isoformat()
     assert check["metadata"]["age_seconds"] >= 3 * 3600
     assert check["metadata"]["max_lag_seconds"] == 7200
     assert result.steps["revenue"].status.value == "skipped"
@@ -54,40 +57,42 @@ def test_a_stale_column_fails_a_blocking_check_and_downstream_is_skipped(store: 
 
 
 def test_a_stale_column_only_warns_or_records_a_failure_when_the_check_does_not_block():
-    warned = lg.materialize(_orders(NOW - timedelta(hours=3), severity="warn"))
+    warned = lg.materialize(_orders(_now() - timedelta(hours=3), severity="warn"))
     assert warned.checks["orders:check:freshness_ordered_at"]["outcome"] == "warn"
-    failed = lg.materialize(_orders(NOW - timedelta(hours=3)))
+    failed = lg.materialize(_orders(_now() - timedelta(hours=3)))
     assert failed.checks["orders:check:freshness_ordered_at"]["outcome"] == "fail"
     assert warned.output("revenue") == failed.output("revenue") == 3  # downstream still ran
 
 
 def test_a_recent_column_passes():
-    result = lg.materialize(_orders(NOW - timedelta(minutes=10), blocking=True))
+    result = lg.materialize(_orders(_now() - timedelta(minutes=10), blocking=True))
     check = result.checks["orders:check:freshness_ordered_at"]
     assert check["outcome"] == "pass" and check["metadata"]["age_seconds"] < 7200
     assert result.output("revenue") == 3
 
 
-RECENT, STALE = NOW - timedelta(minutes=30), NOW - timedelta(hours=5)
-TABLES = {  # each library's timestamps, with and without a time zone
-    "pandas": lambda t: pd.DataFrame({"at": pd.to_datetime([STALE, t], utc=True)}),
-    "arrow": lambda t: pa.table({"at": pa.array([STALE, t], pa.timestamp("us", tz="UTC"))}),
-    "polars": lambda t: pl.DataFrame({"at": [STALE.replace(tzinfo=None), t.replace(tzinfo=None)]}),
-    "iso strings": lambda t: [{"at": STALE.isoformat()}, {"at": t.isoformat()}],
-    "naive is UTC": lambda t: [{"at": t.replace(tzinfo=None)}],
+TABLES = {  # each library's timestamps, with and without a time zone; (newest, older)
+    "pandas": lambda t, old: pd.DataFrame({"at": pd.to_datetime([old, t], utc=True)}),
+    "arrow": lambda t, old: pa.table({"at": pa.array([old, t], pa.timestamp("us", tz="UTC"))}),
+    "polars": lambda t, old: pl.DataFrame(
+        {"at": [old.replace(tzinfo=None), t.replace(tzinfo=None)]}
+    ),
+    "iso strings": lambda t, old: [{"at": old.isoformat()}, {"at": t.isoformat()}],
+    "naive is UTC": lambda t, old: [{"at": t.replace(tzinfo=None)}],
 }
 
 
 @pytest.mark.parametrize("kind", list(TABLES))
 def test_the_newest_time_of_each_kind_of_table_is_what_counts(kind):
     check = lg.checks.freshness("at", max_lag="1h")
-    assert check.fn(TABLES[kind](RECENT)).passed
-    assert not check.fn(TABLES[kind](STALE)).passed
+    recent, stale = _now() - timedelta(minutes=30), _now() - timedelta(hours=5)
+    assert check.fn(TABLES[kind](recent, stale)).passed
+    assert not check.fn(TABLES[kind](stale, stale)).passed
 
 
 def test_a_date_is_its_midnight_and_a_column_without_times_fails_saying_so():
     check = lg.checks.freshness("day", max_lag="2d")
-    assert check.fn([{"day": (NOW - timedelta(days=1)).date()}]).passed
+    assert check.fn([{"day": (_now() - timedelta(days=1)).date()}]).passed
     assert not check.fn([{"day": date(2020, 1, 1)}]).passed
     empty = check.fn([{"day": None}])
     assert not empty.passed and empty.metadata["newest"] is None
@@ -103,11 +108,12 @@ def _judging(made: float | None) -> StepContext:
 
 def test_without_a_column_the_check_judges_when_the_materialization_was_made():
     check = lg.checks.freshness(max_lag="1h", blocking=True)
-    recent = check.fn([], _judging((NOW - timedelta(minutes=59)).timestamp()))
+    recent = check.fn([], _judging((_now() - timedelta(minutes=59)).timestamp()))
     assert recent.passed
-    stale = check.fn([], _judging((NOW - timedelta(hours=2)).timestamp()))
+    made = _now() - timedelta(hours=2)
+    stale = check.fn([], _judging(made.timestamp()))
     assert not stale.passed
-    assert stale.metadata["materialized_at"] == (NOW - timedelta(hours=2)).isoformat()
+    assert stale.metadata["materialized_at"] == made.isoformat()
     assert not check.fn([], _judging(None)).passed  # nothing known to judge
 
 
