@@ -358,3 +358,7 @@ def _retitle(arguments: str) -> None:
     import setproctitle
 
     setproctitle.setproctitle(f"{sys.executable} {arguments}")
+    # setproctitle also names the process (top, ps -o comm) after the title's first 15 bytes,
+    # a path; keep the interpreter's name, as a fresh interpreter has it.
+    with contextlib.suppress(OSError), open("/proc/self/comm", "w") as comm:
+        comm.write(Path(sys.executable).name[:15])
