@@ -60,4 +60,4 @@ def children(pid: int, running: str = "") -> list[int]:
 
 FORK_SERVER = "legato.execution.fork_server"
 RUN_WORKER = "legato.automation.run_worker"
-STEP_WORKER = "legato.execution.executors._worker"
+STEP_WORKER = "legato.execution.executors.step_worker"

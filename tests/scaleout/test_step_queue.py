@@ -15,8 +15,8 @@ from legato.errors import StoreError
 from legato.execution.executors._remote_codec import encode
 from legato.execution.executors.base import ExecutorSetup
 from legato.execution.executors.remote import RemoteExecutor
+from legato.execution.remote_worker import Worker
 from legato.execution.spec import StepOutcome, StepSpec
-from legato.execution.worker import Worker
 from legato.store import step_queue as sq
 
 

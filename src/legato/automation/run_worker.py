@@ -1,7 +1,7 @@
 """A run worker of the daemon: ``python -m legato.automation.run_worker RECV_FD SEND_FD``.
 
 A run worker executes whole runs (its engine starts the step workers of
-``execution/executors/_worker`` as its executor needs them); the remote ``legato worker`` that
+``execution/executors/step_worker`` as its executor needs them); the remote ``legato worker`` that
 claims steps from PostgreSQL is ``execution/worker``.
 
 The daemon never imports user code. It keeps a few of these processes, each with the project
@@ -28,8 +28,8 @@ from legato.errors import LegatoError
 from legato.execution import fork_server
 from legato.execution.api import make_executor
 from legato.execution.children import child_connections
-from legato.execution.executors._worker import STEP_WORKER_MODULES
 from legato.execution.executors.base import Executor
+from legato.execution.executors.step_worker import STEP_WORKER_MODULES
 from legato.execution.launcher import execute_run
 from legato.graph.build import build_graph
 from legato.graph.graph import Graph

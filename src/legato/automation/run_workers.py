@@ -9,7 +9,7 @@ and reports what became of them: finished, handed back because the code changed 
 fresh worker), or lost with a worker that died. A worker is replaced after
 ``max_runs`` runs, so that a leak in user code cannot grow without bound.
 
-These execute runs; the step workers of the process pool are ``execution/executors/_worker``,
+These execute runs; the step workers of the process pool are ``execution/executors/step_worker``,
 and the remote ``legato worker`` is ``execution/worker``.
 """
 

@@ -22,7 +22,7 @@ from legato.events.status import RunStatus
 from legato.execution import fork_server
 from legato.execution.api import launch_run, make_executor, rerun_plan
 from legato.execution.engine import RunEngine
-from legato.execution.executors._worker import STEP_WORKER_MODULES
+from legato.execution.executors.step_worker import STEP_WORKER_MODULES
 from legato.execution.launcher import queue_run
 from legato.graph.plan import Plan, partition_range, plan_run
 from legato.graph.select import select

@@ -39,8 +39,8 @@ def worker(
     SIGTERM stops claiming and lets running steps finish; a second kills them.
     """
     from legato.execution import fork_server
-    from legato.execution.executors._worker import STEP_WORKER_MODULES
-    from legato.execution.worker import Worker, WorkerOptions
+    from legato.execution.executors.step_worker import STEP_WORKER_MODULES
+    from legato.execution.remote_worker import Worker, WorkerOptions
     from legato.store.engine import Store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

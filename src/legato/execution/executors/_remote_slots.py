@@ -1,6 +1,6 @@
 """The step processes of one ``legato worker``: one long-lived process per slot, one step each.
 
-Slots run the process pool's worker entry point (``executors._worker``), so a step runs the same
+Slots run the process pool's worker entry point (``executors.step_worker``), so a step runs the same
 way on a remote worker as in a local pool. Each job carries the queue row it came from, so
 outcomes never mix up two runs' attempts of the same step. A slot that crashes fails only its
 step (``WorkerLost``); one past its deadline is killed (``StepTimeout``). On Linux every slot also
@@ -128,7 +128,7 @@ class SlotPool:
 
     def _spawn(self) -> _Slot:
         # its own session: a timeout kills the step's whole group, not the worker
-        slot = _Slot(*spawn_child("legato.execution.executors._worker", die_with_parent=True))
+        slot = _Slot(*spawn_child("legato.execution.executors.step_worker", die_with_parent=True))
         slot.send.send(self._paths)
         slot.send.send_bytes(self._boot)
         self._slots.append(slot)

@@ -38,7 +38,7 @@ QUEUE_PER_WORKER = 4
 class ProcessPoolExecutor:
     """Up to ``workers`` processes, started when the run starts and kept for the whole run.
 
-    Workers are plain ``python -m legato.execution.executors._worker`` processes in their own
+    Workers are plain ``python -m legato.execution.executors.step_worker`` processes in their own
     session (Ctrl-C reaches only the engine, which stops them; killing one kills its children).
     """
 
@@ -96,7 +96,9 @@ class ProcessPoolExecutor:
             worker.send.send(spec)
 
     def _spawn(self) -> StepChild:
-        worker = StepChild(*spawn_child("legato.execution.executors._worker", die_with_parent=True))
+        worker = StepChild(
+            *spawn_child("legato.execution.executors.step_worker", die_with_parent=True)
+        )
         worker.send.send(self._paths)
         worker.send.send_bytes(self._boot)
         self._pool.append(worker)

@@ -26,9 +26,9 @@ from legato.execution.executors._remote_codec import (
     encode,
 )
 from legato.execution.executors.base import ExecutorOptions, ExecutorSetup, Message, WorkerLost
+from legato.execution.remote_worker import check_queue
 from legato.execution.spec import LogChunk, StepOutcome, StepSpec
 from legato.execution.step import describe_error
-from legato.execution.worker import check_queue
 from legato.store import step_queue as sq
 from legato.store.engine import Store
 from legato.store.notify import Listener, require_postgres

@@ -1,5 +1,5 @@
 """The remote worker, ``legato worker``: claim step attempts of one queue from PostgreSQL and run
-them, each in a step worker (``executors/_worker``) of its slots. Not the daemon's run workers
+them, each in a step worker (``executors/step_worker``) of its slots. Not the daemon's run workers
 (``automation/run_worker``), which execute whole runs.
 
 A worker loads the project from its own settings, claims queued rows (``SKIP LOCKED``) while it

@@ -2,9 +2,9 @@
 
 Step workers are the processes of the process-pool executor and the slots of a remote
 ``legato worker``; they run single step attempts. (The daemon's run workers, which execute whole
-runs, are ``automation/run_worker``; the remote ``legato worker`` loop is ``execution/worker``.)
+runs, are ``automation/run_worker``; the remote ``legato worker`` loop is ``execution/remote_worker``.)
 
-Started as ``python -m legato.execution.executors._worker READ_FD WRITE_FD``. The first message is
+Started as ``python -m legato.execution.executors.step_worker READ_FD WRITE_FD``. The first message is
 (storage root, sys.path), the second the pickled project; the worker answers ``READY`` once the
 project is loaded, then step specs, each answered by log chunks and an outcome; ``None`` means stop. EOF (the
 engine died) also stops the worker.
