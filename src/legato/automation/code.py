@@ -24,6 +24,7 @@ from legato.automation.evaluation import Evaluation, read_evaluation
 from legato.definitions.project import Project
 from legato.errors import LegatoError, SnapshotError
 from legato.execution import fork_server
+from legato.execution.children import with_pipes
 from legato.graph.build import build_graph
 from legato.graph.snapshot import DefinitionsSnapshot, read_snapshot, snapshot
 from legato.store.engine import Store
@@ -171,24 +172,18 @@ def _forked(
     server: fork_server.ForkServer, cwd: Path, env: Mapping[str, str]
 ) -> fork_server.Forked:
     """The code server as a fork of the daemon's fork server, its stdin and stdout piped here."""
-    stdin_r, stdin_w = os.pipe()
-    stdout_r, stdout_w = os.pipe()
-    try:
-        proc = server.spawn(
+
+    def start(stdin: int, stdout: int) -> fork_server.Forked:
+        return server.spawn(
             "legato.automation.code_server",
-            (stdin_r, stdout_w),
+            (stdin, stdout),
             cwd=cwd,
             die_with_parent=False,
             stdio=True,
             env=env,
         )
-    except BaseException:
-        for fd in (stdin_w, stdout_r):
-            os.close(fd)
-        raise
-    finally:
-        os.close(stdin_r)
-        os.close(stdout_w)
-    proc.stdin = open(stdin_w, "w")  # noqa: SIM115 - closed with the process (_kill)
-    proc.stdout = open(stdout_r)  # noqa: SIM115
+
+    proc, to_stdin, from_stdout = with_pipes(start)
+    proc.stdin = open(to_stdin, "w")  # noqa: SIM115 - closed with the process (_kill)
+    proc.stdout = open(from_stdout)  # noqa: SIM115
     return proc

@@ -17,11 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TypeVar
 
 from legato.execution import fork_server
 
 # A child as spawn_child started it: a fresh interpreter, or a fork of the fork server.
 Process = subprocess.Popen[bytes] | fork_server.Forked
+P = TypeVar("P")
 
 
 @dataclass
@@ -55,36 +57,42 @@ def spawn_child(
     if it has one: ``fork_server``); return the process, the connection to send to it and the
     one to receive from it. ``die_with_parent``: the child is killed when the thread that
     started it (with a fork server: this process) ends."""
-    to_child_r, to_child_w = os.pipe()
-    from_child_r, from_child_w = os.pipe()
-    try:
+
+    def start(child_reads: int, child_writes: int) -> Process:
         server = fork_server.current()
-        process: Process
         if server is not None:
-            process = server.spawn(
-                module, (to_child_r, from_child_w), cwd=cwd, die_with_parent=die_with_parent
+            return server.spawn(
+                module, (child_reads, child_writes), cwd=cwd, die_with_parent=die_with_parent
             )
-        else:
-            process = subprocess.Popen(
-                [sys.executable, "-m", module, str(to_child_r), str(from_child_w)],
-                cwd=cwd,
-                pass_fds=(to_child_r, from_child_w),
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                preexec_fn=die_with_parent_hook() if die_with_parent else None,
-            )
+        return subprocess.Popen(
+            [sys.executable, "-m", module, str(child_reads), str(child_writes)],
+            cwd=cwd,
+            pass_fds=(child_reads, child_writes),
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=die_with_parent_hook() if die_with_parent else None,
+        )
+
+    process, to_child, from_child = with_pipes(start)
+    return process, Connection(to_child, readable=False), Connection(from_child, writable=False)
+
+
+def with_pipes(start: Callable[[int, int], P]) -> tuple[P, int, int]:
+    """Make a pipe to a child and one from it, start the child with its ends (``start(the end
+    it reads, the end it writes)``), and close those ends here; return what ``start`` returned
+    and this process's ends (the one to write to the child, the one to read from it)."""
+    child_reads, to_child = os.pipe()
+    from_child, child_writes = os.pipe()
+    try:
+        started = start(child_reads, child_writes)
     except BaseException:
-        for fd in (to_child_w, from_child_r):
-            os.close(fd)
+        os.close(to_child)
+        os.close(from_child)
         raise
     finally:
-        os.close(to_child_r)
-        os.close(from_child_w)
-    return (
-        process,
-        Connection(to_child_w, readable=False),
-        Connection(from_child_r, writable=False),
-    )
+        os.close(child_reads)
+        os.close(child_writes)
+    return started, to_child, from_child
 
 
 def how_it_ended(process: Process, what: str, wait: float = 1.0) -> str:
