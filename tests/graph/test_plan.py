@@ -30,10 +30,17 @@ def _graph():
 
 def test_plan_adds_upstream_tasks_but_loads_upstream_assets():
     graph = _graph()
-    plan = plan_run(graph, {"total"})
-    assert [s.key.node for s in plan.steps] == ["each", "total"]  # 'stored' is loaded from storage
     plan = plan_run(graph, {"stored"})
     assert [s.key.node for s in plan.steps] == ["fetch", "stored"]  # a task result is not stored
+    plan = plan_run(graph, {"stored", "total"})
+    assert [s.key.node for s in plan.steps] == ["fetch", "stored", "each", "total"]
+
+
+def test_a_fan_out_over_a_stored_list_it_does_not_make_is_refused():
+    # 'each' would be added as total's upstream task, but the engine counts a fan-out's items
+    # from the step that made the list in the same run, and 'stored' would only be loaded
+    with pytest.raises(lg.SelectionError, match="maps over stored, which this run does not make"):
+        plan_run(_graph(), {"total"})
 
 
 def test_fan_out_steps_are_templates_waiting_for_their_input():

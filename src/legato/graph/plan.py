@@ -1,10 +1,8 @@
 """Plan a run: which steps, for which partition keys, in dependency order, and what each reads.
-
 Partition keys given to a run belong to the selected nodes whose space contains them; the keys of
 other partitioned nodes follow from their upstreams through the edges' partition mappings (a daily
 key makes its month's roll-up run too). For every partitioned edge the plan records which upstream
-keys each step reads, so the engine needs no partition maths.
-"""
+keys each step reads, so the engine needs no partition maths."""
 
 from __future__ import annotations
 
@@ -27,6 +25,7 @@ from legato.definitions.partitions import (
 from legato.definitions.partitions.bulk import SpaceKeys, downstream_of_many, may_share_keys
 from legato.definitions.partitions.product import ProductKeys
 from legato.errors import PartitionError, SelectionError
+from legato.graph.fan_outs import check_fan_outs
 from legato.graph.graph import Graph
 from legato.graph.run_config import run_nodes
 
@@ -95,7 +94,7 @@ def plan_run(
     """Plan the selected nodes for the given partition keys; upstream tasks are added (their
     results are not persistent), upstream assets outside the selection are read from storage,
     and each planned asset's checks run right after it (steps reading the asset wait for its
-    blocking checks)."""
+    blocking checks). A fan-out must map over one list made in the run (``fan_outs``)."""
     given = split_partitions(partitions) if isinstance(partitions, str) else tuple(partitions)
     now = now or datetime.now(UTC)
     order, keys_of = plan_nodes(graph, selected, given, now=now, dynamic=dynamic)
@@ -110,6 +109,7 @@ def plan_run(
             for key in step.partition_keys or (step.key.partition,):
                 step_of[(node_key, key)] = step.key
         steps.extend(planned)
+    check_fan_outs(graph, steps, step_of)
     return Plan(tuple(steps), given)
 
 
