@@ -150,7 +150,7 @@ def test_launch_refuses_numbers_json_cannot_carry_naming_where(seeded: Seeded, n
     response = client.post(
         "/api/v1/runs", content=body, headers={"Content-Type": "application/json"}
     )
-    assert response.status_code == 400, response.text
+    assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert (
         error["field"] == "config" and "config.rows[1] is not a finite number" in error["message"]
@@ -202,7 +202,7 @@ def test_launch_refuses_partition_keys_outside_the_space(
     client = local_client(create_app(partitioned))
     body = {"selection": selection, "partition": partition}
     response = client.post("/api/v1/runs", json=body)
-    assert response.status_code == 400, response.text
+    assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert error["field"] == "partition" and named in error["message"]
     assert example in error["hint"]

@@ -150,7 +150,7 @@ def test_bad_bodies_are_clear_4xx(hooked, app):
         assert response.status_code == 400, response.text
     body = b'{"day": "2025-03-01", "rows": [1, NaN]}'
     response = client.post("/api/v1/webhooks/ingest", content=body, headers=_signed(body))
-    assert response.status_code == 400 and response.json()["error"]["field"] == "body.rows[1]"
+    assert response.status_code == 422 and response.json()["error"]["field"] == "body.rows[1]"
     assert list_runs(hooked) == []
 
 

@@ -97,9 +97,15 @@ def invalid_request(exc: RequestValidationError, status: int = 400) -> ApiError:
     return ApiError(status, shown[:500], code=code, field=field, hint=hint)
 
 
+# Well-formed requests whose values cannot be taken: 422, as a config the steps refuse.
+_UNPROCESSABLE = {"non_finite_number"}
+
+
 def _validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return error_response(invalid_request(exc))
+    first = exc.errors()[0] if exc.errors() else {}
+    status = 422 if first.get("type") in _UNPROCESSABLE else 400
+    return error_response(invalid_request(exc, status))
 
 
 def _http(_request: Request, exc: Exception) -> JSONResponse:

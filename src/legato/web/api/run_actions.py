@@ -52,7 +52,11 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 _LAUNCH_ERRORS: dict[int | str, dict[str, Any]] = {
     **_ERRORS,
-    422: {"model": ErrorOut, "description": "the config does not fit the steps' config models"},
+    422: {
+        "model": ErrorOut,
+        "description": "the config does not fit the steps' config models, holds a number JSON "
+        "cannot carry (NaN, Infinity), or a partition key is outside the selection's space",
+    },
 }
 
 
@@ -79,8 +83,9 @@ def _queue(state: WebState, principal: Principal, request: NewRun, action: str) 
 def _check_partition(
     state: WebState, defs: Definitions, selected: set[str], partition: str
 ) -> None:
-    """Refuse partition keys the planner would refuse: each must be a key of a selected asset or
-    task (checked against the spaces of the snapshot and the store's dynamic sets)."""
+    """Refuse partition keys the planner would refuse (422, as a backfill's keys): each must be a
+    key of a selected asset or task (checked against the spaces of the snapshot and the store's
+    dynamic sets)."""
     keys = split_partitions(partition)
     if not keys:
         return
@@ -91,8 +96,9 @@ def _check_partition(
     ]
     if not spaces:
         raise ApiError(
-            400,
+            422,
             f"partition {keys[0]!r} was given, but nothing selected is partitioned",
+            code="invalid_request",
             field="partition",
             hint="leave out partition, or select partitioned assets",
         )
@@ -105,8 +111,9 @@ def _check_partition(
             space.validate_key(canonical_key(space, wanted), None, dynamic)
         except PartitionError as exc:
             raise ApiError(
-                400,
+                422,
                 f"partition {wanted!r} is not a key of {kind} {node!r}: {exc.message}",
+                code="invalid_request",
                 field="partition",
                 hint=exc.hint,
             ) from None

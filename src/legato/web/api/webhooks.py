@@ -150,8 +150,9 @@ async def receive(pipeline: str, request: Request, state: State) -> JSONResponse
     where = non_finite_number(config, "body")
     if where is not None:
         raise ApiError(
-            400,
+            422,
             f"{where} is not a finite number (NaN, Infinity or out of range)",
+            code="invalid_request",
             field=where,
             hint="JSON cannot carry one: send a finite number, or null",
         )
