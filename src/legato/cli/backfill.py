@@ -146,11 +146,11 @@ def list_cmd(ctx: click.Context) -> None:
     counts = backfill_group_counts(store, [r.backfill_id for r in records])
     for record in records:
         found = counts.get(record.backfill_id) or GroupCounts()
-        total = len(record.groups)
+        total = record.group_count
         table.add_row(
             record.backfill_id,
             escape(record.selection)[:40],
-            f"{len(record.keys):,}",
+            f"{record.key_count:,}",
             f"{found.succeeded:,}/{total:,}" if record.planned else "planning",
             f"{max(0, found.started - found.succeeded - found.running):,}",
             f"{found.running:,}",

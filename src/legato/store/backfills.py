@@ -41,10 +41,43 @@ class BackfillRecord:
     # loaded, e.g. the REST API): {"first": KEY, "last": KEY} or {"keys": [...]}; the daemon
     # plans it with the project's code before driving it
     request: Mapping[str, Any] | None = None
+    # in a listing (``backfill_listing``): the counts and ends of ``keys`` and ``groups``, which
+    # are then left out (empty)
+    listed: Listed | None = None
 
     @property
     def planned(self) -> bool:
         return self.request is None
+
+    @property
+    def key_count(self) -> int:
+        return self.listed.keys if self.listed is not None else len(self.keys)
+
+    @property
+    def group_count(self) -> int:
+        return self.listed.groups if self.listed is not None else len(self.groups)
+
+    @property
+    def first_key(self) -> str | None:
+        if self.listed is not None:
+            return self.listed.first_key
+        return self.keys[0] if self.keys else None
+
+    @property
+    def last_key(self) -> str | None:
+        if self.listed is not None:
+            return self.listed.last_key
+        return self.keys[-1] if self.keys else None
+
+
+@dataclass(frozen=True)
+class Listed:
+    """What a listing shows of a backfill's keys and run groups, without reading them."""
+
+    keys: int
+    groups: int
+    first_key: str | None
+    last_key: str | None
 
 
 def create_backfill(
@@ -170,10 +203,13 @@ def finished_runs(store: Store, run_ids: Sequence[str]) -> dict[str, RunStatus]:
 
 
 def list_backfills(store: Store, limit: int = 50) -> list[BackfillRecord]:
+    """The newest backfills, listed: their keys and run groups counted, not read."""
+    from legato.store.backfill_listing import listed_records, listing
+
     b = backfills.c
     with store.read() as conn:
-        rows = conn.execute(select(backfills).order_by(b.created_at.desc()).limit(limit)).all()
-    return [backfill_from_row(r) for r in rows]
+        rows = conn.execute(listing(store).order_by(b.created_at.desc()).limit(limit)).all()
+    return listed_records(rows)
 
 
 def set_status(

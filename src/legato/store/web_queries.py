@@ -17,7 +17,8 @@ from sqlalchemy import and_, case, func, or_, select
 from legato.graph.snapshot import DefinitionsSnapshot
 from legato.store import schema
 from legato.store.automation import TickRow
-from legato.store.backfills import BackfillRecord, backfill_from_row
+from legato.store.backfill_listing import listed_records, listing
+from legato.store.backfills import BackfillRecord
 from legato.store.engine import Store
 from legato.store.logs import LogLine
 from legato.store.partitions import KeyStatus
@@ -215,9 +216,10 @@ def backfills_page(
     before: tuple[float, str] | None = None,
     limit: int = 50,
 ) -> list[BackfillRecord]:
-    """Backfills newest first, after the ``(created_at, backfill_id)`` cursor."""
+    """Backfills newest first, after the ``(created_at, backfill_id)`` cursor; listed: their keys
+    and run groups counted, not read (``backfill_listing``)."""
     b = backfills.c
-    query = select(backfills).order_by(b.created_at.desc(), b.backfill_id.desc()).limit(limit)
+    query = listing(store).order_by(b.created_at.desc(), b.backfill_id.desc()).limit(limit)
     if statuses:
         query = query.where(b.status.in_(list(statuses)))
     if before is not None:
@@ -228,7 +230,7 @@ def backfills_page(
             )
         )
     with store.read() as conn:
-        return [backfill_from_row(row) for row in conn.execute(query)]
+        return listed_records(conn.execute(query).all())
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ TRANSITIONS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 def backfill_out(record: BackfillRecord, counts: GroupCounts | None) -> BackfillOut:
     found = counts or GroupCounts()
-    total = len(record.groups)
+    total = record.group_count
     return BackfillOut(
         backfill_id=record.backfill_id,
         selection=record.selection,
@@ -73,9 +73,9 @@ def backfill_out(record: BackfillRecord, counts: GroupCounts | None) -> Backfill
         planned=record.planned,
         created_at=record.created_at,
         updated_at=record.updated_at,
-        keys=len(record.keys),
-        first_key=record.keys[0] if record.keys else None,
-        last_key=record.keys[-1] if record.keys else None,
+        keys=record.key_count,
+        first_key=record.first_key,
+        last_key=record.last_key,
         groups=total,
         max_concurrent=record.max_concurrent,
         missing_only=record.missing_only,
