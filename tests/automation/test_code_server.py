@@ -1,7 +1,9 @@
 """The code server keeps user code out of the daemon: a broken module is reported with its
 file:line in the snapshot, what still loads is described, and the daemon keeps its triggers."""
 
+import os
 import textwrap
+import time
 
 from legato.automation.code import SubprocessCode
 from legato.automation.daemon import Daemon
@@ -50,3 +52,25 @@ def test_a_broken_module_is_reported_and_triggers_are_kept(tmp_path):
     finally:
         for server in (code, first_code, second_code):
             server.close()
+
+
+def test_an_unchanged_answer_is_read_once_and_a_change_is_read_again(tmp_path):
+    (tmp_path / "legato.toml").write_text('modules = ["good"]\n')
+    (tmp_path / "good.py").write_text(textwrap.dedent(GOOD))
+    code = SubprocessCode(tmp_path, timeout=60)
+    try:
+        first = code.snapshot()
+        assert code.snapshot() is first  # the same text: not decoded again
+        changed = textwrap.dedent(GOOD).replace('"hourly"', '"daily"')
+        (tmp_path / "good.py").write_text(changed)
+        os.utime(tmp_path / "good.py", (time.time() + 5, time.time() + 5))  # newer for sure
+
+        def reloaded() -> bool:
+            return [p.name for p in code.snapshot().pipelines] == ["daily"]
+
+        deadline = time.monotonic() + 30
+        while not reloaded():
+            assert time.monotonic() < deadline, "the code server never reloaded"
+            time.sleep(0.1)
+    finally:
+        code.close()
