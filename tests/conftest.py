@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -147,17 +148,22 @@ _CPU_LOG = os.environ.get("LEGATO_TEST_CPU_LOG")  # where to append each test's 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
-    """With LEGATO_TEST_CPU_LOG, append ``nodeid<TAB>cpu seconds`` per test: the CPU of the test
-    process and of the processes it started and waited for (what makes the suite slow on two
-    cores, where wall time hides it)."""
+    """With LEGATO_TEST_CPU_LOG, append ``nodeid<TAB>cpu seconds<TAB>start<TAB>end<TAB>worker``
+    per test: the CPU of the test process and of the processes it started and waited for (what
+    makes the suite slow on two cores, where wall time hides it), and when it ran where (to see
+    the gaps a schedule leaves)."""
     if not _CPU_LOG:
         return (yield)
-    before = sum(os.times()[:4])
+    before, started = sum(os.times()[:4]), time.time()
     try:
         return (yield)
     finally:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "-")
         with open(_CPU_LOG, "a") as log:
-            log.write(f"{item.nodeid}\t{sum(os.times()[:4]) - before:.2f}\n")
+            log.write(
+                f"{item.nodeid}\t{sum(os.times()[:4]) - before:.2f}\t{started:.2f}\t"
+                f"{time.time():.2f}\t{worker}\n"
+            )
 
 
 @pytest.hookimpl(wrapper=True)
