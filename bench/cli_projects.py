@@ -2,6 +2,7 @@
 
     python bench/cli_projects.py write W3 /tmp/w3          # a project: legato.toml + flow.py
     python bench/cli_projects.py check /tmp/w3 W3          # what its latest run did
+    python bench/cli_projects.py write W1 /tmp/w1 --width 5    # the W1 shape, 5 wide
 
 Each workload is a static graph of ``@lg.task`` functions passing ints, with the values of
 ``bench/peers/workloads.py``: W0 is one task returning 1; a chain's first task returns 1 and
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
@@ -94,8 +96,12 @@ def main() -> int:
     inspect = sub.add_parser("check", help="report the newest run of a project")
     inspect.add_argument("root", type=Path)
     inspect.add_argument("workload", choices=sorted(workloads.WORKLOADS))
+    for command in (write, inspect):
+        command.add_argument("--width", type=int, help="another n (fan-out width, chain length)")
     args = parser.parse_args()
     workload = workloads.get(args.workload)
+    if args.width is not None:
+        workload = replace(workload, n=args.width)
     if args.command == "write":
         write_project(args.root, workload)
     else:
