@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -52,7 +54,11 @@ DURABILITY = ("normal", "strict")
 
 
 def legato_commands(
-    names: list[str], timeout: float, api_executors: list[str], cli_executors: list[str]
+    names: list[str],
+    timeout: float,
+    api_executors: list[str],
+    cli_executors: list[str],
+    homes: Path,
 ) -> list[harness.Command]:
     cmds = [
         harness.Command(
@@ -63,7 +69,7 @@ def legato_commands(
             meta={"peer": "legato", "mode": "import", "workload": None, "steps": 0},
         )
     ]
-    cmds += cli_commands(names, timeout, cli_executors)
+    cmds += cli_commands(names, timeout, cli_executors, homes)
     for executor in api_executors:
         for name in names:
             argv = [
@@ -94,9 +100,11 @@ def legato_commands(
     return cmds
 
 
-def cli_commands(names: list[str], timeout: float, executors: list[str]) -> list[harness.Command]:
-    """``legato run '*'`` in a generated project per workload, executor and durability."""
-    homes = Path(tempfile.mkdtemp(prefix="legato-cli-bench-"))
+def cli_commands(
+    names: list[str], timeout: float, executors: list[str], homes: Path
+) -> list[harness.Command]:
+    """``legato run '*'`` in a generated project (under ``homes``) per workload, executor and
+    durability."""
     cmds = []
     for durability in DURABILITY:
         for executor in executors:
@@ -242,11 +250,27 @@ def main() -> int:
     settings, _ = run_peers.parse_args(
         ["--runs", str(args.runs), "--workloads", args.workloads, "--only", ",".join(peers)]
     )
+    # The peers' homes and the generated projects go when the run ends, however it ends.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with tempfile.TemporaryDirectory(prefix="legato-cli-bench-") as homes:
+        try:
+            return _run(args, names, only, settings, Path(homes))
+        finally:
+            shutil.rmtree(settings.homes_dir, ignore_errors=True)
+
+
+def _run(
+    args: argparse.Namespace,
+    names: list[str],
+    only: set[str],
+    settings: run_peers.Settings,
+    homes: Path,
+) -> int:
     cmds = run_peers.selected_commands(settings) if only - {"legato"} else []
     cmds = [c for c in cmds if c.meta.get("mode") != "dask"]
     if "legato" in only:
         cmds += legato_commands(
-            names, args.timeout, _list(args.api_executors), _list(args.cli_executors)
+            names, args.timeout, _list(args.api_executors), _list(args.cli_executors), homes
         )
     failures: list[str] = []
 
