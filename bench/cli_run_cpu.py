@@ -4,10 +4,11 @@
     git worktree add /tmp/before <commit>
     python bench/cli_run_cpu.py --src /tmp/before/src --src src     # two versions, interleaved
 
-Generates a project of ``@lg.task``s passing ints (root → N → join, N = 1,000 by default) and a
-one-task project, runs ``legato run '*'`` in each on every executor (interleaved, rounds of every
-cell), and reports the median wall time and CPU time (user + system of the command and every
-process it started and reaped: the process pool's workers count). Per step is
+Generates a project of ``@lg.task``s passing ints (root → N → join, N = 1,000 by default: W3 of
+bench/cli_projects.py) and a one-task project (its W0), runs ``legato run '*'`` in each on every
+executor (interleaved, rounds of every cell), and reports the median wall time and CPU time
+(user + system of the command and every process it started and reaped: the process pool's
+workers count). Per step is
 (median CPU of the big run - median CPU of the one-step run) / (N + 1), so start-up (imports,
 the store, starting workers) is left out. Arguments after ``--`` go to ``legato run``. With
 ``--src`` (repeatable) each source tree is measured in the same interleaved rounds
@@ -26,21 +27,12 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cli_projects
+import workloads  # bench/peers, put on the path by cli_projects
+
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = REPO / ".venv" / "bin" / "python"
-
-
-def write_project(root: Path, n: int) -> None:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "legato.toml").write_text('modules = ["flow"]\n')
-    lines = ["import legato as lg", "", "", "@lg.task", "def root() -> int:", "    return 1", ""]
-    for i in range(n):
-        lines += ["", "@lg.task", f"def m{i}(root: int) -> int:", f"    return root + {i}", ""]
-    if n:
-        params = ", ".join(f"m{i}: int" for i in range(n))
-        total = " + ".join(f"m{i}" for i in range(n))
-        lines += ["", "@lg.task", f"def join({params}) -> int:", f"    return {total}", ""]
-    (root / "flow.py").write_text("\n".join(lines))
 
 
 def measure(project: Path, executor: str, extra: list[str], src: str) -> tuple[float, float]:
@@ -86,8 +78,10 @@ def main() -> int:
     srcs = [str(Path(s).resolve()) for s in args.src or [REPO / "src"]]
     with tempfile.TemporaryDirectory(prefix="legato-cli-cpu-") as tmp:
         projects = {"one": Path(tmp) / "one", "fanout": Path(tmp) / "fanout"}
-        write_project(projects["one"], 0)
-        write_project(projects["fanout"], args.steps)
+        cli_projects.write_project(projects["one"], workloads.get("W0"))
+        cli_projects.write_project(
+            projects["fanout"], workloads.Workload("fanout", "fanout", args.steps)
+        )
         cells = [(shape, ex, src) for src in srcs for ex in executors for shape in projects]
         for shape, ex, src in cells:  # warm-up: bytecode caches, the page cache
             measure(projects[shape], ex, extra, src)

@@ -41,6 +41,9 @@ What is measured, per run:
   worst run's share of all CPUs. A high figure means the wall times are suspect.
   With ``Quiet`` (``--quiet-below``), each run first waits, for a bounded time,
   until the machine is mostly idle.
+* ``report``: what the command says it did, for the caller to check: the JSON
+  object on the last line of its stdout that starts with ``bench-report ``
+  (``None`` if it printed none).
 
 The table's "peak MiB" is the median over runs of ``max(maxrss_kb,
 tree_rss_peak_kb)``: the single-process figure for one-process tools, the
@@ -121,6 +124,7 @@ class Sample:
     waited_s: float = 0.0
     busy_before: float | None = None
     foreign_cpu_s: float | None = None
+    report: dict[str, Any] | None = None
 
     @property
     def peak_kb(self) -> int:
@@ -386,7 +390,20 @@ def run_once(cmd: Command, opts: Options | None = None) -> Sample:
         stdout_path, stderr_path = out_dir / f"{stem}.out", out_dir / f"{stem}.err"
         with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
             sample = _run_child(cmd, out, err, stderr_path, opts.sample_interval)
-    return replace(sample, waited_s=waited, busy_before=share)
+        report = read_report(stdout_path.read_text(errors="replace"))
+    return replace(sample, waited_s=waited, busy_before=share, report=report)
+
+
+REPORT_PREFIX = "bench-report "
+
+
+def read_report(stdout: str) -> dict[str, Any] | None:
+    """The JSON object of the last ``bench-report `` line of ``stdout``, if any."""
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(REPORT_PREFIX):
+            value = json.loads(line[len(REPORT_PREFIX) :])
+            return value if isinstance(value, dict) else None
+    return None
 
 
 def _run_child(

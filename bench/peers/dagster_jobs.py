@@ -26,7 +26,8 @@ Fan-out is expressed with Dagster's dynamic mapping: the root op has a
 ``DynamicOut`` and yields N ``DynamicOutput``s, ``.map(noop)`` runs one op per
 item and ``.collect()`` feeds every result to the join op. The chain is 100
 aliased copies of one op (``noop.alias("step_007")``) wired output to input.
-The process exits non-zero unless the run succeeds and the join saw every item.
+The process exits non-zero unless the run succeeds and the join saw every item; it prints
+the steps that succeeded (``STEP_SUCCESS`` events) and the last step's output.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def make_job(workload: str, multiprocess: bool) -> Any:
 
     @dg.op
     def start() -> int:
-        return 0
+        return 1
 
     @dg.op(out=dg.DynamicOut(int))
     def root() -> Any:
@@ -94,7 +95,7 @@ def make_job(workload: str, multiprocess: bool) -> Any:
     def join(results: list[int]) -> int:
         if len(results) != wl.n:
             raise RuntimeError(f"join saw {len(results)} results, expected {wl.n}")
-        return len(results)
+        return sum(results)
 
     def single() -> None:
         start.alias("step_000")()
@@ -113,16 +114,30 @@ def make_job(workload: str, multiprocess: bool) -> Any:
     return dg.job(executor_def=executor)(body)
 
 
-def run(workload: str, mode: str) -> bool:
-    """Run one workload in ``mode``; True on success."""
+def last_node(workload: str) -> str:
+    """The op whose output is the workload's result."""
+    wl = workloads.get(workload)
+    return {"single": "step_000", "chain": f"step_{wl.n - 1:03d}", "fanout": "join"}[wl.shape]
+
+
+def outcome(result: Any, workload: str) -> tuple[bool, int, Any]:
+    """(success, steps that succeeded, the last step's output) of a finished run."""
+    if not result.success:
+        return False, 0, None
+    steps = len(result.get_step_success_events())
+    return True, steps, result.output_for_node(last_node(workload))
+
+
+def run(workload: str, mode: str) -> tuple[bool, int, Any]:
+    """Run one workload in ``mode``: (success, steps that succeeded, result)."""
     import dagster as dg
 
     if mode == "in_process":
-        return bool(make_job(workload, multiprocess=False).execute_in_process().success)
+        return outcome(make_job(workload, multiprocess=False).execute_in_process(), workload)
     instance = dg.DagsterInstance.get()
     if mode == "in_process_sqlite":
         job = make_job(workload, multiprocess=False)
-        return bool(job.execute_in_process(instance=instance).success)
+        return outcome(job.execute_in_process(instance=instance), workload)
     recon = dg.build_reconstructable_job(
         "dagster_jobs",
         "make_job",
@@ -130,7 +145,7 @@ def run(workload: str, mode: str) -> bool:
         reconstructor_working_directory=str(Path(__file__).resolve().parent),
     )
     with dg.execute_job(recon, instance=instance) as result:
-        return bool(result.success)
+        return outcome(result, workload)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,9 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.mode != "in_process":
         _ensure_home(args.fresh_home)
-    if not run(args.workload, args.mode):
+    ok, steps, value = run(args.workload, args.mode)
+    if not ok:
         print(f"dagster {args.workload} {args.mode}: run failed", file=sys.stderr)
         return 1
+    workloads.report(steps, value)
     return 0
 
 

@@ -8,11 +8,20 @@ Each workload is a DAG of no-op steps with one of three shapes:
 
 ``steps`` is the number of steps each workload executes, and is what the
 per-step overhead is divided by. Stdlib only, so every peer venv can import it.
+
+Every system's steps pass ints, the same values everywhere: the first step
+returns 1; a chain step returns its upstream's value + 1; fan-out item ``i``
+returns ``i + 1`` (its root's 1 + ``i``) and the join returns their sum. So
+``result`` is 1 for W0, n for a chain and n(n+1)/2 for a fan-out. Each script
+prints one ``bench-report`` line (``report``) with the steps it saw finish and
+the final value; the runner checks both against ``steps`` and ``result`` after
+every run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,6 +42,21 @@ class Workload:
         if self.shape == "fanout":
             return self.n + 2
         return self.n
+
+    @property
+    def result(self) -> int:
+        """The value the last step returns (see the module docstring)."""
+        if self.shape == "fanout":
+            return self.n * (self.n + 1) // 2
+        return self.n
+
+
+REPORT_PREFIX = "bench-report "
+
+
+def report(steps: int, result: object) -> None:
+    """Print what a run did, for the runner to check: steps finished and the final value."""
+    print(REPORT_PREFIX + json.dumps({"steps": steps, "result": result}), flush=True)
 
 
 WORKLOADS: dict[str, Workload] = {

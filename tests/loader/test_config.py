@@ -30,6 +30,7 @@ def test_settings_come_from_pyproject_with_environment_overrides(tmp_path):
         ("modules = [\n", "not valid TOML"),
         ('[resources]\nwarehouse = "x"\n', "resources.warehouse must be a table"),
         ('name = "sales team"\n', "name 'sales team' is not a project name"),
+        ('durability = "paranoid"\n', "durability 'paranoid' is not one of normal, strict"),
     ],
 )
 def test_bad_settings_name_the_file_and_the_fix(tmp_path, text, match):
@@ -37,6 +38,16 @@ def test_bad_settings_name_the_file_and_the_fix(tmp_path, text, match):
     with pytest.raises(lg.ConfigError, match=match) as info:
         load_settings(tmp_path, env={})
     assert str(tmp_path / "legato.toml") in str(info.value)
+
+
+def test_durability_comes_from_the_file_and_the_environment_overrides_it(tmp_path):
+    assert load_settings(tmp_path, env={}).durability == "normal"
+    (tmp_path / "legato.toml").write_text('durability = "strict"\n')
+    assert load_settings(tmp_path, env={}).durability == "strict"
+    assert load_settings(tmp_path, env={"LEGATO_DURABILITY": "normal"}).durability == "normal"
+    with pytest.raises(lg.ConfigError, match="LEGATO_DURABILITY: durability 'fsync'") as info:
+        load_settings(tmp_path, env={"LEGATO_DURABILITY": "fsync"})
+    assert 'durability = "strict"' in str(info.value)
 
 
 def test_the_project_default_comes_from_legato_toml(tmp_path):

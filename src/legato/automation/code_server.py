@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     partial, definition_errors = build_graph_with_errors(loaded.project)
     errors = [*loaded.errors, *definition_errors]
     graph = None if errors else build_graph(loaded.project)
-    store = Store(settings.database_url)
+    store = Store(settings.database_url, durability=settings.durability)
     pending = os.environ.pop(PENDING, None)
     for line in itertools.chain([pending] if pending else [], sys.stdin):
         if time.monotonic() - checked >= CHECK_EVERY:

@@ -27,7 +27,7 @@ class OpenProject:
 
     def store(self) -> Store:
         """The project's store, with the current definitions recorded for the daemon and the UI."""
-        store = Store(self.settings.database_url)
+        store = Store(self.settings.database_url, durability=self.settings.durability)
         save_snapshot(store, snapshot(self.project, self.graph), self.settings.name)
         return store
 
@@ -57,4 +57,5 @@ def open_project(ctx: click.Context) -> OpenProject:
 
 def open_store(ctx: click.Context) -> Store:
     """The store alone, for commands that only read history (no user code is imported)."""
-    return Store(settings_of(ctx).database_url)
+    settings = settings_of(ctx)
+    return Store(settings.database_url, durability=settings.durability)

@@ -46,7 +46,7 @@ def build_daemon(
     drain: float = DRAIN,
 ) -> Daemon:
     settings = settings_of(ctx)
-    store = Store(settings.database_url)
+    store = Store(settings.database_url, durability=settings.durability)
     code = SubprocessCode(settings.root)
     queue = settings.run_queue
     limits = QueueLimits(

@@ -54,7 +54,7 @@ def worker(
     # The store alone: a worker records no snapshot of the definitions (the engine and the
     # daemon do), so its role needs only the step queue (docs/security.md, database roles).
     runner = Worker(
-        Store(opened.settings.database_url),
+        Store(opened.settings.database_url, durability=opened.settings.durability),
         opened.project,
         opened.settings.storage,
         options,

@@ -1,7 +1,8 @@
 """Recording a run: the engine buffers the events, log lines and new steps of one loop iteration
-and commits them in one transaction before it acts on them. While the store is unreachable the
-batch is kept and retried; steps go on running meanwhile. When the engine itself fails, what it
-was running is recorded as failed, so that nothing is left running."""
+and commits them in one transaction before it acts on them; with ``durability = "strict"`` each
+event is committed as it happens, with the log lines and new steps that came before it. While the
+store is unreachable the batch is kept and retried; steps go on running meanwhile. When the engine
+itself fails, what it was running is recorded as failed, so that nothing is left running."""
 
 from __future__ import annotations
 
@@ -68,6 +69,8 @@ class Recording(EngineParts):
 
     def _emit(self, event: Event) -> None:
         self._events.append(event)
+        if self.store.strict:  # durability = "strict": every state change commits on its own
+            self._flush()
 
     def _add_logs(self, key: StepKey, records: Sequence[LogRecordTuple]) -> None:
         self._logs.extend(self._log_rows(str(key), records))

@@ -1,7 +1,8 @@
 """Project settings from ``legato.toml`` or ``pyproject.toml [tool.legato]``, then the environment.
 
 Environment variables override files: ``LEGATO_DATABASE_URL``, ``LEGATO_STORAGE``,
-``LEGATO_EXECUTOR``, ``LEGATO_MAX_CONCURRENCY``, ``LEGATO_API_TOKEN_EXPIRY``, and
+``LEGATO_EXECUTOR``, ``LEGATO_MAX_CONCURRENCY``, ``LEGATO_API_TOKEN_EXPIRY``,
+``LEGATO_DURABILITY``, and
 ``LEGATO_RESOURCE__<NAME>__<FIELD>`` for one field of a resource (e.g.
 ``LEGATO_RESOURCE__WAREHOUSE__URL``).
 """
@@ -23,6 +24,7 @@ from legato.definitions.retention import Retention
 from legato.errors import ConfigError
 from legato.loader.alerts import AlertSettings, parse_alerts
 from legato.loader.io_managers import parse_io_managers
+from legato.store.engine import DURABILITY
 from legato.store.snapshots import DEFAULT_LOCATION
 
 _KNOWN = {
@@ -43,6 +45,7 @@ _KNOWN = {
     "retention",
     "api_token_expiry",
     "name",
+    "durability",
 }
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
 
@@ -56,6 +59,7 @@ class Settings:
     modules: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
     database_url: str = ""
+    durability: str = "normal"  # "strict": commit and fsync every state change (store.engine)
     storage: Path = Path()
     io_managers: Mapping[str, IOManagerConfig] = field(default_factory=dict)  # [io_manager] too
     executor: str = "process"
@@ -155,6 +159,7 @@ def load_settings(start: Path | None = None, env: Mapping[str, str] | None = Non
         modules=modules,
         paths=paths,
         database_url=db or f"sqlite:///{root / '.legato' / 'legato.db'}",
+        durability=_durability(env, table, source),
         storage=storage,
         io_managers=parse_io_managers(table, root=root, storage=storage, source=source),
         executor=executor,
@@ -168,6 +173,21 @@ def load_settings(start: Path | None = None, env: Mapping[str, str] | None = Non
         api_token_expiry=_token_expiry(env, table, source),
         source=source,
     )
+
+
+def _durability(env: Mapping[str, str], table: Mapping[str, Any], source: str) -> str:
+    """``durability``: "normal" (commit per wave of steps, SQLite ``synchronous=NORMAL``) or
+    "strict" (commit every state change, SQLite ``synchronous=FULL``)."""
+    where = "LEGATO_DURABILITY" if env.get("LEGATO_DURABILITY") else source
+    value = env.get("LEGATO_DURABILITY") or table.get("durability", "normal")
+    if value not in DURABILITY:
+        raise ConfigError(
+            f"{where}: durability {value!r} is not one of {', '.join(DURABILITY)}",
+            source=where,
+            hint='write durability = "strict" to commit and fsync every state change, or '
+            '"normal" (the default) to commit once per wave of steps',
+        )
+    return str(value)
 
 
 def _name(value: Any, source: str) -> str:

@@ -21,6 +21,16 @@ from legato.errors import StoreError
 from legato.store.schema import HEAD_REVISION, add_postgresql_options, metadata
 
 PING_AFTER_IDLE = 1.0  # seconds a pooled PostgreSQL connection may idle before it is pinged
+# How hard a store holds on to what it is told (the ``durability`` setting):
+# - "normal": a run's engine commits the state changes of one loop iteration together (a wave of
+#   steps started, the results that came in meanwhile); SQLite runs with ``synchronous=NORMAL``
+#   under WAL, so a commit survives the process dying but the last ones may be lost if the
+#   machine loses power (the database stays consistent).
+# - "strict": the engine commits every state change on its own, and SQLite runs with
+#   ``synchronous=FULL``, so each commit is fsynced before it returns. PostgreSQL fsyncs every
+#   commit with its own default (``synchronous_commit=on``); there "strict" changes only how often
+#   the engine commits.
+DURABILITY = ("normal", "strict")
 
 
 def normalize_url(url: str) -> str:
@@ -38,9 +48,17 @@ class Store:
     busy timeout queue writers of other processes, so "database is locked" never reaches a user.
     """
 
-    def __init__(self, url: str, *, create: bool = True) -> None:
+    def __init__(self, url: str, *, create: bool = True, durability: str = "normal") -> None:
+        if durability not in DURABILITY:
+            raise StoreError(
+                f"durability {durability!r} is not one of {', '.join(DURABILITY)}",
+                hint='use durability = "normal" (the default) or "strict" (fsync every state '
+                "change)",
+            )
         self.url = normalize_url(url)
-        self.engine = _make_engine(self.url)
+        self.durability = durability
+        self.strict = durability == "strict"  # commit (and fsync) every state change on its own
+        self.engine = _make_engine(self.url, synchronous="FULL" if self.strict else "NORMAL")
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._write_lock = threading.RLock()
         if create:
@@ -188,13 +206,13 @@ def _masked(value: Any) -> Any:
     return value
 
 
-def _make_engine(url: str) -> Engine:
-    engine = _connect(url)
+def _make_engine(url: str, synchronous: str) -> Engine:
+    engine = _connect(url, synchronous)
     event.listen(engine, "before_cursor_execute", _mask_parameters, retval=True)
     return engine
 
 
-def _connect(url: str) -> Engine:
+def _connect(url: str, synchronous: str) -> Engine:
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
@@ -204,7 +222,7 @@ def _connect(url: str) -> Engine:
             _create_database_file(path)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 60}
         engine = create_engine(url, **kwargs)
-        _sqlite_pragmas(engine)
+        _sqlite_pragmas(engine, synchronous)
         return engine
     if url.startswith("postgresql"):
         add_postgresql_options()
@@ -247,13 +265,13 @@ def _ping_when_idle(engine: Engine, after: float) -> None:
             raise DisconnectionError(f"stale pooled connection: {exc}") from exc
 
 
-def _sqlite_pragmas(engine: Engine) -> None:
+def _sqlite_pragmas(engine: Engine, synchronous: str) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see _begin)
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA busy_timeout=60000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
