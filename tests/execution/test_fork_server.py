@@ -8,8 +8,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -65,3 +68,26 @@ def test_without_the_server_spawn_child_starts_a_fresh_interpreter() -> None:
     seen = _probe("describe", "/", env={"LEGATO_FORK_SERVER": "0"})
     assert seen["forked"] is False and seen["returncode"] == 0
     assert seen["child"]["sys_path0"] == "/"
+
+
+def test_a_reused_pid_does_not_inherit_the_exit_status_of_its_earlier_child() -> None:
+    """The server reports an exit before it can fork another child with that pid; the parent
+    must then forget the old status, or the new child would look dead from its first poll."""
+    from legato.execution.fork_server import ForkServer
+
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    server = ForkServer(ours, pid=0)
+    try:
+        server._ensure_reader()
+        theirs.send(pickle.dumps(("exit", 4242, 0)))
+        theirs.send(pickle.dumps(("spawned", 7, 4242)))
+        deadline = time.monotonic() + 10
+        while 7 not in server._replies:
+            assert time.monotonic() < deadline, "the reader never saw the reply"
+            time.sleep(0.01)
+        assert server.returncode(4242) is None
+        theirs.send(pickle.dumps(("exit", 4242, -9)))
+        assert server.wait(4242, 10) == -9
+    finally:
+        theirs.close()
+        server.close()

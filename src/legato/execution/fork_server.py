@@ -174,6 +174,8 @@ class ForkServer:
                     self._exits[key] = value
                 else:
                     self._replies[key] = (kind, value)
+                    if kind == "spawned":  # a reused pid: its old child's status is not this one's
+                        self._exits.pop(value, None)
                 self._lock.notify_all()
 
 
@@ -183,7 +185,6 @@ class Forked:
     def __init__(self, server: ForkServer, pid: int) -> None:
         self.server = server
         self.pid = pid
-        self.args = ""
         self.stdin: IO[str] | None = None  # the caller's ends of a ``stdio`` child's pipes
         self.stdout: IO[str] | None = None
         self.stderr: IO[str] | None = None
