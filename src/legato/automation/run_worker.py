@@ -2,7 +2,7 @@
 
 A run worker executes whole runs (its engine starts the step workers of
 ``execution/executors/step_worker`` as its executor needs them); the remote ``legato worker`` that
-claims steps from PostgreSQL is ``execution/worker``.
+claims steps from PostgreSQL is ``execution/remote_worker``.
 
 The daemon never imports user code. It keeps a few of these processes, each with the project
 loaded, and hands each one claimed run at a time over a pipe: ``(run_id, launcher, resume)``.

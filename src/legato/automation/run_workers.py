@@ -10,14 +10,13 @@ fresh worker), or lost with a worker that died. A worker is replaced after
 ``max_runs`` runs, so that a leak in user code cannot grow without bound.
 
 These execute runs; the step workers of the process pool are ``execution/executors/step_worker``,
-and the remote ``legato worker`` is ``execution/worker``.
+and the remote ``legato worker`` is ``execution/remote_worker``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import signal
 import subprocess
 import time
 from collections import deque
@@ -27,7 +26,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
-from legato.execution.children import Child, Process, spawn_child
+from legato.execution.children import Child, how_it_ended, spawn_child
 
 log = logging.getLogger("legato.daemon")
 Job = tuple[str, str, bool]  # run id, launcher (the lease holder), resume
@@ -160,7 +159,7 @@ class RunWorkers:
             else:
                 self._backoff = 0.0
             if job is not None:
-                out.lost.append((job, _death(worker.process)))
+                out.lost.append((job, how_it_ended(worker.process, "the run worker")))
 
     # -- processes ------------------------------------------------------------------------------
 
@@ -210,10 +209,3 @@ class RunWorkers:
             worker.close()
         self._pool.clear()
         return cut
-
-
-def _death(process: Process) -> str:
-    code = process.returncode
-    if code is not None and code < 0:
-        return f"the run worker was killed by signal {signal.Signals(-code).name}"
-    return f"the run worker exited with code {code}"

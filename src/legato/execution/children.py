@@ -1,9 +1,10 @@
 """Long-lived child processes that talk to their parent over a pair of pipes.
 
 Used by the process pool (step workers), remote-worker slots and the daemon's run workers: the
-child is ``python -m MODULE RECV_FD SEND_FD`` in a session of its own (so that a signal to the
-parent's group never reaches it, and killing its group kills what it started), and each side
-holds a ``multiprocessing.connection.Connection`` per direction.
+child is ``python -m MODULE RECV_FD SEND_FD`` (or, where this process made a fork server,
+``MODULE.main`` in a fork of it) in a session of its own (so that a signal to the parent's group
+never reaches it, and killing its group kills what it started), and each side holds a
+``multiprocessing.connection.Connection`` per direction.
 """
 
 from __future__ import annotations
