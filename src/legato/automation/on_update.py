@@ -23,7 +23,7 @@ from legato.store import schema
 from legato.store.engine import Store
 from legato.store.partitions import dynamic_lookup
 from legato.store.runs import get_runs
-from legato.store.trust import Verdict, latest_verdicts, verdicts
+from legato.store.trust import Verdict, latest_verdicts, partition_label, verdicts
 
 MAX_EVENTS = 10_000
 NAMED = 3  # untrusted materializations a tick's reason names; the others are counted
@@ -104,7 +104,7 @@ def evaluate_on_update(
                 RequestedRun(selection=target, partition=key, key=f"{target}[{key}]@{rows[-1].id}")
             )
         elif missing:
-            lacking[_where(target, key)] = missing
+            lacking[partition_label(target, key)] = missing
         held += holding
     untrusted += [v for v in held if not v.trusted]
     last = rows[-1].id
@@ -216,11 +216,6 @@ def _missing(lacking: dict[str, list[str]]) -> str:
     )
 
 
-def _where(asset: str, partition: str) -> str:
-    """``orders [2026-01-01]`` (or ``orders`` for an unpartitioned asset), as verdicts say it."""
-    return f"{asset} [{partition}]" if partition else asset
-
-
 def _first_look(store: Store, trigger: OnUpdate, now: datetime) -> Evaluation:
     """A new trigger's cursor: the latest materialization (``since="now"``: nothing is
     replayed), or just before the first one of the catch-up window, which ends at the latest."""
@@ -266,7 +261,7 @@ def _ready(
         latest = trust.latest(up, needed)
         have = {p for p, verdict in latest.items() if trust.usable(verdict)}
         held += [verdict for p, verdict in latest.items() if p not in have]
-        missing += [_where(up, p) for p in needed if p not in latest]
+        missing += [partition_label(up, p) for p in needed if p not in latest]
         if trigger.min_count is not None:
             results.append(len(have) >= min(trigger.min_count, len(needed)))
         elif mapping is not None and up_space is not None:

@@ -41,13 +41,19 @@ class Verdict:
     @property
     def where(self) -> str:
         """``orders [2026-01-01]`` (or ``orders`` for an unpartitioned asset)."""
-        return f"{self.asset_key} [{self.partition}]" if self.partition else self.asset_key
+        return partition_label(self.asset_key, self.partition)
 
     def describe(self) -> str:
         """``orders [2026-01-01] from run 01ab… failed blocking check not_null_id``."""
         names = [k.split(CHECK_SEPARATOR, 1)[-1] for k in self.failed_checks]
         checks = "check" if len(names) == 1 else "checks"
         return f"{self.where} from run {self.run_id} failed blocking {checks} {', '.join(names)}"
+
+
+def partition_label(asset: str, partition: str) -> str:
+    """``orders [2026-01-01]`` (or ``orders`` for an unpartitioned asset), as ticks name an asset's
+    partition."""
+    return f"{asset} [{partition}]" if partition else asset
 
 
 def verdicts(store: Store, materializations: Collection[Materialization]) -> dict[Any, Verdict]:
