@@ -9,6 +9,7 @@ import click
 
 from legato.definitions.project import Project
 from legato.errors import LegatoError
+from legato.execution import fork_server
 from legato.graph.build import build_graph
 from legato.graph.graph import Graph
 from legato.graph.snapshot import snapshot
@@ -59,3 +60,11 @@ def open_store(ctx: click.Context) -> Store:
     """The store alone, for commands that only read history (no user code is imported)."""
     settings = settings_of(ctx)
     return Store(settings.database_url, durability=settings.durability)
+
+
+def start_fork_server(ctx: click.Context, preload: tuple[str, ...]) -> None:
+    """In the command's own process, make the copy its workers will be forked from
+    (``fork_server``), importing ``preload`` there once for them all. Called before the command
+    starts any thread; a command run in another program's process starts fresh interpreters."""
+    if (ctx.obj or {}).get("own_process"):
+        fork_server.start(preload=preload)

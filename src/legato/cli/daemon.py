@@ -14,9 +14,8 @@ from rich.table import Table
 from legato.automation.code import SubprocessCode
 from legato.automation.daemon import DRAIN, Daemon
 from legato.cli._console import console, styled, when
-from legato.cli._project import open_project, open_store, settings_of
+from legato.cli._project import open_project, open_store, settings_of, start_fork_server
 from legato.errors import NotFoundError
-from legato.execution import fork_server
 from legato.graph.snapshot import snapshot
 from legato.store.automation import (
     list_daemons,
@@ -29,12 +28,8 @@ from legato.store.claims import QueueLimits
 from legato.store.engine import Store
 from legato.store.snapshots import save_snapshot
 
-
-def start_fork_server(ctx: click.Context) -> None:
-    """Run workers start as forks of a copy of this process made now, before the store is
-    opened and any thread starts (``fork_server``), not as fresh interpreters."""
-    if (ctx.obj or {}).get("own_process"):
-        fork_server.start(preload=("legato.automation.run_worker",))
+# what run workers import besides the project: a daemon's fork server imports it once for all
+RUN_WORKER_MODULES = ("legato.automation.run_worker",)
 
 
 def build_daemon(
@@ -116,8 +111,8 @@ def daemon(
     """Run the automation daemon: schedules, sensors, file arrival, OnUpdate chaining, the run
     queue and recovery of runs whose process died. Stops cleanly on Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    if launch:
-        start_fork_server(ctx)
+    if launch:  # before the store is opened and any thread starts
+        start_fork_server(ctx, RUN_WORKER_MODULES)
     instance = build_daemon(
         ctx, max_concurrent_runs=max_concurrent_runs, lease=lease, launch=launch, drain=drain
     )

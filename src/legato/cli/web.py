@@ -14,7 +14,7 @@ import click
 from rich.markup import escape
 
 from legato.cli._console import console, err_console
-from legato.cli._project import open_store, settings_of
+from legato.cli._project import open_store, settings_of, start_fork_server
 from legato.cli.users import users as users  # re-exported: ``legato users`` lived here
 from legato.errors import ConfigError
 from legato.store.engine import Store
@@ -225,9 +225,9 @@ def up(
     from legato.web.config import AuthConfig
 
     if daemon:
-        from legato.cli.daemon import start_fork_server
+        from legato.cli.daemon import RUN_WORKER_MODULES
 
-        start_fork_server(ctx)
+        start_fork_server(ctx, RUN_WORKER_MODULES)
     tls = certfile is not None
     if tls and secure_cookies is False:
         raise click.UsageError(

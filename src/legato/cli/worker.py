@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from legato.cli._project import open_project
+from legato.cli._project import open_project, start_fork_server
 
 
 @click.command()
@@ -38,16 +38,13 @@ def worker(
     PostgreSQL store as the engine, and LEGATO_STORAGE the same shared storage). The first
     SIGTERM stops claiming and lets running steps finish; a second kills them.
     """
-    from legato.execution import fork_server
     from legato.execution.executors.step_worker import STEP_WORKER_MODULES
     from legato.execution.remote_worker import Worker, WorkerOptions
     from legato.store.engine import Store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     opened = open_project(ctx)
-    if (ctx.obj or {}).get("own_process"):
-        # step processes are forks of a copy of this process, with the project loaded
-        fork_server.start(preload=STEP_WORKER_MODULES)
+    start_fork_server(ctx, STEP_WORKER_MODULES)  # step processes: forks with the project loaded
     options = WorkerOptions(
         queue=queue, concurrency=concurrency, lease=lease, poll_interval=poll_interval
     )
