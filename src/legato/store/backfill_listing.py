@@ -9,34 +9,21 @@ of the documents itself: SQLite's JSON functions, PostgreSQL's JSONB operators.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Select, case, func, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from legato.store.backfills import BackfillRecord, Listed
+from legato.store.backfills import BackfillRecord, Listed, backfill_from_row
 from legato.store.engine import Store
 from legato.store.schema_partitions import backfills
 
-_SUMMARY = (
-    "backfill_id",
-    "selection",
-    "status",
-    "created_at",
-    "updated_at",
-    "max_concurrent",
-    "missing_only",
-    "executor",
-    "tags",
-    "driver",
-    "lease_until",
-    "error",
-)
-
 
 def listing(store: Store) -> Select[Any]:
-    """A select of backfills, one row each: their own columns, ``key_count``, ``group_count``,
-    ``first_key``, ``last_key`` and ``request`` (the plan while it is a request to plan)."""
+    """A select of backfills, one row each: their own columns but ``keys`` (NULL) and ``plan``
+    (only while it is a request to plan), with ``key_count``, ``group_count``, ``first_key`` and
+    ``last_key``; ``backfill_from_row`` reads it."""
     b = backfills.c
     keys = b["keys"]  # not ``b.keys``: that is the collection's method
     if store.is_sqlite:
@@ -49,33 +36,22 @@ def listing(store: Store) -> Select[Any]:
         first, last = keys.op("->>")(literal_column("0")), keys.op("->>")(literal_column("-1"))
         keys_length, plan_length = func.jsonb_array_length(keys), func.jsonb_array_length(b.plan)
     return select(
-        *(b[name] for name in _SUMMARY),
+        *(column for column in backfills.c if column.name not in ("keys", "plan")),
+        literal_column("NULL").label("keys"),
+        # what ``backfill_from_row`` reads as the request; run groups (an array) are left out
+        case((plan_is == "object", b.plan), else_=None).label("plan"),
         func.coalesce(keys_length, 0).label("key_count"),
         case((plan_is == "array", plan_length), else_=0).label("group_count"),
         first.label("first_key"),
         last.label("last_key"),
-        case((plan_is == "object", b.plan), else_=None).label("request"),
     )
 
 
 def listed_records(rows: Sequence[Any]) -> list[BackfillRecord]:
+    """The records of a :func:`listing`'s rows: no keys, no run groups, their counts and ends."""
     return [
-        BackfillRecord(
-            backfill_id=row.backfill_id,
-            selection=row.selection,
-            keys=(),
-            status=row.status,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            max_concurrent=row.max_concurrent,
-            missing_only=bool(row.missing_only),
-            groups=(),
-            request=row.request,
-            executor=row.executor,
-            tags=row.tags or {},
-            driver=row.driver,
-            lease_until=row.lease_until,
-            error=row.error,
+        replace(
+            backfill_from_row(row),
             listed=Listed(
                 int(row.key_count or 0),
                 int(row.group_count or 0),
