@@ -84,17 +84,23 @@ class Outcomes(EngineParts):
         )
 
     def _checked_run(self, asset: StepKey) -> str | None:
+        producer = self._producer_here(asset)
+        if producer is not None:
+            return self.state.run_of(producer, self.run_id)
+        found = latest_materializations(self.store, asset.node, asset.partition)
+        return found[0].run_id if found else None
+
+    def _producer_here(self, asset: StepKey) -> StepKey | None:
+        """The step of this run's plan that makes ``asset`` (its key, or a single-run step that
+        makes it with others); None if the run reads it from the store."""
         producer = asset if asset in self._planned else None
-        for ranged in self._ranged:  # a single-run step materialized this key with others
+        for ranged in self._ranged:
             if (
                 ranged.node == asset.node
                 and asset.partition in self._planned[ranged].partition_keys
             ):
                 producer = ranged
-        if producer is not None:
-            return self.state.run_of(producer, self.run_id)
-        found = latest_materializations(self.store, asset.node, asset.partition)
-        return found[0].run_id if found else None
+        return producer
 
     def _checked_at(self, check: StepKey) -> float | None:
         """When the materialization that ``check`` judges was made (what ``_checked_run``
@@ -105,7 +111,11 @@ class Outcomes(EngineParts):
         if made is not None:
             return made
         target = StepKey(info.asset, check.partition)
-        run = self._checked_run(target)
+        producer = self._producer_here(target)
+        if producer is None:  # judged alone: its latest materialization, read once
+            found = latest_materializations(self.store, target.node, target.partition)
+            return found[0].ts if found else None
+        run = self.state.run_of(producer, self.run_id)  # reused from an earlier run
         return (
             None if run is None else materialized_at(self.store, target.node, target.partition, run)
         )
