@@ -31,7 +31,6 @@ from legato.graph.snapshot import as_data, snapshot
 from legato.loader.config import load_settings
 from legato.loader.fingerprint import fingerprint, loaded_at
 from legato.loader.modules import load_project
-from legato.store.engine import Store
 
 PENDING = "LEGATO_CODE_SERVER_PENDING"  # the request a replaced server answers first
 CHECK_EVERY = 1.0  # seconds between looks at the project's files, at most
@@ -49,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     partial, definition_errors = build_graph_with_errors(loaded.project)
     errors = [*loaded.errors, *definition_errors]
     graph = None if errors else build_graph(loaded.project)
-    store = Store(settings.database_url, durability=settings.durability)
+    store = settings.open_store()
     pending = os.environ.pop(PENDING, None)
     for line in itertools.chain([pending] if pending else [], sys.stdin):
         if time.monotonic() - checked >= CHECK_EVERY:

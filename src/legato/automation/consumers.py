@@ -217,7 +217,7 @@ def main() -> None:
     mask_process_output()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = load_settings()
-    store = Store(settings.database_url, durability=settings.durability)
+    store = settings.open_store()
     loaded = load_project(settings)
     wanted = message_triggers(loaded.project.pipelines)
     graph: Graph | None = None

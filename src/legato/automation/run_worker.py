@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     mask_process_output()
     recv, send = child_connections(args)
     settings = load_settings()
-    store = Store(settings.database_url, durability=settings.durability)
+    store = settings.open_store()
     loading = time.time()
     loaded = load_project(settings)
     graph, problem = _graph(loaded)  # once, not once per run

@@ -28,7 +28,7 @@ class OpenProject:
 
     def store(self) -> Store:
         """The project's store, with the current definitions recorded for the daemon and the UI."""
-        store = Store(self.settings.database_url, durability=self.settings.durability)
+        store = self.settings.open_store()
         save_snapshot(store, snapshot(self.project, self.graph), self.settings.name)
         return store
 
@@ -59,7 +59,7 @@ def open_project(ctx: click.Context) -> OpenProject:
 def open_store(ctx: click.Context) -> Store:
     """The store alone, for commands that only read history (no user code is imported)."""
     settings = settings_of(ctx)
-    return Store(settings.database_url, durability=settings.durability)
+    return settings.open_store()
 
 
 def start_fork_server(ctx: click.Context, preload: tuple[str, ...]) -> None:

@@ -25,7 +25,6 @@ from legato.store.automation import (
     sync_triggers,
 )
 from legato.store.claims import QueueLimits
-from legato.store.engine import Store
 from legato.store.snapshots import save_snapshot
 
 # what run workers import besides the project: a daemon's fork server imports it once for all
@@ -41,7 +40,7 @@ def build_daemon(
     drain: float = DRAIN,
 ) -> Daemon:
     settings = settings_of(ctx)
-    store = Store(settings.database_url, durability=settings.durability)
+    store = settings.open_store()
     code = SubprocessCode(settings.root)
     queue = settings.run_queue
     limits = QueueLimits(

@@ -40,7 +40,6 @@ def worker(
     """
     from legato.execution.executors.step_worker import STEP_WORKER_MODULES
     from legato.execution.remote_worker import Worker, WorkerOptions
-    from legato.store.engine import Store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     opened = open_project(ctx)
@@ -51,7 +50,7 @@ def worker(
     # The store alone: a worker records no snapshot of the definitions (the engine and the
     # daemon do), so its role needs only the step queue (docs/security.md, database roles).
     runner = Worker(
-        Store(opened.settings.database_url, durability=opened.settings.durability),
+        opened.settings.open_store(),
         opened.project,
         opened.settings.storage,
         options,

@@ -24,7 +24,7 @@ from legato.definitions.retention import Retention
 from legato.errors import ConfigError
 from legato.loader.alerts import AlertSettings, parse_alerts
 from legato.loader.io_managers import parse_io_managers
-from legato.store.engine import DURABILITY
+from legato.store.engine import DURABILITY, Store
 from legato.store.snapshots import DEFAULT_LOCATION
 
 _KNOWN = {
@@ -72,6 +72,10 @@ class Settings:
     retention: Retention | None = None  # the project's default; a pipeline's own comes first
     api_token_expiry: float = 90 * 86400.0  # seconds a new API token lasts unless told otherwise
     source: str = "defaults"
+
+    def open_store(self) -> Store:
+        """The project's store, with its durability."""
+        return Store(self.database_url, durability=self.durability)
 
     @property
     def state_dir(self) -> Path:
