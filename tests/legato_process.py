@@ -7,6 +7,7 @@ outlive a daemon that a test kills.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -54,10 +55,39 @@ def start_daemon(cwd: Path, *args: str, env: Mapping[str, str] | None = None) ->
     return proc
 
 
-def stop_daemon(proc: Any, sig: int = signal.SIGTERM) -> str:
-    """Signal the daemon's process group (SIGTERM: a clean stop), wait, return its output."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, sig)
-    proc.wait(timeout=60)
-    proc.log.close()
+def stop_daemon(proc: Any, sig: int = signal.SIGTERM, timeout: float = 60) -> str:
+    """Signal the daemon's process group (SIGTERM: a clean stop), wait, return its output.
+
+    A daemon that has not stopped after ``timeout`` s fails the test with its output, which
+    then ends with every thread's stack (SIGUSR1); it is killed and reaped first, whatever
+    happens, so that nothing outlives the test."""
+    try:
+        if proc.poll() is None:
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _dump_stacks(proc)
+            raise AssertionError(
+                f"the daemon did not stop within {timeout:g} s of {signal.Signals(sig).name}:\n"
+                + Path(proc.log.name).read_text(errors="replace")
+            ) from None
+    finally:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        proc.log.close()
     return Path(proc.log.name).read_text()
+
+
+def _dump_stacks(proc: Any) -> None:
+    """Ask a running ``legato`` process for its threads' stacks (in its log) and wait for them."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(proc.pid, signal.SIGUSR1)
+    log = Path(proc.log.name)
+    deadline = time.monotonic() + 5
+    while "most recent call first" not in log.read_text(errors="replace"):
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.05)

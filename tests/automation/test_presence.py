@@ -14,6 +14,9 @@ from legato.store.automation import (
 )
 from legato.store.presence import Presence
 from legato.testing import VirtualDaemon
+from polling import poller
+
+_wait = poller(timeout=10.0, interval=0.02)
 
 
 def _triggers(pg_store):
@@ -40,7 +43,8 @@ def test_a_dead_daemons_triggers_are_taken_over_at_once_and_it_is_marked_dead(pg
         assert mark_dead(pg_store, within=30) == 0
 
         a.close()  # what a kill -9 of a's process does to its connection
-        taken = claim_triggers(pg_store, "host:2:b", now=now + 2, lease=30)
+        # the server ends a's session (and its lock) moments after the connection closes
+        taken = _wait(lambda: claim_triggers(pg_store, "host:2:b", now=now + 2, lease=30))
         assert len(taken) == 3  # 28 s before a's lease would have ended
         assert mark_dead(pg_store, within=30) == 1
         assert [d["daemon_id"] for d in live_daemons(pg_store, within=30)] == ["host:2:b"]

@@ -3,6 +3,7 @@ disk, a project that no longer loads fails its run with the reason. Kills, crash
 daemon on one store are journeys (tests/journeys: test_crash_recovery, test_fresh_database)."""
 
 import os
+import signal
 import textwrap
 import time
 
@@ -140,3 +141,18 @@ def test_a_run_of_a_project_that_no_longer_loads_fails_with_the_reason(tmp_path)
     assert get_run(store, run.run_id).status is RunStatus.FAILED, out
     [step] = get_steps(store, run.run_id)
     assert "does not load" in step.error["message"] and "pipes.py" in step.error["message"]
+
+
+def test_sigusr1_prints_every_threads_stack_to_the_log_and_the_daemon_goes_on(tmp_path):
+    project = _project(tmp_path)
+    daemon = _daemon(project)
+    try:
+        log = project / daemon.log.name
+        _wait(lambda: "daemon" in log.read_text(), what="the daemon to start")
+        os.kill(daemon.pid, signal.SIGUSR1)
+        _wait(lambda: "run_forever" in log.read_text(), what="the main thread's stack")
+        assert log.read_text().count("most recent call first") >= 2  # the run queue's too
+        assert daemon.poll() is None
+    finally:
+        out = _stop(daemon)
+    assert daemon.returncode == 0 and "daemon stopped" in out, out

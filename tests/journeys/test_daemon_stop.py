@@ -85,6 +85,37 @@ def test_sigterm_of_legato_up_stops_its_daemon_and_every_run_worker_before_exiti
     _ends(journey, run_id, "succeeded", timeout=60)
 
 
+SLOW_SENSOR = """
+    import time
+    from pathlib import Path
+    import legato as lg
+
+    @lg.sensor(interval=1)
+    def slow_feed(context):
+        Path("sensor.started").touch()
+        time.sleep(600)  # a feed that hangs: well inside the code server's 60 s timeout at first
+
+    @lg.task
+    def fetch() -> int:
+        return 1
+
+    feed = lg.Pipeline("feed", select="fetch", triggers=[slow_feed])
+"""
+
+
+def test_sigterm_stops_a_daemon_whose_sensor_is_still_running(journey: Journey) -> None:
+    journey.write({"pipes.py": SLOW_SENSOR})
+    daemon = journey.daemon()
+    wait_until(lambda: (journey.dir / "sensor.started").exists(), what="the sensor to start")
+
+    daemon.signal(signal.SIGTERM)
+    # The sensor is not awaited: the daemon stops long before the code server's timeout.
+    wait_until(lambda: not daemon.alive(), timeout=DRAIN + 20, what="the daemon to exit")
+    assert daemon.popen.returncode == 0, daemon.output()
+    assert "daemon stopped" in daemon.output()
+    assert _trigger_owners(journey) == {None}
+
+
 def test_kill_9_of_a_daemon_hands_its_triggers_to_another_at_once(journey: Journey) -> None:
     if journey.backend == "sqlite":
         pytest.skip("a SQLite store runs one daemon")

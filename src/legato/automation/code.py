@@ -8,6 +8,7 @@ tests and the virtual clock.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -37,6 +38,8 @@ class CodeLocation(Protocol):
     def evaluate(self, request: Mapping[str, Any]) -> Evaluation: ...
 
     def plan_backfill(self, backfill_id: str) -> dict[str, Any]: ...
+
+    def interrupt(self) -> None: ...
 
     def close(self) -> None: ...
 
@@ -70,6 +73,9 @@ class InProcessCode:
     def plan_backfill(self, backfill_id: str) -> dict[str, Any]:
         return plan_recorded(self.graph, self.store, backfill_id)
 
+    def interrupt(self) -> None:
+        pass  # user code runs in the caller's thread: nothing waits on another process
+
     def close(self) -> None:
         pass
 
@@ -86,6 +92,8 @@ class SubprocessCode:
         self._proc: subprocess.Popen[str] | fork_server.Forked | None = None
         self._lock = threading.Lock()
         self._last_snapshot: tuple[bytes, DefinitionsSnapshot] | None = None
+        self._interrupted = False
+        self._interrupt_pipe: tuple[int, int] | None = None  # wakes a wait for an answer
 
     def _start(self) -> subprocess.Popen[str] | fork_server.Forked:
         if self._proc is None or self._proc.poll() is not None:
@@ -111,6 +119,8 @@ class SubprocessCode:
     def _call_line(self, request: Mapping[str, Any]) -> str:
         """The code server's answer to ``request``: one line of JSON."""
         with self._lock:
+            if self._interrupted:
+                raise CodeServerError("the daemon is stopping: user code is not called now")
             proc = self._start()
             assert proc.stdin is not None and proc.stdout is not None
             try:
@@ -119,7 +129,15 @@ class SubprocessCode:
             except (BrokenPipeError, OSError):
                 self._kill()
                 raise CodeServerError("the code server died", hint=self._stderr_hint()) from None
-            ready, _, _ = select.select([proc.stdout], [], [], self.timeout)
+            waited: list[Any] = [proc.stdout, self._interrupt_fd()]
+            ready, _, _ = select.select(waited, [], [], self.timeout)
+            if self._interrupted:
+                self._kill()
+                raise CodeServerError(
+                    f"the daemon is stopping: {request.get('op')!r} was abandoned",
+                    hint="user code that takes long (a sensor, a module import) is not awaited "
+                    "by a daemon that stops",
+                )
             if not ready:
                 self._kill()
                 raise CodeServerError(
@@ -181,9 +199,28 @@ class SubprocessCode:
         answer = self._call({"op": "plan_backfill", "backfill_id": backfill_id})
         return answer["result"]  # type: ignore[no-any-return]
 
+    def interrupt(self) -> None:
+        """Abandon the answer being waited for, and every later call: the daemon is stopping,
+        and user code still running (a sensor that sleeps) must not hold the stop up. Safe to
+        call from a signal handler."""
+        self._interrupted = True
+        if self._interrupt_pipe is not None:
+            with contextlib.suppress(OSError):
+                os.write(self._interrupt_pipe[1], b"x")
+
+    def _interrupt_fd(self) -> int:
+        if self._interrupt_pipe is None:
+            self._interrupt_pipe = os.pipe()
+            os.set_blocking(self._interrupt_pipe[1], False)
+        return self._interrupt_pipe[0]
+
     def close(self) -> None:
         with self._lock:
             self._kill()
+            if self._interrupt_pipe is not None:
+                for fd in self._interrupt_pipe:
+                    os.close(fd)
+                self._interrupt_pipe = None
 
 
 def _forked(

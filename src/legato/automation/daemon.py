@@ -156,6 +156,13 @@ class Daemon:
         """End the main loop's pause now (a trigger fell due, or a stop was asked for)."""
         self._wake.set()
 
+    def interrupt(self) -> None:
+        """A stop was asked for (a signal handler may call this): wake the main loop, and stop
+        waiting for user code that is still running in the code server."""
+        self.wake()
+        if self.code is not None:
+            self.code.interrupt()
+
     def stop(self) -> None:
         """Stop within about ``drain`` seconds: consumers finish their batch, runs still going
         then are stopped and handed to the next daemon, triggers are released."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import faulthandler
+import signal
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,3 +71,10 @@ def start_fork_server(ctx: click.Context, preload: tuple[str, ...]) -> None:
     starts any thread; a command run in another program's process starts fresh interpreters."""
     if (ctx.obj or {}).get("own_process"):
         fork_server.start(preload=preload)
+
+
+def dump_stacks_on_request(ctx: click.Context) -> None:
+    """In a long-running command's own process: ``kill -USR1 PID`` prints the stack of every
+    thread to its stderr (the log), to see where a process that does not stop or answer is."""
+    if (ctx.obj or {}).get("own_process") and hasattr(signal, "SIGUSR1"):
+        faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)

@@ -14,7 +14,13 @@ from rich.table import Table
 from legato.automation.code import SubprocessCode
 from legato.automation.daemon import DRAIN, Daemon
 from legato.cli._console import console, styled, when
-from legato.cli._project import open_project, open_store, settings_of, start_fork_server
+from legato.cli._project import (
+    dump_stacks_on_request,
+    open_project,
+    open_store,
+    settings_of,
+    start_fork_server,
+)
 from legato.errors import NotFoundError
 from legato.graph.snapshot import snapshot
 from legato.store.automation import (
@@ -110,6 +116,7 @@ def daemon(
     """Run the automation daemon: schedules, sensors, file arrival, OnUpdate chaining, the run
     queue and recovery of runs whose process died. Stops cleanly on Ctrl-C or SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    dump_stacks_on_request(ctx)
     if launch:  # before the store is opened and any thread starts
         start_fork_server(ctx, RUN_WORKER_MODULES)
     instance = build_daemon(
@@ -119,7 +126,7 @@ def daemon(
 
     def handle(signum: int, frame: Any) -> None:
         stop.set()
-        instance.wake()
+        instance.interrupt()
 
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)

@@ -14,7 +14,12 @@ import click
 from rich.markup import escape
 
 from legato.cli._console import console, err_console
-from legato.cli._project import open_store, settings_of, start_fork_server
+from legato.cli._project import (
+    dump_stacks_on_request,
+    open_store,
+    settings_of,
+    start_fork_server,
+)
 from legato.cli.users import users as users  # re-exported: ``legato users`` lived here
 from legato.errors import ConfigError
 from legato.store.engine import Store
@@ -73,7 +78,7 @@ class _DaemonThread:
         """Drain and release as ``legato daemon`` does on SIGTERM: runs still going after the
         drain are stopped and handed on, and no run worker outlives this process."""
         self._stop.set()
-        self.daemon.wake()
+        self.daemon.interrupt()
         self._thread.join(self.daemon.drain + 60.0)
 
 
@@ -224,6 +229,7 @@ def up(
     from legato.web.app import create_app
     from legato.web.config import AuthConfig
 
+    dump_stacks_on_request(ctx)
     if daemon:
         from legato.cli.daemon import RUN_WORKER_MODULES
 

@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from legato.cli._project import open_project, start_fork_server
+from legato.cli._project import dump_stacks_on_request, open_project, start_fork_server
 
 
 @click.command()
@@ -42,6 +42,7 @@ def worker(
     from legato.execution.remote_worker import Worker, WorkerOptions
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    dump_stacks_on_request(ctx)
     opened = open_project(ctx)
     start_fork_server(ctx, STEP_WORKER_MODULES)  # step processes: forks with the project loaded
     options = WorkerOptions(
