@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import cli_forks
+
 
 def run_legato(
     cwd: Path,
@@ -27,14 +29,19 @@ def run_legato(
 ) -> subprocess.CompletedProcess[str]:
     """``legato ARGS`` in ``cwd``, to completion; with ``check``, a non-zero exit fails the test
     with the command's output."""
-    result = subprocess.run(
-        [sys.executable, "-m", "legato", *args],
-        cwd=cwd,
-        env=dict(env) if env is not None else None,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    environment = dict(env if env is not None else os.environ)
+    if cli_forks.enabled():
+        result = cli_forks.run(cwd, args, environment, timeout)
+    else:
+        result = subprocess.run(
+            [sys.executable, "-m", "legato", *args],
+            cwd=cwd,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     if check and result.returncode != 0:
         raise AssertionError(f"legato {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -43,14 +50,20 @@ def run_legato(
 def start_daemon(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> Any:
     """``legato daemon ARGS`` in ``cwd``, in a session of its own; ``.log`` is its output file."""
     log = open(cwd / f"daemon-{time.monotonic_ns()}.log", "w")  # noqa: SIM115 - closed by stop
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "legato", "daemon", *args],
-        cwd=cwd,
-        env=dict(env) if env is not None else None,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    environment = dict(env if env is not None else os.environ)
+    proc: Any
+    if cli_forks.enabled():
+        proc = cli_forks.start(cwd, ("daemon", *args), environment, log.fileno())
+    else:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "legato", "daemon", *args],
+            cwd=cwd,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     proc.log = log  # type: ignore[attr-defined]
     return proc
 

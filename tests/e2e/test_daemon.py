@@ -148,10 +148,14 @@ def test_sigusr1_prints_every_threads_stack_to_the_log_and_the_daemon_goes_on(tm
     daemon = _daemon(project)
     try:
         log = project / daemon.log.name
-        _wait(lambda: "daemon" in log.read_text(), what="the daemon to start")
+        _wait(lambda: " on Store(" in log.read_text(), what="the daemon to start")
         os.kill(daemon.pid, signal.SIGUSR1)
-        _wait(lambda: "run_forever" in log.read_text(), what="the main thread's stack")
-        assert log.read_text().count("most recent call first") >= 2  # the run queue's too
+
+        def dumped() -> bool:  # the main thread's stack, and the run queue's
+            text = log.read_text()
+            return "run_forever" in text and text.count("most recent call first") >= 2
+
+        _wait(dumped, what="every thread's stack")
         assert daemon.poll() is None
     finally:
         out = _stop(daemon)

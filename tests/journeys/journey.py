@@ -28,7 +28,9 @@ from typing import Any
 
 import pytest
 
+import cli_forks
 from legato.store.engine import Store
+from legato_process import run_legato
 from polling import poller
 
 _SRC = Path(__file__).resolve().parents[2] / "src"
@@ -63,7 +65,7 @@ class Process:
     """A long-running ``legato`` process in its own session; its output goes to a file."""
 
     name: str
-    popen: subprocess.Popen[bytes]
+    popen: Any  # a subprocess.Popen, or a cli_forks child with the same methods
     log_path: Path
     log_file: Any
 
@@ -159,16 +161,7 @@ class Journey:
         self, *args: str, timeout: float = 120, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
         """``legato ARGS`` to completion, stdout not a terminal (as in a script or CI)."""
-        return subprocess.run(
-            [sys.executable, "-m", "legato", *args],
-            cwd=self.dir,
-            env={**self.env, **(env or {})},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
+        return run_legato(self.dir, *args, env={**self.env, **(env or {})}, timeout=timeout)
 
     def ok(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """``legato ARGS``, which must exit 0 (else the test fails with its output)."""
@@ -184,15 +177,20 @@ class Journey:
         """Start ``legato ARGS`` (``daemon``, ``up``, ``run``…) in the background."""
         log_path = self.dir / f"{args[0]}-{len(self.processes)}.log"
         log_file = open(log_path, "wb")  # noqa: SIM115 - closed by Process.stop
-        popen = subprocess.Popen(
-            [sys.executable, "-m", "legato", *args],
-            cwd=self.dir,
-            env={**self.env, **(env or {})},
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        environment = {**self.env, **(env or {})}
+        popen: Any
+        if cli_forks.enabled():
+            popen = cli_forks.start(self.dir, args, environment, log_file.fileno())
+        else:
+            popen = subprocess.Popen(
+                [sys.executable, "-m", "legato", *args],
+                cwd=self.dir,
+                env=environment,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         process = Process(args[0], popen, log_path, log_file)
         self.processes.append(process)
         return process

@@ -78,8 +78,9 @@ def cli(ctx: click.Context, project_dir: Path | None) -> None:
     ctx.ensure_object(dict)["project_dir"] = project_dir
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """``legato ARGV`` (default: the command line) in this process, which is the command's."""
     mask_process_output()  # the daemon, the web server and workers run inside this process
     # The process is the command's own, so a command may tune the interpreter for what it does
     # (a test's CliRunner or a program embedding the CLI passes no such object).
-    cli(prog_name="legato", obj={"own_process": True})
+    cli(args=argv, prog_name="legato", obj={"own_process": True})

@@ -108,10 +108,12 @@ class ForkServer:
         die_with_parent: bool,
         stdio: bool = False,
         env: Mapping[str, str] | None = None,
+        argv: tuple[str, ...] | None = None,
     ) -> Forked:
         """Start ``module.main([str(fd) ...])`` in a forked child holding ``fds`` (which stay
-        open here: the caller closes them as it would after Popen). With ``stdio``, the two
-        descriptors become the child's stdin and stdout instead, and ``main([])`` runs."""
+        open here: the caller closes them as it would after Popen). With ``stdio``, the
+        descriptors become the child's stdin, stdout (and stderr, if there are three) instead,
+        and ``main(argv or [])`` runs."""
         request_id = next(self._ids)
         request = {
             "id": request_id,
@@ -120,6 +122,7 @@ class ForkServer:
             "env": dict(os.environ if env is None else env),
             "die_with_parent": die_with_parent,
             "stdio": stdio,
+            "argv": list(argv or ()),
         }
         self._ensure_reader()
         with self._sending:
@@ -229,6 +232,15 @@ def _exists(pid: int) -> bool:
     return True
 
 
+def main(argv: list[str]) -> None:
+    """``python -m legato.execution.fork_server FD [MODULE ...]``: serve requests on the socket
+    ``FD`` inherited from the parent (a ``ForkServer(socket, pid)`` there), importing the
+    modules first. For a program that is not single-threaded (a test runner) and starts many
+    short ``legato`` commands: each is then a fork with those imports done."""
+    sock = socket.socket(fileno=int(argv[0]))
+    _serve(sock, os.getppid(), tuple(argv[1:]))
+
+
 # -- the copy's side ------------------------------------------------------------------------------
 
 
@@ -317,7 +329,7 @@ def _fork_child(
         os.environ.clear()
         os.environ.update(request["env"])
         sys.path[0] = request["cwd"]  # as ``python -m`` puts the working directory first
-        argv = [str(fd) for fd in fds]
+        argv = [str(fd) for fd in fds] + request.get("argv", [])
         sys.argv = [request["module"], *argv]
         _retitle(" ".join(["-m", request["module"], *argv]))  # what ``ps`` shows, as for Popen
         module = importlib.import_module(request["module"])
@@ -363,3 +375,7 @@ def _retitle(arguments: str) -> None:
     # a path; keep the interpreter's name, as a fresh interpreter has it.
     with contextlib.suppress(OSError), open("/proc/self/comm", "w") as comm:
         comm.write(Path(sys.executable).name[:15])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

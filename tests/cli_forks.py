@@ -1,0 +1,143 @@
+"""``legato ARGS`` to completion, as a fork of a process that has the libraries every command
+imports already imported.
+
+A fresh ``python -m legato`` spends most of its 0.5 s of CPU (more under coverage) importing
+SQLAlchemy, Click, Rich and the rest before the command starts, and the suite runs hundreds of
+commands. So each test process keeps a ``python -m legato.execution.fork_server`` (one with
+coverage, one without, as the command's environment asks) that has imported them, and each
+command is a fork of it: a process of its own, with its own session, working directory,
+environment, ``sys.path[0]``, /dev/null as stdin, its output in files, and its exit status, as
+``subprocess.run`` gives. The command's own modules are imported by the command, as in a fresh
+interpreter; only third-party modules (and the ``legato`` package, which ``python -m legato``
+imports first) are already there.
+
+``LEGATO_TEST_FRESH_CLI=1`` runs every command in a fresh interpreter instead.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+from legato.execution.fork_server import Forked, ForkServer
+
+PRELOAD = (
+    "sqlalchemy",
+    "sqlalchemy.dialects.sqlite",
+    "sqlalchemy.dialects.postgresql",
+    "psycopg",
+    "click",
+    "rich.console",
+    "rich.table",
+    "rich.markup",
+    "msgspec",
+    "cloudpickle",
+)
+_servers: dict[bool, tuple[ForkServer, subprocess.Popen[bytes]]] = {}
+_lock = threading.Lock()
+
+
+def enabled() -> bool:
+    return os.environ.get("LEGATO_TEST_FRESH_CLI", "") != "1" and sys.platform.startswith("linux")
+
+
+def run(
+    cwd: Path, args: tuple[str, ...], env: Mapping[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """``legato ARGS`` in ``cwd`` with exactly ``env``, to completion (``subprocess.run`` with
+    ``capture_output``, ``text`` and ``timeout``)."""
+    command = [sys.executable, "-m", "legato", *args]
+    server = _server(measured="COVERAGE_PROCESS_START" in env)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        null = os.open(os.devnull, os.O_RDONLY)
+        try:
+            child = server.spawn(
+                "legato.cli.main",
+                (null, out.fileno(), err.fileno()),
+                cwd=cwd,
+                die_with_parent=False,
+                stdio=True,
+                env=env,
+                argv=args,
+            )
+        finally:
+            os.close(null)
+        try:
+            code = child.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait(10)
+            raise subprocess.TimeoutExpired(command, timeout, _read(out), _read(err)) from None
+        return subprocess.CompletedProcess(command, code, _read(out), _read(err))
+
+
+def start(cwd: Path, args: tuple[str, ...], env: Mapping[str, str], output: int) -> Forked:
+    """``legato ARGS`` in the background (a daemon, ``legato up``), in a session of its own,
+    writing to the descriptor ``output`` (stdout and stderr): what a test would otherwise start
+    with ``subprocess.Popen``, whose ``pid``, ``poll``, ``wait``, ``returncode`` and
+    ``send_signal`` the result has."""
+    server = _server(measured="COVERAGE_PROCESS_START" in env)
+    null = os.open(os.devnull, os.O_RDONLY)
+    try:
+        return server.spawn(
+            "legato.cli.main",
+            (null, output, output),
+            cwd=cwd,
+            die_with_parent=False,
+            stdio=True,
+            env=env,
+            argv=args,
+        )
+    finally:
+        os.close(null)
+
+
+def _read(file: object) -> str:
+    file.seek(0)  # type: ignore[attr-defined]
+    return file.read().decode(errors="replace")  # type: ignore[attr-defined, no-any-return]
+
+
+def _server(*, measured: bool) -> ForkServer:
+    with _lock:
+        found = _servers.get(measured)
+        if found is not None and found[0].alive:
+            return found[0]
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = dict(os.environ)
+        if not measured:
+            env.pop("COVERAGE_PROCESS_START", None)
+            env.pop("COVERAGE_PROCESS_CONFIG", None)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "legato.execution.fork_server", str(theirs.fileno()), *PRELOAD],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+        theirs.close()
+        server = ForkServer(ours, process.pid)
+        if not _servers:
+            atexit.register(_close)
+        _servers[measured] = (server, process)
+        return server
+
+
+def _close() -> None:
+    """End each server (it saves its coverage data as it exits) and reap it."""
+    for server, process in _servers.values():
+        server.close()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+    _servers.clear()
