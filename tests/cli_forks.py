@@ -56,21 +56,8 @@ def run(
     """``legato ARGS`` in ``cwd`` with exactly ``env``, to completion (``subprocess.run`` with
     ``capture_output``, ``text`` and ``timeout``)."""
     command = [sys.executable, "-m", "legato", *args]
-    server = _server(measured="COVERAGE_PROCESS_START" in env)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        null = os.open(os.devnull, os.O_RDONLY)
-        try:
-            child = server.spawn(
-                "legato.cli.main",
-                (null, out.fileno(), err.fileno()),
-                cwd=cwd,
-                die_with_parent=False,
-                stdio=True,
-                env=env,
-                argv=args,
-            )
-        finally:
-            os.close(null)
+        child = start(cwd, args, env, out.fileno(), err.fileno())
         try:
             code = child.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -81,17 +68,19 @@ def run(
         return subprocess.CompletedProcess(command, code, _read(out), _read(err))
 
 
-def start(cwd: Path, args: tuple[str, ...], env: Mapping[str, str], output: int) -> Forked:
+def start(
+    cwd: Path, args: tuple[str, ...], env: Mapping[str, str], output: int, errors: int = -1
+) -> Forked:
     """``legato ARGS`` in the background (a daemon, ``legato up``), in a session of its own,
-    writing to the descriptor ``output`` (stdout and stderr): what a test would otherwise start
-    with ``subprocess.Popen``, whose ``pid``, ``poll``, ``wait``, ``returncode`` and
-    ``send_signal`` the result has."""
+    writing to the descriptor ``output`` (stderr too, unless ``errors`` is given): what a test
+    would otherwise start with ``subprocess.Popen``, whose ``pid``, ``poll``, ``wait``,
+    ``returncode`` and ``send_signal`` the result has."""
     server = _server(measured="COVERAGE_PROCESS_START" in env)
     null = os.open(os.devnull, os.O_RDONLY)
     try:
         return server.spawn(
             "legato.cli.main",
-            (null, output, output),
+            (null, output, output if errors < 0 else errors),
             cwd=cwd,
             die_with_parent=False,
             stdio=True,
