@@ -91,6 +91,12 @@ def start(
         os.close(null)
 
 
+def children_cpu() -> float:
+    """CPU seconds of the commands that have ended (and of the processes they reaped), which
+    the test process does not see among its own children."""
+    return sum(server.children_cpu for server, _ in _servers.values())
+
+
 def _read(file: object) -> str:
     file.seek(0)  # type: ignore[attr-defined]
     return file.read().decode(errors="replace")  # type: ignore[attr-defined, no-any-return]

@@ -154,15 +154,19 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     the gaps a schedule leaves)."""
     if not _CPU_LOG:
         return (yield)
-    before, started = sum(os.times()[:4]), time.time()
+    import cli_forks
+
+    def cpu() -> float:  # commands forked for the test are reaped by their fork server
+        return sum(os.times()[:4]) + cli_forks.children_cpu()
+
+    before, started = cpu(), time.time()
     try:
         return (yield)
     finally:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "-")
         with open(_CPU_LOG, "a") as log:
             log.write(
-                f"{item.nodeid}\t{sum(os.times()[:4]) - before:.2f}\t{started:.2f}\t"
-                f"{time.time():.2f}\t{worker}\n"
+                f"{item.nodeid}\t{cpu() - before:.2f}\t{started:.2f}\t{time.time():.2f}\t{worker}\n"
             )
 
 

@@ -79,15 +79,16 @@ def test_a_reused_pid_does_not_inherit_the_exit_status_of_its_earlier_child() ->
     server = ForkServer(ours, pid=0)
     try:
         server._ensure_reader()
-        theirs.send(pickle.dumps(("exit", 4242, 0)))
+        theirs.send(pickle.dumps(("exit", 4242, (0, 0.5))))
         theirs.send(pickle.dumps(("spawned", 7, 4242)))
         deadline = time.monotonic() + 10
         while 7 not in server._replies:
             assert time.monotonic() < deadline, "the reader never saw the reply"
             time.sleep(0.01)
         assert server.returncode(4242) is None
-        theirs.send(pickle.dumps(("exit", 4242, -9)))
+        theirs.send(pickle.dumps(("exit", 4242, (-9, 0.25))))
         assert server.wait(4242, 10) == -9
+        assert server.children_cpu == 0.75  # each ended child's CPU, counted once
     finally:
         theirs.close()
         server.close()

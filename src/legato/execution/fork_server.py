@@ -92,6 +92,7 @@ class ForkServer:
     sock: socket.socket
     pid: int
     alive: bool = True
+    children_cpu: float = 0.0  # CPU seconds of the children that have ended (and what they reaped)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Condition = field(default_factory=threading.Condition)
     _replies: dict[int, tuple[str, Any]] = field(default_factory=dict)
@@ -174,7 +175,8 @@ class ForkServer:
                     return
                 kind, key, value = pickle.loads(data)
                 if kind == "exit":
-                    self._exits[key] = value
+                    self._exits[key], cpu = value
+                    self.children_cpu += cpu
                 else:
                     self._replies[key] = (kind, value)
                     if kind == "spawned":  # a reused pid: its old child's status is not this one's
@@ -290,8 +292,9 @@ def _loop(sock: socket.socket) -> None:
                 pid = key.data
                 children.unregister(key.fd)
                 os.close(key.fd)
-                _, status = os.waitpid(pid, 0)
-                _send(sock, ("exit", pid, os.waitstatus_to_exitcode(status)))
+                _, status, usage = os.wait4(pid, 0)
+                cpu = usage.ru_utime + usage.ru_stime  # its own and that of what it reaped
+                _send(sock, ("exit", pid, (os.waitstatus_to_exitcode(status), cpu)))
 
 
 def _send(sock: socket.socket, message: tuple[str, int, Any]) -> None:
