@@ -115,6 +115,7 @@ def _server(*, measured: bool) -> ForkServer:
         process = subprocess.Popen(
             [sys.executable, "-m", "legato.execution.fork_server", str(theirs.fileno()), *PRELOAD],
             pass_fds=(theirs.fileno(),),
+            cwd="/",  # not a test's directory, which a test's clean-up may kill processes in
             stdin=subprocess.DEVNULL,
             env=env,
         )

@@ -240,15 +240,20 @@ def main(argv: list[str]) -> None:
     modules first. For a program that is not single-threaded (a test runner) and starts many
     short ``legato`` commands: each is then a fork with those imports done."""
     sock = socket.socket(fileno=int(argv[0]))
-    _serve(sock, os.getppid(), tuple(argv[1:]))
+    # No parent-death signal: it would come when the parent's thread that started this process
+    # ends, not the parent. The loop ends when the parent's end of the socket closes.
+    _serve(sock, os.getppid(), tuple(argv[1:]), die_with_parent=False)
 
 
 # -- the copy's side ------------------------------------------------------------------------------
 
 
-def _serve(sock: socket.socket, parent: int, preload: tuple[str, ...]) -> None:
+def _serve(
+    sock: socket.socket, parent: int, preload: tuple[str, ...], *, die_with_parent: bool = True
+) -> None:
     try:
-        _die_with_parent(parent)
+        if die_with_parent:
+            _die_with_parent(parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent to handle
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.setsid()  # out of the terminal's group: only its parent decides when it ends
