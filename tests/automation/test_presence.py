@@ -63,3 +63,26 @@ def test_presence_is_taken_again_after_its_connection_is_lost(pg_store):
         assert mark_dead(pg_store, within=30) == 0
     finally:
         presence.close()
+
+
+def test_the_same_daemon_id_in_another_schema_is_another_daemon(pg_store, module_pg_schema_url):
+    """Advisory locks belong to the database: a store in another schema of it, whose daemon has
+    the same id, neither blocks this one's lock nor keeps a dead daemon of this store alive."""
+    from legato.store.engine import Store
+
+    other = Store(module_pg_schema_url)
+    _triggers(pg_store)
+    here, elsewhere = Presence(pg_store, "host:9:x"), Presence(other, "host:9:x")
+    try:
+        assert here.hold() and elsewhere.hold()
+        heartbeat(pg_store, "host:9:x", "host", 9)
+        now = time.time()
+        assert len(claim_triggers(pg_store, "host:9:x", now=now, lease=30)) == 3
+
+        here.close()  # this store's daemon died; its namesake in the other schema lives on
+        taken = _wait(lambda: claim_triggers(pg_store, "host:8:y", now=now + 2, lease=30))
+        assert len(taken) == 3
+    finally:
+        here.close()
+        elsewhere.close()
+        other.dispose()

@@ -148,7 +148,9 @@ def test_sigusr1_prints_every_threads_stack_to_the_log_and_the_daemon_goes_on(tm
     daemon = _daemon(project)
     try:
         log = project / daemon.log.name
-        _wait(lambda: " on Store(" in log.read_text(), what="the daemon to start")
+        store = _wait(lambda: (project / ".legato" / "legato.db").exists() and _store(project))
+        # a scheduled run has been launched: the run queue's thread is running beside the loop
+        _wait(lambda: any(r.pipeline == "tick" for r in list_runs(store)), what="a tick's run")
         os.kill(daemon.pid, signal.SIGUSR1)
 
         def dumped() -> bool:  # the main thread's stack, and the run queue's

@@ -2,8 +2,9 @@
 
 The server releases the lock the moment that connection ends, so when a daemon dies (kill -9, a
 crash, a host gone and its TCP connection reset) the others see it at their next claim instead of
-waiting out its trigger leases. The lock's keys are ``(PRESENCE_CLASS, hashtext(daemon_id))``,
-which ``gone_owner`` tests from SQL through ``pg_locks``. Leases stay the fallback (SQLite, or a
+waiting out its trigger leases. The lock's keys are ``(PRESENCE_CLASS, hashtext(schema:daemon_id))``
+(advisory locks belong to the database, and stores in other schemas of it have daemons of their
+own), which ``gone_owner`` tests from SQL through ``pg_locks``. Leases stay the fallback (SQLite, or a
 daemon that holds no lock), and every write stays fenced by the trigger's owner.
 """
 
@@ -44,7 +45,8 @@ class Presence:
                 url.render_as_string(hide_password=False), autocommit=True, connect_timeout=5
             )
             self._conn.execute(
-                "SELECT pg_advisory_lock(%s, hashtext(%s))", (PRESENCE_CLASS, self.daemon_id)
+                "SELECT pg_advisory_lock(%s, hashtext(current_schema() || ':' || %s))",
+                (PRESENCE_CLASS, self.daemon_id),
             )
         except psycopg.Error as exc:  # the database is away: leases cover us meanwhile
             log.warning("presence lock not held: %s", exc)
@@ -65,7 +67,8 @@ def gone_owner(owner: Any) -> ColumnElement[bool]:
         "NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'"
         " AND l.classid = :presence_class AND l.objsubid = 2"
         " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-        " AND l.objid::int8 = (hashtext(known.daemon_id)::int8 & 4294967295))"
+        " AND l.objid::int8 = (hashtext(current_schema() || ':' || known.daemon_id)::int8"
+        " & 4294967295))"
     ).bindparams(presence_class=PRESENCE_CLASS)
     known = daemons.alias("known")  # an alias: the outer query may be on daemons itself
     return exists(
