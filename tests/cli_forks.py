@@ -41,6 +41,9 @@ PRELOAD = (
     "rich.markup",
     "msgspec",
     "cloudpickle",
+    "alembic.command",  # a fresh store's migrations
+    "fastapi",  # legato up
+    "uvicorn",
 )
 _servers: dict[bool, tuple[ForkServer, subprocess.Popen[bytes]]] = {}
 _lock = threading.Lock()
