@@ -14,6 +14,7 @@ from legato.definitions.partitions import DynamicPartitions
 from legato.store import schema
 from legato.store.engine import Store
 from legato.store.event_log import upsert
+from legato.store.latest_rows import latest_rows
 from legato.store.schema_partitions import dynamic_partitions
 
 
@@ -175,16 +176,6 @@ def materialized_among(store: Store, asset_key: str, keys: Iterable[str]) -> set
     """Which of ``keys`` of an asset are materialized: indexed look-ups of those keys alone, so
     the cost follows the keys asked about, not how many the asset has."""
     a = schema.asset_latest.c
-    wanted = list(dict.fromkeys(keys))
-    found: set[str] = set()
     with store.read() as conn:
-        for start in range(0, len(wanted), 500):
-            rows = conn.execute(
-                select(a.partition).where(
-                    a.asset_key == asset_key,
-                    a.partition.in_(wanted[start : start + 500]),
-                    a.materialized_at.is_not(None),
-                )
-            )
-            found.update(rows.scalars())
-    return found
+        rows = latest_rows(conn, asset_key, keys, (), a.materialized_at.is_not(None))
+        return {str(r.partition) for r in rows}
