@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from legato.cli.main import cli
 from legato.store import schema
 from legato.store.engine import Store
+from legato.store.latest_counts import counting
 from legato.store.partitions import add_dynamic_keys
 
 PROJECT = """
@@ -43,7 +44,7 @@ def _record(store: Store, asset: str, keys: list[str], at: float, status: str) -
         }
         for key in keys
     ]
-    with store.transaction() as conn:
+    with store.transaction() as conn, counting(conn, [(asset, key) for key in keys]):
         conn.execute(schema.asset_latest.insert(), rows)
 
 

@@ -11,6 +11,7 @@ from legato.events.types import Event, EventType
 from legato.store import schema
 from legato.store.alert_outbox import add_facts
 from legato.store.checks import record_check_results
+from legato.store.latest_counts import counting
 from legato.store.notify import RUN_FINISHED_CHANNEL, notify
 
 _STEP_UPDATE = (
@@ -63,15 +64,6 @@ def append(conn: Connection, events: Sequence[Event], logs: Sequence[dict[str, A
         _project_runs(conn, [e for e in events if not e.step and e.status])
         failed = [e for e in events if e.type is EventType.RUN_FAILED]
         add_facts(conn, [("run_failed", e.run_id, {}) for e in failed])  # for the alert loop
-        _project_asset_status(
-            conn,
-            [
-                e
-                for e in events
-                if e.step and e.data.get("asset_key") and e.type is not EventType.MATERIALIZED
-            ],
-        )
-        _project_materializations(conn, [e for e in events if e.type is EventType.MATERIALIZED])
         checked = [e for e in events if e.type is EventType.CHECK_EVALUATED]
         record_check_results(conn, checked)
         add_facts(  # a failed check, for the alert loop (its detail says which and where)
@@ -82,6 +74,7 @@ def append(conn: Connection, events: Sequence[Event], logs: Sequence[dict[str, A
                 if e.data.get("outcome") == "fail"
             ],
         )
+        _project_latest(conn, events)  # last: it locks the assets' counts until commit
     if logs:
         conn.execute(insert(schema.logs), list(logs))
 
@@ -130,6 +123,17 @@ def _project_runs(conn: Connection, events: Iterable[Event]) -> None:
                 values["error"] = e.data["error"]
             notify(conn, RUN_FINISHED_CHANNEL, e.run_id)  # a backfill's driver waits for it
         conn.execute(_RUN_UPDATE.values(**values), {"b_run": e.run_id})
+
+
+def _project_latest(conn: Connection, events: Sequence[Event]) -> None:
+    """The latest state of each asset partition the events touch, with the counts by status."""
+    attempts = [e for e in events if e.type in _ASSET_STATUS or e.type in _ASSET_RELEASE]
+    attempts = [e for e in attempts if e.step and e.data.get("asset_key")]
+    made = [e for e in events if e.type is EventType.MATERIALIZED]
+    touched = {(e.data["asset_key"], e.data.get("partition", "")) for e in [*attempts, *made]}
+    with counting(conn, touched):
+        _project_asset_status(conn, attempts)
+        _project_materializations(conn, made)
 
 
 def _project_materializations(conn: Connection, events: Sequence[Event]) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, func, select
 
 from legato.definitions.partitions import DynamicPartitions
-from legato.store import schema
+from legato.store import latest_counts, schema
 from legato.store.engine import Store
 from legato.store.event_log import upsert
 from legato.store.latest_rows import latest_rows
@@ -163,13 +163,10 @@ def partition_statuses(store: Store, asset_key: str) -> dict[str, KeyStatus]:
 
 
 def status_counts(store: Store, asset_key: str) -> Counter[str]:
-    """How many keys of an asset are materialized, in progress or failed (one indexed query)."""
-    a = schema.asset_latest.c
+    """How many keys of an asset are materialized, in progress or failed (counts kept as
+    ``asset_latest`` is written: ``latest_counts``)."""
     with store.read() as conn:
-        rows = conn.execute(
-            select(a.status, func.count()).where(a.asset_key == asset_key).group_by(a.status)
-        )
-        return Counter({str(s): int(n) for s, n in rows})
+        return latest_counts.status_counts(conn, asset_key)
 
 
 def materialized_among(store: Store, asset_key: str, keys: Iterable[str]) -> set[str]:

@@ -24,7 +24,7 @@ TRIGGER_LENGTH = 255  # what asked for a run: "schedule:<trigger id>", "api:<cal
 
 # The Alembic revision this metadata corresponds to. A fresh store is created from the metadata and
 # stamped with it; an older store is upgraded by the migrations (a test keeps the two in step).
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0011"
 
 metadata = MetaData()
 
@@ -193,6 +193,16 @@ Index(
     asset_latest.c.asset_key,
     asset_latest.c.status,
     asset_latest.c.materialized_at,
+)
+
+# How many keys of each asset have each status: asset_latest grouped by asset and status, kept by
+# the code that writes asset_latest (store/latest_counts.py), so counts do not read a row per key
+asset_status_counts = Table(
+    "asset_status_counts",
+    metadata,
+    Column("asset_key", String(255), primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("key_count", Integer, nullable=False),
 )
 
 logs = Table(
