@@ -74,6 +74,8 @@ def test_counts_follow_every_change_of_a_key_status(store: Store):
             _event(failed, "r3", "revenue", ""),
             _event(made, "r3", "orders", "e"),
         ],
+        # releases apply after the batch's attempts, whatever their order: back to materialized
+        [_event(cancelled, "r4", "orders", "e"), _event(started, "r4", "orders", "e")],
     ]
     for batch in batches:
         _append(store, batch)

@@ -172,7 +172,6 @@ def status_counts(store: Store, asset_key: str) -> Counter[str]:
 def materialized_among(store: Store, asset_key: str, keys: Iterable[str]) -> set[str]:
     """Which of ``keys`` of an asset are materialized: indexed look-ups of those keys alone, so
     the cost follows the keys asked about, not how many the asset has."""
-    a = schema.asset_latest.c
     with store.read() as conn:
-        rows = latest_rows(conn, asset_key, keys, (), a.materialized_at.is_not(None))
+        rows = latest_rows(conn, asset_key, keys, (), materialized=True)
         return {str(r.partition) for r in rows}

@@ -186,8 +186,11 @@ asset_latest = Table(
     Column("materialized_at", Float),
     Column("materialized_run", String(40)),
     Column("metadata", Json, nullable=False, default=dict),
+    # the status before the latest write (none: the row is new), which the write returns with the
+    # new one to keep the counts by status (store/latest_counts.py)
+    Column("previous_status", String(16)),
 )
-# status counts, and the materialization times stale keys are counted by (store/staleness.py)
+# the statuses and materialization times stale keys are counted by (store/staleness.py)
 Index(
     "ix_asset_latest_status_time",
     asset_latest.c.asset_key,
@@ -196,7 +199,7 @@ Index(
 )
 
 # How many keys of each asset have each status: asset_latest grouped by asset and status, kept by
-# the code that writes asset_latest (store/latest_counts.py), so counts do not read a row per key
+# the statements that write asset_latest (store/latest_counts.py): counting reads no row per key
 asset_status_counts = Table(
     "asset_status_counts",
     metadata,

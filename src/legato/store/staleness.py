@@ -146,10 +146,7 @@ def _times(
 ) -> dict[str, float]:
     """When each of ``keys`` of ``asset`` was last materialized (those that ever were; with
     ``status``, those whose latest attempt has it)."""
-    a = schema.asset_latest.c
-    rows = latest_rows(
-        conn, asset, keys, ("materialized_at", "status"), a.materialized_at.is_not(None)
-    )
+    rows = latest_rows(conn, asset, keys, ("materialized_at", "status"), materialized=True)
     # the status is filtered here, not in SQL: with it there, SQLite may scan the index by asset
     # and status instead of looking the keys up
     return {str(r.partition): float(r.materialized_at) for r in rows if status in (None, r.status)}
