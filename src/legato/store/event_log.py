@@ -13,7 +13,7 @@ from legato.events.types import Event, EventType
 from legato.store import schema
 from legato.store.alert_outbox import add_facts
 from legato.store.checks import record_check_results
-from legato.store.latest_counts import Changes, add_changes, status_changes
+from legato.store.latest_counts import Changes, add_changes, lock_assets, status_changes
 from legato.store.notify import RUN_FINISHED_CHANNEL, notify
 
 _STEP_UPDATE = (
@@ -129,7 +129,9 @@ def _project_runs(conn: Connection, events: Iterable[Event]) -> None:
 
 def _project_latest(conn: Connection, events: Sequence[Event]) -> None:
     """The latest state of each asset partition the events touch, and the counts by status."""
-    changes = _project_asset_status(conn, [e for e in events if e.step and e.data.get("asset_key")])
+    touched = [e for e in events if e.type in _ASSET_WRITES and e.data.get("asset_key")]
+    lock_assets(conn, (e.data["asset_key"] for e in touched))
+    changes = _project_asset_status(conn, [e for e in touched if e.step])
     changes.update(
         _project_materializations(conn, [e for e in events if e.type is EventType.MATERIALIZED])
     )
@@ -166,6 +168,7 @@ _ASSET_STATUS = {
     EventType.STEP_FAILED: "failed",
 }
 _ASSET_RELEASE = {EventType.STEP_CANCELLED, EventType.STEP_SKIPPED}
+_ASSET_WRITES = {*_ASSET_STATUS, *_ASSET_RELEASE, EventType.MATERIALIZED}
 
 
 def _project_asset_status(conn: Connection, events: Sequence[Event]) -> Changes:

@@ -10,9 +10,14 @@ the counts in the same transaction. An upsert sets ``previous_status`` to the st
 (none for a new row) and returns it with the new one; a statement that changes rows of one known
 status (a release of in-progress keys) counts the rows it changed. Either way the status before is
 the one of the row the statement locked and changed, whatever another writer committed
-meanwhile, so the differences of concurrent writers add up exactly, and writers of one asset only
-wait for one another's count rows, from adding to commit: those rows are the last thing a
-transaction writes (``event_log.append``), taken in one order.
+meanwhile, so the differences of concurrent writers add up exactly.
+
+On PostgreSQL a transaction first locks a count row of each asset it writes (``lock_assets``, in
+one order), so writers of one asset take turns from there to their commit: the keys of one asset
+are written by several statements (attempts, releases, materializations), and two writers
+locking the same keys in different orders would deadlock. Writing ``asset_latest`` is the last
+thing a transaction does (``event_log.append``), so the turns are short. SQLite has one writer at
+a time already.
 """
 
 from __future__ import annotations
@@ -43,6 +48,20 @@ def status_changes(rows: Iterable[tuple[str, str | None, str | None]]) -> Change
     return changes
 
 
+def lock_assets(conn: Connection, assets: Iterable[str]) -> None:
+    """On PostgreSQL, lock one count row of each of ``assets`` until commit, in order, creating
+    it if missing: one statement that takes the rows one after the other, whether it inserts or
+    updates them, so that two writers always meet in the same order and never deadlock."""
+    wanted = sorted(set(assets))
+    if conn.dialect.name == "postgresql" and wanted:
+        rows = [{"asset_key": a, "status": _LOCKED_STATUS, "key_count": 0} for a in wanted]
+        conn.execute(_adding(conn.dialect.name), rows)  # adding nothing: a lock
+
+
+# the count row of each asset that writers lock: they change the others only while holding it
+_LOCKED_STATUS = "materialized"
+
+
 def add_changes(conn: Connection, changes: Changes) -> None:
     """Add ``changes`` to the counts (in one order of rows, so two writers never deadlock)."""
     rows = [
@@ -56,13 +75,17 @@ def add_changes(conn: Connection, changes: Changes) -> None:
 
 @cache  # built once: it costs more to build than to run
 def _adding(dialect: str) -> Any:
-    from legato.store.event_log import upsert  # it imports this module
-
-    stmt = upsert(dialect, asset_status_counts)
+    stmt = _upsert(dialect)
     return stmt.on_conflict_do_update(
         index_elements=["asset_key", "status"],
         set_={"key_count": asset_status_counts.c.key_count + stmt.excluded.key_count},
     )
+
+
+def _upsert(dialect: str) -> Any:
+    from legato.store.event_log import upsert  # it imports this module
+
+    return upsert(dialect, asset_status_counts)
 
 
 def status_counts(conn: Connection, asset: str) -> Counter[str]:
