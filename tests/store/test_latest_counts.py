@@ -156,7 +156,7 @@ def test_counts_stay_exact_with_writers_of_one_asset_at_once(
 def test_upgrading_counts_the_keys_recorded_before(empty_store: EmptyStores):
     store = migrated_store(empty_store(), "0010")
     rows = [
-        {"asset_latest": asset, "key": f"k{i}", "status": status}
+        {"asset": asset, "key": f"k{i}", "status": status}
         for asset, n in (("orders", 7), ("revenue", 3))
         for i, status in zip(range(n), ["materialized", "failed", "in_progress"] * 3, strict=False)
     ]
@@ -164,7 +164,7 @@ def test_upgrading_counts_the_keys_recorded_before(empty_store: EmptyStores):
         conn.execute(
             text(
                 "INSERT INTO asset_latest (asset_key, partition, status, run_id, step_key, ts, "
-                "metadata) VALUES (:asset_latest, :key, :status, 'r', 's', 0, '{}')"
+                "metadata) VALUES (:asset, :key, :status, 'r', 's', 0, '{}')"
             ),
             rows,
         )
