@@ -27,6 +27,7 @@ from legato.graph.backfill import plan_backfill
 from legato.graph.build import build_graph
 from legato.store import schema
 from legato.store.engine import Store
+from legato.store.latest_counts import add_changes, status_changes
 from legato.store.partitions import partition_statuses, status_counts
 
 
@@ -63,7 +64,9 @@ def fill_statuses(store: Store, asset: str, keys: list[str]) -> None:
     ]
     with store.transaction() as conn:
         for start in range(0, len(rows), 10_000):
-            conn.execute(schema.asset_latest.insert(), rows[start : start + 10_000])
+            chunk = rows[start : start + 10_000]
+            conn.execute(schema.asset_latest.insert(), chunk)
+            add_changes(conn, status_changes((asset, None, r["status"]) for r in chunk))
 
 
 def bench_status(url: str, label: str) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from legato.definitions.partitions import DailyPartitions, DynamicPartitions, Ho
 from legato.graph.snapshot import read_snapshot
 from legato.store import schema
 from legato.store.engine import Store
+from legato.store.latest_counts import add_changes, status_changes
 from legato.store.partitions import add_dynamic_keys
 from legato.store.snapshots import save_snapshot
 from legato.web.app import create_app
@@ -74,7 +75,9 @@ def fill(store: Store, touched: int) -> None:
         ]
         with store.transaction() as conn:
             for start in range(0, len(rows), 5000):
-                conn.execute(insert(schema.asset_latest), rows[start : start + 5000])
+                chunk = rows[start : start + 5000]
+                conn.execute(insert(schema.asset_latest), chunk)
+                add_changes(conn, status_changes((asset, None, r["status"]) for r in chunk))
     with store.transaction() as conn:
         conn.execute(text("ANALYZE"))  # what autovacuum does after a bulk load on PostgreSQL
 

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from legato.cli.main import cli
 from legato.store import schema
 from legato.store.engine import Store
+from legato.store.latest_counts import add_changes, status_changes
 from legato.store.partitions import add_dynamic_keys
 
 PROJECT = """
@@ -45,6 +46,7 @@ def _record(store: Store, asset: str, keys: list[str], at: float, status: str) -
     ]
     with store.transaction() as conn:
         conn.execute(schema.asset_latest.insert(), rows)
+        add_changes(conn, status_changes((asset, None, status) for _ in rows))
 
 
 def test_status_counts_from_the_store_and_draws_the_newest_keys(project):

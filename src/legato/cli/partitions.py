@@ -90,8 +90,8 @@ def list_(ctx: click.Context, set_name: str | None) -> None:
 @click.pass_context
 def status(ctx: click.Context, asset: str, end: str | None) -> None:
     """Summarize ASSET's partitions (materialized, failed, in progress, stale, missing) and draw
-    a calendar of a time dimension. Counts come from the store in grouped queries; only the keys
-    the matrix draws are read one by one."""
+    a calendar of a time dimension. Counts come from the store's counts by status, kept as keys
+    are written, and stale keys from an index; only the keys the matrix draws are read."""
     proj = open_project(ctx)
     if asset not in proj.graph:
         raise NotFoundError(f"no asset {asset!r}", obj=asset, hint="run 'legato assets'")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Float, bindparam, delete, func, insert, update
@@ -11,6 +13,7 @@ from legato.events.types import Event, EventType
 from legato.store import schema
 from legato.store.alert_outbox import add_facts
 from legato.store.checks import record_check_results
+from legato.store.latest_counts import Changes, add_changes, lock_assets, status_changes
 from legato.store.notify import RUN_FINISHED_CHANNEL, notify
 
 _STEP_UPDATE = (
@@ -63,15 +66,6 @@ def append(conn: Connection, events: Sequence[Event], logs: Sequence[dict[str, A
         _project_runs(conn, [e for e in events if not e.step and e.status])
         failed = [e for e in events if e.type is EventType.RUN_FAILED]
         add_facts(conn, [("run_failed", e.run_id, {}) for e in failed])  # for the alert loop
-        _project_asset_status(
-            conn,
-            [
-                e
-                for e in events
-                if e.step and e.data.get("asset_key") and e.type is not EventType.MATERIALIZED
-            ],
-        )
-        _project_materializations(conn, [e for e in events if e.type is EventType.MATERIALIZED])
         checked = [e for e in events if e.type is EventType.CHECK_EVALUATED]
         record_check_results(conn, checked)
         add_facts(  # a failed check, for the alert loop (its detail says which and where)
@@ -82,6 +76,7 @@ def append(conn: Connection, events: Sequence[Event], logs: Sequence[dict[str, A
                 if e.data.get("outcome") == "fail"
             ],
         )
+        _project_latest(conn, events)  # last: it locks the assets' counts until commit
     if logs:
         conn.execute(insert(schema.logs), list(logs))
 
@@ -132,9 +127,20 @@ def _project_runs(conn: Connection, events: Iterable[Event]) -> None:
         conn.execute(_RUN_UPDATE.values(**values), {"b_run": e.run_id})
 
 
-def _project_materializations(conn: Connection, events: Sequence[Event]) -> None:
+def _project_latest(conn: Connection, events: Sequence[Event]) -> None:
+    """The latest state of each asset partition the events touch, and the counts by status."""
+    touched = [e for e in events if e.type in _ASSET_WRITES and e.data.get("asset_key")]
+    lock_assets(conn, (e.data["asset_key"] for e in touched))
+    changes = _project_asset_status(conn, [e for e in touched if e.step])
+    changes.update(
+        _project_materializations(conn, [e for e in events if e.type is EventType.MATERIALIZED])
+    )
+    add_changes(conn, changes)
+
+
+def _project_materializations(conn: Connection, events: Sequence[Event]) -> Changes:
     if not events:
-        return
+        return Counter()
     rows = [
         {
             "asset_key": e.data["asset_key"],
@@ -147,7 +153,7 @@ def _project_materializations(conn: Connection, events: Sequence[Event]) -> None
         for e in events
     ]
     conn.execute(insert(schema.materializations), rows)
-    _upsert_status(
+    return _upsert_status(
         conn,
         [
             dict(r, status="materialized", materialized_at=r["ts"], materialized_run=r["run_id"])
@@ -162,16 +168,14 @@ _ASSET_STATUS = {
     EventType.STEP_FAILED: "failed",
 }
 _ASSET_RELEASE = {EventType.STEP_CANCELLED, EventType.STEP_SKIPPED}
+_ASSET_WRITES = {*_ASSET_STATUS, *_ASSET_RELEASE, EventType.MATERIALIZED}
 
 
-def _project_asset_status(conn: Connection, events: Sequence[Event]) -> None:
+def _project_asset_status(conn: Connection, events: Sequence[Event]) -> Changes:
     """Attempts of asset steps: in progress, failed, or back to what it was when cancelled."""
     changes, released = [], []
     for e in events:
-        asset = e.data.get("asset_key")
-        if asset is None:
-            continue
-        key = {"asset_key": asset, "partition": e.data.get("partition", "")}
+        key = {"asset_key": e.data["asset_key"], "partition": e.data.get("partition", "")}
         if e.type in _ASSET_STATUS:
             changes.append(
                 dict(
@@ -184,38 +188,59 @@ def _project_asset_status(conn: Connection, events: Sequence[Event]) -> None:
                 )
             )
         elif e.type in _ASSET_RELEASE:
-            released.append({"b_asset": asset, "b_partition": key["partition"], "b_run": e.run_id})
+            released.append(
+                {"b_asset": key["asset_key"], "b_partition": key["partition"], "b_run": e.run_id}
+            )
+    counted: Changes = Counter()
     if changes:
-        _upsert_status(conn, changes, ("status", "run_id", "step_key", "ts"))
-    if released:
-        a = schema.asset_latest.c
-        mine = (
-            (a.asset_key == bindparam("b_asset"))
-            & (a.partition == bindparam("b_partition"))
-            & (a.run_id == bindparam("b_run"))
-            & (a.status == "in_progress")
-        )
-        conn.execute(
-            update(schema.asset_latest)
-            .where(mine & a.materialized_at.is_not(None))
-            .values(status="materialized"),
-            released,
-        )
-        conn.execute(
-            delete(schema.asset_latest).where(mine & a.materialized_at.is_(None)), released
-        )
+        counted = _upsert_status(conn, changes, ("status", "run_id", "step_key", "ts"))
+    for asset in sorted({r["b_asset"] for r in released}):
+        # only in-progress rows change: the rows each statement changed are its counts
+        mine = [r for r in released if r["b_asset"] == asset]
+        back = conn.execute(_RELEASE_TO_MATERIALIZED, mine).rowcount
+        gone = conn.execute(_RELEASE_UNMATERIALIZED, mine).rowcount
+        counted.update({(asset, "in_progress"): -back - gone, (asset, "materialized"): back})
+    return counted
 
 
-def _upsert_status(conn: Connection, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+_a = schema.asset_latest.c
+_RELEASED = (
+    (_a.asset_key == bindparam("b_asset"))
+    & (_a.partition == bindparam("b_partition"))
+    & (_a.run_id == bindparam("b_run"))
+    & (_a.status == "in_progress")
+)
+_RELEASE_TO_MATERIALIZED = (
+    update(schema.asset_latest)
+    .where(_RELEASED & _a.materialized_at.is_not(None))
+    .values(status="materialized", previous_status=_a.status)
+)
+_RELEASE_UNMATERIALIZED = delete(schema.asset_latest).where(
+    _RELEASED & _a.materialized_at.is_(None)
+)
+
+
+def _upsert_status(
+    conn: Connection, rows: list[dict[str, Any]], columns: tuple[str, ...]
+) -> Changes:
+    """Write the rows, each key's status before the write kept in ``previous_status``: what the
+    statement returns is how it changed the counts (``latest_counts``)."""
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:  # one row per key per statement: PostgreSQL refuses duplicates in one upsert
         latest[(row["asset_key"], row["partition"])] = row
-    stmt = upsert(conn.dialect.name, schema.asset_latest)
-    stmt = stmt.on_conflict_do_update(
+    ordered = [latest[k] for k in sorted(latest)]  # rows locked in one order by every writer
+    written = conn.execute(_upserting(conn.dialect.name, columns), ordered)
+    return status_changes((str(k), before, str(after)) for k, before, after in written)
+
+
+@cache  # built once per kind: building it costs more than running it
+def _upserting(dialect: str, columns: tuple[str, ...]) -> Any:
+    a = schema.asset_latest.c
+    stmt = upsert(dialect, schema.asset_latest)
+    return stmt.on_conflict_do_update(
         index_elements=["asset_key", "partition"],
-        set_={c: stmt.excluded[c] for c in columns},
-    )
-    conn.execute(stmt, list(latest.values()))
+        set_={"previous_status": a.status, **{c: stmt.excluded[c] for c in columns}},
+    ).returning(a.asset_key, a.previous_status, a.status)
 
 
 def upsert(dialect: str, table: Any) -> Any:

@@ -11,9 +11,10 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, func, select
 
 from legato.definitions.partitions import DynamicPartitions
-from legato.store import schema
+from legato.store import latest_counts, schema
 from legato.store.engine import Store
 from legato.store.event_log import upsert
+from legato.store.latest_rows import latest_rows
 from legato.store.schema_partitions import dynamic_partitions
 
 
@@ -162,29 +163,15 @@ def partition_statuses(store: Store, asset_key: str) -> dict[str, KeyStatus]:
 
 
 def status_counts(store: Store, asset_key: str) -> Counter[str]:
-    """How many keys of an asset are materialized, in progress or failed (one indexed query)."""
-    a = schema.asset_latest.c
+    """How many keys of an asset are materialized, in progress or failed (counts kept as
+    ``asset_latest`` is written: ``latest_counts``)."""
     with store.read() as conn:
-        rows = conn.execute(
-            select(a.status, func.count()).where(a.asset_key == asset_key).group_by(a.status)
-        )
-        return Counter({str(s): int(n) for s, n in rows})
+        return latest_counts.status_counts(conn, asset_key)
 
 
 def materialized_among(store: Store, asset_key: str, keys: Iterable[str]) -> set[str]:
     """Which of ``keys`` of an asset are materialized: indexed look-ups of those keys alone, so
     the cost follows the keys asked about, not how many the asset has."""
-    a = schema.asset_latest.c
-    wanted = list(dict.fromkeys(keys))
-    found: set[str] = set()
     with store.read() as conn:
-        for start in range(0, len(wanted), 500):
-            rows = conn.execute(
-                select(a.partition).where(
-                    a.asset_key == asset_key,
-                    a.partition.in_(wanted[start : start + 500]),
-                    a.materialized_at.is_not(None),
-                )
-            )
-            found.update(rows.scalars())
-    return found
+        rows = latest_rows(conn, asset_key, keys, (), materialized=True)
+        return {str(r.partition) for r in rows}

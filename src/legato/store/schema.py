@@ -24,7 +24,7 @@ TRIGGER_LENGTH = 255  # what asked for a run: "schedule:<trigger id>", "api:<cal
 
 # The Alembic revision this metadata corresponds to. A fresh store is created from the metadata and
 # stamped with it; an older store is upgraded by the migrations (a test keeps the two in step).
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0011"
 
 metadata = MetaData()
 
@@ -186,13 +186,26 @@ asset_latest = Table(
     Column("materialized_at", Float),
     Column("materialized_run", String(40)),
     Column("metadata", Json, nullable=False, default=dict),
+    # the status before the latest write (none: the row is new), which the write returns with the
+    # new one to keep the counts by status (store/latest_counts.py)
+    Column("previous_status", String(16)),
 )
-# status counts, and the materialization times stale keys are counted by (store/staleness.py)
+# the statuses and materialization times stale keys are counted by (store/staleness.py)
 Index(
     "ix_asset_latest_status_time",
     asset_latest.c.asset_key,
     asset_latest.c.status,
     asset_latest.c.materialized_at,
+)
+
+# How many keys of each asset have each status: asset_latest grouped by asset and status, kept by
+# the statements that write asset_latest (store/latest_counts.py): counting reads no row per key
+asset_status_counts = Table(
+    "asset_status_counts",
+    metadata,
+    Column("asset_key", String(255), primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("key_count", Integer, nullable=False),
 )
 
 logs = Table(

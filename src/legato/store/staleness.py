@@ -26,8 +26,8 @@ from legato.definitions.partitions.bulk import upstream_of_many
 from legato.graph.graph import Graph
 from legato.store import schema
 from legato.store.engine import Store
+from legato.store.latest_rows import latest_rows
 
-_CHUNK = 500
 # every status a key of asset_latest has: naming them lets an index range skip to the times
 _STATUSES = ("materialized", "in_progress", "failed")
 
@@ -146,21 +146,10 @@ def _times(
 ) -> dict[str, float]:
     """When each of ``keys`` of ``asset`` was last materialized (those that ever were; with
     ``status``, those whose latest attempt has it)."""
-    a = schema.asset_latest.c
-    wanted = list(dict.fromkeys(keys))
-    out: dict[str, float] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        # the status is filtered here, not in SQL: with it there, SQLite may scan the index by
-        # asset and status instead of looking the keys up
-        rows = conn.execute(
-            select(a.partition, a.materialized_at, a.status).where(
-                a.asset_key == asset,
-                a.partition.in_(wanted[start : start + _CHUNK]),
-                a.materialized_at.is_not(None),
-            )
-        )
-        out.update((str(key), float(at)) for key, at, found in rows if status in (None, found))
-    return out
+    rows = latest_rows(conn, asset, keys, ("materialized_at", "status"), materialized=True)
+    # the status is filtered here, not in SQL: with it there, SQLite may scan the index by asset
+    # and status instead of looking the keys up
+    return {str(r.partition): float(r.materialized_at) for r in rows if status in (None, r.status)}
 
 
 def _stale(

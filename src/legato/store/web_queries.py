@@ -20,6 +20,7 @@ from legato.store.automation import TickRow
 from legato.store.backfill_listing import listed_records, listing
 from legato.store.backfills import BackfillRecord
 from legato.store.engine import Store
+from legato.store.latest_rows import latest_rows
 from legato.store.logs import LogLine
 from legato.store.partitions import KeyStatus
 from legato.store.schema_automation import ticks
@@ -189,21 +190,13 @@ def dynamic_set_size(store: Store, set_name: str) -> int:
 
 def key_statuses(store: Store, asset_key: str, keys: Sequence[str]) -> dict[str, KeyStatus]:
     """The status of each of ``keys`` of an asset that the store has seen (absent: missing),
-    read in chunks so that a page of a thousand keys stays within every driver's limits."""
-    a = schema.asset_latest.c
-    out: dict[str, KeyStatus] = {}
-    wanted = list(dict.fromkeys(keys))
+    each key looked up by itself (``latest_rows``)."""
     with store.read() as conn:
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            rows = conn.execute(
-                select(a.partition, a.status, a.materialized_at, a.run_id).where(
-                    a.asset_key == asset_key, a.partition.in_(chunk)
-                )
-            )
-            for r in rows:
-                out[str(r.partition)] = KeyStatus(str(r.status), r.materialized_at, str(r.run_id))
-    return out
+        rows = latest_rows(conn, asset_key, keys, ("status", "materialized_at", "run_id"))
+        return {
+            str(r.partition): KeyStatus(str(r.status), r.materialized_at, str(r.run_id))
+            for r in rows
+        }
 
 
 # -- backfills ----------------------------------------------------------------------------------
