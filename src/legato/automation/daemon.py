@@ -132,6 +132,8 @@ class Daemon:
         self._files = FileWatch(self.project_dir, self._file_changed) if watch else None
         self.started = False
         self._beat_at = 0.0
+        self._due_at: float | None = None  # the earliest trigger's due time when last looked
+        self._looked_at = 0.0  # when that was (the clock's epoch seconds)
         self._presence = Presence(store, self.id)
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -213,15 +215,27 @@ class Daemon:
     def _pause(self, full_at: float, interval: float) -> float:
         """Until the next full iteration, or until the earliest trigger falls due if sooner."""
         pause = full_at - time.monotonic()
-        try:
-            due = next_due(self.store)
-        except (DBAPIError, StoreError):
-            due = None
+        due = self._look_ahead()
         if self.freshness.next_due is not None:  # a freshness deadline comes first
             due = self.freshness.next_due if due is None else min(due, self.freshness.next_due)
         if due is not None:
             pause = min(pause, due - self.clock.now().timestamp())
         return min(max(pause, MIN_PAUSE), interval)
+
+    def _look_ahead(self) -> float | None:
+        """Read when the earliest trigger falls due, and remember it (see ``_fell_due``)."""
+        try:
+            self._due_at = next_due(self.store)
+        except (DBAPIError, StoreError):
+            self._due_at = None
+        self._looked_at = self.clock.now().timestamp()
+        return self._due_at
+
+    def _fell_due(self) -> bool:
+        """Whether a trigger fell due since the loop last looked. One due already then is either
+        being evaluated in batches or held by another daemon: it does not jump the queue."""
+        due = self._due_at
+        return due is not None and self._looked_at < due <= self.clock.now().timestamp()
 
     # -- one iteration --------------------------------------------------------------------------
 
@@ -250,18 +264,27 @@ class Daemon:
         return self._run_parts((self._refresh,))
 
     def _run_parts(self, parts: tuple[Callable[[datetime, TickReport], None], ...]) -> TickReport:
+        """Run ``parts`` in order. A trigger that falls due meanwhile is evaluated before the
+        next part: a schedule's tick does not wait for the loop's other jobs."""
         report = TickReport()
         now = self.clock.now()
         for part in parts:
-            loop = part.__name__.lstrip("_")
-            try:
-                part(now, report)
-            except (DBAPIError, StoreError) as exc:  # the database blinked: next iteration
-                report.errors.append(f"{part.__name__}: {exc}")
-                self.health.failed(loop, str(exc))
-            else:
-                self.health.ok(loop)
+            if part != self._evaluate_triggers and self._fell_due():
+                self._run_part(self._evaluate_triggers, self.clock.now(), report)
+            self._run_part(part, now, report)
         return report
+
+    def _run_part(
+        self, part: Callable[[datetime, TickReport], None], now: datetime, report: TickReport
+    ) -> None:
+        loop = part.__name__.lstrip("_")
+        try:
+            part(now, report)
+        except (DBAPIError, StoreError) as exc:  # the database blinked: next iteration
+            report.errors.append(f"{part.__name__}: {exc}")
+            self.health.failed(loop, str(exc))
+        else:
+            self.health.ok(loop)
 
     def status(self) -> dict[str, Any]:
         """The daemon's id, ``state`` (running or degraded) and each loop's last success and
@@ -305,6 +328,7 @@ class Daemon:
 
     def _evaluate_triggers(self, now: datetime, report: TickReport) -> None:
         self.triggers.evaluate(now, report)
+        self._look_ahead()
 
     def _backfills(self, now: datetime, report: TickReport) -> None:
         if self.launch_runs:
