@@ -22,7 +22,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,7 @@ from legato.store.snapshots import DEFAULT_LOCATION, SnapshotCache, save_snapsho
 
 log = logging.getLogger("legato.daemon")
 MIN_PAUSE = 0.01  # seconds the main loop rests at least between iterations
+PREPARE_AHEAD = 0.3  # seconds before schedules fall due that their ticks are claimed and planned
 DRAIN = 3.0  # seconds a stopping daemon lets its runs finish before handing them on
 HEARTBEAT_EVERY = 1.0  # seconds between heartbeats at most (the lease is many times longer)
 
@@ -180,7 +181,9 @@ class Daemon:
     def run_forever(self, stop: threading.Event, interval: float = 0.5) -> None:
         """Iterate until ``stop`` is set. Errors are logged and retried, never fatal.
 
-        Triggers, backfills and consumers are evaluated every ``interval`` s in this thread;
+        Triggers, backfills and consumers are evaluated every ``interval`` s in this thread, and
+        a trigger when it falls due (a schedule's tick is claimed and planned a moment before,
+        so that only its commit is left then);
         queued runs are launched by a second thread the moment a run worker is free and a run
         is queued (woken by a notification on PostgreSQL, by a cheap probe on SQLite)."""
         self.triggers.stop = stop
@@ -207,7 +210,7 @@ class Daemon:
                         log.warning("%s", error)
                 except Exception:  # the loop survives anything, and says so
                     log.exception("daemon iteration failed; retrying")
-                self._wake.wait(self._pause(full_at, interval))
+                self._wake.wait(self._prepare_ahead(self._pause(full_at, interval)))
                 self._wake.clear()
         finally:
             self.stop()
@@ -221,6 +224,27 @@ class Daemon:
         if due is not None:
             pause = min(pause, due - self.clock.now().timestamp())
         return min(max(pause, MIN_PAUSE), interval)
+
+    def _prepare_ahead(self, pause: float) -> float:
+        """``pause``, unless the earliest trigger falls due within ``PREPARE_AHEAD`` s: then
+        the schedules due at that time are claimed and their ticks planned now, and the loop
+        waits for that time alone (a full iteration started meanwhile would hold their commit
+        up)."""
+        due, now = self._due_at, self.clock.now().timestamp()
+        if (
+            due is not None
+            and self.triggers.prepared_for is None
+            and 0 < due - now <= PREPARE_AHEAD
+        ):
+            at = datetime.fromtimestamp(due, UTC)
+            try:
+                self._run_part(self._prepare_triggers, at, TickReport(), "evaluate_triggers")
+            except Exception:  # they are evaluated when due instead
+                log.exception("planning the next ticks ahead failed")
+        prepared = self.triggers.prepared_for
+        if prepared is None:
+            return pause
+        return max(0.0, prepared.timestamp() - self.clock.now().timestamp())
 
     def _look_ahead(self) -> float | None:
         """Read when the earliest trigger falls due, and remember it (see ``_fell_due``)."""
@@ -275,9 +299,13 @@ class Daemon:
         return report
 
     def _run_part(
-        self, part: Callable[[datetime, TickReport], None], now: datetime, report: TickReport
+        self,
+        part: Callable[[datetime, TickReport], None],
+        now: datetime,
+        report: TickReport,
+        loop: str | None = None,
     ) -> None:
-        loop = part.__name__.lstrip("_")
+        loop = loop or part.__name__.lstrip("_")
         try:
             part(now, report)
         except (DBAPIError, StoreError) as exc:  # the database blinked: next iteration
@@ -329,6 +357,11 @@ class Daemon:
     def _evaluate_triggers(self, now: datetime, report: TickReport) -> None:
         self.triggers.evaluate(now, report)
         self._look_ahead()
+
+    def _prepare_triggers(self, at: datetime, report: TickReport) -> None:
+        self.triggers.prepare(at, report)
+        for error in report.errors:
+            log.warning("%s", error)
 
     def _backfills(self, now: datetime, report: TickReport) -> None:
         if self.launch_runs:

@@ -101,10 +101,19 @@ def sync_triggers(store: Store, snapshot: DefinitionsSnapshot) -> list[str]:
 
 
 def claim_triggers(
-    store: Store, owner: str, *, now: float, lease: float, limit: int = 100
+    store: Store,
+    owner: str,
+    *,
+    now: float,
+    lease: float,
+    limit: int = 100,
+    due_by: float | None = None,
+    kinds: Sequence[str] = (),
 ) -> list[TriggerRow]:
     """Claim enabled triggers that are due and free (or already ours) for ``lease`` seconds.
 
+    ``due_by``: claim those due by then (a moment ahead, to plan their ticks before they fall
+    due) instead of by ``now``; ``kinds``: only triggers of these kinds.
     On PostgreSQL rows are locked with ``FOR UPDATE SKIP LOCKED``, so daemons never wait on each
     other and never evaluate the same trigger at once.
     """
@@ -112,9 +121,10 @@ def claim_triggers(
     free = [t.owner.is_(None), t.owner == owner, t.lease_until < now]
     if not store.is_sqlite:  # or held by a daemon that died (its presence lock is gone)
         free.append(gone_owner(t.owner))
+    due = t.next_due <= (now if due_by is None else due_by)
     query = (
         select(triggers)
-        .where(t.enabled == true(), t.next_due <= now, or_(*free))
+        .where(t.enabled == true(), due, or_(*free), *([t.kind.in_(kinds)] if kinds else []))
         .order_by(t.next_due)
         .limit(limit)
     )
