@@ -3,6 +3,7 @@ and is committed when it does; nothing else is evaluated ahead of its time."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -74,19 +75,13 @@ def test_only_schedules_are_prepared_ahead() -> None:
     assert asked == []  # a sensor runs user code: it is asked at its time, not before
 
 
-def test_the_daemon_prepares_the_ticks_due_within_a_moment_and_waits_for_their_time() -> None:
+def test_the_daemon_plans_the_ticks_due_in_a_moment_then_commits_them_at_their_time() -> None:
     virtual = _virtual(lg.Pipeline("every", select="job", triggers=[lg.Every(60)]))
     daemon = virtual.daemon
-
-    virtual.clock.set(DUE - timedelta(seconds=5))
-    daemon._look_ahead()
-    assert daemon._prepare_ahead(0.5) == 0.5  # not due soon: nothing is planned yet
-    assert daemon.triggers.prepared_for is None
-
-    virtual.clock.set(DUE - timedelta(seconds=0.2))
-    daemon._look_ahead()
-    assert daemon._prepare_ahead(0.01) == pytest.approx(0.2)  # it waits for the tick alone
+    virtual.clock.set(DUE - timedelta(seconds=0.1))
+    daemon._pause(time.monotonic() + 0.5, 0.5)  # plans the tick, then waits for its time
     assert daemon.triggers.prepared_for == DUE
+    assert list_ticks(virtual.store) == []
 
     virtual.clock.set(DUE)
     assert len(daemon.tick_once().runs_requested) == 1

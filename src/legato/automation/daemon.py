@@ -22,7 +22,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from legato.automation.deliveries import DeliveryLoop
 from legato.automation.file_watch import FileWatch
 from legato.automation.freshness import FreshnessWatch
 from legato.automation.loop_health import LoopHealth
+from legato.automation.pacing import Pacing, Wake
 from legato.automation.retention import RetentionLoop
 from legato.automation.run_queue import RunQueue
 from legato.automation.run_workers import RunWorkers
@@ -50,7 +51,6 @@ from legato.store.automation import (
     heartbeat,
     list_triggers,
     mark_dead,
-    next_due,
     register_alone,
     stop_daemon,
     sync_triggers,
@@ -62,8 +62,6 @@ from legato.store.shared_contracts import SharedContractsWatch
 from legato.store.snapshots import DEFAULT_LOCATION, SnapshotCache, save_snapshot
 
 log = logging.getLogger("legato.daemon")
-MIN_PAUSE = 0.01  # seconds the main loop rests at least between iterations
-PREPARE_AHEAD = 0.3  # seconds before schedules fall due that their ticks are claimed and planned
 DRAIN = 3.0  # seconds a stopping daemon lets its runs finish before handing them on
 HEARTBEAT_EVERY = 1.0  # seconds between heartbeats at most (the lease is many times longer)
 
@@ -133,8 +131,7 @@ class Daemon:
         self._files = FileWatch(self.project_dir, self._file_changed) if watch else None
         self.started = False
         self._beat_at = 0.0
-        self._due_at: float | None = None  # the earliest trigger's due time when last looked
-        self._looked_at = 0.0  # when that was (the clock's epoch seconds)
+        self.pacing = Pacing(store, self.clock)
         self._presence = Presence(store, self.id)
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -210,56 +207,31 @@ class Daemon:
                         log.warning("%s", error)
                 except Exception:  # the loop survives anything, and says so
                     log.exception("daemon iteration failed; retrying")
-                self._wake.wait(self._prepare_ahead(self._pause(full_at, interval)))
-                self._wake.clear()
+                self._pause(full_at, interval)
         finally:
             self.stop()
 
-    def _pause(self, full_at: float, interval: float) -> float:
-        """Until the next full iteration, or until the earliest trigger falls due if sooner."""
-        pause = full_at - time.monotonic()
-        due = self._look_ahead()
-        if self.freshness.next_due is not None:  # a freshness deadline comes first
-            due = self.freshness.next_due if due is None else min(due, self.freshness.next_due)
-        if due is not None:
-            pause = min(pause, due - self.clock.now().timestamp())
-        return min(max(pause, MIN_PAUSE), interval)
-
-    def _prepare_ahead(self, pause: float) -> float:
-        """``pause``, unless the earliest trigger falls due within ``PREPARE_AHEAD`` s: then
-        the schedules due at that time are claimed and their ticks planned now, and the loop
-        waits for that time alone (a full iteration started meanwhile would hold their commit
-        up)."""
-        due, now = self._due_at, self.clock.now().timestamp()
-        if (
-            due is not None
-            and self.triggers.prepared_for is None
-            and 0 < due - now <= PREPARE_AHEAD
-        ):
-            at = datetime.fromtimestamp(due, UTC)
+    def _pause(self, full_at: float, interval: float) -> None:
+        """Until the next full iteration, a freshness deadline or the earliest trigger; or, when
+        schedules fall due first, until a moment before they do: their ticks are planned then,
+        and the pause goes on until they fall due (``pacing``)."""
+        wake = self.pacing.next_wake(
+            full_at - time.monotonic(),
+            interval,
+            self.freshness.next_due,
+            self.triggers.prepared_for,
+        )
+        if wake.prepare is not None:
+            if self._wake.wait(wake.pause):  # woken meanwhile: look again
+                self._wake.clear()
+                return
             try:
-                self._run_part(self._prepare_triggers, at, TickReport(), "evaluate_triggers")
+                self._run_part(self._prepare, wake.prepare, TickReport(), "evaluate_triggers")
             except Exception:  # they are evaluated when due instead
                 log.exception("planning the next ticks ahead failed")
-        prepared = self.triggers.prepared_for
-        if prepared is None:
-            return pause
-        return max(0.0, prepared.timestamp() - self.clock.now().timestamp())
-
-    def _look_ahead(self) -> float | None:
-        """Read when the earliest trigger falls due, and remember it (see ``_fell_due``)."""
-        try:
-            self._due_at = next_due(self.store)
-        except (DBAPIError, StoreError):
-            self._due_at = None
-        self._looked_at = self.clock.now().timestamp()
-        return self._due_at
-
-    def _fell_due(self) -> bool:
-        """Whether a trigger fell due since the loop last looked. One due already then is either
-        being evaluated in batches or held by another daemon: it does not jump the queue."""
-        due = self._due_at
-        return due is not None and self._looked_at < due <= self.clock.now().timestamp()
+            wake = Wake(max(0.0, wake.prepare.timestamp() - self.clock.now().timestamp()))
+        self._wake.wait(wake.pause)
+        self._wake.clear()
 
     # -- one iteration --------------------------------------------------------------------------
 
@@ -293,7 +265,7 @@ class Daemon:
         report = TickReport()
         now = self.clock.now()
         for part in parts:
-            if part != self._evaluate_triggers and self._fell_due():
+            if part != self._evaluate_triggers and self.pacing.fell_due():
                 self._run_part(self._evaluate_triggers, self.clock.now(), report)
             self._run_part(part, now, report)
         return report
@@ -356,9 +328,9 @@ class Daemon:
 
     def _evaluate_triggers(self, now: datetime, report: TickReport) -> None:
         self.triggers.evaluate(now, report)
-        self._look_ahead()
+        self.pacing.look(since=now.timestamp())
 
-    def _prepare_triggers(self, at: datetime, report: TickReport) -> None:
+    def _prepare(self, at: datetime, report: TickReport) -> None:
         self.triggers.prepare(at, report)
         for error in report.errors:
             log.warning("%s", error)

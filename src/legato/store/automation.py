@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, true, update
+from sqlalchemy import Connection, case, delete, func, insert, null, or_, select, true, update
 
 from legato._internal.ids import bounded_key
 from legato.definitions.trigger_specs import TriggerSpec, parse_trigger_spec
@@ -165,10 +165,18 @@ def record_tick(
 
 def next_due(store: Store) -> float | None:
     """When the earliest enabled trigger is due (epoch seconds), or None without triggers."""
+    return next_due_times(store)[0]
+
+
+def next_due_times(store: Store, kinds: Sequence[str] = ()) -> tuple[float | None, float | None]:
+    """When the earliest enabled trigger is due, and the earliest of ``kinds`` (epoch seconds;
+    None where there is none), in one query."""
     t = triggers.c
+    of_kinds = func.min(case((t.kind.in_(kinds), t.next_due))) if kinds else null()
     with store.read() as conn:
-        value = conn.execute(select(func.min(t.next_due)).where(t.enabled == true())).scalar()
-    return None if value is None else float(value)
+        row = conn.execute(select(func.min(t.next_due), of_kinds).where(t.enabled == true())).one()
+    first, first_of_kinds = (None if v is None else float(v) for v in row)
+    return first, first_of_kinds
 
 
 def advance_trigger(
