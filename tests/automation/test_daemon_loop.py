@@ -1,14 +1,27 @@
 """The daemon's main loop: a trigger that falls due while the loop's other jobs run is evaluated
-before the next job, not at the next iteration."""
+before the next job, not at the next iteration; and no trigger waits for the code server to
+describe the project."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 import legato as lg
+from legato.automation.code import InProcessCode
+from legato.automation.daemon import Daemon
 from legato.automation.tick_report import TickReport
-from legato.store.automation import list_ticks
+from legato.definitions.project import Project
+from legato.graph.snapshot import DefinitionsSnapshot
+from legato.store.automation import list_ticks, sync_triggers
+from legato.store.engine import Store
+from legato.store.snapshots import save_snapshot
 from legato.testing import VirtualDaemon
+from polling import wait_for
 
 START = datetime(2025, 3, 1, tzinfo=UTC)
 
@@ -62,3 +75,56 @@ def test_a_trigger_not_yet_due_waits_for_its_time() -> None:
     daemon._alerts = next_job  # type: ignore[method-assign]
     assert daemon.tick_once().runs_requested == []
     assert seen == [0]
+
+
+class _SlowDefinitions(InProcessCode):
+    """A code server that takes its time to describe the project: until ``answer`` is set."""
+
+    def __init__(self, project: Project, store: Store) -> None:
+        super().__init__(project, store)
+        self.answer = threading.Event()
+        self.asked = threading.Event()
+
+    def snapshot(self) -> DefinitionsSnapshot:
+        self.asked.set()
+        self.answer.wait(60)
+        return super().snapshot()
+
+
+@pytest.fixture
+def slow_code(tmp_path: Path) -> Iterator[tuple[_SlowDefinitions, Store]]:
+    @lg.task
+    def job() -> None:
+        return None
+
+    project = Project.of([job], [lg.Pipeline("every", select="job", triggers=[lg.Every(1)])])
+    store = Store(f"sqlite:///{tmp_path / 'legato.db'}")
+    code = _SlowDefinitions(project, store)
+    snap = InProcessCode(project, store).snapshot()
+    save_snapshot(store, snap)
+    sync_triggers(store, snap)
+    daemon = Daemon(store, code=code, project_dir=tmp_path, launch_runs=False, watch_files=False)
+    stop = threading.Event()
+    thread = threading.Thread(target=daemon.run_forever, args=(stop, 0.05))
+    thread.start()
+    try:
+        yield code, store
+    finally:
+        code.answer.set()
+        stop.set()
+        daemon.wake()
+        thread.join(60)
+        store.dispose()
+
+
+def test_schedules_tick_while_the_code_server_is_slow_to_describe_the_project(
+    slow_code: tuple[_SlowDefinitions, Store],
+) -> None:
+    code, store = slow_code
+    wait_for(code.asked.is_set, what="the daemon to ask for the definitions")
+
+    def ticked() -> bool:
+        return any(t.status == "requested" for t in list_ticks(store, "every#0:every"))
+
+    wait_for(ticked, timeout=30, what="a tick while the definitions are still being described")
+    assert not code.answer.is_set()

@@ -1,15 +1,16 @@
 """The daemon: its lifecycle and main loop. Several daemons may share one PostgreSQL store;
 SQLite allows one.
 
-Each job lives in a module of its own: trigger evaluation (``trigger_evaluation``), the run queue
-and recovery of runs whose process died (``run_queue``, in a second thread), backfill drivers
-(``backfill_drivers``), the message-consumer child (``consumer_supervisor``), freshness
-policies and pipeline SLAs (``freshness``), retention (``retention``: old runs deleted in small
-batches), alerts (``alerting``) and their delivery to channels
-(``deliveries``, in a thread of its own: a slow mail server must not hold the triggers up). Each
-iteration (``tick_once``) runs the jobs as small transactions; a database error in one is logged,
-recorded in the loop's health and retried on the next iteration, never fatal. Time comes from an
-injected clock, so a test can drive weeks of schedules in seconds (see
+Each job lives in a module of its own: trigger evaluation (``trigger_evaluation``) and when the
+loop wakes for it (``pacing``), the definitions asked of the code server in a thread of its own
+(``snapshot_fetch``), the run queue and recovery of runs whose process died (``run_queue``, in a
+second thread), backfill drivers (``backfill_drivers``), the message-consumer child
+(``consumer_supervisor``), freshness policies and pipeline SLAs (``freshness``), retention
+(``retention``: old runs deleted in small batches), alerts (``alerting``) and their delivery to
+channels (``deliveries``, in a thread of its own: a slow mail server must not hold the triggers
+up). Each iteration (``tick_once``) runs the jobs as small transactions; a database error in one is
+logged, recorded in the loop's health and retried on the next iteration, never fatal. Time comes
+from an injected clock, so a test can drive weeks of schedules in seconds (see
 ``legato.testing.VirtualDaemon``).
 """
 
@@ -41,6 +42,7 @@ from legato.automation.pacing import Pacing, Wake
 from legato.automation.retention import RetentionLoop
 from legato.automation.run_queue import RunQueue
 from legato.automation.run_workers import RunWorkers
+from legato.automation.snapshot_fetch import SnapshotFetch
 from legato.automation.tick_report import TickReport
 from legato.automation.trigger_evaluation import TriggerEvaluation
 from legato.definitions.retention import Retention
@@ -102,6 +104,7 @@ class Daemon:
         self.lease = lease
         self.snapshot_every = snapshot_every
         self._next_snapshot = 0.0
+        self._fetch: SnapshotFetch | None = None  # definitions asked for in the background
         self.workers = RunWorkers(self.project_dir, self.limits.total)
         self.drain = drain
         self.health = LoopHealth()
@@ -185,6 +188,8 @@ class Daemon:
         is queued (woken by a notification on PostgreSQL, by a cheap probe on SQLite)."""
         self.triggers.stop = stop
         self.start()
+        if self.code is not None:  # the loop must not wait for the code server's answer
+            self._fetch = SnapshotFetch(self.code)
         if self.launch_runs:
             self._runs_thread = threading.Thread(
                 target=self._run_loop, args=(interval,), name="legato-run-queue", daemon=True
@@ -302,12 +307,15 @@ class Daemon:
     def _refresh(self, now: datetime, report: TickReport) -> None:
         if self.code is None or self.clock.monotonic() < self._next_snapshot:
             return
-        self._next_snapshot = self.clock.monotonic() + self.snapshot_every
         try:
-            snap = self.code.snapshot()
+            snap = self.code.snapshot() if self._fetch is None else self._fetch.take()
         except LegatoError as exc:
+            self._next_snapshot = self.clock.monotonic() + self.snapshot_every
             report.errors.append(f"loading definitions failed: {exc}")
             return
+        if snap is None:  # asked for in the background: a later iteration takes the answer
+            return
+        self._next_snapshot = self.clock.monotonic() + self.snapshot_every
         save_snapshot(self.store, snap, self.location)
         shared = self._shared_contracts.check(snap.contracts)
         for error in shared.errors if shared is not None else ():
