@@ -88,3 +88,9 @@ def test_a_trigger_falls_due_after_the_last_look_only() -> None:
     assert pacing.fell_due()
     pacing.look()  # due already when looked at: being evaluated, or another daemon's
     assert not pacing.fell_due()
+
+
+def test_with_ticks_planned_another_trigger_due_first_still_wakes_the_loop() -> None:
+    pacing, virtual = _pacing(lg.Every(60), watch)
+    virtual.clock.set(START + timedelta(seconds=49.9))  # the sensor is due at 50 s, before DUE
+    assert pacing.next_wake(0.0, 0.5, prepared=DUE).pause == pytest.approx(0.1, abs=1e-3)

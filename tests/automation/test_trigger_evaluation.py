@@ -82,7 +82,9 @@ def test_the_daemon_plans_the_ticks_due_in_a_moment_then_commits_them_at_their_t
     daemon._pause(time.monotonic() + 0.5, 0.5)  # plans the tick, then waits for its time
     assert daemon.triggers.prepared_for == DUE
     assert list_ticks(virtual.store) == []
+    assert daemon._holding()  # until then, no full iteration starts: it could hold them up
 
     virtual.clock.set(DUE)
+    assert not daemon._holding()
     assert len(daemon.tick_once().runs_requested) == 1
     assert [t.tick_key for t in list_ticks(virtual.store)] == [DUE.isoformat()]

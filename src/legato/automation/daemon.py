@@ -38,7 +38,7 @@ from legato.automation.deliveries import DeliveryLoop
 from legato.automation.file_watch import FileWatch
 from legato.automation.freshness import FreshnessWatch
 from legato.automation.loop_health import LoopHealth
-from legato.automation.pacing import Pacing, Wake
+from legato.automation.pacing import Pacing
 from legato.automation.retention import RetentionLoop
 from legato.automation.run_queue import RunQueue
 from legato.automation.run_workers import RunWorkers
@@ -203,7 +203,7 @@ class Daemon:
             full_at = 0.0
             while not stop.is_set():
                 try:
-                    if time.monotonic() >= full_at:
+                    if time.monotonic() >= full_at and not self._holding():
                         full_at = time.monotonic() + interval
                         report = self.tick_once()
                     else:  # a trigger falls due before the next full iteration
@@ -215,6 +215,11 @@ class Daemon:
                 self._pause(full_at, interval)
         finally:
             self.stop()
+
+    def _holding(self) -> bool:
+        """Whether ticks are planned for a time still to come: no full iteration starts then."""
+        prepared = self.triggers.prepared_for
+        return prepared is not None and prepared > self.clock.now()
 
     def _pause(self, full_at: float, interval: float) -> None:
         """Until the next full iteration, a freshness deadline or the earliest trigger; or, when
@@ -234,7 +239,8 @@ class Daemon:
                 self._run_part(self._prepare, wake.prepare, TickReport(), "evaluate_triggers")
             except Exception:  # they are evaluated when due instead
                 log.exception("planning the next ticks ahead failed")
-            wake = Wake(max(0.0, wake.prepare.timestamp() - self.clock.now().timestamp()))
+            prepared = self.triggers.prepared_for or wake.prepare  # none claimed: wait alike
+            wake = self.pacing.next_wake(full_at - time.monotonic(), interval, prepared=prepared)
         self._wake.wait(wake.pause)
         self._wake.clear()
 

@@ -5,7 +5,8 @@ comes first. It also wakes ``PREPARE_AHEAD`` s before schedules fall due: their 
 claimed and planned then, so that only the commit is left when they fall due (on a busy machine
 claiming and planning 200 ticks takes a good part of a second). No full iteration starts in
 the last ``QUIET_BEFORE`` s before schedules fall due: one that runs long (loading the
-definitions, say) would hold their commit up, so it runs just after it instead.
+definitions, say) would hold their commit up, so it runs just after it instead. Other triggers
+are evaluated when they fall due meanwhile, as always.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from legato.store.automation import next_due_times
 from legato.store.engine import Store
 
 MIN_PAUSE = 0.01  # seconds the main loop rests at least between iterations
-PREPARE_AHEAD = 0.3  # seconds before schedules fall due that their ticks are claimed and planned
-QUIET_BEFORE = 0.5  # seconds before schedules fall due in which no full iteration starts
+PREPARE_AHEAD = 0.5  # seconds before schedules fall due that their ticks are claimed and planned
+QUIET_BEFORE = 0.8  # seconds before schedules fall due in which no full iteration starts
 SCHEDULES = ("cron", "every")
 
 
@@ -65,11 +66,15 @@ class Pacing:
     ) -> Wake:
         """How long to pause, ``full_in`` s before the next full iteration and with a freshness
         ``deadline`` (epoch seconds) or None, and whether to prepare schedules then. With ticks
-        ``prepared``, the pause lasts until they fall due."""
+        ``prepared``, the pause lasts until they fall due, or until another trigger does if it
+        comes first (only full iterations wait for the prepared ticks)."""
         self.look()
         now = self.clock.now().timestamp()
         if prepared is not None:
-            return Wake(max(0.0, prepared.timestamp() - now))
+            until = prepared.timestamp()
+            if self.due is not None and now < self.due < until:
+                until = self.due
+            return Wake(max(0.0, until - now))
         first = min((d for d in (self.due, deadline) if d is not None), default=None)
         schedule = self.schedule_due
         if (
