@@ -12,7 +12,7 @@ import legato as lg
 from legato.automation import trigger_evaluation
 from legato.automation.tick_report import TickReport
 from legato.definitions.triggers import SensorResult, sensor
-from legato.store.automation import list_ticks
+from legato.store.automation import list_ticks, set_enabled
 from legato.store.runs import get_runs
 from legato.testing import VirtualDaemon
 
@@ -88,3 +88,15 @@ def test_the_daemon_plans_the_ticks_due_in_a_moment_then_commits_them_at_their_t
     assert not daemon._holding()
     assert len(daemon.tick_once().runs_requested) == 1
     assert [t.tick_key for t in list_ticks(virtual.store)] == [DUE.isoformat()]
+
+
+def test_a_trigger_switched_off_after_its_tick_was_planned_makes_no_tick() -> None:
+    virtual = _virtual(lg.Pipeline("every", select="job", triggers=[lg.Every(60)]))
+    triggers = virtual.daemon.triggers
+    virtual.clock.set(DUE - timedelta(seconds=0.2))
+    assert triggers.prepare(DUE, TickReport()) == 1
+    set_enabled(virtual.store, "every#0:every", False)
+    virtual.clock.set(DUE)
+    report = TickReport()
+    triggers.evaluate(DUE, report)
+    assert report.runs_requested == [] and list_ticks(virtual.store) == []
