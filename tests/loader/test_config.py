@@ -31,6 +31,7 @@ def test_settings_come_from_pyproject_with_environment_overrides(tmp_path):
         ('[resources]\nwarehouse = "x"\n', "resources.warehouse must be a table"),
         ('name = "sales team"\n', "name 'sales team' is not a project name"),
         ('durability = "paranoid"\n', "durability 'paranoid' is not one of normal, strict"),
+        ("[run_queue]\nworker_nice = -5\n", "worker_nice must be a whole number from 0 to 19"),
     ],
 )
 def test_bad_settings_name_the_file_and_the_fix(tmp_path, text, match):

@@ -13,7 +13,15 @@ from legato.store.assets import history, latest_materializations
 from legato.store.engine import Store
 from legato.store.logs import read_logs
 from legato.store.run_search import RunFilter
-from legato.store.runs import NewStep, RunRecord, create_run, get_run, get_steps, list_runs
+from legato.store.runs import (
+    NewStep,
+    RunRecord,
+    create_run,
+    get_run,
+    get_steps,
+    insert_runs,
+    list_runs,
+)
 
 
 def _run(run_id: str, key: str | None = None, created: float | None = None) -> RunRecord:
@@ -201,3 +209,15 @@ def test_a_remembered_secret_is_stored_masked_whatever_writes_it(store: Store):
     assert token not in dump
     assert "sensor raised ***" in dump and "{'password': '***'}" in dump and "***-2" in dump
     assert "line 2: ***" in dump
+
+
+def test_a_batch_of_runs_answers_a_key_used_before_with_the_run_it_made(store):
+    def queued(run_id: str, key: str) -> RunRecord:
+        return RunRecord(run_id, "*", RunStatus.QUEUED, 1.0, idempotency_key=key)
+
+    with store.transaction() as conn:
+        assert insert_runs(conn, [queued("r1", "k1"), queued("r2", "k2")]) == ["r1", "r2"]
+    with store.transaction() as conn:  # k2 again, between two new keys
+        again = [queued("r3", "k3"), queued("r2b", "k2"), queued("r4", "k4")]
+        assert insert_runs(conn, again) == ["r3", "r2", "r4"]
+    assert {r.run_id for r in list_runs(store, limit=10)} == {"r1", "r2", "r3", "r4"}

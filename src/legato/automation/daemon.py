@@ -1,15 +1,16 @@
 """The daemon: its lifecycle and main loop. Several daemons may share one PostgreSQL store;
 SQLite allows one.
 
-Each job lives in a module of its own: trigger evaluation (``trigger_evaluation``), the run queue
-and recovery of runs whose process died (``run_queue``, in a second thread), backfill drivers
-(``backfill_drivers``), the message-consumer child (``consumer_supervisor``), freshness
-policies and pipeline SLAs (``freshness``), retention (``retention``: old runs deleted in small
-batches), alerts (``alerting``) and their delivery to channels
-(``deliveries``, in a thread of its own: a slow mail server must not hold the triggers up). Each
-iteration (``tick_once``) runs the jobs as small transactions; a database error in one is logged,
-recorded in the loop's health and retried on the next iteration, never fatal. Time comes from an
-injected clock, so a test can drive weeks of schedules in seconds (see
+Each job lives in a module of its own: trigger evaluation (``trigger_evaluation``) and when the
+loop wakes for it (``pacing``), the definitions asked of the code server in a thread of its own
+(``snapshot_fetch``), the run queue and recovery of runs whose process died (``run_queue``, in a
+second thread), backfill drivers (``backfill_drivers``), the message-consumer child
+(``consumer_supervisor``), freshness policies and pipeline SLAs (``freshness``), retention
+(``retention``: old runs deleted in small batches), alerts (``alerting``) and their delivery to
+channels (``deliveries``, in a thread of its own: a slow mail server must not hold the triggers
+up). Each iteration (``tick_once``) runs the jobs as small transactions; a database error in one is
+logged, recorded in the loop's health and retried on the next iteration, never fatal. Time comes
+from an injected clock, so a test can drive weeks of schedules in seconds (see
 ``legato.testing.VirtualDaemon``).
 """
 
@@ -37,9 +38,11 @@ from legato.automation.deliveries import DeliveryLoop
 from legato.automation.file_watch import FileWatch
 from legato.automation.freshness import FreshnessWatch
 from legato.automation.loop_health import LoopHealth
+from legato.automation.pacing import Pacing
 from legato.automation.retention import RetentionLoop
 from legato.automation.run_queue import RunQueue
 from legato.automation.run_workers import RunWorkers
+from legato.automation.snapshot_fetch import SnapshotFetch
 from legato.automation.tick_report import TickReport
 from legato.automation.trigger_evaluation import TriggerEvaluation
 from legato.definitions.retention import Retention
@@ -50,7 +53,6 @@ from legato.store.automation import (
     heartbeat,
     list_triggers,
     mark_dead,
-    next_due,
     register_alone,
     stop_daemon,
     sync_triggers,
@@ -62,7 +64,6 @@ from legato.store.shared_contracts import SharedContractsWatch
 from legato.store.snapshots import DEFAULT_LOCATION, SnapshotCache, save_snapshot
 
 log = logging.getLogger("legato.daemon")
-MIN_PAUSE = 0.01  # seconds the main loop rests at least between iterations
 DRAIN = 3.0  # seconds a stopping daemon lets its runs finish before handing them on
 HEARTBEAT_EVERY = 1.0  # seconds between heartbeats at most (the lease is many times longer)
 
@@ -103,6 +104,7 @@ class Daemon:
         self.lease = lease
         self.snapshot_every = snapshot_every
         self._next_snapshot = 0.0
+        self._fetch: SnapshotFetch | None = None  # definitions asked for in the background
         self.workers = RunWorkers(self.project_dir, self.limits.total)
         self.drain = drain
         self.health = LoopHealth()
@@ -132,6 +134,7 @@ class Daemon:
         self._files = FileWatch(self.project_dir, self._file_changed) if watch else None
         self.started = False
         self._beat_at = 0.0
+        self.pacing = Pacing(store, self.clock)
         self._presence = Presence(store, self.id)
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -185,11 +188,15 @@ class Daemon:
     def run_forever(self, stop: threading.Event, interval: float = 0.5) -> None:
         """Iterate until ``stop`` is set. Errors are logged and retried, never fatal.
 
-        Triggers, backfills and consumers are evaluated every ``interval`` s in this thread;
+        Triggers, backfills and consumers are evaluated every ``interval`` s in this thread, and
+        a trigger when it falls due (a schedule's tick is claimed and planned a moment before,
+        so that only its commit is left then);
         queued runs are launched by a second thread the moment a run worker is free and a run
         is queued (woken by a notification on PostgreSQL, by a cheap probe on SQLite)."""
         self.triggers.stop = stop
         self.start()
+        if self.code is not None:  # the loop must not wait for the code server's answer
+            self._fetch = SnapshotFetch(self.code)
         if self.launch_runs:
             self._runs_thread = threading.Thread(
                 target=self._run_loop, args=(interval,), name="legato-run-queue", daemon=True
@@ -203,7 +210,7 @@ class Daemon:
             full_at = 0.0
             while not stop.is_set():
                 try:
-                    if time.monotonic() >= full_at:
+                    if time.monotonic() >= full_at and not self._holding():
                         full_at = time.monotonic() + interval
                         report = self.tick_once()
                     else:  # a trigger falls due before the next full iteration
@@ -212,23 +219,37 @@ class Daemon:
                         log.warning("%s", error)
                 except Exception:  # the loop survives anything, and says so
                     log.exception("daemon iteration failed; retrying")
-                self._wake.wait(self._pause(full_at, interval))
-                self._wake.clear()
+                self._pause(full_at, interval)
         finally:
             self.stop()
 
-    def _pause(self, full_at: float, interval: float) -> float:
-        """Until the next full iteration, or until the earliest trigger falls due if sooner."""
-        pause = full_at - time.monotonic()
-        try:
-            due = next_due(self.store)
-        except (DBAPIError, StoreError):
-            due = None
-        if self.freshness.next_due is not None:  # a freshness deadline comes first
-            due = self.freshness.next_due if due is None else min(due, self.freshness.next_due)
-        if due is not None:
-            pause = min(pause, due - self.clock.now().timestamp())
-        return min(max(pause, MIN_PAUSE), interval)
+    def _holding(self) -> bool:
+        """Whether ticks are planned for a time still to come: no full iteration starts then."""
+        prepared = self.triggers.prepared_for
+        return prepared is not None and prepared > self.clock.now()
+
+    def _pause(self, full_at: float, interval: float) -> None:
+        """Until the next full iteration, a freshness deadline or the earliest trigger; or, when
+        schedules fall due first, until a moment before they do: their ticks are planned then,
+        and the pause goes on until they fall due (``pacing``)."""
+        wake = self.pacing.next_wake(
+            full_at - time.monotonic(),
+            interval,
+            self.freshness.next_due,
+            self.triggers.prepared_for,
+        )
+        if wake.prepare is not None:
+            if self._wake.wait(wake.pause):  # woken meanwhile: look again
+                self._wake.clear()
+                return
+            try:
+                self._run_part(self._prepare, wake.prepare, TickReport(), "evaluate_triggers")
+            except Exception:  # they are evaluated when due instead
+                log.exception("planning the next ticks ahead failed")
+            prepared = self.triggers.prepared_for or wake.prepare  # none claimed: wait alike
+            wake = self.pacing.next_wake(full_at - time.monotonic(), interval, prepared=prepared)
+        self._wake.wait(wake.pause)
+        self._wake.clear()
 
     # -- one iteration --------------------------------------------------------------------------
 
@@ -257,18 +278,31 @@ class Daemon:
         return self._run_parts((self._refresh,))
 
     def _run_parts(self, parts: tuple[Callable[[datetime, TickReport], None], ...]) -> TickReport:
+        """Run ``parts`` in order. A trigger that falls due meanwhile is evaluated before the
+        next part: a schedule's tick does not wait for the loop's other jobs."""
         report = TickReport()
         now = self.clock.now()
         for part in parts:
-            loop = part.__name__.lstrip("_")
-            try:
-                part(now, report)
-            except (DBAPIError, StoreError) as exc:  # the database blinked: next iteration
-                report.errors.append(f"{part.__name__}: {exc}")
-                self.health.failed(loop, str(exc))
-            else:
-                self.health.ok(loop)
+            if part != self._evaluate_triggers and self.pacing.fell_due():
+                self._run_part(self._evaluate_triggers, self.clock.now(), report)
+            self._run_part(part, now, report)
         return report
+
+    def _run_part(
+        self,
+        part: Callable[[datetime, TickReport], None],
+        now: datetime,
+        report: TickReport,
+        loop: str | None = None,
+    ) -> None:
+        loop = loop or part.__name__.lstrip("_")
+        try:
+            part(now, report)
+        except (DBAPIError, StoreError) as exc:  # the database blinked: next iteration
+            report.errors.append(f"{part.__name__}: {exc}")
+            self.health.failed(loop, str(exc))
+        else:
+            self.health.ok(loop)
 
     def status(self) -> dict[str, Any]:
         """The daemon's id, ``state`` (running or degraded) and each loop's last success and
@@ -286,12 +320,15 @@ class Daemon:
     def _refresh(self, now: datetime, report: TickReport) -> None:
         if self.code is None or self.clock.monotonic() < self._next_snapshot:
             return
-        self._next_snapshot = self.clock.monotonic() + self.snapshot_every
         try:
-            snap = self.code.snapshot()
+            snap = self.code.snapshot() if self._fetch is None else self._fetch.take()
         except LegatoError as exc:
+            self._next_snapshot = self.clock.monotonic() + self.snapshot_every
             report.errors.append(f"loading definitions failed: {exc}")
             return
+        if snap is None:  # asked for in the background: a later iteration takes the answer
+            return
+        self._next_snapshot = self.clock.monotonic() + self.snapshot_every
         save_snapshot(self.store, snap, self.location)
         shared = self._shared_contracts.check(snap.contracts)
         for error in shared.errors if shared is not None else ():
@@ -312,6 +349,12 @@ class Daemon:
 
     def _evaluate_triggers(self, now: datetime, report: TickReport) -> None:
         self.triggers.evaluate(now, report)
+        self.pacing.look(since=now.timestamp())
+
+    def _prepare(self, at: datetime, report: TickReport) -> None:
+        self.triggers.prepare(at, report)
+        for error in report.errors:
+            log.warning("%s", error)
 
     def _backfills(self, now: datetime, report: TickReport) -> None:
         if self.launch_runs:

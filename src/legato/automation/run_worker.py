@@ -9,7 +9,8 @@ loaded, and hands each one claimed run at a time over a pipe: ``(run_id, launche
 Once loaded, the worker says ``("ready", "")``. It executes each run (the engine renews the
 launcher's lease) and answers ``("done", run_id)``; the outcome is in the store. Loading the
 interpreter, Legato and the project once per worker instead of once per run is what lets a run
-start within milliseconds of being queued.
+start within milliseconds of being queued. It runs at a lower CPU priority than the daemon
+(``[tool.legato.run_queue] worker_nice``), so user code never keeps the daemon's loops waiting.
 
 A run always executes the code on disk when it starts: before each run the worker compares the
 modification times of the project's modules and config with those it loaded; if any changed it
@@ -19,6 +20,7 @@ answers ``("stale", run_id)`` and exits, and the daemon gives the run to a fresh
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 
@@ -33,7 +35,7 @@ from legato.execution.executors.step_worker import STEP_WORKER_MODULES
 from legato.execution.launcher import execute_run
 from legato.graph.build import build_graph
 from legato.graph.graph import Graph
-from legato.loader.config import Settings, load_settings
+from legato.loader.config import WORKER_NICE, Settings, load_settings
 from legato.loader.fingerprint import fingerprint, loaded_at
 from legato.loader.modules import Loaded, load_project
 from legato.store.engine import Store
@@ -50,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     mask_process_output()
     recv, send = child_connections(args)
     settings = load_settings()
+    _lower_priority(settings.run_queue.get("worker_nice", WORKER_NICE))
     store = settings.open_store()
     loading = time.time()
     loaded = load_project(settings)
@@ -77,6 +80,14 @@ def main(argv: list[str] | None = None) -> int:
         for pool in _POOLS.values():
             pool.shutdown(kill=True)
         store.dispose()
+
+
+def _lower_priority(increment: int) -> None:
+    """Run below the daemon's CPU priority by ``increment`` (``run_queue.worker_nice``), and so
+    do the step workers this worker starts: on a busy machine the daemon's loops come first, so
+    a schedule's tick does not wait for user code, whatever amount of it runs."""
+    if increment > 0 and hasattr(os, "nice"):  # raising one's own nice needs no privilege
+        os.nice(increment)
 
 
 def _graph(loaded: Loaded) -> tuple[Graph | None, str]:

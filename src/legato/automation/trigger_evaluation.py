@@ -54,10 +54,15 @@ class TriggerEvaluation:
         self.stop = threading.Event()  # set: end a long evaluation early (the daemon stops)
         self.until: datetime | None = None  # a virtual clock jumps there next (see Daemon)
         self._skipped: dict[str, tuple[str | None, str | None]] = {}  # trigger → (cursor, reason)
+        self._prepared: tuple[datetime, list[TickWrite]] | None = None  # see ``prepare``
 
     def evaluate(self, now: datetime, report: TickReport) -> None:
         """Evaluate every due trigger, a claimed batch at a time, each batch at its own ``now``,
-        for at most ``EVALUATION_BUDGET`` s (the loop's other jobs must not wait longer)."""
+        for at most ``EVALUATION_BUDGET`` s (the loop's other jobs must not wait longer). The
+        ticks of schedules prepared for ``now`` or earlier are committed first."""
+        if self._prepared is not None and self._prepared[0] <= now:
+            writes, self._prepared = self._prepared[1], None
+            self._write(writes, report)
         snap = self.snapshots.get()
         pipelines, nodes = snap.pipeline_index, snap.node_index
         budget = time.monotonic() + EVALUATION_BUDGET
@@ -65,10 +70,41 @@ class TriggerEvaluation:
             claimed = claim_triggers(
                 self.store, self.owner, now=now.timestamp(), lease=self.lease, limit=BATCH
             )
-            self._evaluate_batch(claimed, pipelines, nodes, now, report)
+            self._write(self._evaluate_batch(claimed, pipelines, nodes, now, report), report)
             if len(claimed) < BATCH or time.monotonic() > budget:
                 return
             now = self.clock.now()
+
+    def prepare(self, at: datetime, report: TickReport) -> int:
+        """Claim the schedules due at ``at``, a moment ahead, and plan their ticks at that time:
+        when it comes, ``evaluate`` has only their commit left (no claim, no planning, on a
+        machine busy enough to make those slow). Returns how many were claimed. Only schedules:
+        the rest runs user code, which must see the time it is evaluated at."""
+        if self._prepared is not None:
+            return 0
+        snap = self.snapshots.get()
+        claimed = claim_triggers(
+            self.store,
+            self.owner,
+            now=self.clock.now().timestamp(),
+            due_by=at.timestamp(),
+            kinds=SCHEDULES,
+            lease=self.lease,
+            limit=BATCH,
+        )
+        if claimed:
+            writes = self._evaluate_batch(claimed, snap.pipeline_index, snap.node_index, at, report)
+            self._prepared = (at, writes)
+        return len(claimed)
+
+    @property
+    def prepared_for(self) -> datetime | None:
+        """When the ticks ``prepare`` planned fall due (None: none are waiting)."""
+        return None if self._prepared is None else self._prepared[0]
+
+    def _write(self, writes: list[TickWrite], report: TickReport) -> None:
+        for run_ids in write_ticks(self.store, writes, owner=self.owner).values():
+            report.runs_requested += run_ids
 
     def _evaluate_batch(
         self,
@@ -77,9 +113,9 @@ class TriggerEvaluation:
         nodes: Mapping[str, NodeSnapshot],
         now: datetime,
         report: TickReport,
-    ) -> None:
-        """Schedules are planned in memory and committed together; sensors, file arrival and
-        OnUpdate run user code in the code server, one trigger at a time."""
+    ) -> list[TickWrite]:
+        """Schedules are planned in memory, to be committed together (returned); sensors, file
+        arrival and OnUpdate run user code in the code server, one trigger at a time."""
         writes: list[TickWrite] = []
         dynamic = dynamic_lookup(self.store)
         for trigger in claimed:
@@ -98,8 +134,7 @@ class TriggerEvaluation:
             except LegatoError as exc:
                 self._failed(trigger, exc, now)
                 report.errors.append(f"trigger {trigger.trigger_id}: {exc}")
-        for run_ids in write_ticks(self.store, writes, owner=self.owner).values():
-            report.runs_requested += run_ids
+        return writes
 
     def _again(
         self, trigger: TriggerRow, outcome: tuple[str | None, str | None], next_due: float

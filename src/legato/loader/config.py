@@ -48,6 +48,10 @@ _KNOWN = {
     "durability",
 }
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+# How much lower the CPU priority of the daemon's run workers (user code) is than the daemon's
+# (a Unix nice increment): on a busy machine the daemon's loops come first, so schedules tick on
+# time however much user work runs.
+WORKER_NICE = 10
 
 
 @dataclass(frozen=True)
@@ -259,15 +263,16 @@ def _resources(table: Any, env: Mapping[str, str], source: str) -> dict[str, dic
 
 
 def _run_queue(table: Any, source: str) -> dict[str, Any]:
-    """``[tool.legato.run_queue]``: max_concurrent_runs, and limits per pipeline and per tag."""
+    """``[tool.legato.run_queue]``: max_concurrent_runs, limits per pipeline and per tag, and
+    worker_nice (how much lower the run workers' CPU priority is than the daemon's)."""
     if not isinstance(table, dict):
         raise ConfigError(f"{source}: [tool.legato.run_queue] must be a table", source=source)
-    unknown = sorted(set(table) - {"max_concurrent_runs", "pipelines", "tags"})
+    unknown = sorted(set(table) - {"max_concurrent_runs", "pipelines", "tags", "worker_nice"})
     if unknown:
         raise ConfigError(
             f"{source}: unknown run_queue setting(s) {unknown}",
             source=source,
-            hint="use max_concurrent_runs, pipelines and tags",
+            hint="use max_concurrent_runs, pipelines, tags and worker_nice",
         )
     for name in ("pipelines", "tags"):
         limits = table.get(name, {})
@@ -286,8 +291,17 @@ def _run_queue(table: Any, source: str) -> dict[str, Any]:
             source=source,
             hint="write max_concurrent_runs = 4",
         )
+    nice = table.get("worker_nice", WORKER_NICE)
+    if not isinstance(nice, int) or isinstance(nice, bool) or not 0 <= nice <= 19:
+        raise ConfigError(
+            f"{source}: run_queue.worker_nice must be a whole number from 0 to 19",
+            source=source,
+            hint=f"write worker_nice = {WORKER_NICE} (0: the run workers run at the daemon's "
+            "priority)",
+        )
     return {
         "max_concurrent_runs": total,
+        "worker_nice": nice,
         "pipelines": dict(table.get("pipelines", {})),
         "tags": dict(table.get("tags", {})),
     }

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, true, update
+from sqlalchemy import Connection, case, delete, func, insert, null, or_, select, true, update
 
 from legato._internal.ids import bounded_key
 from legato.definitions.trigger_specs import TriggerSpec, parse_trigger_spec
@@ -101,10 +101,19 @@ def sync_triggers(store: Store, snapshot: DefinitionsSnapshot) -> list[str]:
 
 
 def claim_triggers(
-    store: Store, owner: str, *, now: float, lease: float, limit: int = 100
+    store: Store,
+    owner: str,
+    *,
+    now: float,
+    lease: float,
+    limit: int = 100,
+    due_by: float | None = None,
+    kinds: Sequence[str] = (),
 ) -> list[TriggerRow]:
     """Claim enabled triggers that are due and free (or already ours) for ``lease`` seconds.
 
+    ``due_by``: claim those due by then (a moment ahead, to plan their ticks before they fall
+    due) instead of by ``now``; ``kinds``: only triggers of these kinds.
     On PostgreSQL rows are locked with ``FOR UPDATE SKIP LOCKED``, so daemons never wait on each
     other and never evaluate the same trigger at once.
     """
@@ -112,9 +121,10 @@ def claim_triggers(
     free = [t.owner.is_(None), t.owner == owner, t.lease_until < now]
     if not store.is_sqlite:  # or held by a daemon that died (its presence lock is gone)
         free.append(gone_owner(t.owner))
+    due = t.next_due <= (now if due_by is None else due_by)
     query = (
         select(triggers)
-        .where(t.enabled == true(), t.next_due <= now, or_(*free))
+        .where(t.enabled == true(), due, or_(*free), *([t.kind.in_(kinds)] if kinds else []))
         .order_by(t.next_due)
         .limit(limit)
     )
@@ -155,10 +165,18 @@ def record_tick(
 
 def next_due(store: Store) -> float | None:
     """When the earliest enabled trigger is due (epoch seconds), or None without triggers."""
+    return next_due_times(store)[0]
+
+
+def next_due_times(store: Store, kinds: Sequence[str] = ()) -> tuple[float | None, float | None]:
+    """When the earliest enabled trigger is due, and the earliest of ``kinds`` (epoch seconds;
+    None where there is none), in one query."""
     t = triggers.c
+    of_kinds = func.min(case((t.kind.in_(kinds), t.next_due))) if kinds else null()
     with store.read() as conn:
-        value = conn.execute(select(func.min(t.next_due)).where(t.enabled == true())).scalar()
-    return None if value is None else float(value)
+        row = conn.execute(select(func.min(t.next_due), of_kinds).where(t.enabled == true())).one()
+    first, first_of_kinds = (None if v is None else float(v) for v in row)
+    return first, first_of_kinds
 
 
 def advance_trigger(

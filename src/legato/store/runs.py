@@ -127,17 +127,19 @@ def insert_runs(conn: Connection, runs: Sequence[RunRecord]) -> list[str]:
     rows = [_run_values(run) for run in runs]
     if any(row["idempotency_key"] is None for row in rows):
         raise ValueError("insert_runs needs an idempotency key on every run")
+    c = schema.runs.c
     stmt = upsert(conn.dialect.name, schema.runs).on_conflict_do_nothing(
         index_elements=["idempotency_key"]
     )
-    conn.execute(stmt, rows)
+    # the rows inserted say so; only keys used before are looked up (a second round trip)
+    inserted = conn.execute(stmt.returning(c.idempotency_key, c.run_id), rows)
+    ids = {str(key): str(run_id) for key, run_id in inserted}
     keys = [row["idempotency_key"] for row in rows]
-    c = schema.runs.c
-    ids: dict[str, str] = {}
-    for start in range(0, len(keys), 500):  # bounded IN lists
+    taken = [key for key in keys if key not in ids]
+    for start in range(0, len(taken), 500):  # bounded IN lists
         found = conn.execute(
             select(c.idempotency_key, c.run_id).where(
-                c.idempotency_key.in_(keys[start : start + 500])
+                c.idempotency_key.in_(taken[start : start + 500])
             )
         )
         ids.update({str(key): str(run_id) for key, run_id in found})

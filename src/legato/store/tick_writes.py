@@ -41,8 +41,9 @@ def write_ticks(
     store: Store, writes: Sequence[TickWrite], *, owner: str | None = None
 ) -> dict[str, list[str]]:
     """Commit ``writes`` in one transaction; return the run ids of each trigger's ticks (the
-    existing runs for requests already made). With ``owner``, triggers another daemon holds
-    are skipped; their rows are locked meanwhile, so no claim can slip in between."""
+    existing runs for requests already made). With ``owner``, triggers another daemon holds,
+    and triggers switched off, are skipped; their rows are locked meanwhile, so no claim can slip
+    in between."""
     if not writes:
         return {}
     with store.transaction() as conn:
@@ -56,12 +57,18 @@ def write_ticks_in(
     t = triggers.c
     names = sorted({w.trigger for w in writes})
     out: dict[str, list[str]] = {}
-    if owner is not None:
-        query = select(t.trigger_id, t.owner).where(t.trigger_id.in_(names))
+    if owner is not None:  # a daemon's evaluation: fenced, and a trigger switched off since
+        # it was claimed (ticks are planned a moment ahead) makes no tick
+        query = select(t.trigger_id, t.owner, t.enabled).where(t.trigger_id.in_(names))
         if conn.dialect.name == "postgresql":
             query = query.with_for_update()
-        held = {row.trigger_id: row.owner for row in conn.execute(query)}
-        writes = [w for w in writes if held.get(w.trigger) in (None, owner)]
+        held = {row.trigger_id: row for row in conn.execute(query)}
+        writes = [
+            w
+            for w in writes
+            if w.trigger not in held
+            or (held[w.trigger].owner in (None, owner) and held[w.trigger].enabled)
+        ]
     run_ids = iter(insert_runs(conn, [run for w in writes for run in w.runs]))
     now = time.time()
     rows = []
