@@ -78,7 +78,7 @@ def start(
     writing to the descriptor ``output`` (stderr too, unless ``errors`` is given): what a test
     would otherwise start with ``subprocess.Popen``, whose ``pid``, ``poll``, ``wait``,
     ``returncode`` and ``send_signal`` the result has."""
-    server = _server(measured="COVERAGE_PROCESS_START" in env)
+    server = _server(measured=_measured(env))
     null = os.open(os.devnull, os.O_RDONLY)
     try:
         return server.spawn(
@@ -103,6 +103,12 @@ def children_cpu() -> float:
 def _read(file: object) -> str:
     file.seek(0)  # type: ignore[attr-defined]
     return file.read().decode(errors="replace")  # type: ignore[attr-defined, no-any-return]
+
+
+def _measured(env: Mapping[str, str]) -> bool:
+    """Whether coverage would measure a fresh interpreter with ``env`` (``coverage run`` passes
+    its configuration to subprocesses in one variable, a ``.pth`` file reads either)."""
+    return "COVERAGE_PROCESS_START" in env or "COVERAGE_PROCESS_CONFIG" in env
 
 
 def _server(*, measured: bool) -> ForkServer:
