@@ -27,6 +27,7 @@ import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from legato.execution.fork_server import Forked, ForkServer
 
@@ -49,7 +50,7 @@ _servers: dict[bool, tuple[ForkServer, subprocess.Popen[bytes]]] = {}
 _lock = threading.Lock()
 
 
-def enabled() -> bool:
+def _enabled() -> bool:
     return os.environ.get("LEGATO_TEST_FRESH_CLI", "") != "1" and sys.platform.startswith("linux")
 
 
@@ -59,8 +60,18 @@ def run(
     """``legato ARGS`` in ``cwd`` with exactly ``env``, to completion (``subprocess.run`` with
     ``capture_output``, ``text`` and ``timeout``)."""
     command = [sys.executable, "-m", "legato", *args]
+    if not _enabled():
+        return subprocess.run(
+            command,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = start(cwd, args, env, out.fileno(), err.fileno())
+        child = _fork(cwd, args, env, out.fileno(), err.fileno())
         try:
             code = child.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -71,19 +82,32 @@ def run(
         return subprocess.CompletedProcess(command, code, _read(out), _read(err))
 
 
-def start(
-    cwd: Path, args: tuple[str, ...], env: Mapping[str, str], output: int, errors: int = -1
-) -> Forked:
+def start(cwd: Path, args: tuple[str, ...], env: Mapping[str, str], output: int) -> Any:
     """``legato ARGS`` in the background (a daemon, ``legato up``), in a session of its own,
-    writing to the descriptor ``output`` (stderr too, unless ``errors`` is given): what a test
-    would otherwise start with ``subprocess.Popen``, whose ``pid``, ``poll``, ``wait``,
-    ``returncode`` and ``send_signal`` the result has."""
+    writing stdout and stderr to the descriptor ``output``: a ``subprocess.Popen``, or a fork
+    with its ``pid``, ``poll``, ``wait``, ``returncode`` and ``send_signal``."""
+    if not _enabled():
+        return subprocess.Popen(
+            [sys.executable, "-m", "legato", *args],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return _fork(cwd, args, env, output, output)
+
+
+def _fork(
+    cwd: Path, args: tuple[str, ...], env: Mapping[str, str], output: int, errors: int
+) -> Forked:
     server = _server(measured=_measured(env))
     null = os.open(os.devnull, os.O_RDONLY)
     try:
         return server.spawn(
             "legato.cli.main",
-            (null, output, output if errors < 0 else errors),
+            (null, output, errors),
             cwd=cwd,
             die_with_parent=False,
             stdio=True,

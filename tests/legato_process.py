@@ -11,13 +11,15 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import cli_forks
+from polling import poller
+
+_wait = poller(timeout=5.0, interval=0.05)
 
 
 def run_legato(
@@ -29,19 +31,7 @@ def run_legato(
 ) -> subprocess.CompletedProcess[str]:
     """``legato ARGS`` in ``cwd``, to completion; with ``check``, a non-zero exit fails the test
     with the command's output."""
-    environment = dict(env if env is not None else os.environ)
-    if cli_forks.enabled():
-        result = cli_forks.run(cwd, args, environment, timeout)
-    else:
-        result = subprocess.run(
-            [sys.executable, "-m", "legato", *args],
-            cwd=cwd,
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+    result = cli_forks.run(cwd, args, dict(env if env is not None else os.environ), timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"legato {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -51,20 +41,8 @@ def start_daemon(cwd: Path, *args: str, env: Mapping[str, str] | None = None) ->
     """``legato daemon ARGS`` in ``cwd``, in a session of its own; ``.log`` is its output file."""
     log = open(cwd / f"daemon-{time.monotonic_ns()}.log", "w")  # noqa: SIM115 - closed by stop
     environment = dict(env if env is not None else os.environ)
-    proc: Any
-    if cli_forks.enabled():
-        proc = cli_forks.start(cwd, ("daemon", *args), environment, log.fileno())
-    else:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "legato", "daemon", *args],
-            cwd=cwd,
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    proc.log = log  # type: ignore[attr-defined]
+    proc = cli_forks.start(cwd, ("daemon", *args), environment, log.fileno())
+    proc.log = log
     return proc
 
 
@@ -99,8 +77,5 @@ def _dump_stacks(proc: Any) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(proc.pid, signal.SIGUSR1)
     log = Path(proc.log.name)
-    deadline = time.monotonic() + 5
-    while "most recent call first" not in log.read_text(errors="replace"):
-        if time.monotonic() > deadline:
-            return
-        time.sleep(0.05)
+    with contextlib.suppress(AssertionError):  # none within the time: the log says what it has
+        _wait(lambda: "most recent call first" in log.read_text(errors="replace"), what="stacks")

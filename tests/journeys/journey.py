@@ -16,7 +16,6 @@ import secrets
 import signal
 import socket
 import subprocess
-import sys
 import textwrap
 import time
 import urllib.error
@@ -177,20 +176,7 @@ class Journey:
         """Start ``legato ARGS`` (``daemon``, ``up``, ``run``…) in the background."""
         log_path = self.dir / f"{args[0]}-{len(self.processes)}.log"
         log_file = open(log_path, "wb")  # noqa: SIM115 - closed by Process.stop
-        environment = {**self.env, **(env or {})}
-        popen: Any
-        if cli_forks.enabled():
-            popen = cli_forks.start(self.dir, args, environment, log_file.fileno())
-        else:
-            popen = subprocess.Popen(
-                [sys.executable, "-m", "legato", *args],
-                cwd=self.dir,
-                env=environment,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+        popen = cli_forks.start(self.dir, args, {**self.env, **(env or {})}, log_file.fileno())
         process = Process(args[0], popen, log_path, log_file)
         self.processes.append(process)
         return process
