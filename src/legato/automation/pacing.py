@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import DBAPIError
 
 from legato._internal.clock import Clock
+from legato.definitions.trigger_specs import SCHEDULE_KINDS
 from legato.errors import StoreError
 from legato.store.automation import next_due_times
 from legato.store.engine import Store
@@ -24,7 +25,6 @@ from legato.store.engine import Store
 MIN_PAUSE = 0.01  # seconds the main loop rests at least between iterations
 PREPARE_AHEAD = 0.5  # seconds before schedules fall due that their ticks are claimed and planned
 QUIET_BEFORE = 0.8  # seconds before schedules fall due in which no full iteration starts
-SCHEDULES = ("cron", "every")
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Pacing:
         """Read when the earliest trigger and the earliest schedule fall due. ``since``: the
         time up to which due triggers were just evaluated (default: now)."""
         try:
-            self.due, self.schedule_due = next_due_times(self.store, SCHEDULES)
+            self.due, self.schedule_due = next_due_times(self.store, SCHEDULE_KINDS)
         except (DBAPIError, StoreError):
             self.due = self.schedule_due = None
         self.looked_at = self.clock.now().timestamp() if since is None else since

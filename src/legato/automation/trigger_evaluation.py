@@ -19,7 +19,7 @@ from legato.automation.code import CodeLocation
 from legato.automation.evaluation import RequestedRun
 from legato.automation.tick_report import TickReport
 from legato.automation.ticks import plan_schedule
-from legato.definitions.trigger_specs import poll_interval
+from legato.definitions.trigger_specs import SCHEDULE_KINDS, poll_interval
 from legato.errors import LegatoError
 from legato.graph.run_config import selection_config_schema
 from legato.graph.snapshot import NodeSnapshot, PipelineSnapshot
@@ -31,7 +31,6 @@ from legato.store.runs import RunRecord
 from legato.store.snapshots import SnapshotCache
 from legato.store.tick_writes import TickWrite, write_ticks
 
-SCHEDULES = ("cron", "every")
 EVALUATED = ("sensor", "file_arrival", "on_update")
 FAILED = "\x00failed"  # marks a failure among the remembered (cursor, reason) of skips
 BATCH = 200  # triggers claimed, evaluated and committed together
@@ -88,7 +87,7 @@ class TriggerEvaluation:
             self.owner,
             now=self.clock.now().timestamp(),
             due_by=at.timestamp(),
-            kinds=SCHEDULES,
+            kinds=SCHEDULE_KINDS,
             lease=self.lease,
             limit=BATCH,
         )
@@ -123,7 +122,7 @@ class TriggerEvaluation:
             try:
                 if pipeline is None:  # defined after our snapshot was read: look again soon
                     writes.append(TickWrite(trigger.trigger_id, next_due=now.timestamp() + 1))
-                elif trigger.kind in SCHEDULES:
+                elif trigger.kind in SCHEDULE_KINDS:
                     writes += plan_schedule(
                         trigger, pipeline, nodes, now, dynamic, until=self.until
                     )

@@ -94,6 +94,7 @@ class MessageSpec(_Spec, frozen=True, tag="message"):
 
 
 ScheduleSpec = CronSpec | EverySpec
+SCHEDULE_KINDS = ("cron", "every")  # the kinds of ScheduleSpec: no user code decides their ticks
 TriggerSpec = (
     CronSpec | EverySpec | SensorSpec | OnUpdateSpec | FileArrivalSpec | WebhookSpec | MessageSpec
 )

@@ -337,7 +337,7 @@ def _fork_child(
         os.environ.clear()
         os.environ.update(request["env"])
         sys.path[0] = request["cwd"]  # as ``python -m`` puts the working directory first
-        argv = [str(fd) for fd in fds] + request.get("argv", [])
+        argv = [str(fd) for fd in fds] + request["argv"]
         sys.argv = [request["module"], *argv]
         _retitle(" ".join(["-m", request["module"], *argv]))  # what ``ps`` shows, as for Popen
         module = importlib.import_module(request["module"])

@@ -163,11 +163,6 @@ def record_tick(
     return write_ticks(store, [write], owner=owner).get(trigger, [])
 
 
-def next_due(store: Store) -> float | None:
-    """When the earliest enabled trigger is due (epoch seconds), or None without triggers."""
-    return next_due_times(store)[0]
-
-
 def next_due_times(store: Store, kinds: Sequence[str] = ()) -> tuple[float | None, float | None]:
     """When the earliest enabled trigger is due, and the earliest of ``kinds`` (epoch seconds;
     None where there is none), in one query."""

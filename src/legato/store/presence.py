@@ -44,7 +44,7 @@ class Presence:
             self._conn = psycopg.connect(
                 url.render_as_string(hide_password=False), autocommit=True, connect_timeout=5
             )
-            self._conn.execute(
+            self._conn.execute(  # the keys ``gone_owner`` looks for
                 "SELECT pg_advisory_lock(%s, hashtext(current_schema() || ':' || %s))",
                 (PRESENCE_CLASS, self.daemon_id),
             )
