@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import pg_schemas
 from legato.store.engine import Store
 
 POSTGRES_URL = os.environ.get(
@@ -40,42 +40,40 @@ def postgres_url() -> str:
     return POSTGRES_URL
 
 
-def _fresh_schema(postgres_url: str) -> Iterator[str]:
-    """The URL of a fresh PostgreSQL schema (on the search path), dropped afterwards."""
-    import psycopg
-
-    schema = f"legato_test_{secrets.token_hex(6)}"
-    plain = postgres_url.replace("+psycopg", "")
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in postgres_url else "?"
-    try:
-        yield f"{postgres_url}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 @pytest.fixture
 def pg_schema_url(postgres_url: str) -> Iterator[str]:
-    """The URL of a fresh PostgreSQL schema (on the search path), dropped afterwards."""
-    yield from _fresh_schema(postgres_url)
+    """The URL of a new, empty PostgreSQL schema (on the search path), dropped afterwards."""
+    yield from pg_schemas.fresh_schema(postgres_url)
 
 
 @pytest.fixture(scope="module")
 def module_pg_schema_url(postgres_url: str) -> Iterator[str]:
     """The same, shared by the tests of a module (a server they all talk to)."""
-    yield from _fresh_schema(postgres_url)
+    yield from pg_schemas.fresh_schema(postgres_url)
+
+
+@pytest.fixture(scope="session")
+def _reusable_pg_schemas(postgres_url: str) -> Iterator[None]:
+    yield
+    pg_schemas.drop_reusable(postgres_url)
 
 
 @pytest.fixture
-def pg_store(pg_schema_url: str) -> Iterator[Store]:
-    """A store in a fresh PostgreSQL schema, dropped afterwards."""
-    store = Store(pg_schema_url)
+def pg_store(postgres_url: str, _reusable_pg_schemas: None) -> Iterator[Store]:
+    """A store on PostgreSQL, empty, in a schema of its own for the test (one an earlier test
+    of this process used, emptied, when there is one: see pg_schemas.py)."""
+    schema = pg_schemas.StoreSchema(postgres_url)
+    try:
+        store = Store(schema.url)
+        schema.opened()
+    except BaseException:
+        schema.release()
+        raise
     try:
         yield store
     finally:
         store.dispose()
+        schema.release()
 
 
 @pytest.fixture
