@@ -19,13 +19,15 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import pickle
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -100,14 +102,19 @@ def start(cwd: Path, args: tuple[str, ...], env: Mapping[str, str], output: int)
 
 
 def _fork(
-    cwd: Path, args: tuple[str, ...], env: Mapping[str, str], output: int, errors: int
+    cwd: Path,
+    args: tuple[str, ...],
+    env: Mapping[str, str],
+    output: int,
+    errors: int,
+    stdin: int | None = None,
 ) -> Forked:
     server = _server(measured=_measured(env))
-    null = os.open(os.devnull, os.O_RDONLY)
+    null = os.open(os.devnull, os.O_RDONLY) if stdin is None else None
     try:
         return server.spawn(
             "legato.cli.main",
-            (null, output, errors),
+            (stdin if null is None else null, output, errors),
             cwd=cwd,
             die_with_parent=False,
             stdio=True,
@@ -115,7 +122,94 @@ def _fork(
             argv=args,
         )
     finally:
-        os.close(null)
+        if null is not None:
+            os.close(null)
+
+
+_SHIM = """\
+import os, pickle, signal, socket, sys
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+sock.connect({address!r})
+request = (sys.argv[1:], os.getcwd(), dict(os.environ))
+socket.send_fds(sock, [pickle.dumps(request)], [0, 1, 2])
+kind, value = pickle.loads(sock.recv(4096))
+if kind != "pid":
+    sys.exit(f"legato: could not start the command: {{value}}")
+def forward(sig, _frame):
+    os.kill(value, sig)
+for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    signal.signal(sig, forward)
+data = sock.recv(4096)
+code = pickle.loads(data)[1] if data else 1
+if code < 0:  # ended by a signal: so does this command, as a shell expects
+    signal.signal(-code, signal.SIG_DFL)
+    os.kill(os.getpid(), -code)
+sys.exit(code)
+"""
+
+
+@contextlib.contextmanager
+def legato_on_path(bin_dir: Path) -> Iterator[None]:
+    """Write ``bin_dir/legato``, a command that a shell script can run as ``legato ARGS``: it
+    hands its arguments, working directory, environment and stdio to this process, which runs
+    the command as a fork (as ``run`` does) and answers with its exit status; signals the
+    command gets are passed on. Until the block ends; commands still running then are killed.
+    With fresh interpreters (``LEGATO_TEST_FRESH_CLI=1``), it runs ``python -m legato``."""
+    legato = bin_dir / "legato"
+    if not _enabled():
+        legato.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m legato "$@"\n')
+        legato.chmod(0o755)
+        yield
+        return
+    address = f"\0legato-test-{os.getpid()}-{secrets.token_hex(8)}"  # abstract: no file
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(address)
+    listener.listen()
+    (bin_dir / "legato.py").write_text(_SHIM.format(address=address))
+    legato.write_text(f'#!/bin/sh\nexec "{sys.executable}" -I -S "{bin_dir}/legato.py" "$@"\n')
+    legato.chmod(0o755)
+    children: list[Forked] = []
+    relay = threading.Thread(target=_relay, args=(listener, children), daemon=True)
+    relay.start()
+    try:
+        yield
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        relay.join(10)
+        for child in children:
+            if child.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGKILL)
+                child.wait(10)
+
+
+def _relay(listener: socket.socket, children: list[Forked]) -> None:
+    while True:
+        try:
+            connection, _ = listener.accept()
+        except OSError:
+            return  # closed: the block ended
+        threading.Thread(target=_serve_one, args=(connection, children), daemon=True).start()
+
+
+def _serve_one(connection: socket.socket, children: list[Forked]) -> None:
+    with connection:
+        data, fds, _flags, _address = socket.recv_fds(connection, 1 << 20, 3)
+        try:
+            args, cwd, env = pickle.loads(data)
+            child = _fork(Path(cwd), tuple(args), env, fds[1], fds[2], stdin=fds[0])
+        except Exception as exc:
+            connection.send(pickle.dumps(("failed", str(exc))))
+            return
+        finally:
+            for fd in fds:
+                os.close(fd)
+        children.append(child)
+        connection.send(pickle.dumps(("pid", child.pid)))
+        code = child.wait()
+        with contextlib.suppress(OSError):
+            connection.send(pickle.dumps(("exit", code)))
 
 
 def children_cpu() -> float:

@@ -48,9 +48,7 @@ def main(command: str, *given: str) -> int:
     if command == "up" and "--port" not in args:
         args += ["--port", str(free_port())]
     with tempfile.TemporaryFile("w+") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "legato", command, *args], stdout=out, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(["legato", command, *args], stdout=out, stderr=subprocess.STDOUT)
         started = time.monotonic()
         up = False
         while process.poll() is None and time.monotonic() - started < READY_WITHIN:

@@ -34,6 +34,8 @@ import pytest
 from serve_briefly import free_port
 from snippets import ROOT, Snippet, all_snippets
 
+import cli_forks
+
 SNIPPETS = all_snippets()
 TIMEOUT = 600
 SERVE = Path(__file__).with_name("serve_briefly.py")
@@ -59,13 +61,11 @@ def workdir(tmp_path: Path, snippet: Snippet) -> Path:
 @pytest.fixture
 def env(
     request: pytest.FixtureRequest, tmp_path: Path, workdir: Path, snippet: Snippet
-) -> dict[str, str]:
-    """The environment of a snippet: ``legato`` on PATH runs this interpreter's Legato."""
+) -> Iterator[dict[str, str]]:
+    """The environment of a snippet: ``legato`` on PATH runs this interpreter's Legato (as a
+    fork of a process that has its libraries imported: see cli_forks.py)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    legato = bin_dir / "legato"
-    legato.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m legato "$@"\n')
-    legato.chmod(0o755)
     environ = {k: v for k, v in os.environ.items() if not k.startswith("LEGATO_")}
     environ["PATH"] = os.pathsep.join([str(bin_dir), environ.get("PATH", "")])
     environ["PYTHONPATH"] = os.pathsep.join(
@@ -75,7 +75,8 @@ def env(
     environ["SNIPPET_SERVE"] = str(SERVE)
     if snippet.postgres:
         environ["LEGATO_DATABASE_URL"] = request.getfixturevalue("pg_schema_url")
-    return environ
+    with cli_forks.legato_on_path(bin_dir):
+        yield environ
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ def served(snippet: Snippet, workdir: Path, env: dict[str, str]) -> Iterator[str
     if not snippet.serve:
         yield None
         return
-    legato = [sys.executable, "-m", "legato"]
+    legato = [_legato(env)]
     _run([*legato, "users", "add", "ci", "--role", "operator"], workdir, env, snippet)
     made = _run([*legato, "users", "token", "ci", "--label", "docs"], workdir, env, snippet)
     env["LEGATO_TOKEN"] = made.stdout.split()[-1]
@@ -107,6 +108,13 @@ def served(snippet: Snippet, workdir: Path, env: dict[str, str]) -> Iterator[str
     finally:
         server.terminate()
         server.wait(60)
+
+
+def _legato(env: dict[str, str]) -> str:
+    """The snippet's ``legato`` command (see ``env``)."""
+    found = shutil.which("legato", path=env["PATH"])
+    assert found is not None, env["PATH"]
+    return found
 
 
 def _healthy(url: str) -> bool:
@@ -183,7 +191,7 @@ def test_snippet_runs(
         _run(args, workdir, env, snippet)
         if snippet.check:
             (workdir / "legato.toml").write_text(f'modules = ["{path.stem}"]\n')
-            _run([sys.executable, "-m", "legato", "check"], workdir, env, snippet)
+            _run([_legato(env), "check"], workdir, env, snippet)
     elif snippet.language == "bash":
         script = workdir.parent / "snippet.sh"
         code = snippet.code.replace("http://127.0.0.1:8642", served) if served else snippet.code
@@ -191,7 +199,7 @@ def test_snippet_runs(
         _run(["bash", "-xeuo", "pipefail", str(script)], workdir, env, snippet)
     else:
         (workdir / "legato.toml").write_text(snippet.code)
-        _run([sys.executable, "-m", "legato", "check"], workdir, env, snippet)
+        _run([_legato(env), "check"], workdir, env, snippet)
 
 
 def test_blocks_that_are_not_run_say_why() -> None:
