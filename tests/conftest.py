@@ -11,9 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 import pg_schemas
 from legato.store.engine import Store
+
+# Property tests explore new examples on developers' machines (and keep the failures they find in
+# .hypothesis/); under CI they replay the same examples every run, so a red CI is a change's
+# doing, never the luck of a draw.
+if os.environ.get("CI") == "true":
+    settings.register_profile("ci", derandomize=True, database=None)
+    settings.load_profile("ci")
 
 POSTGRES_URL = os.environ.get(
     "LEGATO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -6,8 +6,9 @@ implementation to cross-check against. The expressions generated here avoid the 
 the two differ on purpose (each documented in ``definitions/_cron/grammar.py`` and pinned by a
 test below): croniter reads an equal range ``5-5`` as the whole field, steps a wrapping range off
 by one, accepts random values (``R``), treats a full day field written with ``*`` as no
-restriction, and intersects ``#``, ``L5`` and ``W`` with a restricted other day field where every
-other day item follows the either-or rule.
+restriction, fires on the 1st for a day field of 31 items counting ``L`` (``2-31,L``), and
+intersects ``#``, ``L5`` and ``W`` with a restricted other day field where every other day item
+follows the either-or rule.
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ def _parse(expr: str) -> CronExpr:
     day = cron.fields.day
     if day.days_restricted and day.weekdays_restricted:  # croniter: a full field written with *
         assume(not day.all_days_of_month and not day.all_weekdays)  # is no restriction
+    # croniter: a day field of 31 items counting L (2-31,L) fires on the 1st too
+    assume(len(day.days) + day.last_day < 31 or day.all_days_of_month)
     return cron
 
 
@@ -142,6 +145,7 @@ def test_next_and_previous_fire_times_agree_with_croniter(expr: str, start: date
         ("50-10/15 * * * *", "5,50 * * * *", "the wrapped step off by one: minutes 6 and 50"),
         ("0 0 */2 * 0-6", "0 0 */2 * 0-6", "a full weekday field as '*': odd days only"),
         ("0 0 1 * 5#3", "0 0 1 * 5#3", "the 1st AND the third Friday: never"),
+        ("5 * 2-31,L * *", "5 * 2-31 * *", "31 items counting L: the 1st too"),
     ],
 )
 def test_where_croniter_differs_the_engine_follows_classic_cron(
@@ -153,6 +157,9 @@ def test_where_croniter_differs_the_engine_follows_classic_cron(
     walls = cron.walls(_wall(start), None)
     if expr == "0 0 */2 * 0-6":  # either rule: every day, since every weekday matches
         assert [next(walls) - _wall(start) for _ in range(3)] == [0, 86_400, 2 * 86_400]
+    if expr == "5 * 2-31,L * *":  # never the 1st
+        assert next(walls) == _wall(datetime(2024, 1, 2, 0, 5))
+        assert croniter(expr, start).get_next(datetime) == datetime(2024, 1, 1, 0, 5)
     if expr == "0 0 1 * 5#3":  # either rule: the 1st (a Monday) or the 19th (third Friday)
         assert [next(walls) for _ in range(2)] == [_wall(start), _wall(datetime(2024, 1, 19))]
 
