@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, case, delete, func, insert, null, or_, select, true, update
 
 from legato._internal.ids import bounded_key
-from legato.definitions.trigger_specs import TriggerSpec, parse_trigger_spec
+from legato.definitions.trigger_specs import TriggerSpec, kind_of, parse_trigger_spec
 from legato.graph.snapshot import DefinitionsSnapshot
 from legato.store._json import as_stored
 from legato.store.alert_outbox import add_facts
@@ -67,7 +67,7 @@ def sync_triggers(store: Store, snapshot: DefinitionsSnapshot) -> list[str]:
     wanted: dict[str, tuple[str, str, Any]] = {}
     for pipe in snapshot.pipelines:
         for index, spec in enumerate(pipe.triggers):
-            kind = str(spec.get("kind"))
+            kind = kind_of(spec)
             wanted[trigger_id(pipe.name, index, kind)] = (pipe.name, kind, as_stored(spec))
     now = time.time()
     with store.transaction() as conn:
