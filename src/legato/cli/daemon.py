@@ -50,9 +50,9 @@ def build_daemon(
     code = SubprocessCode(settings.root)
     queue = settings.run_queue
     limits = QueueLimits(
-        total=max_concurrent_runs or queue.get("max_concurrent_runs", 4),
-        pipelines=queue.get("pipelines", {}),
-        tags=queue.get("tags", {}),
+        total=max_concurrent_runs or queue.max_concurrent_runs,
+        pipelines=queue.pipelines,
+        tags=queue.tags,
     )
     return Daemon(
         store,
