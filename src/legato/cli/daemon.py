@@ -172,12 +172,12 @@ def daemons_cmd(ctx: click.Context, show_all: bool) -> None:
         table.add_column(column)
     for d in list_daemons(open_store(ctx), limit=None if show_all else 50):
         table.add_row(
-            escape(d["daemon_id"]),
-            escape(d["host"]),
-            str(d["pid"]),
-            styled(d["status"]),
-            when(d["started_at"]),
-            when(d["heartbeat_at"]),
+            escape(d.daemon_id),
+            escape(d.host),
+            str(d.pid),
+            styled(d.status),
+            when(d.started_at),
+            when(d.heartbeat_at),
         )
     console.print(table)
 
