@@ -14,11 +14,37 @@ from legato.definitions.contracts import Needs, TableContract
 from legato.definitions.external import external_asset
 from legato.definitions.freshness import Freshness
 from legato.definitions.io import IOContext, IOManager
+from legato.definitions.messages import (
+    KafkaSource,
+    Message,
+    MqttSource,
+    NatsSource,
+    OnMessage,
+    RabbitMQSource,
+    RedisStreamSource,
+)
 from legato.definitions.output import Output
+from legato.definitions.partitions import (
+    AllPartitions,
+    DailyPartitions,
+    Dimension,
+    DynamicPartitions,
+    FanOut,
+    HourlyPartitions,
+    Identity,
+    MonthlyPartitions,
+    RollUp,
+    StaticMap,
+    StaticPartitions,
+    TimeWindow,
+    TimeWindowPartitions,
+    WeeklyPartitions,
+)
 from legato.definitions.pipeline import Pipeline
 from legato.definitions.policies import Retry
 from legato.definitions.resources import Resource, SecretRef
 from legato.definitions.retention import Retention
+from legato.definitions.schedules import CatchUp, Cron, Every
 from legato.definitions.step import Dep, StepDef
 from legato.definitions.task import task
 from legato.definitions.triggers import (
@@ -47,69 +73,19 @@ from legato.errors import (
     StepError,
 )
 from legato.execution.context import StepContext
+from legato.execution.io.fs import FilesystemIOManager
 
 if TYPE_CHECKING:
-    from legato.definitions.messages import (
-        KafkaSource,
-        Message,
-        MqttSource,
-        NatsSource,
-        OnMessage,
-        RabbitMQSource,
-        RedisStreamSource,
-    )
-    from legato.definitions.partitions import (
-        AllPartitions,
-        DailyPartitions,
-        Dimension,
-        DynamicPartitions,
-        FanOut,
-        HourlyPartitions,
-        Identity,
-        MonthlyPartitions,
-        RollUp,
-        StaticMap,
-        StaticPartitions,
-        TimeWindow,
-        TimeWindowPartitions,
-        WeeklyPartitions,
-    )
-    from legato.definitions.schedules import CatchUp, Cron, Every
     from legato.execution.api import RunResult, materialize
-    from legato.execution.io.fs import FilesystemIOManager
 
 __version__ = "0.1.0"
 
-# Names whose modules pull in the store (SQLAlchemy) are imported on first use, so that
-# `import legato` stays fast for code that only declares definitions.
+# Running a pipeline pulls in the store (SQLAlchemy) and the executors: ``materialize`` and
+# ``RunResult`` are imported on first use, so that `import legato` stays fast for code that only
+# declares definitions.
 _LAZY = {
-    "OnMessage": "legato.definitions.messages",
-    "NatsSource": "legato.definitions.messages",
-    "RedisStreamSource": "legato.definitions.messages",
-    "RabbitMQSource": "legato.definitions.messages",
-    "MqttSource": "legato.definitions.messages",
-    "KafkaSource": "legato.definitions.messages",
-    "Message": "legato.definitions.messages",
-    "AllPartitions": "legato.definitions.partitions",
-    "DailyPartitions": "legato.definitions.partitions",
-    "Dimension": "legato.definitions.partitions",
-    "DynamicPartitions": "legato.definitions.partitions",
-    "FanOut": "legato.definitions.partitions",
-    "HourlyPartitions": "legato.definitions.partitions",
-    "Identity": "legato.definitions.partitions",
-    "MonthlyPartitions": "legato.definitions.partitions",
-    "RollUp": "legato.definitions.partitions",
-    "StaticMap": "legato.definitions.partitions",
-    "StaticPartitions": "legato.definitions.partitions",
-    "TimeWindow": "legato.definitions.partitions",
-    "TimeWindowPartitions": "legato.definitions.partitions",
-    "WeeklyPartitions": "legato.definitions.partitions",
-    "CatchUp": "legato.definitions.schedules",
-    "Cron": "legato.definitions.schedules",
-    "Every": "legato.definitions.schedules",
     "materialize": "legato.execution.api",
     "RunResult": "legato.execution.api",
-    "FilesystemIOManager": "legato.execution.io.fs",
 }
 
 

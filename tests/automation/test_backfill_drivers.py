@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import update
 
 import legato as lg
 from legato.automation.backfill_drivers import BackfillDrivers
@@ -17,6 +18,7 @@ from legato.definitions.project import Project
 from legato.events.status import RunStatus
 from legato.events.types import Event, EventType
 from legato.store.backfills import (
+    PlanRequest,
     backfill_runs,
     create_backfill,
     get_backfill,
@@ -25,6 +27,7 @@ from legato.store.backfills import (
 )
 from legato.store.engine import Store
 from legato.store.event_log import append
+from legato.store.schema_partitions import backfills
 from polling import poller
 
 DAYS = lg.DailyPartitions(start="2025-01-01", end="2025-02-01")
@@ -59,7 +62,7 @@ def _unplanned(store: Store, first: str, last: str) -> str:
         "readings+",
         [],
         None,
-        request={"range": [first, last]},
+        request=PlanRequest(range=(first, last)),
         max_concurrent=3,
         missing_only=False,
         executor="inprocess",
@@ -114,3 +117,21 @@ def test_a_backfill_whose_request_does_not_fit_the_code_fails_saying_why(
     assert record.error is not None and record.error.startswith("could not be planned:")
     assert "2025-02-03" in record.error and not record.planned
     assert backfill_runs(store, backfill_id) == []
+
+
+def test_a_backfill_whose_recorded_request_is_malformed_fails_naming_it(
+    store: Store, drivers: BackfillDrivers
+) -> None:
+    backfill_id = _unplanned(store, "2025-01-10", "2025-01-12")
+    with store.transaction() as conn:  # as a hand edit, or another version, could leave it
+        conn.execute(
+            update(backfills)
+            .where(backfills.c.backfill_id == backfill_id)
+            .values(plan={"range": ["2025-01-10"]})
+        )
+    drivers.look()
+    wait_for(lambda: get_backfill(store, backfill_id).status == "failed", what="a failure")
+    record = get_backfill(store, backfill_id)
+    assert record.error is not None and record.error.startswith("could not be planned:")
+    assert f"backfill {backfill_id} has a malformed request to plan" in record.error
+    assert "$.range" in record.error and backfill_runs(store, backfill_id) == []

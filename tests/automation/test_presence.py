@@ -47,7 +47,7 @@ def test_a_dead_daemons_triggers_are_taken_over_at_once_and_it_is_marked_dead(pg
         taken = _wait(lambda: claim_triggers(pg_store, "host:2:b", now=now + 2, lease=30))
         assert len(taken) == 3  # 28 s before a's lease would have ended
         assert mark_dead(pg_store, within=30) == 1
-        assert [d["daemon_id"] for d in live_daemons(pg_store, within=30)] == ["host:2:b"]
+        assert [d.daemon_id for d in live_daemons(pg_store, within=30)] == ["host:2:b"]
     finally:
         a.close()
         b.close()

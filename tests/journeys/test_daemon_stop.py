@@ -154,14 +154,14 @@ def _survivor_id(journey: Journey, pid: int) -> str:
 def _running_daemons(journey: Journey) -> list[str]:
     from legato.store.automation import live_daemons
 
-    return [str(d["daemon_id"]) for d in live_daemons(journey.store(), within=60)]
+    return [d.daemon_id for d in live_daemons(journey.store(), within=60)]
 
 
 def daemon_id(journey: Journey) -> str:
     from legato.store.automation import live_daemons
 
     found = wait_until(lambda: live_daemons(journey.store(), within=60), what="a heartbeat")
-    return str(found[0]["daemon_id"])
+    return found[0].daemon_id
 
 
 def _trigger_owners(journey: Journey) -> set[str | None]:

@@ -79,3 +79,17 @@ def test_a_project_is_named_for_the_store_it_shares_with_others(tmp_path):
     assert load_settings(tmp_path, env={}).name == "default"
     (tmp_path / "legato.toml").write_text('name = "sales"\n')
     assert load_settings(tmp_path, env={}).name == "sales"
+
+
+def test_the_run_queue_settings_are_read_with_their_defaults(tmp_path):
+    (tmp_path / "legato.toml").write_text(
+        "modules = []\n[run_queue]\nmax_concurrent_runs = 3\nworker_nice = 5\n"
+        'pipelines = { nightly = 1 }\ntags = { "team=finance" = 2 }\n'
+    )
+    queue = load_settings(tmp_path, env={}).run_queue
+    assert (queue.max_concurrent_runs, queue.worker_nice) == (3, 5)
+    assert (queue.pipelines, queue.tags) == ({"nightly": 1}, {"team=finance": 2})
+    (tmp_path / "legato.toml").write_text("modules = []\n")
+    default = load_settings(tmp_path, env={}).run_queue
+    assert (default.max_concurrent_runs, default.worker_nice) == (4, 10)
+    assert (default.pipelines, default.tags) == ({}, {})

@@ -3,7 +3,7 @@ them, and shows what the full record shows."""
 
 from __future__ import annotations
 
-from legato.store.backfills import create_backfill, get_backfill, list_backfills
+from legato.store.backfills import PlanRequest, create_backfill, get_backfill, list_backfills
 from legato.store.engine import Store
 from legato.store.web_queries import backfills_page
 
@@ -14,7 +14,7 @@ def test_a_listing_shows_the_counts_and_ends_the_full_record_has(store: Store) -
     create_backfill(store, "planned", "usage+", keys, groups, max_concurrent=2,
                     missing_only=False, executor="process")  # fmt: skip
     create_backfill(store, "asked", "usage+", [], None, max_concurrent=1, missing_only=True,
-                    executor="process", request={"first": "2025-01-01", "last": "2025-01-31"})  # fmt: skip
+                    executor="process", request=PlanRequest(range=("2025-01-01", "2025-01-31")))  # fmt: skip
     create_backfill(store, "empty", "usage+", [], [], max_concurrent=1, missing_only=False,
                     executor="process")  # fmt: skip
     for listed in (list_backfills(store), backfills_page(store)):

@@ -1,5 +1,6 @@
 import os
 import stat
+import threading
 import time
 
 import pytest
@@ -19,6 +20,7 @@ from legato.store.runs import (
     create_run,
     get_run,
     get_steps,
+    insert_run,
     insert_runs,
     list_runs,
 )
@@ -221,3 +223,40 @@ def test_a_batch_of_runs_answers_a_key_used_before_with_the_run_it_made(store):
         again = [queued("r3", "k3"), queued("r2b", "k2"), queued("r4", "k4")]
         assert insert_runs(conn, again) == ["r3", "r2", "r4"]
     assert {r.run_id for r in list_runs(store, limit=10)} == {"r1", "r2", "r3", "r4"}
+
+
+def test_threads_of_one_process_write_at_once_on_postgresql_and_in_turn_on_sqlite(store: Store):
+    """PostgreSQL takes a process's writers as it takes several processes' (row locks): a thread's
+    write commits while another thread's transaction is open. SQLite has one writer at a time: the
+    second waits for the first to commit, and is not told "database is locked"."""
+    holding, second_done = threading.Event(), threading.Event()
+    order: list[str] = []
+    failures: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            holding.wait(10)
+            with store.transaction() as conn:
+                insert_run(conn, _run("second"))
+            order.append("second")
+            second_done.set()
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    try:
+        with store.transaction() as conn:
+            insert_run(conn, _run("first"))
+            holding.set()
+            # On PostgreSQL the second writer commits meanwhile; on SQLite it cannot until this
+            # transaction ends, however long it stays open.
+            committed_meanwhile = second_done.wait(10 if not store.is_sqlite else 0.5)
+            order.append("first")
+    finally:
+        thread.join(10)
+    assert not failures and not thread.is_alive()
+    assert committed_meanwhile == (not store.is_sqlite)
+    assert order == (["first", "second"] if store.is_sqlite else ["second", "first"])
+    with store.read() as conn:
+        assert sorted(conn.execute(select(schema.runs.c.run_id)).scalars()) == ["first", "second"]

@@ -66,3 +66,21 @@ def test_checks_lists_the_latest_result_of_each_or_the_history_of_one(store: Sto
     assert older["checks"][0]["metadata"] == {"rows": 2, "min": 5, "max": None}
     nothing = client.get("/api/v1/checks", params={"asset": "revenue"}).json()
     assert nothing == {"checks": [], "defined": [], "next_before_id": None}
+
+
+def test_a_check_node_says_what_it_checks_as_the_openapi_spec_declares(store: Store):
+    record_definitions(store, Project.of(STEPS))
+    app = create_app(store)
+    client = local_client(app)
+    nodes = {n["key"]: n for n in client.get("/api/v1/definitions").json()["nodes"]}
+    assert nodes["orders:check:not_null_id"]["check"] == {
+        "asset": "orders",
+        "name": "not_null_id",
+        "blocking": True,
+        "severity": "error",
+    }
+    assert nodes["orders"]["check"] is None
+    declared = app.openapi()["components"]["schemas"]
+    check = declared["CheckDefinitionOut"]["properties"]
+    assert set(check) == {"asset", "name", "blocking", "severity"}
+    assert declared["NodeOut"]["properties"]["tags"]["additionalProperties"] == {"type": "string"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from legato.errors import LegatoError, SelectionError
+from legato.errors import SelectionError
 from legato.graph.backfill import BackfillPlan, plan_backfill
 from legato.graph.graph import Graph
 from legato.graph.plan import partition_range
@@ -74,18 +74,17 @@ def refuse_needed_config(graph: Graph, plan: BackfillPlan) -> None:
 def plan_recorded(graph: Graph, store: Store, backfill_id: str) -> dict[str, Any]:
     """Plan a backfill recorded unplanned and store its run groups; what was planned."""
     record = get_backfill(store, backfill_id)
-    if record.request is None:
+    request = record.plan_request()
+    if request is None:
         return {"groups": len(record.groups), "planned_before": True}
-    wanted = record.request.get("range")
-    if wanted is not None and (not isinstance(wanted, list) or len(wanted) != 2):
-        raise LegatoError(f"backfill {backfill_id} has a malformed range {wanted!r}")
+    wanted = request.range
     keys, plan = plan_request(
         graph,
         store,
         record.selection.split(),
         keys=record.keys if wanted is None else (),
-        first=None if wanted is None else str(wanted[0]),
-        last=None if wanted is None else str(wanted[1]),
+        first=None if wanted is None else wanted[0],
+        last=None if wanted is None else wanted[1],
         missing_only=record.missing_only,
     )
     record_plan(store, record.backfill_id, keys, [g.as_dict() for g in plan.groups])

@@ -205,18 +205,17 @@ def _run_request(trigger: OnMessage, message: Message) -> tuple[str | None, RunR
 
 @dataclass
 class ConsumerStats:
-    """Counters of a :class:`ConsumerLoop` (a snapshot when read through ``loop.stats``)."""
+    """Counters of a :class:`ConsumerLoop` (a snapshot when read through ``loop.stats``): what
+    its thread did, for whoever runs it to check (the counts of one batch are its
+    :class:`ConsumeResult`)."""
 
-    batches: int = 0
-    fetched: int = 0
+    batches: int = 0  # batches of one message or more, done and acknowledged
     recorded: int = 0
-    skipped: int = 0
     dead_lettered: int = 0
     errors: int = 0
     reconnects: int = 0  # connections made after the first
     last_error: str | None = None
-    last_batch_at: float | None = None
-    dead_letter_reasons: list[str] = field(default_factory=list)
+    dead_letter_reasons: list[str] = field(default_factory=list)  # the latest hundred
 
 
 class ConsumerLoop:
@@ -359,15 +358,12 @@ class ConsumerLoop:
     def _count(self, result: ConsumeResult, *, batch: bool) -> None:
         with self._lock:
             stats = self._stats
-            stats.fetched += result.fetched
             stats.recorded += result.recorded
-            stats.skipped += result.skipped
             stats.dead_lettered += result.dead_lettered
             stats.dead_letter_reasons.extend(result.dead_letter_reasons)
             del stats.dead_letter_reasons[:-100]  # the latest hundred are enough to look at
             if batch:
                 stats.batches += 1
-                stats.last_batch_at = self._now()
 
     def _note_error(self, exc: Exception) -> None:
         text = f"{type(exc).__name__}: {exc}"

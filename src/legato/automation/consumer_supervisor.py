@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from legato.automation.tick_report import TickReport
+from legato.definitions.trigger_specs import kind_of
 from legato.store.snapshots import SnapshotCache
 
 
@@ -36,7 +37,7 @@ class ConsumerSupervisor:
     def check(self, report: TickReport) -> None:
         """Keep the message-consumer child running while any pipeline has an OnMessage trigger."""
         snap = self.snapshots.get()
-        wanted = any(t.get("kind") == "message" for p in snap.pipelines for t in p.triggers)
+        wanted = any(kind_of(t) == "message" for p in snap.pipelines for t in p.triggers)
         proc = self._child
         if not wanted or not self.enabled or (proc is not None and proc.poll() is None):
             return

@@ -22,7 +22,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ from legato.definitions.retention import Retention
 from legato.errors import LegatoError, StoreError
 from legato.loader.alerts import AlertSettings
 from legato.store.automation import (
+    DaemonRow,
     advance_trigger,
     heartbeat,
     list_triggers,
@@ -145,7 +146,7 @@ class Daemon:
             other = register_alone(self.store, self.id, host, pid, within=self.lease, alive=_alive)
             if other is not None:
                 raise AnotherDaemonRunning(
-                    f"another daemon ({other['host']}, pid {other['pid']}) is running on this "
+                    f"another daemon ({other.host}, pid {other.pid}) is running on this "
                     "SQLite store",
                     hint="run one daemon per SQLite store, or use PostgreSQL "
                     "(LEGATO_DATABASE_URL) to run several",
@@ -380,11 +381,11 @@ class Daemon:
         self.run_queue.run(self._stopping, interval)
 
 
-def _alive(daemon: Mapping[str, Any]) -> bool:
-    if daemon["host"] != socket.gethostname():
+def _alive(daemon: DaemonRow) -> bool:
+    if daemon.host != socket.gethostname():
         return True
     try:
-        os.kill(int(daemon["pid"]), 0)
+        os.kill(daemon.pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:

@@ -35,7 +35,7 @@ from legato.execution.executors.step_worker import STEP_WORKER_MODULES
 from legato.execution.launcher import execute_run
 from legato.graph.build import build_graph
 from legato.graph.graph import Graph
-from legato.loader.config import WORKER_NICE, Settings, load_settings
+from legato.loader.config import Settings, load_settings
 from legato.loader.fingerprint import fingerprint, loaded_at
 from legato.loader.modules import Loaded, load_project
 from legato.store.engine import Store
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     mask_process_output()
     recv, send = child_connections(args)
     settings = load_settings()
-    _lower_priority(settings.run_queue.get("worker_nice", WORKER_NICE))
+    _lower_priority(settings.run_queue.worker_nice)
     store = settings.open_store()
     loading = time.time()
     loaded = load_project(settings)

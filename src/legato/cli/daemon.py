@@ -50,9 +50,9 @@ def build_daemon(
     code = SubprocessCode(settings.root)
     queue = settings.run_queue
     limits = QueueLimits(
-        total=max_concurrent_runs or queue.get("max_concurrent_runs", 4),
-        pipelines=queue.get("pipelines", {}),
-        tags=queue.get("tags", {}),
+        total=max_concurrent_runs or queue.max_concurrent_runs,
+        pipelines=queue.pipelines,
+        tags=queue.tags,
     )
     return Daemon(
         store,
@@ -172,12 +172,12 @@ def daemons_cmd(ctx: click.Context, show_all: bool) -> None:
         table.add_column(column)
     for d in list_daemons(open_store(ctx), limit=None if show_all else 50):
         table.add_row(
-            escape(d["daemon_id"]),
-            escape(d["host"]),
-            str(d["pid"]),
-            styled(d["status"]),
-            when(d["started_at"]),
-            when(d["heartbeat_at"]),
+            escape(d.daemon_id),
+            escape(d.host),
+            str(d.pid),
+            styled(d.status),
+            when(d.started_at),
+            when(d.heartbeat_at),
         )
     console.print(table)
 

@@ -109,6 +109,12 @@ def poll_interval(spec: TriggerSpec) -> float:
     return 30.0
 
 
+def kind_of(described: Mapping[str, Any]) -> str:
+    """The kind a recorded trigger description is tagged with, read without the rest of it (a
+    trigger this version cannot read still has a kind, and its id)."""
+    return str(described.get("kind"))
+
+
 def describe(spec: TriggerSpec) -> dict[str, Any]:
     """The spec as the JSON object the snapshot stores (``kind`` first)."""
     described: dict[str, Any] = msgspec.to_builtins(spec)

@@ -55,6 +55,18 @@ WORKER_NICE = 10
 
 
 @dataclass(frozen=True)
+class RunQueueSettings:
+    """``[tool.legato.run_queue]``: how many runs the daemon executes at once (in all, per
+    pipeline and per tag, ``"team=finance"``), and how much lower its run workers' CPU priority
+    is than its own."""
+
+    max_concurrent_runs: int = 4
+    worker_nice: int = WORKER_NICE
+    pipelines: Mapping[str, int] = field(default_factory=dict)
+    tags: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where the project's code is, where its state lives, and how it runs by default."""
 
@@ -70,7 +82,7 @@ class Settings:
     max_concurrency: int = 0
     resources: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     pools: Mapping[str, int] = field(default_factory=dict)
-    run_queue: Mapping[str, Any] = field(default_factory=dict)
+    run_queue: RunQueueSettings = field(default_factory=RunQueueSettings)
     secrets: tuple[str, ...] = ()  # secret names to mask that no SecretRef at module level names
     alerts: AlertSettings = field(default_factory=AlertSettings)
     retention: Retention | None = None  # the project's default; a pipeline's own comes first
@@ -262,9 +274,8 @@ def _resources(table: Any, env: Mapping[str, str], source: str) -> dict[str, dic
     return out
 
 
-def _run_queue(table: Any, source: str) -> dict[str, Any]:
-    """``[tool.legato.run_queue]``: max_concurrent_runs, limits per pipeline and per tag, and
-    worker_nice (how much lower the run workers' CPU priority is than the daemon's)."""
+def _run_queue(table: Any, source: str) -> RunQueueSettings:
+    """``[tool.legato.run_queue]``, checked."""
     if not isinstance(table, dict):
         raise ConfigError(f"{source}: [tool.legato.run_queue] must be a table", source=source)
     unknown = sorted(set(table) - {"max_concurrent_runs", "pipelines", "tags", "worker_nice"})
@@ -299,12 +310,12 @@ def _run_queue(table: Any, source: str) -> dict[str, Any]:
             hint=f"write worker_nice = {WORKER_NICE} (0: the run workers run at the daemon's "
             "priority)",
         )
-    return {
-        "max_concurrent_runs": total,
-        "worker_nice": nice,
-        "pipelines": dict(table.get("pipelines", {})),
-        "tags": dict(table.get("tags", {})),
-    }
+    return RunQueueSettings(
+        max_concurrent_runs=total,
+        worker_nice=nice,
+        pipelines=dict(table.get("pipelines", {})),
+        tags=dict(table.get("tags", {})),
+    )
 
 
 def _retention(table: Any, source: str) -> Retention | None:

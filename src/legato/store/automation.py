@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, case, delete, func, insert, null, or_, select, true, update
 
 from legato._internal.ids import bounded_key
-from legato.definitions.trigger_specs import TriggerSpec, parse_trigger_spec
+from legato.definitions.trigger_specs import TriggerSpec, kind_of, parse_trigger_spec
 from legato.graph.snapshot import DefinitionsSnapshot
 from legato.store._json import as_stored
 from legato.store.alert_outbox import add_facts
@@ -44,6 +44,19 @@ class TriggerRow:
 
 
 @dataclass(frozen=True)
+class DaemonRow:
+    """A daemon as it records itself: where it runs, since when, its latest heartbeat, and
+    whether it is running, stopped (cleanly) or dead (killed, or silent past its lease)."""
+
+    daemon_id: str
+    host: str
+    pid: int
+    started_at: float
+    heartbeat_at: float
+    status: str
+
+
+@dataclass(frozen=True)
 class TickRow:
     id: int
     trigger_id: str
@@ -67,7 +80,7 @@ def sync_triggers(store: Store, snapshot: DefinitionsSnapshot) -> list[str]:
     wanted: dict[str, tuple[str, str, Any]] = {}
     for pipe in snapshot.pipelines:
         for index, spec in enumerate(pipe.triggers):
-            kind = str(spec.get("kind"))
+            kind = kind_of(spec)
             wanted[trigger_id(pipe.name, index, kind)] = (pipe.name, kind, as_stored(spec))
     now = time.time()
     with store.transaction() as conn:
@@ -252,8 +265,8 @@ def register_alone(
     pid: int,
     *,
     within: float,
-    alive: Callable[[dict[str, Any]], bool],
-) -> dict[str, Any] | None:
+    alive: Callable[[DaemonRow], bool],
+) -> DaemonRow | None:
     """Record this daemon unless another live one is recorded (one write transaction, so two
     daemons starting together cannot both pass the check); return that other one, if any."""
     cutoff = time.time() - within
@@ -265,7 +278,7 @@ def register_alone(
                 daemons.c.daemon_id != daemon_id,
             )
         )
-        others = [d for d in (dict(r._mapping) for r in rows) if alive(d)]
+        others = [d for d in (_daemon(r) for r in rows) if alive(d)]
         if others:
             return others[0]
         _beat(conn, daemon_id, host, pid)
@@ -292,13 +305,13 @@ def _beat(conn: Connection, daemon_id: str, host: str, pid: int) -> None:
         )
 
 
-def live_daemons(store: Store, *, within: float) -> list[dict[str, Any]]:
+def live_daemons(store: Store, *, within: float) -> list[DaemonRow]:
     cutoff = time.time() - within
     with store.read() as conn:
         rows = conn.execute(
             select(daemons).where(daemons.c.heartbeat_at >= cutoff, daemons.c.status == "running")
         )
-        return [dict(r._mapping) for r in rows]
+        return [_daemon(r) for r in rows]
 
 
 def mark_dead(store: Store, *, within: float) -> int:
@@ -321,12 +334,12 @@ def mark_dead(store: Store, *, within: float) -> int:
         return len(found)
 
 
-def list_daemons(store: Store, limit: int | None = 50) -> list[dict[str, Any]]:
+def list_daemons(store: Store, limit: int | None = 50) -> list[DaemonRow]:
     """Recorded daemons, running ones first, then by latest heartbeat."""
     d = daemons.c
     query = select(daemons).order_by((d.status == "running").desc(), d.heartbeat_at.desc())
     with store.read() as conn:
-        return [dict(r._mapping) for r in conn.execute(query.limit(limit))]
+        return [_daemon(r) for r in conn.execute(query.limit(limit))]
 
 
 def stop_daemon(store: Store, daemon_id: str) -> None:
@@ -339,6 +352,10 @@ def stop_daemon(store: Store, daemon_id: str) -> None:
             .where(triggers.c.owner == daemon_id)
             .values(owner=None, lease_until=None)
         )
+
+
+def _daemon(row: Any) -> DaemonRow:
+    return DaemonRow(row.daemon_id, row.host, row.pid, row.started_at, row.heartbeat_at, row.status)
 
 
 def _trigger(row: Any) -> TriggerRow:

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from sqlalchemy import insert, or_, select, update
 
 from legato.errors import LegatoError, NotFoundError
@@ -19,6 +20,14 @@ from legato.store.schema_partitions import backfills
 
 # requested → running ⇄ paused → completed | failed | cancelled (resuming a failed one: running)
 STATUSES = ("requested", "running", "paused", "completed", "failed", "cancelled")
+
+
+class PlanRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """What to plan, for a backfill created where user code is not loaded (the REST API): the
+    keys from ``range``'s first to its last key in its selection's space, or (None) its ``keys``.
+    The daemon plans it with the project's code before driving it."""
+
+    range: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -37,9 +46,8 @@ class BackfillRecord:
     driver: str | None = None
     lease_until: float | None = None
     error: str | None = None
-    # what to plan, while the backfill has no run groups yet (created where user code is not
-    # loaded, e.g. the REST API): {"first": KEY, "last": KEY} or {"keys": [...]}; the daemon
-    # plans it with the project's code before driving it
+    # what to plan, while the backfill has no run groups yet: a PlanRequest as recorded (read it
+    # with ``plan_request``)
     request: Mapping[str, Any] | None = None
     # in a listing (``backfill_listing``): the counts and ends of ``keys`` and ``groups``, which
     # are then left out (empty)
@@ -48,6 +56,21 @@ class BackfillRecord:
     @property
     def planned(self) -> bool:
         return self.request is None
+
+    def plan_request(self) -> PlanRequest | None:
+        """What is left to plan (None: planned); a LegatoError naming the backfill and the field
+        if it was recorded in a form this version cannot read."""
+        if self.request is None:
+            return None
+        try:
+            return msgspec.convert(self.request, PlanRequest)
+        except msgspec.ValidationError as exc:
+            raise LegatoError(
+                f"backfill {self.backfill_id} has a malformed request to plan "
+                f"{dict(self.request)!r}: {exc}",
+                obj=self.backfill_id,
+                hint="cancel it and create it again",
+            ) from None
 
     @property
     def key_count(self) -> int:
@@ -93,7 +116,7 @@ def create_backfill(
     tags: Mapping[str, str] | None = None,
     driver: str | None = None,
     lease_seconds: float = 30.0,
-    request: Mapping[str, Any] | None = None,
+    request: PlanRequest | None = None,
 ) -> BackfillRecord:
     """Record a requested backfill. With ``driver`` it is recorded already driven by that process
     (for ``lease_seconds``), so that no daemon starts driving it before its creator does. Without
@@ -112,7 +135,7 @@ def create_backfill(
                 updated_at=now,
                 max_concurrent=max_concurrent,
                 missing_only=bool(missing_only),
-                plan=list(groups) if groups is not None else dict(request or {}),
+                plan=list(groups) if groups is not None else msgspec.to_builtins(request),
                 executor=executor,
                 tags=dict(tags or {}),
                 driver=driver,

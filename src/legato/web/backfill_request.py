@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from legato.definitions.partitions import DynamicLookup, PartitionSpace, ProductPartitions
 from legato.errors import PartitionError, SelectionError
 from legato.graph.plan import canonical_key, key_range
+from legato.store.backfills import PlanRequest
 from legato.web.catalog import Definitions
 from legato.web.errors import ApiError
 from legato.web.partition_view import space_of
@@ -28,7 +28,7 @@ MAX_KEYS = 1_000_000  # a bigger backfill is several: its keys are stored with i
 class CheckedBackfill:
     selection: str  # the terms, space-separated, as the CLI records them
     keys: list[str]
-    request: dict[str, Any]  # what the daemon plans: {"range": [from, to] | None}
+    request: PlanRequest  # what the daemon plans
 
 
 def _refuse(message: str, field: str, hint: str | None = None) -> ApiError:
@@ -71,9 +71,9 @@ def check_backfill(
     now = datetime.now(UTC)
     if body.range is not None:
         keys = _range(body.range, spaces, now, dynamic)
-        return CheckedBackfill(text, keys, {"range": [body.range.first, body.range.last]})
+        return CheckedBackfill(text, keys, PlanRequest(range=(body.range.first, body.range.last)))
     return CheckedBackfill(
-        text, _listed(body.partitions or [], spaces, now, dynamic), {"range": None}
+        text, _listed(body.partitions or [], spaces, now, dynamic), PlanRequest()
     )
 
 

@@ -8,11 +8,20 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 
+class CheckDefinitionOut(BaseModel):
+    """What a check step checks: its asset, its name, and how a failure counts."""
+
+    asset: str
+    name: str
+    blocking: bool = False
+    severity: str = "error"
+
+
 class NodeOut(BaseModel):
     key: str
     kind: str
     group: str | None = None
-    tags: dict[str, Any] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
     description: str | None = None
     owners: list[str] = Field(default_factory=list)
     source: str | None = None
@@ -24,15 +33,13 @@ class NodeOut(BaseModel):
         default=None, description="JSON Schema of the step's config model, if it takes one"
     )
     checks: list[str] = Field(default_factory=list, description="an asset's checks")
-    check: dict[str, Any] | None = Field(
-        default=None, description="a check's asset, name, blocking and severity"
-    )
+    check: CheckDefinitionOut | None = Field(default=None, description="set on a check")
 
 
 class PipelineOut(BaseModel):
     name: str
     selection: list[str] = Field(default_factory=list)
-    tags: dict[str, Any] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
     description: str | None = None
     source: str | None = None
     nodes: list[str] = Field(default_factory=list)
@@ -50,9 +57,9 @@ class ConfigSchemaOut(BaseModel):
 
 class DefinitionErrorOut(BaseModel):
     message: str
-    object: Any = None
-    source: Any = None
-    hint: Any = None
+    object: str | None = None
+    source: str | None = None
+    hint: str | None = None
 
 
 class DefinitionsOut(BaseModel):

@@ -159,7 +159,7 @@ class BackfillOut(BaseModel):
     max_concurrent: int
     missing_only: bool
     executor: str
-    tags: dict[str, Any]
+    tags: dict[str, str]
     driver: str | None
     lease_until: float | None
     error: str | None

@@ -89,7 +89,7 @@ class RunOut(BaseModel):
     executor: str
     priority: int
     backfill_id: str | None
-    tags: dict[str, Any]
+    tags: dict[str, str]
     config: dict[str, Any]
     error: FailureOut | None = None
 

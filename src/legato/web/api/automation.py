@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query, Request
 
 from legato.definitions.schedule_specs import schedule_of
 from legato.definitions.schedules import Cron, Every
-from legato.definitions.trigger_specs import CronSpec, EverySpec, TriggerSpec, describe
+from legato.definitions.trigger_specs import CronSpec, EverySpec, TriggerSpec, describe, kind_of
 from legato.errors import LegatoError
 from legato.store.automation import TickRow, TriggerRow, list_triggers, set_enabled
 from legato.store.automation import trigger_id as make_trigger_id
@@ -124,7 +124,7 @@ def triggers(
     now = datetime.now(UTC)
     registered = {r.trigger_id for r in every}
     defined = [
-        make_trigger_id(name, index, str(spec.get("kind")))
+        make_trigger_id(name, index, kind_of(spec))
         for name, pipe in defs.pipelines.items()
         for index, spec in enumerate(pipe.triggers)
     ]

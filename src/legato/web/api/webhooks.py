@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from legato._internal.json_schema import non_finite_number
-from legato.definitions.trigger_specs import WebhookSpec, parse_trigger_spec
+from legato.definitions.trigger_specs import WebhookSpec, kind_of, parse_trigger_spec
 from legato.definitions.webhooks import (
     DEFAULT_TOLERANCE,
     DELIVERY_HEADER,
@@ -64,7 +64,7 @@ def _trigger(
     pipe = None if snapshot is None else snapshot.pipeline_index.get(pipeline)
     if pipe is not None:
         for index, described in enumerate(pipe.triggers):
-            if described.get("kind") != "webhook":
+            if kind_of(described) != "webhook":
                 continue  # only the webhook's description is read, and must be readable
             spec = parse_trigger_spec(described, where=f"pipeline {pipeline!r}")
             assert isinstance(spec, WebhookSpec), spec
