@@ -126,6 +126,55 @@ def test_dask_workers_mask_what_their_steps_print_log_and_raise(journey: Journey
     assert "a thread of echo saw ***" in output, output
 
 
+# -- a step whose process never resolved the secret, on every executor -------------------------
+
+
+@pytest.mark.parametrize(
+    ("journey", "executor", "forks"),
+    [
+        ("sqlite", "process", "0"),  # step workers are fresh interpreters
+        ("postgres", "process", "1"),  # forks of the engine, as by default
+        ("sqlite", "inprocess", "1"),
+        ("postgres", "threads", "1"),
+        ("postgres", "dask", "1"),
+        ("postgres", "remote", "1"),
+    ],
+    indirect=["journey"],
+)
+def test_a_fresh_process_masks_a_value_it_only_received_through_the_io_manager(
+    journey: Journey, executor: str, forks: str
+) -> None:
+    """One command materializes ``token`` (``CANARY.get()``); another, with new processes of
+    every kind, runs only ``echo``, which loads that value from the storage: no process of the
+    second command ever resolves the secret, and each masks what it prints, logs and records.
+    A remote worker is the only one given the secret then, so no other process can mask for it.
+    ``forks="0"``: step workers start as fresh interpreters, not as forks of the engine."""
+    if executor == "dask":
+        pytest.importorskip("distributed")
+    canary = _canary()
+    secret = {"LEGATO_JOURNEY_CANARY": canary}
+    config = "max_concurrency = 1\n" if executor == "dask" else ""
+    journey.write({"pipes.py": _project()}, config=config)
+    first = journey.legato("run", "token", env=secret)
+    assert first.returncode == 0, first.stdout + first.stderr
+    outputs = {"the first command's output": first.stdout + first.stderr}
+    if executor == "remote":
+        worker = journey.start("worker", "--queue", "default", env=secret)
+        ran = journey.legato("run", "echo", env={"LEGATO_EXECUTOR": "remote"})
+        worker.stop()
+        outputs["the worker's output"] = steps_output = worker.output()
+    else:
+        second = {**secret, "LEGATO_EXECUTOR": executor, "LEGATO_FORK_SERVER": forks}
+        ran = journey.legato("run", "echo", env=second)
+        steps_output = ran.stdout + ran.stderr
+    outputs["the second command's output"] = ran.stdout + ran.stderr
+    assert ran.returncode == 0, ran.stdout + ran.stderr + steps_output
+    recorded = store_text(journey.store())
+    assert_nowhere(canary, {"the store": recorded, **outputs})
+    assert "received ***" in recorded and "upstream gave ***" in recorded, recorded[-3000:]
+    assert "a thread of echo saw ***" in steps_output, steps_output
+
+
 # -- legato up: its message consumers, a webhook's run, its API ---------------------------------
 
 
