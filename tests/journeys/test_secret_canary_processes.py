@@ -179,8 +179,8 @@ def test_a_fresh_process_masks_a_value_it_only_received_through_the_io_manager(
 
 
 class Served:
-    """One ``legato up`` (web server, daemon, consumers, run workers) on PostgreSQL, shared by
-    the tests below; the canary and the webhook's secret are in its environment only."""
+    """One ``legato up`` (web server, daemon, consumers, run workers) per store, shared by the
+    tests below; the canary and the webhook's secret are in its environment only."""
 
     def __init__(self, journey: Journey, server: Server, canary: str, stream: str) -> None:
         self.journey, self.server, self.canary, self.stream = journey, server, canary, stream
@@ -192,12 +192,15 @@ class Served:
         }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def served(
-    module_pg_schema_url: str, tmp_path_factory: pytest.TempPathFactory, module_redis_client: Any
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    module_redis_client: Any,
 ) -> Iterator[Served]:
-    directory = tmp_path_factory.mktemp("canary-up")
-    journey = Journey(directory, "postgres", module_pg_schema_url)
+    directory = tmp_path_factory.mktemp(f"canary-up-{request.param}")
+    url = None if request.param == "sqlite" else request.getfixturevalue("module_pg_schema_url")
+    journey = Journey(directory, request.param, url)
     stream = f"legato-canary-{secrets.token_hex(4)}"
     canary = _canary()
     try:
