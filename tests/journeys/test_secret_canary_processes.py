@@ -23,6 +23,7 @@ import legato as lg
 
 PROJECT = """
     import logging
+    import os
     import threading
     import legato as lg
 
@@ -36,6 +37,7 @@ PROJECT = """
     def echo(token: str) -> int:  # another step process, which never called CANARY.get()
         print(f"received {token}")
         logging.getLogger("echo").warning("upstream gave %s", token)
+        print(f"the hook's secret is {os.environ.get('LEGATO_JOURNEY_HOOK')}")
         aside = threading.Thread(target=print, args=(f"a thread of echo saw {token}",))
         aside.start()
         aside.join()
@@ -274,6 +276,9 @@ def test_a_webhook_run_is_masked_in_the_running_server_s_api(served: Served) -> 
     answers["/runs"] = "\n".join(strings(runs))
     assert_nowhere(served.canary, {**served.sinks(), **answers})
     _assert_steps_said_it_masked(answers["/runs/{id}/logs"] + answers["/runs/{id}/steps"])
+    # the webhook's signing secret is a secret of the project too, masked wherever it is printed
+    assert_nowhere(HOOK_SECRET, {**served.sinks(), **answers})
+    assert "the hook's secret is ***" in answers["/runs/{id}/logs"]
     assert "a thread of echo saw ***" in served.server.process.output()
     _, run = served.server.get(f"/api/v1/runs/{run_id}")
     assert run["status"] == "failed", run  # explode raised
