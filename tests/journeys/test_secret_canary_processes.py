@@ -182,7 +182,8 @@ def test_a_fresh_process_masks_a_value_it_only_received_through_the_io_manager(
 
 class Served:
     """One ``legato up`` (web server, daemon, consumers, run workers) per store, shared by the
-    tests below; the canary and the webhook's secret are in its environment only."""
+    tests below; the canary and the webhook's secret are in its environment only. On SQLite its
+    children start as fresh interpreters, on PostgreSQL as forks (the default)."""
 
     def __init__(self, journey: Journey, server: Server, canary: str, stream: str) -> None:
         self.journey, self.server, self.canary, self.stream = journey, server, canary, stream
@@ -208,6 +209,8 @@ def served(
     try:
         journey.write({"pipes.py": _project(stream)})
         env = {"LEGATO_JOURNEY_CANARY": canary, "LEGATO_JOURNEY_HOOK": HOOK_SECRET}
+        if request.param == "sqlite":  # consumers, run and step workers: fresh interpreters
+            env["LEGATO_FORK_SERVER"] = "0"
         yield Served(journey, journey.up(env=env), canary, stream)
     finally:
         journey.close()
