@@ -1,9 +1,11 @@
 """constraints.txt pins what CI tests: every dependency pyproject.toml declares (runtime and every
 extra, development tools included) is pinned there, to a version its range in pyproject.toml
-allows, and the set-up installs with it."""
+allows, and the set-up installs with it. The README states each runtime dependency's supported
+range and the version tested."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -57,3 +59,33 @@ def test_legato_itself_is_not_pinned_and_the_set_up_installs_with_the_constraint
     assert "legato" not in _pins()
     setup = (ROOT / "scripts" / "setup").read_text()
     assert '-c constraints.txt -e ".[dev]"' in setup
+
+
+def _readme_table() -> dict[str, tuple[str, str]]:
+    """The README's table of supported ranges: name (extra dropped) → (supported, tested)."""
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("| dependency | supported | tested |", 1)[1].split("\n\n", 1)[0]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        name, supported, tested = (cell.strip() for cell in line.strip("|").split("|"))
+        rows[canonicalize_name(re.sub(r" \(.*\)$", "", name))] = (supported, tested)
+    return rows
+
+
+def test_the_readme_states_each_supported_range_and_the_version_tested():
+    rows, pins, problems = _readme_table(), _pins(), []
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    python = project["requires-python"].removeprefix(">=")
+    if rows.get("python", ("",))[0] != f"≥ {python}":
+        problems.append(f"Python: the README says {rows.get('python')}, pyproject ≥ {python}")
+    for where, requirement in _declared():
+        if where == "[dev]" or (requirement.marker and not requirement.marker.evaluate()):
+            continue
+        name = canonicalize_name(requirement.name)
+        [specifier] = requirement.specifier
+        expected = (f"≥ {specifier.version}", str(pins[name]))
+        if rows.get(name) != expected:
+            problems.append(
+                f"{requirement.name} ({where}): README {rows.get(name)}, not {expected}"
+            )
+    assert problems == [], "; ".join(problems) + "; update the table in README.md"

@@ -66,3 +66,16 @@ def test_sign_webhook_signs_timestamp_delivery_and_body():
     }
     with pytest.raises(ValueError, match=r"delivery id 'a\.b'"):
         lg.sign_webhook("s3cret", b"{}", "a.b")
+
+
+def test_a_webhook_s_secret_variable_is_one_of_the_project_s_secrets():
+    """Every process masks the project's secrets: a webhook's signing secret is one of them."""
+    from legato.definitions.project import Project
+
+    @lg.task
+    def ingest() -> None:
+        return None
+
+    hooked = lg.Pipeline("hooked", select="ingest", triggers=[lg.Webhook(secret_env="ORDERS_HOOK")])
+    project = Project.of([ingest], [hooked], secrets=["PARTNER_TOKEN"])
+    assert project.secret_names() == {"ORDERS_HOOK", "PARTNER_TOKEN"}

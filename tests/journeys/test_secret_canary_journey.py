@@ -1,8 +1,10 @@
 """A canary secret through every process Legato runs (RELIABILITY S-04): a sensor in the code
-server raises with it, a step returns it, a downstream step in another worker process logs the
-value it received and another raises with it, from the ``legato`` command and from a real
-daemon's run workers. The token appears nowhere: not in any text of the store, not in any
-command's output, not in the daemon's log. Only masks do."""
+server prints, logs and raises with it, a step returns it, a downstream step in another worker
+process logs the value it received and another raises with it, from the ``legato`` command and
+from a real daemon's run workers. The token appears nowhere: not in any text of the store, not
+in any command's output, not in the daemon's log. Only masks do. On SQLite every child process
+(code server, run workers, step workers) starts as a fresh interpreter; on PostgreSQL, as by
+default, as a fork of its parent."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ PROJECT = """
 
     @lg.sensor(interval=0.2)
     def feed(context):
+        print(f"the feed prints {CANARY.get()}")
+        logging.getLogger("feed").warning("the feed logs %s", CANARY.get())
         raise RuntimeError(f"the feed refused token {CANARY.get()}")
 
     watch = lg.Pipeline("watch", select="token", triggers=[feed])
@@ -50,6 +54,8 @@ def test_a_canary_secret_is_masked_in_every_process_and_every_sink(journey: Jour
     canary = f"canary-{secrets.token_hex(16)}"
     journey.write({"pipes.py": PROJECT})
     env = {"LEGATO_JOURNEY_CANARY": canary}
+    if journey.backend == "sqlite":  # every child process a fresh interpreter, not a fork
+        env["LEGATO_FORK_SERVER"] = "0"
     outputs = []
 
     def legato(*args: str) -> str:
@@ -87,5 +93,7 @@ def test_a_canary_secret_is_masked_in_every_process_and_every_sink(journey: Jour
     assert_nowhere(canary, everything)
     # every sink did receive the text, masked
     assert "the feed refused token ***" in recorded, recorded[-3000:]
+    daemon_log = everything["the daemon's log"]
+    assert "the feed prints ***" in daemon_log and "the feed logs ***" in daemon_log, daemon_log
     assert "received ***" in recorded and "upstream gave ***" in recorded
     assert "cannot use ***" in recorded and "cannot use ***" in "\n".join(outputs)

@@ -23,6 +23,7 @@ import legato as lg
 
 PROJECT = """
     import logging
+    import os
     import threading
     import legato as lg
 
@@ -36,6 +37,7 @@ PROJECT = """
     def echo(token: str) -> int:  # another step process, which never called CANARY.get()
         print(f"received {token}")
         logging.getLogger("echo").warning("upstream gave %s", token)
+        print(f"the hook's secret is {os.environ.get('LEGATO_JOURNEY_HOOK')}")
         aside = threading.Thread(target=print, args=(f"a thread of echo saw {token}",))
         aside.start()
         aside.join()
@@ -126,12 +128,62 @@ def test_dask_workers_mask_what_their_steps_print_log_and_raise(journey: Journey
     assert "a thread of echo saw ***" in output, output
 
 
+# -- a step whose process never resolved the secret, on every executor -------------------------
+
+
+@pytest.mark.parametrize(
+    ("journey", "executor", "forks"),
+    [
+        ("sqlite", "process", "0"),  # step workers are fresh interpreters
+        ("postgres", "process", "1"),  # forks of the engine, as by default
+        ("sqlite", "inprocess", "1"),
+        ("postgres", "threads", "1"),
+        ("postgres", "dask", "1"),
+        ("postgres", "remote", "1"),
+    ],
+    indirect=["journey"],
+)
+def test_a_fresh_process_masks_a_value_it_only_received_through_the_io_manager(
+    journey: Journey, executor: str, forks: str
+) -> None:
+    """One command materializes ``token`` (``CANARY.get()``); another, with new processes of
+    every kind, runs only ``echo``, which loads that value from the storage: no process of the
+    second command ever resolves the secret, and each masks what it prints, logs and records.
+    A remote worker is the only one given the secret then, so no other process can mask for it.
+    ``forks="0"``: step workers start as fresh interpreters, not as forks of the engine."""
+    if executor == "dask":
+        pytest.importorskip("distributed")
+    canary = _canary()
+    secret = {"LEGATO_JOURNEY_CANARY": canary}
+    config = "max_concurrency = 1\n" if executor == "dask" else ""
+    journey.write({"pipes.py": _project()}, config=config)
+    first = journey.legato("run", "token", env=secret)
+    assert first.returncode == 0, first.stdout + first.stderr
+    outputs = {"the first command's output": first.stdout + first.stderr}
+    if executor == "remote":
+        worker = journey.start("worker", "--queue", "default", env=secret)
+        ran = journey.legato("run", "echo", env={"LEGATO_EXECUTOR": "remote"})
+        worker.stop()
+        outputs["the worker's output"] = steps_output = worker.output()
+    else:
+        second = {**secret, "LEGATO_EXECUTOR": executor, "LEGATO_FORK_SERVER": forks}
+        ran = journey.legato("run", "echo", env=second)
+        steps_output = ran.stdout + ran.stderr
+    outputs["the second command's output"] = ran.stdout + ran.stderr
+    assert ran.returncode == 0, ran.stdout + ran.stderr + steps_output
+    recorded = store_text(journey.store())
+    assert_nowhere(canary, {"the store": recorded, **outputs})
+    assert "received ***" in recorded and "upstream gave ***" in recorded, recorded[-3000:]
+    assert "a thread of echo saw ***" in steps_output, steps_output
+
+
 # -- legato up: its message consumers, a webhook's run, its API ---------------------------------
 
 
 class Served:
-    """One ``legato up`` (web server, daemon, consumers, run workers) on PostgreSQL, shared by
-    the tests below; the canary and the webhook's secret are in its environment only."""
+    """One ``legato up`` (web server, daemon, consumers, run workers) per store, shared by the
+    tests below; the canary and the webhook's secret are in its environment only. On SQLite its
+    children start as fresh interpreters, on PostgreSQL as forks (the default)."""
 
     def __init__(self, journey: Journey, server: Server, canary: str, stream: str) -> None:
         self.journey, self.server, self.canary, self.stream = journey, server, canary, stream
@@ -143,17 +195,22 @@ class Served:
         }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def served(
-    module_pg_schema_url: str, tmp_path_factory: pytest.TempPathFactory, module_redis_client: Any
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    module_redis_client: Any,
 ) -> Iterator[Served]:
-    directory = tmp_path_factory.mktemp("canary-up")
-    journey = Journey(directory, "postgres", module_pg_schema_url)
+    directory = tmp_path_factory.mktemp(f"canary-up-{request.param}")
+    url = None if request.param == "sqlite" else request.getfixturevalue("module_pg_schema_url")
+    journey = Journey(directory, request.param, url)
     stream = f"legato-canary-{secrets.token_hex(4)}"
     canary = _canary()
     try:
         journey.write({"pipes.py": _project(stream)})
         env = {"LEGATO_JOURNEY_CANARY": canary, "LEGATO_JOURNEY_HOOK": HOOK_SECRET}
+        if request.param == "sqlite":  # consumers, run and step workers: fresh interpreters
+            env["LEGATO_FORK_SERVER"] = "0"
         yield Served(journey, journey.up(env=env), canary, stream)
     finally:
         journey.close()
@@ -222,6 +279,9 @@ def test_a_webhook_run_is_masked_in_the_running_server_s_api(served: Served) -> 
     answers["/runs"] = "\n".join(strings(runs))
     assert_nowhere(served.canary, {**served.sinks(), **answers})
     _assert_steps_said_it_masked(answers["/runs/{id}/logs"] + answers["/runs/{id}/steps"])
+    # the webhook's signing secret is a secret of the project too, masked wherever it is printed
+    assert_nowhere(HOOK_SECRET, {**served.sinks(), **answers})
+    assert "the hook's secret is ***" in answers["/runs/{id}/logs"]
     assert "a thread of echo saw ***" in served.server.process.output()
     _, run = served.server.get(f"/api/v1/runs/{run_id}")
     assert run["status"] == "failed", run  # explode raised

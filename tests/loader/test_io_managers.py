@@ -19,6 +19,7 @@ from legato.errors import ConfigError
 from legato.execution.api import launch_run, make_executor
 from legato.execution.io.fs import FilesystemIOManager
 from legato.execution.io.fsspec import FsspecIOManager
+from legato.execution.io.signing import HEADER, load_key
 from legato.graph.build import build_graph
 from legato.loader.config import load_settings
 from legato.loader.modules import load_project
@@ -79,7 +80,9 @@ def test_the_built_in_io_managers_store_the_assets_legato_toml_gives_them(
     assert result.success
     assert result.output("report") == "total=12"
     lake = root / "lake" / "assets" / "orders" / "__all__.pkl"
-    assert pickle.loads(lake.read_bytes()) == [5, 7]
+    assert pickle.loads(lake.read_bytes()[HEADER:]) == [5, 7]  # signed with the project's key
+    assert managers["io_manager"].key_file == root / ".legato" / "signing.key"
+    assert managers["io_manager"].key.id == load_key(settings.storage).id
     total = IOContext(StepKey("total"), result.run_id, "total")
     assert FilesystemIOManager(root / "archive").load(total) == 12
     assert not (settings.storage / "assets").exists()  # only the run's task result is there

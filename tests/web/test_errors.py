@@ -107,3 +107,32 @@ def test_template_strings_are_stored_and_returned_literally(seeded: Seeded):
     assert "'{{7*7}}'" in refused.json()["error"]["message"]  # named as sent, not rendered
     node = client.get("/api/v1/assets/clean_orders").json()["node"]
     assert "{{ 7*7 }}" in node["description"]
+
+
+def test_a_store_outage_tells_callers_without_a_login_nothing_of_the_database(store, caplog):
+    """The health probe and a token that cannot be checked answer 503 without the database's
+    URL, host or driver error (they would tell anyone where the database is and who Legato
+    connects as); the server's log says why."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import create_engine
+
+    app = create_app(store)
+    working = store.engine
+    store.engine = create_engine("postgresql+psycopg://legato:pw@127.0.0.1:1/legato_prod")
+    try:
+        client = TestClient(app, base_url="http://legato.example", client=("203.0.113.9", 1))
+        with caplog.at_level("WARNING", logger="legato.web"):
+            answers = [
+                client.get("/api/v1/health"),
+                client.get("/api/v1/runs", headers={"Authorization": "Bearer lgt_1a2b3c_secret"}),
+            ]
+    finally:
+        store.engine.dispose()
+        store.engine = working
+    for answer in answers:
+        assert answer.status_code == 503, answer.text
+        error = _shape(answer)
+        assert error["code"] == "unavailable" and "server's log" in error["hint"], error
+        for detail in ("127.0.0.1", "legato_prod", "postgresql", "Connection refused"):
+            assert detail not in answer.text, (detail, answer.text)
+    assert "legato_prod" in caplog.text and "store unavailable" in caplog.text

@@ -9,6 +9,7 @@ from typing import Any
 from legato.definitions.pipeline import Pipeline
 from legato.definitions.resources import Resource, referenced_secrets
 from legato.definitions.step import StepDef
+from legato.definitions.triggers import Webhook
 from legato.errors import DuplicateKeyError
 
 
@@ -23,9 +24,16 @@ class Project:
     secrets: frozenset[str] = frozenset()  # secret names declared besides resources' fields
 
     def secret_names(self) -> set[str]:
-        """Every secret the project refers to: ``secrets``, and the SecretRefs of its resources
-        and IO managers. Each process that runs project code masks their values."""
-        return set(self.secrets) | referenced_secrets(self.resources, self.io_managers)
+        """Every secret the project refers to: ``secrets``, the SecretRefs of its resources and
+        IO managers, and the variables holding its webhooks' signing secrets. Each process that
+        runs project code (and the daemon and web server, from the snapshot) masks their values."""
+        hooks = {
+            trigger.secret_env
+            for pipeline in self.pipelines.values()
+            for trigger in pipeline.triggers
+            if isinstance(trigger, Webhook)
+        }
+        return set(self.secrets) | referenced_secrets(self.resources, self.io_managers) | hooks
 
     @classmethod
     def of(

@@ -125,7 +125,7 @@ def _api(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc)
 
 
-def _legato(_request: Request, exc: Exception) -> JSONResponse:
+def _legato(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, LegatoError)
     if isinstance(exc, RunConfigError):  # well-formed, but not what the steps' models accept
         return error_response(
@@ -140,6 +140,11 @@ def _legato(_request: Request, exc: Exception) -> JSONResponse:
         status = 503
     elif isinstance(exc, StoreError):
         log.warning("store unavailable: %s", exc)
+        if getattr(request.state, "principal", None) is None:  # the health probe, or not known
+            # yet: the database's URL and its driver's error are for the server's log only
+            return error_response(
+                ApiError(503, "the store is unavailable", hint="the server's log says why")
+            )
         status = 503
     elif isinstance(exc, IllegalTransition):
         status = 409

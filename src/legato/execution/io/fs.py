@@ -34,7 +34,7 @@ from legato.definitions.io import IOContext, IOManagerConfig
 from legato.definitions.keys import StepKey
 from legato.errors import NotFoundError, PartitionError
 from legato.execution.io import result_log
-from legato.execution.io.paths import storage_parts
+from legato.execution.io.paths import describe_value, storage_parts
 from legato.execution.io.signing import SigningKey, load_key
 
 _TABLE_SUFFIX = {
@@ -229,7 +229,7 @@ class FilesystemIOManager:
         base = f"{self._prefix}{relative}/{name}"
         logged = self._logged(context, relative, name)
         if logged:
-            what, fix = _describe(context)
+            what, fix = describe_value(context)
             place = f"{relative}/{name}.pkl"  # where it was signed: as a file of its own would be
             path = f"{self._prefix}{relative}/{result_log.LOG_NAME}"
             return pickle.loads(self.key.verified(logged, place, what=what, path=path, fix=fix))
@@ -240,7 +240,7 @@ class FilesystemIOManager:
                     key = self.key  # before reading: a missing key is the error to report
                     with open(path, "rb") as f:
                         data = f.read()
-                    what, fix = _describe(context)
+                    what, fix = describe_value(context)
                     place = f"{relative}/{name}{suffix}"
                     return pickle.loads(key.verified(data, place, what=what, path=path, fix=fix))
                 return _read_parquet(suffix, path)
@@ -267,22 +267,6 @@ class FilesystemIOManager:
             return b""
         found = self._logs.find(f"{self._prefix}{relative}/{result_log.LOG_NAME}", name)
         return found[1] if found is not None else b""
-
-
-def _describe(context: IOContext) -> tuple[str, str]:
-    """The value ``context`` names, and the command that materializes it again."""
-    if context.asset_key is None:
-        return (
-            f"the result of step {str(context.step)!r} of run {context.run_id}",
-            f"legato rerun {context.run_id}",
-        )
-    partition = context.partition_key
-    if not partition:
-        return f"asset {context.asset_key!r}", f"legato run {context.asset_key}"
-    return (
-        f"asset {context.asset_key!r} partition {partition!r}",
-        f"legato run {context.asset_key} --partition {partition}",
-    )
 
 
 _tmp_counter = itertools.count()

@@ -4,24 +4,33 @@ Values are pickled and committed in two moves: the bytes go to a staged key unde
 ``<root>/.staging/`` and are then copied over the final key and the staged object removed, so a
 reader sees the previous complete object or the new complete one, never a partial upload (a
 crash leaves at most an orphaned staged object, which no reader ever looks at). The SHA-256 of
-the bytes is returned with the metadata recorded for the materialization. Keys use the layout of
+the object is returned with the metadata recorded for the materialization. Keys use the layout of
 the filesystem IO manager, every segment validated or percent-encoded, so no key leaves the root.
 fsspec (and s3fs for S3) is imported when first used: ``pip install 'legato[s3]'``.
+
+Every object is signed as the filesystem IO manager's files are (see ``signing``): whoever can
+write to the bucket cannot make a worker unpickle an object of theirs. The key is
+``$LEGATO_SIGNING_KEY``, the file ``$LEGATO_SIGNING_KEY_FILE`` names, or the project's key file
+(``.legato/signing.key``, beside its local storage), which the process that launches runs makes;
+a copy of the IO manager sent to a worker process never makes one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from legato._internal.optional import require
 from legato.definitions.io import IOContext, IOManagerConfig
 from legato.definitions.resources import SecretRef
 from legato.errors import NotFoundError
-from legato.execution.io.paths import storage_parts
+from legato.execution.io.paths import describe_value, storage_parts
+from legato.execution.io.signing import SigningKey, default_key_file, load_key
 
 _SUFFIX = ".pkl"
 
@@ -35,24 +44,41 @@ class FsspecIOManager:
             the environment or instance roles for credentials, or a ``SecretRef`` (read where the
             filesystem is opened); these options are pickled with the project when it is sent to
             worker processes.
+        key_file: the signing key's file when neither ``LEGATO_SIGNING_KEY`` nor
+            ``LEGATO_SIGNING_KEY_FILE`` is set (default: ``signing.key`` beside the local storage,
+            ``LEGATO_STORAGE`` or ``.legato/storage``: the project's ``.legato/signing.key``).
 
     Example:
         >>> io_manager = FsspecIOManager("s3://analytics/legato")  # in a project module
     """
 
-    def __init__(self, url: str, *, storage_options: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        storage_options: Mapping[str, Any] | None = None,
+        key_file: str | os.PathLike[str] | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
         self.storage_options = dict(storage_options or {})
+        if key_file is None:
+            local = Path(os.environ.get("LEGATO_STORAGE") or ".legato/storage")
+            key_file = default_key_file(local.resolve())
+        self.key_file = Path(key_file).expanduser().resolve()
+        self.create_key = True  # this process launches runs; copies sent to workers never make one
+        self._key: SigningKey | None = None
         self._fs: Any = None
         self._root = ""
 
     def __getstate__(
         self,
-    ) -> dict[str, Any]:  # a filesystem client does not travel; its recipe does
-        return {"url": self.url, "storage_options": self.storage_options}
+    ) -> dict[str, Any]:  # a filesystem client and a key do not travel; their recipes do
+        return {"url": self.url, "storage_options": self.storage_options, "key_file": self.key_file}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["url"], storage_options=state["storage_options"])  # type: ignore[misc]
+        options, key_file = state["storage_options"], state.get("key_file")
+        self.__init__(state["url"], storage_options=options, key_file=key_file)  # type: ignore[misc]
+        self.create_key = False  # a worker never makes a key of its own
 
     @classmethod
     def from_config(cls, config: IOManagerConfig) -> FsspecIOManager:
@@ -66,10 +92,19 @@ class FsspecIOManager:
         if not isinstance(options, Mapping):
             fix = "storage_options = { anon = false }"
             raise config.error("must be a table", fix, field="storage_options")
-        return cls(url, storage_options=options)
+        return cls(url, storage_options=options, key_file=default_key_file(config.storage))
 
     def __repr__(self) -> str:
         return f"FsspecIOManager({self.url!r})"
+
+    @property
+    def key(self) -> SigningKey:
+        """The key values are signed with (read, or first made by the engine, on first use)."""
+        if self._key is None:
+            self._key = load_key(
+                self.key_file.parent, create=self.create_key, key_file=self.key_file
+            )
+        return self._key
 
     @property
     def fs(self) -> Any:
@@ -89,10 +124,11 @@ class FsspecIOManager:
     def store(self, context: IOContext, value: Any) -> Mapping[str, Any]:
         final = self.key_of(context)
         data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        digest = hashlib.sha256(data).hexdigest()
+        signed = self.key.header(self._place(final), data) + data
+        digest = hashlib.sha256(signed).hexdigest()
         staged = f"{self._root}/.staging/{uuid.uuid4().hex}-{digest[:16]}{_SUFFIX}"
         fs = self.fs
-        fs.pipe_file(staged, data)
+        fs.pipe_file(staged, signed)
         try:
             fs.cp_file(staged, final)  # the commit: an object store replaces the object whole
         finally:
@@ -100,12 +136,13 @@ class FsspecIOManager:
         return {
             "uri": self._uri(final),
             "format": "pickle",
-            "bytes": len(data),
+            "bytes": len(signed),
             "sha256": digest,
         }
 
     def load(self, context: IOContext) -> Any:
         key = self.key_of(context)
+        signing = self.key  # before reading: a missing key is the error to report
         try:
             data = self.fs.cat_file(key)
         except FileNotFoundError:
@@ -115,10 +152,16 @@ class FsspecIOManager:
                 obj=context.asset_key or str(context.step),
                 hint="materialize it first (legato run KEY)",
             ) from None
-        return pickle.loads(data)  # our own objects, written by store() above
+        what, fix = describe_value(context)
+        payload = signing.verified(data, self._place(key), what=what, path=self._uri(key), fix=fix)
+        return pickle.loads(payload)  # signed by this install's key, at this very key
 
     def exists(self, context: IOContext) -> bool:
         return bool(self.fs.exists(self.key_of(context)))
+
+    def _place(self, key: str) -> str:
+        """Where ``key`` is under the root: what its signature binds it to."""
+        return key[len(self._root) + 1 :]
 
     def _uri(self, key: str) -> str:
         protocol = self.fs.protocol

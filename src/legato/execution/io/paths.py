@@ -38,6 +38,22 @@ def storage_parts(context: IOContext, *, where: str) -> list[str]:
     return parts
 
 
+def describe_value(context: IOContext) -> tuple[str, str]:
+    """The value ``context`` names, and the command that materializes it again (for errors)."""
+    if context.asset_key is None:
+        return (
+            f"the result of step {str(context.step)!r} of run {context.run_id}",
+            f"legato rerun {context.run_id}",
+        )
+    partition = context.partition_key
+    if not partition:
+        return f"asset {context.asset_key!r}", f"legato run {context.asset_key}"
+    return (
+        f"asset {context.asset_key!r} partition {partition!r}",
+        f"legato run {context.asset_key} --partition {partition}",
+    )
+
+
 def _encode(text: str) -> str:
     if _ALL_SAFE.fullmatch(text):  # run ids and most keys: nothing to encode
         return text

@@ -1,4 +1,4 @@
-"""Signed values: every pickle the filesystem IO manager writes carries an HMAC-SHA256 of it.
+"""Signed values: every pickle the built-in IO managers write (files, fsspec) carries an HMAC.
 
 Loading a pickle runs code, so a worker that loaded any file found in the storage would run
 whatever anyone able to write there had put in it. Each value therefore starts with a header
@@ -110,16 +110,21 @@ def default_key_file(storage_root: Path) -> Path:
 
 
 def load_key(
-    storage_root: Path, *, create: bool = True, env: Mapping[str, str] | None = None
+    storage_root: Path,
+    *,
+    create: bool = True,
+    env: Mapping[str, str] | None = None,
+    key_file: Path | None = None,
 ) -> SigningKey:
     """The signing key for values under ``storage_root`` (see the module docstring); the default
-    key file is created if missing and ``create``."""
+    key file (``key_file``, else the one beside ``storage_root``) is created if missing and
+    ``create``."""
     env = os.environ if env is None else env
     text = env.get(ENV_KEY, "").strip()
     if text:
         return _key(text, "$" + ENV_KEY)
     named = env.get(ENV_FILE)
-    path = Path(named) if named else default_key_file(storage_root)
+    path = Path(named) if named else key_file or default_key_file(storage_root)
     if not named and create:
         _create(path)
     try:
