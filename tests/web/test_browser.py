@@ -229,9 +229,16 @@ def test_launch_form_asks_for_the_config_its_json_schema_describes(page, tmp_pat
     assert page.problems == []
 
 
+DELIVERED = iter(
+    [[{"id": 1}, {"id": None}]] * 2 + [[{"id": 3, "late": 1}, {"id": None, "late": 1}]]
+)
+
+
 @lg.asset(checks=[lg.checks.not_null("id", blocking=True), lg.checks.row_count(max=1)])
-def deliveries() -> list[dict]:
-    return [{"id": 1}, {"id": None}]
+def deliveries(context) -> list[dict]:
+    batch = next(DELIVERED)
+    context.add_metadata(late=sum(1 for d in batch if "late" in d))
+    return batch
 
 
 def test_asset_page_shows_check_results_an_untrusted_materialization_and_rows_over_time(  # type: ignore[no-untyped-def]
@@ -239,8 +246,8 @@ def test_asset_page_shows_check_results_an_untrusted_materialization_and_rows_ov
 ):
     store = Store(f"sqlite:///{tmp_path}/legato.db")
     record_definitions(store, Project.of([deliveries]))
-    for _ in range(3):
-        lg.materialize([deliveries], store=store, raise_on_error=False)
+    for _ in range(3):  # the third hands over another shape
+        lg.materialize([deliveries], store=store, storage=tmp_path, raise_on_error=False)
     with LiveServer(create_app(store)) as server:
         page.goto(server.login_url)
         page.goto(f"{server.url}/#/assets/deliveries")
@@ -256,6 +263,16 @@ def test_asset_page_shows_check_results_an_untrusted_materialization_and_rows_ov
         points = page.get_attribute("#rows-section polyline", "points")
         assert points == "3.0,37.0 120.0,37.0 237.0,37.0"  # three hand-offs of 2 rows
         assert "2 rows" in page.text_content("#rows-section")
+        # every number each hand-off recorded is drawn, and where the schema changed is said
+        page.wait_for_selector("#rows-section .sparkline-row[data-name='late'][data-last='2'] svg")
+        late = page.get_attribute("#rows-section [data-name='late'] polyline", "points")
+        assert late == "3.0,37.0 120.0,37.0 237.0,3.0"  # 0, 0, then 2 late deliveries
+        assert page.is_visible(
+            "#rows-section .sparkline-row[data-name='bytes'][data-points='3'] svg"
+        )
+        changes = page.text_content("#schema-changes")
+        assert "changed 1 time in the last 3 materializations" in changes, changes
+        assert page.get_attribute("#schema-changes", "data-changes") == "1"
         _shot(page, "asset-checks")
         page.click("#checks a:has-text('deliveries:check:not_null_id')")
         page.wait_for_selector("#asset-key:has-text('deliveries:check:not_null_id')")
