@@ -34,6 +34,7 @@ class BackfillRecord:
     groups: tuple[dict[str, Any], ...]
     executor: str = "process"
     tags: Mapping[str, str] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)  # the run config of each of its runs
     driver: str | None = None
     lease_until: float | None = None
     error: str | None = None
@@ -91,6 +92,7 @@ def create_backfill(
     missing_only: bool,
     executor: str,
     tags: Mapping[str, str] | None = None,
+    config: Mapping[str, Any] | None = None,
     driver: str | None = None,
     lease_seconds: float = 30.0,
     request: Mapping[str, Any] | None = None,
@@ -115,6 +117,7 @@ def create_backfill(
                 plan=list(groups) if groups is not None else dict(request or {}),
                 executor=executor,
                 tags=dict(tags or {}),
+                config=dict(config) if config else None,
                 driver=driver,
                 lease_until=now + lease_seconds if driver else None,
             )
@@ -310,6 +313,7 @@ def backfill_from_row(row: Any) -> BackfillRecord:
         request=request,
         executor=row.executor,
         tags=row.tags or {},
+        config=row.config or {},
         driver=row.driver,
         lease_until=row.lease_until,
         error=row.error,
