@@ -2,12 +2,14 @@
 deadline and was never materialized. With the example's local receivers running
 (``examples/shop/receivers.py``) and the alert lines of its ``legato.toml`` uncommented, a
 ``legato daemon`` on default settings posts the miss to the webhook receiver and mails it to the
-SMTP server; once ``legato run`` materializes the report, both are told it is resolved."""
+SMTP server; once ``legato run`` materializes the report, both are told it is resolved. And an
+alert whose webhook refused it is sent by the next daemon after the first is killed."""
 
 from __future__ import annotations
 
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,7 +18,11 @@ from pathlib import Path
 import pytest
 from journey import Journey, free_port, wait_until
 
-from legato.store.alerts import deliveries_of, list_alerts
+import alert_receivers
+from alert_receivers import WebhookReceiver
+from legato.store.alerts import Delivery, deliveries_of, list_alerts
+
+webhook = alert_receivers.webhook  # the fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOP = ROOT / "examples" / "shop"
@@ -104,3 +110,57 @@ def test_the_shop_s_freshness_miss_reaches_its_local_webhook_and_mailbox_then_it
         (c, e, "sent") for c in ("oncall", "ops") for e in ("firing", "resolved")
     ]
     assert len(shop.said(r"webhook /ops: ")) == 2  # one alert, told once and resolved once
+
+
+LATE = """
+    import legato as lg
+
+    @lg.asset(freshness=lg.Freshness(max_lag="1h"))
+    def revenue() -> int:
+        return 1
+"""
+
+
+def test_an_alert_the_webhook_refused_is_sent_by_the_next_daemon_after_a_kill_9(
+    journey: Journey, webhook: WebhookReceiver
+) -> None:
+    channel = f"""
+        [alerts.channels.ops]
+        type = "webhook"
+        url = "{webhook.url}/ops"
+
+        [[alerts.rules]]
+        on = "freshness_missed"
+        channels = "ops"
+    """
+    journey.write({"pipes.py": LATE}, config=channel)
+    webhook.fail(1_000_000)  # the receiver answers 500 until told otherwise
+    first = journey.daemon()
+
+    def refused() -> Delivery | None:
+        alerts = list_alerts(journey.store())
+        found = deliveries_of(journey.store(), [a.alert_id for a in alerts])
+        tried = [d for ds in found.values() for d in ds if d.attempts >= 1]
+        return tried[0] if tried and tried[0].status == "pending" else None
+
+    assert "HTTP 500" in (wait_until(refused, what="a refused first attempt").last_error or "")
+    first.signal(signal.SIGKILL)  # a crash: nothing is flushed, nothing is handed over
+    wait_until(lambda: not first.alive(), what="the daemon to die")
+    assert webhook.bodies() == []
+    webhook.fail(0)
+
+    journey.daemon()
+    [fired] = wait_until(lambda: webhook.bodies("/ops"), what="the alert, from the next daemon")
+    assert (fired["kind"], fired["subject"], fired["event"]) == (
+        "freshness_missed",
+        "revenue",
+        "firing",
+    )
+    [alert] = list_alerts(journey.store())
+
+    def delivered() -> Delivery | None:
+        [delivery] = deliveries_of(journey.store(), [alert.alert_id])[alert.alert_id]
+        return delivery if delivery.status == "sent" else None
+
+    assert wait_until(delivered, what="the delivery recorded sent").attempts >= 2
+    assert len(webhook.bodies("/ops")) == 1
