@@ -193,6 +193,7 @@ def test_automation_switch_and_partition_matrix(page, tmp_path: Path):  # type: 
         assert get_run(store, run_id).partition == "date=2024-02-27,region=apac"
         page.goto(f"{server.url}/#/backfills/{ops.backfill_id}")
         page.wait_for_selector("#view[data-backfill-status='failed']")
+        assert page.text_content("#backfill-config") == '{"source":"export-v2"}'
         assert "legato backfill" in page.text_content("#backfill-hint")
         page.click("#backfill-resume")
         page.wait_for_selector("#view[data-backfill-status='requested']")
