@@ -124,7 +124,7 @@ class RunConfigError(ConfigError):
 
     def framed(self, context: str | None = None, fix: str | None = None) -> RunConfigError:
         """The same problems said of one requester: ``context`` (why the config is what it is,
-        e.g. "a backfill's runs have no config") before the message, and ``fix`` (what that
+        e.g. "a scheduled run gets its pipeline's config") before the message, and ``fix`` (what that
         requester can change) first in the hint, before each problem's own."""
         message = f"{context}: {self.message}" if context else self.message
         hint = "; ".join(h for h in (fix, self.hint) if h)

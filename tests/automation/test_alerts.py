@@ -15,6 +15,7 @@ from alert_receivers import SmtpReceiver, WebhookReceiver
 from legato.loader.alerts import AlertSettings, parse_alerts
 from legato.store.alerts import deliveries_of, list_alerts
 from legato.store.engine import Store
+from legato.store.violations import list_violations
 from legato.testing import VirtualDaemon
 
 START = datetime(2025, 3, 1, tzinfo=UTC)
@@ -320,3 +321,33 @@ def test_a_missed_sla_alerts_once_and_a_successful_run_resolves_it(
     [alert] = list_alerts(store)
     assert alert.status == "resolved"
     assert [b["event"] for b in webhook.bodies("/ops")] == ["firing", "resolved"]
+
+
+def test_a_rule_filtered_by_asset_alerts_only_for_the_assets_it_names(
+    store: Store, webhook: WebhookReceiver
+):
+    @lg.asset(freshness=lg.Freshness(max_lag="2h"))
+    def revenue_daily() -> int:
+        return 1
+
+    @lg.asset(freshness=lg.Freshness(max_lag="2h"))
+    def refunds() -> int:
+        return 1
+
+    rules = [
+        {"on": "freshness_missed", "asset": "revenue_*", "channels": "ops"},
+        {"on": "freshness_missed", "asset": "refunds", "tag": "team=finance", "channels": "chat"},
+    ]
+    daemon = VirtualDaemon(
+        [],
+        steps=[revenue_daily, refunds],
+        start=START,
+        store=store,
+        alerts=_settings(webhook, rules),
+    )
+    daemon.advance(hours=1)  # neither was ever materialized: both are late
+    assert sorted(v.subject for v in list_violations(store)) == ["refunds", "revenue_daily"]
+    # an alert only where a rule matches: refunds has no tag team=finance
+    assert [a.subject for a in list_alerts(store)] == ["revenue_daily"]
+    assert [b["subject"] for b in webhook.bodies("/ops")] == ["revenue_daily"]
+    assert webhook.bodies("/slack") == []

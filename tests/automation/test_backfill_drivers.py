@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 from sqlalchemy import update
 
@@ -135,3 +136,40 @@ def test_a_backfill_whose_recorded_request_is_malformed_fails_naming_it(
     assert record.error is not None and record.error.startswith("could not be planned:")
     assert f"backfill {backfill_id} has a malformed request to plan" in record.error
     assert "$.range" in record.error and backfill_runs(store, backfill_id) == []
+
+
+class Scale(msgspec.Struct):
+    factor: int
+
+
+@lg.asset(partitions=DAYS)
+def scaled(context, config: Scale) -> int:
+    return config.factor
+
+
+def test_a_backfill_s_config_goes_to_each_run_and_one_that_no_longer_fits_fails_planning(
+    store: Store,
+) -> None:
+    stopping = threading.Event()
+    drivers = BackfillDrivers(store, 30.0, stopping, InProcessCode(Project.of([scaled]), store))
+    try:
+        fits, stale = ({"scaled": {"factor": 3}}, {"scaled": {"factr": 3}})
+        ids = []
+        for n, config in enumerate([fits, stale]):
+            record = create_backfill(
+                store, f"bf-config-{n}", "scaled", [], None,
+                request=PlanRequest(range=("2025-01-10", "2025-01-11")),
+                max_concurrent=2, missing_only=False, executor="inprocess", config=config,
+            )  # fmt: skip
+            ids.append(record.backfill_id)
+        drivers.look()
+        queued = lambda: [r for r in backfill_runs(store, ids[0]) if r.status is RunStatus.QUEUED]  # noqa: E731
+        runs = wait_for(lambda: len(queued()) == 2 and queued(), what="the backfill's runs")
+        assert [r.config for r in runs] == [fits, fits]
+        wait_for(lambda: get_backfill(store, ids[1]).status == "failed", what="a failure")
+        error = get_backfill(store, ids[1]).error or ""
+        assert error.startswith("could not be planned:") and "scaled.factr" in error, error
+        assert backfill_runs(store, ids[1]) == []
+    finally:
+        stopping.set()
+        drivers.join(time.monotonic() + 10)

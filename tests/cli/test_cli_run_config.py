@@ -4,10 +4,12 @@ refuses steps that need a config its runs cannot have."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from legato.store.backfills import backfill_runs, list_backfills
 from legato.store.engine import Store
 from legato.store.runs import list_runs
 
@@ -54,9 +56,47 @@ def test_a_config_that_does_not_fit_exits_2_naming_step_path_and_fix(project, da
     )
     assert backfill.returncode == 2, backfill.stdout + backfill.stderr
     said = " ".join(backfill.stderr.split())
-    assert "a backfill's runs have no config: the run config of step 'regional' is invalid" in said
-    assert "give the config model's fields defaults" in said
+    assert "the backfill's config: the run config of step 'regional' is invalid" in said
+    assert "regional: add 'regional' (an object with 'table') to the run config" in said
+    assert "legato backfill SELECTION --config JSON" in said
     assert "created" not in backfill.stdout
+
+
+def test_a_backfill_s_config_is_checked_before_it_is_recorded_and_each_run_gets_it(
+    project, database_url
+):
+    project.write("legato.toml", 'modules = ["exports"]\nexecutor = "inprocess"\n')
+    project.write("exports.py", PROJECT)
+    keys = ("--keys", "eu,us", "--executor", "inprocess")
+    bad = project.legato(
+        "backfill",
+        "regional",
+        *keys,
+        "--config",
+        '{"regional": {"tabel": "t"}}',
+        LEGATO_DATABASE_URL=database_url,
+    )
+    assert bad.returncode == 2, bad.stdout + bad.stderr
+    said = " ".join(bad.stderr.split())
+    assert "regional.tabel is not a known key" in said and "did you mean 'table'?" in said
+    assert list_backfills(Store(database_url)) == []
+    config = {"regional": {"table": "sales", "rows": 5}}
+    done = project.legato(
+        "backfill",
+        "regional",
+        *keys,
+        "--config",
+        json.dumps(config),
+        LEGATO_DATABASE_URL=database_url,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    store = Store(database_url)
+    [record] = list_backfills(store)
+    assert record.config == config
+    runs = backfill_runs(store, record.backfill_id)
+    assert sorted(r.partition for r in runs) == ["eu", "us"]
+    assert [r.config for r in runs] == [config, config]
+    assert {r.status.value for r in runs} == {"succeeded"}
 
 
 def test_a_rerun_is_checked_against_the_definitions_as_they_are_now(project, database_url):

@@ -9,6 +9,8 @@ import pytest
 
 import legato as lg
 from legato.definitions.project import Project
+from legato.execution.executors.inprocess import InProcessExecutor
+from legato.execution.launcher import execute_run
 from legato.graph.build import build_graph
 from legato.graph.plan import plan_run
 from legato.graph.select import select
@@ -167,12 +169,28 @@ def test_checks_on_what_is_no_asset_or_reads_more_are_definition_errors():
         build_graph(Project.of([table, nowhere]))
 
 
-def test_a_pipeline_of_checks_is_scheduled_like_any_selection():
+def test_a_pipeline_of_checks_is_scheduled_like_any_selection_and_judges_the_latest_value(
+    store: Store, tmp_path
+):
     steps = _project(ROWS["good"])
+    made = lg.materialize(steps, store=store, storage=tmp_path, selection="orders")
     hourly = lg.Pipeline("hourly_checks", select="orders:check:*", triggers=[lg.Cron("0 * * * *")])
-    daemon = VirtualDaemon([hourly], steps=steps, start=datetime(2025, 1, 1, tzinfo=UTC))
+    daemon = VirtualDaemon(
+        [hourly], steps=steps, start=datetime(2025, 1, 1, tzinfo=UTC), store=store
+    )
     runs = daemon.advance(minutes=61)
     assert [r.selection for r in runs] == ["orders:check:*"]
     graph = build_graph(Project.of(steps))
     planned = {str(p.key) for p in plan_run(graph, select(graph, runs[0].selection)).steps}
     assert planned == {"orders:check:not_null_id", "orders:check:at_least_three"}
+    # executed as the daemon's run worker would: the checks judge orders as stored by `made`
+    done = execute_run(
+        Project.of(steps, [hourly]), graph, store, runs[0].run_id,
+        storage_root=tmp_path, executor=InProcessExecutor(),
+    )  # fmt: skip
+    assert done.success and "orders" not in done.steps  # orders was not computed again
+    judged = {r.check_key: (r.run_id, r.target_run, r.outcome) for r in latest_check_results(store)}
+    assert judged == {
+        "orders:check:not_null_id": (runs[0].run_id, made.run_id, "pass"),
+        "orders:check:at_least_three": (runs[0].run_id, made.run_id, "warn"),
+    }

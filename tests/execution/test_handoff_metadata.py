@@ -80,11 +80,11 @@ def test_single_run_assets_record_each_key_and_the_series_is_read_back(store: St
         return {"mon": [1, 2, 3], "tue": [1]}
 
     lg.materialize([visits], store=store, partition=["mon", "tue"])
-    points, names = metadata_series(store, "visits", "rows")
-    assert [(p.partition, p.value) for p in points] == [("mon", 3.0), ("tue", 1.0)]
-    assert names == ["rows"]  # "batch" is text, not a number to plot
-    only_tue, _ = metadata_series(store, "visits", "rows", partition="tue")
-    assert [p.value for p in only_tue] == [1.0]
+    series = metadata_series(store, "visits", "rows")
+    assert [(p.partition, p.value) for p in series.points] == [("mon", 3.0), ("tue", 1.0)]
+    assert series.names == ["rows"]  # "batch" is text, not a number to plot
+    only_tue = metadata_series(store, "visits", "rows", partition="tue")
+    assert [p.value for p in only_tue.points] == [1.0]
 
 
 def test_metadata_that_cannot_be_recorded_fails_the_step_saying_why():

@@ -1,12 +1,12 @@
 """A user's journey through hand-offs, with ``legato`` on default settings: a blocking check fails
 and ``legato runs show`` says what it kept from running and why; then a reader that no longer
-fits what it reads makes ``legato check`` fail, naming both ends."""
+fits what it reads makes ``legato check`` fail, naming both ends, and the daemon says the same."""
 
 from __future__ import annotations
 
 import re
 
-from journey import Journey
+from journey import Journey, wait_until
 
 PIPES = """
     import legato as lg
@@ -60,3 +60,11 @@ def test_a_blocking_check_skips_downstream_and_a_broken_hand_off_fails_check(
         f"({pipes}:8): revenue returns int, by_region expects dict[str, float]"
     ) in error, check.stderr
     assert "1 error(s)" in check.stdout, check.stdout
+
+    # the daemon reads the same definitions: it says what does not fit, both ends and the fix
+    daemon = journey.start("daemon")
+    said = f"asset 'by_region' ({reports}:4) reads 'revenue' from asset 'revenue' ({pipes}:8)"
+    wait_until(lambda: said in daemon.output(), what="the daemon's contract error")
+    [line] = [x for x in daemon.output().splitlines() if said in x]
+    assert "revenue returns int, by_region expects dict[str, float]" in line, line
+    assert "fix: make revenue return dict[str, float]" in line, line

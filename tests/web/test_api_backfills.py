@@ -4,10 +4,14 @@ daemon follows (409 when not allowed)."""
 
 from __future__ import annotations
 
-from web_helpers import Client, local_client
+import msgspec
+from web_helpers import Client, local_client, record_definitions
 from web_ops_sample import Ops
 
-from legato.store.backfills import get_backfill
+import legato as lg
+from legato.definitions.project import Project
+from legato.store.backfills import get_backfill, list_backfills
+from legato.store.engine import Store
 from legato.web.app import create_app
 from legato.web.audit import list_audit
 
@@ -177,3 +181,33 @@ def test_create_refuses_bad_input_with_a_422_naming_the_field(ops: Ops):
     hint = client.post(BASE, json=cases[9][0]).json()["error"]["hint"]
     assert "2024-02-29" in hint  # the last key of the space, to fix the range with
     assert len(client.get(BASE).json()["backfills"]) == 2  # nothing was recorded
+
+
+class Export(msgspec.Struct):
+    table: str
+    rows: int = 100
+
+
+@lg.asset(partitions=lg.StaticPartitions(["eu", "us"]))
+def regional(context, config: Export) -> str:
+    return config.table
+
+
+def test_create_checks_the_config_its_runs_get_422_naming_each_problem(store: Store):
+    record_definitions(store, Project.of([regional]))
+    client = local_client(create_app(store))
+    body = {"selection": "regional", "partitions": ["eu", "us"]}
+    missing = client.post(BASE, json=body)
+    assert missing.status_code == 422, missing.text
+    [problem] = missing.json()["error"]["problems"]
+    assert (problem["step"], problem["path"]) == ("regional", "regional")  # none given
+    wrong = client.post(BASE, json={**body, "config": {"regional": {"tabel": "t", "rows": "x"}}})
+    assert wrong.status_code == 422, wrong.text
+    paths = sorted(p["path"] for p in wrong.json()["error"]["problems"])
+    assert paths == ["regional.rows", "regional.tabel", "regional.table"]
+    assert list_backfills(store) == []
+    config = {"regional": {"table": "sales"}}
+    created = client.post(BASE, json={**body, "config": config})
+    assert created.status_code == 201, created.text
+    assert created.json()["config"] == config
+    assert get_backfill(store, created.json()["backfill_id"]).config == config

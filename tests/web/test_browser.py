@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -19,6 +20,8 @@ from web_server import LiveServer
 
 import legato as lg
 from legato.definitions.project import Project
+from legato.loader.config import load_settings
+from legato.loader.modules import load_project
 from legato.store.automation import list_triggers
 from legato.store.engine import Store
 from legato.store.runs import get_run
@@ -190,6 +193,7 @@ def test_automation_switch_and_partition_matrix(page, tmp_path: Path):  # type: 
         assert get_run(store, run_id).partition == "date=2024-02-27,region=apac"
         page.goto(f"{server.url}/#/backfills/{ops.backfill_id}")
         page.wait_for_selector("#view[data-backfill-status='failed']")
+        assert page.text_content("#backfill-config") == '{"source":"export-v2"}'
         assert "legato backfill" in page.text_content("#backfill-hint")
         page.click("#backfill-resume")
         page.wait_for_selector("#view[data-backfill-status='requested']")
@@ -208,9 +212,18 @@ def export(config: ExportConfig) -> str:
     return config.table
 
 
+class ArchiveConfig(msgspec.Struct):
+    days: int = 7
+
+
+@lg.task
+def archive(export: str, config: ArchiveConfig) -> str:
+    return f"{export} for {config.days} days"
+
+
 def test_launch_form_asks_for_the_config_its_json_schema_describes(page, tmp_path: Path):  # type: ignore[no-untyped-def]
     store = Store(f"sqlite:///{tmp_path}/legato.db")
-    record_definitions(store, Project.of([export]))
+    record_definitions(store, Project.of([export, archive]))
     with LiveServer(create_app(store)) as server:
         page.goto(server.login_url)
         page.goto(f"{server.url}/#/assets/export")
@@ -220,18 +233,35 @@ def test_launch_form_asks_for_the_config_its_json_schema_describes(page, tmp_pat
         page.fill("#config-export-table", "daily")
         page.fill("#config-export-rows", "7")
         page.select_option("#config-export-mode", '"replace"')
+        # archive takes config too: its form is added, and what was typed for export stays
+        page.fill("#launch-selection", "export+")
+        page.press("#launch-selection", "Tab")
+        page.wait_for_selector("#launch-config #config-archive-days")
+        assert page.input_value("#config-export-table") == "daily"
+        assert page.input_value("#config-export-rows") == "7"
+        page.fill("#config-archive-days", "30")
         _shot(page, "launch-config")
         page.click("#launch-button")
         page.wait_for_url("**/#/runs/*")
         run_id = page.url.rsplit("/", 1)[1]
         config = get_run(store, run_id).config
-        assert config == {"export": {"table": "daily", "rows": 7, "mode": "replace"}}
+        assert config == {
+            "export": {"table": "daily", "rows": 7, "mode": "replace"},
+            "archive": {"days": 30},
+        }
     assert page.problems == []
 
 
+DELIVERED = iter(
+    [[{"id": 1}, {"id": None}]] * 2 + [[{"id": 3, "late": 1}, {"id": None, "late": 1}]]
+)
+
+
 @lg.asset(checks=[lg.checks.not_null("id", blocking=True), lg.checks.row_count(max=1)])
-def deliveries() -> list[dict]:
-    return [{"id": 1}, {"id": None}]
+def deliveries(context) -> list[dict]:
+    batch = next(DELIVERED)
+    context.add_metadata(late=sum(1 for d in batch if "late" in d))
+    return batch
 
 
 def test_asset_page_shows_check_results_an_untrusted_materialization_and_rows_over_time(  # type: ignore[no-untyped-def]
@@ -239,8 +269,8 @@ def test_asset_page_shows_check_results_an_untrusted_materialization_and_rows_ov
 ):
     store = Store(f"sqlite:///{tmp_path}/legato.db")
     record_definitions(store, Project.of([deliveries]))
-    for _ in range(3):
-        lg.materialize([deliveries], store=store, raise_on_error=False)
+    for _ in range(3):  # the third hands over another shape
+        lg.materialize([deliveries], store=store, storage=tmp_path, raise_on_error=False)
     with LiveServer(create_app(store)) as server:
         page.goto(server.login_url)
         page.goto(f"{server.url}/#/assets/deliveries")
@@ -256,8 +286,45 @@ def test_asset_page_shows_check_results_an_untrusted_materialization_and_rows_ov
         points = page.get_attribute("#rows-section polyline", "points")
         assert points == "3.0,37.0 120.0,37.0 237.0,37.0"  # three hand-offs of 2 rows
         assert "2 rows" in page.text_content("#rows-section")
+        # every number each hand-off recorded is drawn, and where the schema changed is said
+        page.wait_for_selector("#rows-section .sparkline-row[data-name='late'][data-last='2'] svg")
+        late = page.get_attribute("#rows-section [data-name='late'] polyline", "points")
+        assert late == "3.0,37.0 120.0,37.0 237.0,3.0"  # 0, 0, then 2 late deliveries
+        assert page.is_visible(
+            "#rows-section .sparkline-row[data-name='bytes'][data-points='3'] svg"
+        )
+        changes = page.text_content("#schema-changes")
+        assert "changed 1 time in the last 3 materializations" in changes, changes
+        assert page.get_attribute("#schema-changes", "data-changes") == "1"
         _shot(page, "asset-checks")
         page.click("#checks a:has-text('deliveries:check:not_null_id')")
         page.wait_for_selector("#asset-key:has-text('deliveries:check:not_null_id')")
         assert page.text_content("h1").startswith("Check")
+    assert page.problems == []
+
+
+def test_the_shop_example_s_launch_form_asks_for_clean_orders_config(page, tmp_path: Path):  # type: ignore[no-untyped-def]
+    shop = Path(__file__).resolve().parents[2] / "examples" / "shop"
+    before = set(sys.modules)
+    try:
+        loaded = load_project(load_settings(shop, env={}))
+    finally:  # the example's package does not outlive the test
+        for name in set(sys.modules) - before:
+            if name == "shop" or name.startswith("shop."):
+                del sys.modules[name]
+    assert loaded.errors == []
+    store = Store(f"sqlite:///{tmp_path}/legato.db")
+    record_definitions(store, loaded.project)
+    with LiveServer(create_app(store)) as server:
+        page.goto(server.login_url)
+        page.goto(f"{server.url}/#/assets/clean_orders")
+        page.wait_for_selector("#launch-config #config-clean_orders-min_amount")
+        assert page.get_attribute("#config-clean_orders-min_amount", "placeholder") == "default"
+        page.fill("#launch-selection", "clean_orders+")
+        page.fill("#config-clean_orders-min_amount", "1000")
+        _shot(page, "shop-config")
+        page.click("#launch-button")
+        _wait_for_run_page(page, "#launch-form")
+        run = get_run(store, page.url.rsplit("/", 1)[1])
+        assert run.config == {"clean_orders": {"min_amount": 1000}}
     assert page.problems == []

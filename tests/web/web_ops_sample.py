@@ -27,6 +27,7 @@ DAYS = lg.DailyPartitions(start="2024-01-01", end="2024-03-01")  # 60 keys, fixe
 REGIONS = lg.StaticPartitions(["eu", "us", "apac"], name="region")
 TENANTS = lg.DynamicPartitions("tenants")
 FAILING_DAY = "2024-02-10"
+BACKFILL_CONFIG = {"source": "export-v2"}  # free-form: no step of it takes a config model
 
 
 @lg.asset(partitions=DAYS, group="parts", description="Sales per day.")
@@ -113,6 +114,7 @@ def seed(store: Store, storage: Path) -> Ops:
         max_concurrent=1,
         missing_only=False,
         executor="inprocess",
+        config=BACKFILL_CONFIG,
     )
     runs = []
     for index, group in enumerate(plan.groups[:3]):
@@ -127,6 +129,7 @@ def seed(store: Store, storage: Path) -> Ops:
             idempotency_key=f"backfill:{backfill_id}:{index}:1",
             backfill_id=backfill_id,
             trigger=f"backfill:{backfill_id}",
+            run_config=BACKFILL_CONFIG,
         )
         runs.append(result.run_id)
     set_status(store, backfill_id, "failed", allowed_from=("requested",), error="1 run(s) failed")

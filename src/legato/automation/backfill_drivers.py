@@ -122,6 +122,7 @@ class BackfillDrivers:
             key=(key,),
             executor=record.executor,
             tags=record.tags,
+            config=record.config,  # checked against the steps it plans when it was planned
             trigger="backfill",
             trigger_id=record.backfill_id,
             from_failure=parent is not None,

@@ -7,7 +7,7 @@ the store is asked only about the keys that matter (see ``legato.graph.backfill`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from legato.errors import SelectionError
@@ -31,8 +31,10 @@ def plan_request(
     last: str | None = None,
     missing_only: bool = False,
     single_run: bool = False,
+    config: Mapping[str, Any] | None = None,
 ) -> tuple[Sequence[str], BackfillPlan]:
-    """The keys of the request (``keys``, and the range ``first``..``last``) and its plan."""
+    """The keys of the request (``keys``, and the range ``first``..``last``) and its plan;
+    ``config``, the run config each of its runs gets, is checked against the steps it plans."""
     nodes = select(graph, list(selection))
     dynamic = dynamic_lookup(store)
     if first or last:
@@ -57,17 +59,19 @@ def plan_request(
         single_run=single_run,
         dynamic=dynamic,
     )
-    refuse_needed_config(graph, plan)
+    check_backfill_config(graph, plan, config or {})
     return keys, plan
 
 
-def refuse_needed_config(graph: Graph, plan: BackfillPlan) -> None:
-    """A backfill's runs have no config: refuse one whose steps need some, before any run."""
+def check_backfill_config(graph: Graph, plan: BackfillPlan, config: Mapping[str, Any]) -> None:
+    """Every run of a backfill gets its one config: refuse one that does not fit the config
+    models of the steps it plans, before any run."""
     check_run_config(
         graph_config_schema(graph, {n for g in plan.groups for n in g.nodes}),
-        {},
-        context="a backfill's runs have no config",
-        fix="give the config model's fields defaults, or leave that step out of the backfill",
+        config,
+        context="the backfill's config",
+        fix="give each of its runs' config with legato backfill SELECTION --config JSON "
+        '(or "config" in POST /api/v1/backfills)',
     )
 
 
@@ -86,6 +90,7 @@ def plan_recorded(graph: Graph, store: Store, backfill_id: str) -> dict[str, Any
         first=None if wanted is None else wanted[0],
         last=None if wanted is None else wanted[1],
         missing_only=record.missing_only,
+        config=record.config,
     )
     record_plan(store, record.backfill_id, keys, [g.as_dict() for g in plan.groups])
     return {

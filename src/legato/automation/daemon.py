@@ -116,6 +116,7 @@ class Daemon:
         self._stopping = threading.Event()
         self._snapshot = SnapshotCache(store, location)
         self._shared_contracts = SharedContractsWatch(store, location)
+        self._errors_said: set[str] = set()  # the definition errors logged, each once
         self.triggers = TriggerEvaluation(
             store, self.id, code=code, clock=self.clock, lease=lease, snapshots=self._snapshot
         )
@@ -334,6 +335,9 @@ class Daemon:
         shared = self._shared_contracts.check(snap.contracts)
         for error in shared.errors if shared is not None else ():
             report.errors.append(f"contracts across projects: {error}")
+        said = {e.describe() for e in snap.errors}
+        report.errors.extend(f"definition error: {e}" for e in sorted(said - self._errors_said))
+        self._errors_said = said
         if snap.errors:  # a broken file must not delete triggers (and their cursors)
             report.errors.append(
                 f"definitions have {len(snap.errors)} error(s); triggers are kept as they were"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime
+from typing import Any
 
 import click
 
@@ -48,4 +50,19 @@ def tags(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> 
     for tag in value:
         if "=" not in tag:
             raise click.BadParameter(f"{tag!r} is not KEY=VALUE (e.g. team=finance)", ctx, param)
+    return value
+
+
+def run_config_json(text: str | None) -> dict[str, Any]:
+    """``--config JSON``: a run config, a JSON object (``{}`` when not given)."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"--config is not valid JSON: {exc}", hint="pass a JSON object, e.g. '{\"limit\": 10}'"
+        ) from None
+    if not isinstance(value, dict):
+        raise ConfigError("--config must be a JSON object", hint="wrap values in {...}")
     return value

@@ -17,7 +17,7 @@ from legato.automation.backfill_plans import plan_recorded, plan_request
 from legato.automation.backfills import Progress as BackfillProgress
 from legato.automation.backfills import drive_backfill, driver_id
 from legato.cli._console import console, err_console, styled, when
-from legato.cli._options import installed_executor
+from legato.cli._options import installed_executor, run_config_json
 from legato.cli._project import OpenProject, open_project, open_store
 from legato.events.status import RunStatus
 from legato.execution.api import make_executor
@@ -59,6 +59,12 @@ EXIT = {"completed": 0, "paused": 3, "cancelled": 130}
     help="One run over every key (for steps that process a range at once).",
 )
 @click.option("--executor", metavar="NAME", callback=installed_executor)
+@click.option(
+    "--config",
+    "config_json",
+    metavar="JSON",
+    help="Run config of each of its runs, as a JSON object (as legato run --config).",
+)
 @click.option("--dry-run", is_flag=True, help="Show the runs it would create, and stop.")
 @click.option(
     "--detach",
@@ -79,11 +85,13 @@ def backfill(
     max_concurrency: int | None,
     single_run: bool,
     executor: str | None,
+    config_json: str | None,
     dry_run: bool,
     detach: bool,
 ) -> None:
     """Materialize SELECTION for a range or set of partition keys, as a backfill recorded in the
     store: throttled, in dependency order, resumable with 'legato backfills resume ID'."""
+    config = run_config_json(config_json)
     proj = open_project(ctx)
     store = proj.store()
     keys, plan = plan_request(
@@ -95,6 +103,7 @@ def backfill(
         last=last,
         missing_only=missing_only,
         single_run=single_run,
+        config=config,
     )
     if not detach:
         _preview(plan, len(keys))
@@ -110,6 +119,7 @@ def backfill(
         max_concurrent=max_concurrent,
         missing_only=missing_only,
         executor=executor or proj.settings.executor,
+        config=config,
         driver=me,
     )
     if detach:  # a backfill nobody drives: the daemon's backfill drivers take it over
@@ -266,6 +276,7 @@ def _drive(
             trigger=f"backfill:{record.backfill_id}",
             max_concurrency=max_concurrency,
             pool_limits=proj.settings.pools,
+            run_config=record.config,
         )
         if (record.executor or proj.settings.executor) == "process":  # others: made afresh
             with taking:

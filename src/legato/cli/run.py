@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import time
@@ -15,7 +14,7 @@ import click
 from legato._internal.heap import settle
 from legato.cli._console import console, styled
 from legato.cli._display import SUMMARY_ROWS, RunDisplay, print_summary
-from legato.cli._options import installed_executor
+from legato.cli._options import installed_executor, run_config_json
 from legato.cli._project import OpenProject, open_project, open_store
 from legato.errors import ConfigError, RunConfigError, SelectionError
 from legato.events.status import RunStatus
@@ -120,7 +119,7 @@ def run(
             executor=executor,
             pipeline=pipeline,
             tags=_tags(tags),
-            run_config=_config(config_json),
+            run_config=run_config_json(config_json),
             trigger="cli",
             priority=pipeline.priority if pipeline else 0,
         )
@@ -138,7 +137,7 @@ def run(
         or None,
         pipeline=pipeline,
         tags=_tags(tags),
-        run_config=_config(config_json),
+        run_config=run_config_json(config_json),
         trigger="cli",
         full=full,
     )
@@ -291,17 +290,3 @@ def _tags(items: tuple[str, ...]) -> dict[str, str]:
             raise ConfigError(f"--tag {item!r} is not K=V", hint="write --tag team=finance")
         out[key] = value
     return out
-
-
-def _config(text: str | None) -> dict[str, Any]:
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"--config is not valid JSON: {exc}", hint="pass a JSON object, e.g. '{\"limit\": 10}'"
-        ) from None
-    if not isinstance(value, dict):
-        raise ConfigError("--config must be a JSON object", hint="wrap values in {...}")
-    return value

@@ -162,8 +162,8 @@ def check_run_config(
     a number JSON cannot carry (NaN, infinity), and, with a ``schema``, what does not fit it.
 
     Args:
-        context: what the requester is, before the message (``"a backfill's runs have no
-            config"``): the message then says why the config is what it is.
+        context: what the requester is, before the message (``"the backfill's config"``): the
+            message then says why the config is what it is.
         fix: what that requester can change, first in the hint (a schedule's runs get only
             their pipeline's config; a re-run, its parent's).
         complete: False: check only what ``config`` gives, not that it gives every required

@@ -111,6 +111,12 @@ class ErrorSnapshot(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     source: str | None = None
     hint: str | None = None
 
+    def describe(self) -> str:
+        """One line: what is wrong, then ``fix:`` and the hint (``message`` ends with it)."""
+        if not self.hint:
+            return self.message
+        return f"{self.message.removesuffix(f'; {self.hint}')}; fix: {self.hint}"
+
 
 class DefinitionsSnapshot(msgspec.Struct, frozen=True, kw_only=True, dict=True):
     """Everything the daemon and the web server know about a project's definitions (``dict``:

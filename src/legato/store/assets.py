@@ -119,12 +119,29 @@ class MetadataPoint:
     value: float
 
 
+@dataclass(frozen=True)
+class SchemaChange:
+    """A materialization whose ``schema_hash`` differs from the one before it."""
+
+    ts: float
+    run_id: str
+    partition: str
+    schema_hash: str
+
+
+@dataclass(frozen=True)
+class MetadataSeries:
+    points: list[MetadataPoint]
+    names: list[str]  # every numeric entry seen: what else can be plotted
+    schemas: list[SchemaChange]  # the window's first schema, then each change, oldest first
+
+
 def metadata_series(
     store: Store, asset_key: str, name: str, *, partition: str | None = None, limit: int = 200
-) -> tuple[list[MetadataPoint], list[str]]:
+) -> MetadataSeries:
     """The numbers a metadata entry (``rows``, ``bytes``, one of the step's own) took in the last
-    ``limit`` materializations of an asset, oldest first; and the names of every numeric entry
-    seen there (what else can be plotted)."""
+    ``limit`` materializations of an asset, oldest first; the names of every numeric entry seen
+    there; and where the shape of what was handed over changed (its ``schema_hash``)."""
     m = schema.materializations.c
     query = select(m.ts, m.run_id, m.partition, m.metadata).where(m.asset_key == asset_key)
     if partition is not None:
@@ -133,13 +150,17 @@ def metadata_series(
         rows = conn.execute(query.order_by(m.id.desc()).limit(limit)).all()
     points: list[MetadataPoint] = []
     names: set[str] = set()
+    schemas: list[SchemaChange] = []
     for row in reversed(rows):
         recorded = row.metadata or {}
         names.update(k for k, v in recorded.items() if _number(v))
         value = recorded.get(name)
         if _number(value):
             points.append(MetadataPoint(row.ts, row.run_id, row.partition, value))
-    return points, sorted(names)
+        shape = recorded.get("schema_hash")
+        if isinstance(shape, str) and (not schemas or schemas[-1].schema_hash != shape):
+            schemas.append(SchemaChange(row.ts, row.run_id, row.partition, shape))
+    return MetadataSeries(points, sorted(names), schemas)
 
 
 def _number(value: Any) -> TypeGuard[float]:

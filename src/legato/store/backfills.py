@@ -43,6 +43,7 @@ class BackfillRecord:
     groups: tuple[dict[str, Any], ...]
     executor: str = "process"
     tags: Mapping[str, str] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)  # the run config of each of its runs
     driver: str | None = None
     lease_until: float | None = None
     error: str | None = None
@@ -114,6 +115,7 @@ def create_backfill(
     missing_only: bool,
     executor: str,
     tags: Mapping[str, str] | None = None,
+    config: Mapping[str, Any] | None = None,
     driver: str | None = None,
     lease_seconds: float = 30.0,
     request: PlanRequest | None = None,
@@ -138,6 +140,7 @@ def create_backfill(
                 plan=list(groups) if groups is not None else msgspec.to_builtins(request),
                 executor=executor,
                 tags=dict(tags or {}),
+                config=dict(config) if config else None,
                 driver=driver,
                 lease_until=now + lease_seconds if driver else None,
             )
@@ -333,6 +336,7 @@ def backfill_from_row(row: Any) -> BackfillRecord:
         request=request,
         executor=row.executor,
         tags=row.tags or {},
+        config=row.config or {},
         driver=row.driver,
         lease_until=row.lease_until,
         error=row.error,

@@ -24,7 +24,7 @@ TRIGGER_LENGTH = 255  # what asked for a run: "schedule:<trigger id>", "api:<cal
 
 # The Alembic revision this metadata corresponds to. A fresh store is created from the metadata and
 # stamped with it; an older store is upgraded by the migrations (a test keeps the two in step).
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0012"
 
 metadata = MetaData()
 

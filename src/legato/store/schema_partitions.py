@@ -35,5 +35,6 @@ backfills = Table(
     Column("driver", String(80)),  # the process driving it now
     Column("lease_until", Float),
     Column("error", Text),
+    Column("config", Json),  # the run config each of its runs gets (NULL: none)
 )
 Index("ix_backfills_status", backfills.c.status, backfills.c.created_at)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from legato.definitions.partitions import DynamicLookup, PartitionSpace, ProductPartitions
 from legato.errors import PartitionError, SelectionError
 from legato.graph.plan import canonical_key, key_range
+from legato.graph.run_config import check_run_config, snapshot_config_schema
 from legato.store.backfills import PlanRequest
 from legato.web.catalog import Definitions
 from legato.web.errors import ApiError
@@ -68,6 +69,12 @@ def check_backfill(
             "selection",
             "select partitioned assets; run an unpartitioned one with POST /api/v1/runs",
         )
+    check_run_config(  # every run of the backfill gets it; the daemon checks it again
+        snapshot_config_schema(defs.nodes, selected),
+        body.config,
+        context="the backfill's config",
+        fix='give each of its runs\' config in "config"',
+    )
     now = datetime.now(UTC)
     if body.range is not None:
         keys = _range(body.range, spaces, now, dynamic)

@@ -49,6 +49,13 @@ class MetadataPointOut(BaseModel):
     value: float
 
 
+class SchemaChangeOut(BaseModel):
+    ts: float
+    run_id: str
+    partition: str
+    schema_hash: str
+
+
 class MetadataSeriesOut(BaseModel):
     name: str
     points: list[MetadataPointOut] = Field(
@@ -56,6 +63,10 @@ class MetadataSeriesOut(BaseModel):
         "first (the last `limit` materializations)"
     )
     names: list[str] = Field(description="every numeric entry recorded in those materializations")
+    schemas: list[SchemaChangeOut] = Field(
+        description="the schema hash of the first of those materializations, then each one "
+        "whose schema hash differs from the one before it, oldest first"
+    )
 
 
 class StatusOut(BaseModel):

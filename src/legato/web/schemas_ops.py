@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from legato.web.schemas import Text, _Strict
-from legato.web.schemas_runs import RunOut
+from legato.web.schemas_runs import RunConfigIn, RunOut
 
 # -- partitions ---------------------------------------------------------------------------------
 
@@ -141,6 +141,7 @@ class BackfillRequest(_Strict):
     )
     max_concurrent: int = Field(default=2, ge=1, le=256, description="runs at once")
     missing_only: bool = Field(default=False, description="skip partitions already materialized")
+    config: RunConfigIn = Field(default_factory=dict, description="the run config of each run")
 
 
 class BackfillOut(BaseModel):
@@ -160,6 +161,7 @@ class BackfillOut(BaseModel):
     missing_only: bool
     executor: str
     tags: dict[str, str]
+    config: dict[str, Any] = Field(description="the run config each of its runs gets")
     driver: str | None
     lease_until: float | None
     error: str | None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from legato._internal.json_schema import non_finite_number
@@ -13,6 +13,32 @@ from legato.store._json import dumps
 from legato.web.schemas import Key, Term, Text, _Strict
 
 # -- requests -----------------------------------------------------------------------------------
+
+
+def _storable_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A run config the store can keep: finite numbers only, at most 256 KiB of JSON."""
+    where = non_finite_number(config, "config")
+    if where is not None:
+        raise PydanticCustomError(
+            "non_finite_number",
+            "{where} is not a finite number (NaN, Infinity or out of range); JSON cannot "
+            "carry one: send a finite number, or null",
+            {"where": where},
+        )
+    try:
+        encoded = dumps(config)
+    except (TypeError, ValueError, UnicodeEncodeError, OverflowError) as exc:
+        raise ValueError(f"config cannot be stored as JSON: {exc}") from None
+    if len(encoded) > 256 * 1024:
+        raise ValueError("config: at most 256 KiB of JSON")
+    return config
+
+
+RunConfigIn = Annotated[
+    dict[str, Any],
+    AfterValidator(_storable_config),
+    Field(description="each config step's part under its key; checked against its config model"),
+]
 
 
 class LaunchRunRequest(_Strict):
@@ -24,21 +50,8 @@ class LaunchRunRequest(_Strict):
     )
     pipeline: Key | None = None
     partition: Annotated[Text, Field(max_length=1024)] = ""
-    config: dict[str, Any] = Field(default_factory=dict)
+    config: RunConfigIn = Field(default_factory=dict)
     tags: dict[Key, Annotated[Text, Field(max_length=1024)]] = Field(default_factory=dict)
-
-    @field_validator("config")
-    @classmethod
-    def _finite(cls, config: dict[str, Any]) -> dict[str, Any]:
-        where = non_finite_number(config, "config")
-        if where is not None:
-            raise PydanticCustomError(
-                "non_finite_number",
-                "{where} is not a finite number (NaN, Infinity or out of range); JSON cannot "
-                "carry one: send a finite number, or null",
-                {"where": where},
-            )
-        return config
 
     @model_validator(mode="after")
     def _check(self) -> LaunchRunRequest:
@@ -46,12 +59,6 @@ class LaunchRunRequest(_Strict):
             raise ValueError("selection: at most 200 terms")
         if len(self.tags) > 50:
             raise ValueError("tags: at most 50 tags")
-        try:
-            encoded = dumps(self.config)
-        except (TypeError, ValueError, UnicodeEncodeError, OverflowError) as exc:
-            raise ValueError(f"config cannot be stored as JSON: {exc}") from None
-        if len(encoded) > 256 * 1024:
-            raise ValueError("config: at most 256 KiB of JSON")
         return self
 
 

@@ -24,6 +24,7 @@ from legato.web.schemas_assets import (
     MaterializationPage,
     MetadataPointOut,
     MetadataSeriesOut,
+    SchemaChangeOut,
     TrustOut,
 )
 from legato.web.schemas_definitions import NodeOut
@@ -116,9 +117,10 @@ def metadata(
 ) -> MetadataSeriesOut:
     """A metadata entry of an asset's materializations over time (e.g. its row count), oldest
     first: what a chart of the hand-offs needs."""
-    points, names = metadata_series(state.store, key, name, partition=partition, limit=limit)
+    series = metadata_series(state.store, key, name, partition=partition, limit=limit)
     return MetadataSeriesOut(
         name=name,
-        points=[MetadataPointOut(**asdict(p)) for p in points],
-        names=names,
+        points=[MetadataPointOut(**asdict(p)) for p in series.points],
+        names=series.names,
+        schemas=[SchemaChangeOut(**asdict(c)) for c in series.schemas],
     )

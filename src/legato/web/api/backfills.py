@@ -81,6 +81,7 @@ def backfill_out(record: BackfillRecord, counts: GroupCounts | None) -> Backfill
         missing_only=record.missing_only,
         executor=record.executor,
         tags=dict(record.tags),
+        config=dict(record.config),
         driver=record.driver,
         lease_until=record.lease_until,
         error=record.error,
@@ -132,6 +133,7 @@ def create(body: BackfillRequest, request: Request, state: State, defs: Defs) ->
         max_concurrent=body.max_concurrent,
         missing_only=body.missing_only,
         executor="",  # the project's default, as the daemon's run workers know it
+        config=body.config,
     )
     detail = {"selection": checked.selection, "keys": len(checked.keys)}
     audit(state.store, principal_of(request).actor, "backfill.create", record.backfill_id, detail)

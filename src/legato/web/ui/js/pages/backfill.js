@@ -72,6 +72,7 @@ export async function render(view, [backfillId], { me }) {
           h("dt", {}, "Created"), h("dd", {}, when(b.created_at)),
           h("dt", {}, "Updated"), h("dd", {}, when(b.updated_at)),
           Object.keys(b.tags).length ? [h("dt", {}, "Tags"), h("dd", { class: "mono" }, shortJson(b.tags))] : null,
+          Object.keys(b.config).length ? [h("dt", {}, "Run config"), h("dd", { class: "mono", id: "backfill-config" }, shortJson(b.config))] : null,
           b.error ? [h("dt", {}, "Error"), h("dd", { class: "mono", id: "backfill-error" }, b.error)] : null)));
     mount(actions, ACTIONS.map(([action, label, from, cls]) => h("button", {
       type: "button", id: `backfill-${action}`, class: cls || null,
