@@ -130,7 +130,11 @@ def daemon(
 
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
-    console.print(f"daemon [bold]{instance.id}[/] on {escape(repr(instance.store))}")
+    # whole in a log file, however long the store's URL (a terminal wraps it to fit)
+    console.print(
+        f"daemon [bold]{instance.id}[/] on {escape(repr(instance.store))}",
+        soft_wrap=not console.is_terminal,
+    )
     instance.run_forever(stop, interval=interval)
     console.print("daemon stopped")
 
