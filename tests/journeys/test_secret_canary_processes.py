@@ -68,7 +68,7 @@ PROJECT = """
 SELECTION = ("token", "echo", "explode")
 HOOK_SECRET = "hook-secret-for-the-canary-journey"
 
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.timeout(600), pytest.mark.together]
 
 
 def _canary() -> str:

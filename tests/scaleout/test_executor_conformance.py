@@ -22,6 +22,9 @@ from legato.graph.build import build_graph
 from legato.store.engine import Store
 from legato.store.logs import read_logs
 
+# module-scoped fixtures (clusters, workers, servers) are costly to start again
+pytestmark = pytest.mark.together
+
 EXECUTORS = ["inprocess", "threads", "process", "dask", "remote"]
 PROJECT = Project.of(v for v in vars(scaleout_steps).values() if isinstance(v, StepDef))
 GRAPH = build_graph(PROJECT)

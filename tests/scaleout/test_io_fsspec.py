@@ -18,6 +18,9 @@ from legato.definitions.keys import StepKey
 from legato.errors import ConfigError, NotFoundError, SignatureError
 from legato.execution.io.signing import HEADER
 
+# module-scoped fixtures (clusters, workers, servers) are costly to start again
+pytestmark = pytest.mark.together
+
 pytest.importorskip("s3fs")
 pytest.importorskip("moto.server")
 

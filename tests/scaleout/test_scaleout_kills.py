@@ -23,6 +23,9 @@ from legato.execution.executors.process_pool import ProcessPoolExecutor
 from legato.graph.build import build_graph
 from legato.store.schema_workers import step_queue
 
+# module-scoped fixtures (clusters, workers, servers) are costly to start again
+pytestmark = pytest.mark.together
+
 PROJECT = Project.of(v for v in vars(scaleout_steps).values() if isinstance(v, StepDef))
 GRAPH = build_graph(PROJECT)
 

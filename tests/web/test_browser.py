@@ -33,10 +33,13 @@ from legato.web.app import create_app
 CHROMIUM = os.environ.get("LEGATO_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
-pytestmark = pytest.mark.skipif(
-    not shutil.which(CHROMIUM) and os.environ.get("CI") != "true",
-    reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)",
-)
+pytestmark = [
+    pytest.mark.together,
+    pytest.mark.skipif(
+        not shutil.which(CHROMIUM) and os.environ.get("CI") != "true",
+        reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)",
+    ),
+]
 
 
 @pytest.fixture(scope="module")
