@@ -92,3 +92,25 @@ def test_a_reused_pid_does_not_inherit_the_exit_status_of_its_earlier_child() ->
     finally:
         theirs.close()
         server.close()
+
+
+def test_a_process_waits_at_exit_for_its_fork_server_to_end_and_reaps_it() -> None:
+    """A server that stops (legato up, the daemon) leaves no process of its own behind."""
+    script = (
+        "import atexit, os\n"
+        "from legato.execution import fork_server\n"
+        "def check():\n"  # registered first, so it runs after the server's own exit handler
+        "    try:\n"
+        "        os.kill(server.pid, 0)\n"  # a zombie, not yet reaped, still answers
+        "        print('left behind', flush=True)\n"
+        "    except ProcessLookupError:\n"
+        "        print('gone', flush=True)\n"
+        "atexit.register(check)\n"
+        "server = fork_server.start()\n"
+        "assert server is not None\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["gone"], done.stdout + done.stderr

@@ -74,7 +74,8 @@ def test_sigterm_of_legato_up_stops_its_daemon_and_every_run_worker_before_exiti
     wait_until(lambda: not server.process.alive(), timeout=DRAIN + 20, what="legato up to exit")
     assert server.process.popen.returncode == 0, server.process.output()
     # A run worker left behind would go on writing the run after the server is gone.
-    assert [pid for pid in children if procs.alive(pid)] == [], server.process.output()
+    left = {pid: procs.cmdline(pid) for pid in children if procs.alive(pid)}
+    assert left == {}, server.process.output()
     assert _trigger_owners(journey) == {None}
     with journey.store().read() as conn:
         lease = conn.execute(select(runs.c.lease_until).where(runs.c.run_id == run_id)).scalar()

@@ -1,23 +1,22 @@
 """A fork server: a copy of this process, made while it runs one thread, that starts the
 long-lived children of ``spawn_child`` (run workers, step workers) by forking itself.
 
-Starting ``python -m legato...`` costs a fresh interpreter and every import again: 0.3-0.5 s of
-CPU for a process that opens the store (SQLAlchemy alone is most of it). A fork of a process
-that has imported them already costs milliseconds. Forking a process that runs several threads
-is unsafe (the copy can inherit a lock another thread held), and the daemon and the engine run
-threads; so a process that will start children makes its copy first, with ``start()``, while it
-is still single-threaded, and asks it for each child later.
+Starting ``python -m legato...`` costs a fresh interpreter and every import again (0.3-0.5 s of
+CPU for a process that opens the store); a fork of a process that has them costs milliseconds.
+Forking a process that runs several threads is unsafe (the copy can inherit a lock another
+thread held), and the daemon and the engine run threads; so a process that will start children
+makes its copy first, with ``start()``, while it is single-threaded, and asks it for each later.
 
 The copy runs nothing but its loop. For each request it forks a child that runs the module's
 ``main(argv)`` as ``python -m module`` would: a session of its own, the working directory, the
 environment and ``sys.path[0]`` of the request, /dev/null as stdin, and the request's pipes as
 arguments. It tells the parent each child's pid and, later, its exit status (Popen's
-``returncode``: negative for a signal). It exits when the parent closes the socket, and dies
-with the parent (a parent-death signal), so it never outlives it; children asked to die with
-their parent get the same signal from it.
+``returncode``: negative for a signal). It exits when the parent closes the socket (and the
+parent waits for it at exit), and dies with the parent (a parent-death signal), so it never
+outlives it; children asked to die with their parent get the same signal from it.
 
 Linux only (``pidfd_open``, ``send_fds``); elsewhere, in a process that made no copy, or with
-``LEGATO_FORK_SERVER=0``, ``spawn_child`` starts a fresh interpreter as before.
+``LEGATO_FORK_SERVER=0``, ``spawn_child`` starts a fresh interpreter.
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ import importlib
 import itertools
 import os
 import pickle
+import select
 import selectors
 import signal
 import socket
@@ -63,7 +63,7 @@ def start(*, close: tuple[int, ...] = (), preload: tuple[str, ...] = ()) -> Fork
         _serve(theirs, parent, preload)  # never returns
     theirs.close()
     _server = ForkServer(ours, pid)
-    atexit.register(_server.close)  # the copy then ends its loop and saves what it measured
+    atexit.register(_server.stop, 10.0)  # at exit, the copy ends (saving what it measured) first
     return _server
 
 
@@ -153,6 +153,17 @@ class ForkServer:
             self.sock.shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(OSError):
             self.sock.close()
+
+    def stop(self, timeout: float) -> None:
+        """Close, then wait up to ``timeout`` s for the copy (a child made by ``start``) to end."""
+        self.close()
+        with contextlib.suppress(OSError):  # OSError: already reaped
+            pidfd = os.pidfd_open(self.pid)
+            try:
+                if select.select([pidfd], [], [], timeout)[0]:
+                    os.waitpid(self.pid, 0)
+            finally:
+                os.close(pidfd)
 
     def _ensure_reader(self) -> None:
         with self._lock:
