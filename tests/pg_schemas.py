@@ -57,11 +57,17 @@ def _url(postgres_url: str, schema: str) -> str:
     return f"{postgres_url}{sep}options=-csearch_path%3D{schema}&application_name={schema}"
 
 
-def fresh_schema(postgres_url: str) -> Iterator[str]:
-    """The URL of a new, empty PostgreSQL schema (on the search path), dropped afterwards."""
+def _create(postgres_url: str) -> str:
+    """A new, empty schema's name."""
     schema = f"legato_test_{secrets.token_hex(6)}"
     with psycopg.connect(_plain(postgres_url), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    return schema
+
+
+def fresh_schema(postgres_url: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL schema (on the search path), dropped afterwards."""
+    schema = _create(postgres_url)
     try:
         yield _url(postgres_url, schema)
     finally:
@@ -74,18 +80,16 @@ class StoreSchema:
     def __init__(self, postgres_url: str) -> None:
         self.postgres_url = postgres_url
         self.schema = _reusable.pop() if _reusable else None
-        if self.schema is None:
-            self.name = f"legato_test_{secrets.token_hex(6)}"
-            with psycopg.connect(_plain(postgres_url), autocommit=True) as conn:
-                conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.name)))
-        else:
-            self.name = self.schema.name
+        self.name = _create(postgres_url) if self.schema is None else self.schema.name
         self.url = _url(postgres_url, self.name)
 
     def opened(self) -> None:
         """The store is open on it: a new schema now has the tables a reused one must keep."""
         if self.schema is None:
-            self.schema = _Schema(self.name, _fingerprint(self.postgres_url, self.name))
+            with psycopg.connect(_plain(self.postgres_url), autocommit=True) as conn:
+                fingerprint = _fingerprint(conn, self.name)
+            if fingerprint is not None:  # else nothing to keep: released, it is dropped
+                self.schema = _Schema(self.name, fingerprint)
 
     def release(self) -> None:
         """After the test, once its store let go: keep the schema emptied, or drop it."""
@@ -95,12 +99,11 @@ class StoreSchema:
             _drop(self.postgres_url, self.name)
 
 
-def _fingerprint(postgres_url: str, schema: str) -> str:
-    with psycopg.connect(_plain(postgres_url), autocommit=True) as conn:
-        query = sql.SQL(_FINGERPRINT).format(schema=sql.Identifier(schema))
-        row = conn.execute(query, {"schema": schema}).fetchone()
-    assert row is not None
-    return str(row[0])
+def _fingerprint(conn: psycopg.Connection, schema: str) -> str | None:
+    """The fingerprint of ``schema``'s definition (None if it has none left to take)."""
+    query = sql.SQL(_FINGERPRINT).format(schema=sql.Identifier(schema))
+    row = conn.execute(query, {"schema": schema}).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
 
 
 def _reset(postgres_url: str, schema: _Schema) -> bool:
@@ -118,9 +121,7 @@ def _reset(postgres_url: str, schema: _Schema) -> bool:
             ).fetchone()
             if others is None or others[0] != 0:
                 return False
-            query = sql.SQL(_FINGERPRINT).format(schema=sql.Identifier(name))
-            now = conn.execute(query, {"schema": name}).fetchone()
-            if now is None or now[0] != schema.fingerprint:
+            if _fingerprint(conn, name) != schema.fingerprint:
                 return False
             tables = conn.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = %s "
